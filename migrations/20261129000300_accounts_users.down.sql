@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS login_attempts;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS users;

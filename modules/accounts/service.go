@@ -1,0 +1,376 @@
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+)
+
+// Login and session rules.
+const (
+	MaxFailures   = 5                // failed logins …
+	FailureWindow = 15 * time.Minute // … within this window lock the account
+	LockDuration  = 15 * time.Minute // for this long
+	IdleTimeout   = 30 * time.Minute // a session unused this long ends
+	touchEvery    = time.Minute      // last-seen is written at most this often
+)
+
+// Service holds the account use cases.
+type Service struct {
+	db  *bun.DB
+	now func() time.Time
+}
+
+// NewService returns the accounts service.
+func NewService(db *bun.DB, now func() time.Time) *Service {
+	return &Service{db: db, now: now}
+}
+
+// LoginResult is what a successful login yields: the raw session id for the
+// cookie (never stored), the CSRF token and the principal.
+type LoginResult struct {
+	SessionID string
+	CSRFToken string
+	Principal Principal
+}
+
+// Login checks a username and password and opens a session. Errors:
+// Unauthorized invalid_credentials, RateLimited account_locked.
+func (s *Service) Login(ctx context.Context, username, password, ip, userAgent string) (LoginResult, error) {
+	now := s.now()
+	st := NewStore(s.db)
+	username = strings.TrimSpace(username)
+	fails, err := st.RecentFailures(ctx, username, now.Add(-FailureWindow))
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login %s: %w", username, err)
+	}
+	if fails >= MaxFailures {
+		// Attempts while locked are not counted, so the lock ends LockDuration
+		// after the failure that set it.
+		return LoginResult{}, apperr.RateLimited("account_locked", "登录失败次数过多，账号已锁定 15 分钟，请稍后再试")
+	}
+	row, err := st.UserByUsername(ctx, username)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return LoginResult{}, fmt.Errorf("login %s: %w", username, err)
+	}
+	ok := false
+	if err == nil {
+		ok = CheckPassword(row.PasswordHash, password) && row.Active
+	} else {
+		CheckPassword(dummyHash, password)
+	}
+	if err := st.RecordAttempt(ctx, username, ok, ip, now); err != nil {
+		return LoginResult{}, fmt.Errorf("login %s: record attempt: %w", username, err)
+	}
+	if !ok {
+		if fails+1 >= MaxFailures {
+			return LoginResult{}, apperr.RateLimited("account_locked", "登录失败次数过多，账号已锁定 15 分钟，请稍后再试")
+		}
+		return LoginResult{}, apperr.Unauthorized("invalid_credentials", "用户名或密码错误")
+	}
+	sid, csrf := randomToken(32), randomToken(24)
+	ss := &Session{IDHash: hashToken(sid), UserID: row.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, IP: ip, UserAgent: truncate(userAgent, 200)}
+	p := row.principal()
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := NewStore(tx).InsertSession(ctx, ss); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, ActorLabel: p.Username,
+			Action: "accounts.login", TargetType: "user", TargetID: strconv.FormatInt(p.UserID, 10)})
+	})
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("login %s: open session: %w", username, err)
+	}
+	return LoginResult{SessionID: sid, CSRFToken: csrf, Principal: p}, nil
+}
+
+// Authenticate returns the principal and session for a raw session id.
+// Errors: Unauthorized session_expired.
+func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal, Session, error) {
+	st := NewStore(s.db)
+	h := hashToken(sessionID)
+	ss, err := st.SessionByHash(ctx, h)
+	if err != nil {
+		return Principal{}, ss, err
+	}
+	now := s.now()
+	if now.Sub(ss.LastSeenAt) > IdleTimeout {
+		_ = st.DeleteSession(ctx, h)
+		return Principal{}, ss, apperr.Unauthorized("session_expired", "长时间未操作，登录已失效，请重新登录")
+	}
+	row, err := st.UserByID(ctx, ss.UserID)
+	if err != nil || !row.Active {
+		_ = st.DeleteSession(ctx, h)
+		return Principal{}, ss, apperr.Unauthorized("session_expired", "登录已失效，请重新登录")
+	}
+	if now.Sub(ss.LastSeenAt) > touchEvery {
+		if err := st.TouchSession(ctx, h, now); err != nil {
+			return Principal{}, ss, fmt.Errorf("touch session: %w", err)
+		}
+	}
+	return row.principal(), ss, nil
+}
+
+// Logout ends a session; ending an unknown session is not an error.
+func (s *Service) Logout(ctx context.Context, sessionID string) error {
+	return NewStore(s.db).DeleteSession(ctx, hashToken(sessionID))
+}
+
+// ExpireIdleSessions deletes sessions idle longer than IdleTimeout.
+func (s *Service) ExpireIdleSessions(ctx context.Context) (int64, error) {
+	return NewStore(s.db).DeleteIdleSessions(ctx, s.now().Add(-IdleTimeout))
+}
+
+// AuthenticateToken returns the principal of an organisation API token: it
+// acts with the role that matches its organisation's kind.
+// Errors: Unauthorized invalid_token.
+func (s *Service) AuthenticateToken(ctx context.Context, raw string) (Principal, error) {
+	st := NewStore(s.db)
+	t, err := st.TokenByHash(ctx, hashToken(raw))
+	if err != nil {
+		return Principal{}, err
+	}
+	p, err := st.OrgForToken(ctx, t)
+	if err != nil {
+		return Principal{}, err
+	}
+	switch p.OrgKind {
+	case "college":
+		p.Role = RoleCollege
+	case "provider":
+		p.Role = RoleProvider
+	case "institution":
+		p.Role = RoleInstitution
+	default:
+		return Principal{}, apperr.Unauthorized("invalid_token", "该机构类型不能使用 API 令牌")
+	}
+	p.TokenID = t.ID
+	p.Username = "token:" + t.Name
+	p.Name = t.Name
+	now := s.now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > touchEvery {
+		if err := st.TouchToken(ctx, t.ID, now); err != nil {
+			return Principal{}, fmt.Errorf("touch token: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Username    string
+	DisplayName string
+	Role        Role
+	OrgCode     string // required for every role but worker
+	WorkerID    int64  // required for workers
+	Password    string
+}
+
+// CreateUser checks the input and the password rule and stores the user.
+// Errors: Invalid (fields), Conflict username_taken.
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (int64, error) {
+	var u User
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		u, err = CreateUserTx(ctx, tx, in)
+		return err
+	})
+	return u.ID, err
+}
+
+// CreateUserTx is CreateUser inside the caller's transaction, for modules
+// (such as the demo seed of workers) that create a user with their own rows.
+func CreateUserTx(ctx context.Context, tx bun.IDB, in NewUser) (User, error) {
+	var fields []apperr.FieldError
+	in.Username = strings.TrimSpace(in.Username)
+	if len(in.Username) < 3 || len(in.Username) > 40 || strings.Trim(in.Username, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != "" {
+		fields = append(fields, apperr.FieldError{Field: "username", Code: "invalid_username", Message: "用户名为 3–40 位字母、数字或 _ . -"})
+	}
+	if !in.Role.Valid() {
+		fields = append(fields, apperr.FieldError{Field: "role", Code: "invalid_role", Message: "未知角色"})
+	}
+	if err := CheckPasswordRule(in.Password); err != nil {
+		e, _ := apperr.As(err)
+		fields = append(fields, e.Fields...)
+	}
+	u := User{Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: in.Role, Active: true}
+	st := NewStore(tx)
+	if in.Role == RoleWorker {
+		if in.WorkerID == 0 {
+			fields = append(fields, apperr.FieldError{Field: "worker_id", Code: "required", Message: "学员账号须关联学员档案"})
+		}
+		u.WorkerID = in.WorkerID
+	} else if in.Role.Valid() {
+		id, kind, _, err := st.OrgByCode(ctx, in.OrgCode)
+		switch {
+		case apperr.KindOf(err) == apperr.KindInvalid:
+			e, _ := apperr.As(err)
+			fields = append(fields, e.Fields...)
+		case err != nil:
+			return u, fmt.Errorf("create user %s: %w", in.Username, err)
+		case kind != OrgKindFor(in.Role):
+			fields = append(fields, apperr.FieldError{Field: "organisation", Code: "role_org_mismatch",
+				Message: "角色「" + in.Role.Label() + "」不能属于该类型的机构"})
+		}
+		u.OrganisationID = id
+	}
+	if len(fields) > 0 {
+		return u, apperr.Invalid("invalid_user", "用户信息有误", fields...)
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return u, err
+	}
+	u.PasswordHash = hash
+	if err := st.InsertUser(ctx, &u); err != nil {
+		return u, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Action: "accounts.user_create", TargetType: "user",
+		TargetID: strconv.FormatInt(u.ID, 10), Summary: map[string]any{"username": u.Username, "role": u.Role}})
+	return u, err
+}
+
+// SetActive enables or disables a user (admin). Errors: NotFound.
+func (s *Service) SetActive(ctx context.Context, id int64, active bool) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		if _, err := st.UserByID(ctx, id); err != nil {
+			return err
+		}
+		if err := st.SetActive(ctx, id, active); err != nil {
+			return err
+		}
+		if !active {
+			if _, err := tx.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "accounts.user_set_active", TargetType: "user",
+			TargetID: strconv.FormatInt(id, 10), Summary: map[string]any{"active": active}})
+	})
+}
+
+// SetPassword replaces a user's password (admin reset or own change) and ends
+// their other sessions. Errors: Invalid weak_password, NotFound.
+func (s *Service) SetPassword(ctx context.Context, id int64, password string) error {
+	if err := CheckPasswordRule(password); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		if _, err := st.UserByID(ctx, id); err != nil {
+			return err
+		}
+		if err := st.UpdatePassword(ctx, id, hash); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "accounts.password_set", TargetType: "user", TargetID: strconv.FormatInt(id, 10)})
+	})
+}
+
+// ListUsers lists users for the admin pages.
+func (s *Service) ListUsers(ctx context.Context, q string, page, perPage int) ([]UserListRow, int, error) {
+	return NewStore(s.db).ListUsers(ctx, strings.TrimSpace(q), perPage, (page-1)*perPage)
+}
+
+// PrincipalByUsername loads a user as a principal (CLI and tests).
+func (s *Service) PrincipalByUsername(ctx context.Context, username string) (Principal, error) {
+	row, err := NewStore(s.db).UserByUsername(ctx, username)
+	if err != nil {
+		return Principal{}, err
+	}
+	return row.principal(), nil
+}
+
+// CreateToken makes an API token for an organisation and returns the raw
+// token, shown once. Errors: Invalid.
+func (s *Service) CreateToken(ctx context.Context, orgCode, name string, createdBy int64) (string, APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", APIToken{}, apperr.Invalid("invalid_token_name", "请填写令牌名称",
+			apperr.FieldError{Field: "name", Code: "required", Message: "请填写令牌名称"})
+	}
+	raw := "tuoyu_" + randomToken(30)
+	t := APIToken{Name: name, Prefix: raw[:12], TokenHash: hashToken(raw), CreatedBy: createdBy}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		id, kind, _, err := st.OrgByCode(ctx, orgCode)
+		if err != nil {
+			return err
+		}
+		if kind != "college" && kind != "provider" && kind != "institution" {
+			return apperr.Invalid("token_org_kind", "只有院校、培训机构和托育机构可以使用 API 令牌",
+				apperr.FieldError{Field: "organisation", Code: "token_org_kind", Message: "该机构类型不能使用 API 令牌"})
+		}
+		t.OrganisationID = id
+		if err := st.InsertToken(ctx, &t); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "accounts.token_create", TargetType: "api_token",
+			TargetID: strconv.FormatInt(t.ID, 10), Summary: map[string]any{"name": name, "organisation": orgCode, "prefix": t.Prefix}})
+	})
+	if err != nil {
+		return "", APIToken{}, err
+	}
+	return raw, t, nil
+}
+
+// RevokeToken revokes a token. Errors: NotFound when absent or already revoked.
+func (s *Service) RevokeToken(ctx context.Context, id int64) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		ok, err := NewStore(tx).RevokeToken(ctx, id, s.now())
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.NotFound("token_not_found", "令牌不存在或已撤销")
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "accounts.token_revoke", TargetType: "api_token", TargetID: strconv.FormatInt(id, 10)})
+	})
+}
+
+// ListTokens lists every organisation's tokens (admin).
+func (s *Service) ListTokens(ctx context.Context) ([]APIToken, error) {
+	return NewStore(s.db).ListTokens(ctx, 0)
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // the system's random source failing is not recoverable
+	}
+	if n == 30 {
+		return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(raw string) []byte {
+	h := sha256.Sum256([]byte(raw))
+	return h[:]
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,252 @@
+package accounts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"tuoyu/modules/apperr"
+)
+
+// Store reads and writes users, sessions, login attempts and API tokens.
+type Store struct{ db bun.IDB }
+
+// NewStore returns a Store on db (the database or a transaction).
+func NewStore(db bun.IDB) Store { return Store{db: db} }
+
+// principalRow is a user joined with their organisation.
+type principalRow struct {
+	User
+	OrgCode   string `bun:"org_code"`
+	OrgName   string `bun:"org_name"`
+	OrgKind   string `bun:"org_kind"`
+	OrgRegion string `bun:"org_region"`
+}
+
+func (r principalRow) principal() Principal {
+	return Principal{
+		UserID: r.ID, Username: r.Username, Name: r.DisplayName, Role: r.Role,
+		OrgID: r.OrganisationID, OrgCode: r.OrgCode, OrgName: r.OrgName, OrgKind: r.OrgKind,
+		Region: r.OrgRegion, WorkerID: r.WorkerID,
+	}
+}
+
+func (s Store) selectPrincipal(ctx context.Context, where string, arg any) (principalRow, error) {
+	var r principalRow
+	err := s.db.NewSelect().
+		TableExpr("users AS u").
+		ColumnExpr("u.*").
+		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name").
+		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region").
+		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
+		Where(where, arg).
+		Scan(ctx, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, apperr.NotFound("user_not_found", "用户不存在")
+	}
+	if err != nil {
+		return r, fmt.Errorf("select user: %w", err)
+	}
+	return r, nil
+}
+
+// UserByUsername returns the user (with organisation) named username.
+func (s Store) UserByUsername(ctx context.Context, username string) (principalRow, error) {
+	return s.selectPrincipal(ctx, "lower(u.username) = lower(?)", username)
+}
+
+// UserByID returns the user (with organisation) with id.
+func (s Store) UserByID(ctx context.Context, id int64) (principalRow, error) {
+	return s.selectPrincipal(ctx, "u.id = ?", id)
+}
+
+// InsertUser stores u and sets its ID; a taken username is a conflict.
+func (s Store) InsertUser(ctx context.Context, u *User) error {
+	_, err := s.db.NewInsert().Model(u).ExcludeColumn("id", "created_at", "updated_at").Returning("id").Exec(ctx)
+	if isUniqueViolation(err) {
+		return apperr.Conflict("username_taken", "用户名已被使用")
+	}
+	if err != nil {
+		return fmt.Errorf("insert user %s: %w", u.Username, err)
+	}
+	return nil
+}
+
+// UpdatePassword sets a user's password hash.
+func (s Store) UpdatePassword(ctx context.Context, id int64, hash string) error {
+	_, err := s.db.NewUpdate().Table("users").Set("password_hash = ?, updated_at = now()", hash).Where("id = ?", id).Exec(ctx)
+	return err
+}
+
+// SetActive enables or disables a user.
+func (s Store) SetActive(ctx context.Context, id int64, active bool) error {
+	_, err := s.db.NewUpdate().Table("users").Set("active = ?, updated_at = now()", active).Where("id = ?", id).Exec(ctx)
+	return err
+}
+
+// UserListRow is a user as the admin list shows it.
+type UserListRow struct {
+	ID          int64     `bun:"id" json:"id"`
+	Username    string    `bun:"username" json:"username"`
+	DisplayName string    `bun:"display_name" json:"display_name"`
+	Role        Role      `bun:"role" json:"role"`
+	Active      bool      `bun:"active" json:"active"`
+	OrgCode     string    `bun:"org_code" json:"organisation_code"`
+	OrgName     string    `bun:"org_name" json:"organisation_name"`
+	Region      string    `bun:"org_region" json:"region"`
+	CreatedAt   time.Time `bun:"created_at" json:"created_at"`
+}
+
+// ListUsers returns users matching q (username or name prefix), newest last.
+func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]UserListRow, int, error) {
+	var rows []UserListRow
+	sel := s.db.NewSelect().TableExpr("users AS u").
+		ColumnExpr("u.id, u.username, u.display_name, u.role, u.active, u.created_at").
+		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name, coalesce(o.region_code, '') AS org_region").
+		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
+		OrderExpr("u.id")
+	if q != "" {
+		sel = sel.Where("u.username ILIKE ? OR u.display_name ILIKE ?", q+"%", q+"%")
+	}
+	n, err := sel.Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx, &rows)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	return rows, int(n), nil
+}
+
+// OrgByCode returns id, kind and region of the organisation with code.
+func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, region string, err error) {
+	err = s.db.NewSelect().Table("organisations").Column("id", "kind", "region_code").
+		Where("code = ?", code).Scan(ctx, &id, &kind, &region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", "", apperr.Invalid("unknown_organisation", "机构编码不存在",
+			apperr.FieldError{Field: "organisation", Code: "unknown_organisation", Message: "机构编码「" + code + "」不存在"})
+	}
+	return id, kind, region, err
+}
+
+// RecordAttempt stores one login attempt.
+func (s Store) RecordAttempt(ctx context.Context, username string, ok bool, ip string, at time.Time) error {
+	_, err := s.db.NewInsert().Table("login_attempts").
+		Value("username", "?", username).Value("succeeded", "?", ok).
+		Value("ip", "?", ip).Value("attempted_at", "?", at).Exec(ctx)
+	return err
+}
+
+// RecentFailures counts failed attempts for username since since, stopping at
+// the last success.
+func (s Store) RecentFailures(ctx context.Context, username string, since time.Time) (int, error) {
+	var n int
+	err := s.db.NewSelect().Table("login_attempts").ColumnExpr("count(*)").
+		Where("lower(username) = lower(?) AND NOT succeeded AND attempted_at > ?", username, since).
+		Where(`attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempts
+			WHERE lower(username) = lower(?) AND succeeded), '-infinity')`, username).
+		Scan(ctx, &n)
+	return n, err
+}
+
+// InsertSession stores a session.
+func (s Store) InsertSession(ctx context.Context, ss *Session) error {
+	_, err := s.db.NewInsert().Model(ss).Exec(ctx)
+	return err
+}
+
+// SessionByHash returns a session.
+func (s Store) SessionByHash(ctx context.Context, h []byte) (Session, error) {
+	var ss Session
+	err := s.db.NewSelect().Model(&ss).Where("id_hash = ?", h).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ss, apperr.Unauthorized("session_expired", "登录已失效，请重新登录")
+	}
+	return ss, err
+}
+
+// TouchSession moves a session's last-seen time.
+func (s Store) TouchSession(ctx context.Context, h []byte, at time.Time) error {
+	_, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", at).Where("id_hash = ?", h).Exec(ctx)
+	return err
+}
+
+// DeleteSession removes a session.
+func (s Store) DeleteSession(ctx context.Context, h []byte) error {
+	_, err := s.db.NewDelete().Table("sessions").Where("id_hash = ?", h).Exec(ctx)
+	return err
+}
+
+// DeleteIdleSessions removes sessions idle since before.
+func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.NewDelete().Table("sessions").Where("last_seen_at < ?", before).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// InsertToken stores an API token.
+func (s Store) InsertToken(ctx context.Context, t *APIToken) error {
+	_, err := s.db.NewInsert().Model(t).ExcludeColumn("id", "org_name").Returning("id, created_at").Exec(ctx)
+	return err
+}
+
+// TokenByHash returns an unrevoked token.
+func (s Store) TokenByHash(ctx context.Context, h []byte) (APIToken, error) {
+	var t APIToken
+	err := s.db.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", h).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
+	}
+	return t, err
+}
+
+// TouchToken sets a token's last-used time.
+func (s Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.db.NewUpdate().Table("api_tokens").Set("last_used_at = ?", at).Where("id = ?", id).Exec(ctx)
+	return err
+}
+
+// RevokeToken marks a token revoked; it reports whether one was.
+func (s Store) RevokeToken(ctx context.Context, id int64, at time.Time) (bool, error) {
+	res, err := s.db.NewUpdate().Table("api_tokens").Set("revoked_at = ?", at).
+		Where("id = ? AND revoked_at IS NULL", id).Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// ListTokens returns tokens, of one organisation when orgID is not 0.
+func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) {
+	var ts []APIToken
+	q := s.db.NewSelect().Model(&ts).ColumnExpr("api_token.*").ColumnExpr("o.name AS org_name").
+		Join("JOIN organisations AS o ON o.id = api_token.organisation_id").OrderExpr("api_token.id DESC")
+	if orgID != 0 {
+		q = q.Where("api_token.organisation_id = ?", orgID)
+	}
+	err := q.Scan(ctx)
+	return ts, err
+}
+
+// OrgForToken returns the organisation behind a token as a principal.
+func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
+	var p Principal
+	err := s.db.NewSelect().Table("organisations").
+		Column("id", "code", "name", "kind", "region_code").
+		Where("id = ? AND active", t.OrganisationID).
+		Scan(ctx, &p.OrgID, &p.OrgCode, &p.OrgName, &p.OrgKind, &p.Region)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
+	}
+	return p, err
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "23505"
+}
