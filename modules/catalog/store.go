@@ -19,7 +19,9 @@ type Store struct{ db bun.IDB }
 func NewStore(db bun.IDB) Store { return Store{db: db} }
 
 func errCourseNotFound() *apperr.Error { return apperr.NotFound("course_not_found", "课程不存在") }
-func errPlanNotFound() *apperr.Error   { return apperr.NotFound("plan_not_found", "培训计划不存在") }
+func errPlanNotFound() *apperr.Error {
+	return apperr.NotFound("plan_not_found", "培训计划不存在")
+}
 
 // Courses returns every course, by code.
 func (s Store) Courses(ctx context.Context) ([]Course, error) {
