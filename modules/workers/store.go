@@ -1,0 +1,201 @@
+package workers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+)
+
+// Store reads and writes the workers table. It works on the database or
+// inside a transaction a service opened.
+type Store struct {
+	db bun.IDB
+}
+
+// NewStore returns a Store on db (a *bun.DB or a bun.Tx).
+func NewStore(db bun.IDB) Store { return Store{db: db} }
+
+// ErrNotFound is the error for a worker that does not exist or is outside
+// the caller's scope; the two look the same so IDs cannot be probed.
+func errNotFound() *apperr.Error { return apperr.NotFound("worker_not_found", "学员不存在") }
+
+// providerScope is the column that puts a worker in a provider's scope: for
+// now the organisation that registered them. When enrolment exists this
+// becomes "registered by, or enrolled in one of the provider's classes" (an
+// EXISTS over enrolments), owned by whoever wires it.
+const providerScope = "w.registered_by_org_id"
+
+// institutionScope puts a worker in the scope of the institution that
+// employs them, through the organisation linked to the institution.
+const institutionScope = "(SELECT i2.organisation_id FROM institutions i2 WHERE i2.id = w.employer_institution_id)"
+
+// ScopeColumns are the columns that decide whether p sees a worker (alias w):
+// HR and regulators by the worker's region, colleges their own graduates,
+// providers the workers they registered, institutions their employees,
+// workers themselves.
+func ScopeColumns(p *accounts.Principal) accounts.ScopeColumns {
+	cols := accounts.ScopeColumns{Region: "w.region_code", Worker: "w.id"}
+	if p == nil {
+		return cols
+	}
+	switch p.Role {
+	case accounts.RoleCollege:
+		cols.Org = "w.college_org_id"
+	case accounts.RoleProvider:
+		cols.Org = providerScope
+	case accounts.RoleInstitution:
+		cols.Org = institutionScope
+	}
+	return cols
+}
+
+// scoped selects workers with their employer's and college's names, limited
+// to what p may see (nothing for a nil p).
+func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
+	q := s.db.NewSelect().Model(dst).
+		ColumnExpr("w.*").
+		ColumnExpr("coalesce(i.name, '') AS employer_name").
+		ColumnExpr("coalesce(co.name, '') AS college_name").
+		Join("LEFT JOIN institutions AS i ON i.id = w.employer_institution_id").
+		Join("LEFT JOIN organisations AS co ON co.id = w.college_org_id")
+	return p.Scope().Apply(q, ScopeColumns(p))
+}
+
+// ByID returns worker id if p may see it. Errors: NotFound worker_not_found.
+func (s Store) ByID(ctx context.Context, p *accounts.Principal, id int64) (*Worker, error) {
+	w := new(Worker)
+	if err := s.scoped(p, w).Where("w.id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errNotFound()
+		}
+		return nil, fmt.Errorf("select worker %d: %w", id, err)
+	}
+	return w, nil
+}
+
+// Get returns worker id whoever asks, for other modules' use cases that have
+// already decided the caller may act on it. Errors: NotFound worker_not_found.
+func (s Store) Get(ctx context.Context, id int64) (*Worker, error) {
+	return s.getWhere(ctx, "w.id = ?", id)
+}
+
+// ByIDNumberIdx returns the worker with the given ID number blind index.
+// Errors: NotFound worker_not_found.
+func (s Store) ByIDNumberIdx(ctx context.Context, idx []byte) (*Worker, error) {
+	return s.getWhere(ctx, "w.id_number_idx = ?", idx)
+}
+
+func (s Store) getWhere(ctx context.Context, where string, arg any) (*Worker, error) {
+	w := new(Worker)
+	if err := s.db.NewSelect().Model(w).Where(where, arg).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errNotFound()
+		}
+		return nil, fmt.Errorf("select worker: %w", err)
+	}
+	return w, nil
+}
+
+// lock takes a row lock on worker id so concurrent edits serialise.
+func (s Store) lock(ctx context.Context, id int64) error {
+	_, err := s.db.NewSelect().Table("workers").Column("id").Where("id = ?", id).For("UPDATE").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("lock worker %d: %w", id, err)
+	}
+	return nil
+}
+
+// ListQuery selects a page of workers.
+type ListQuery struct {
+	IDNumberIdx []byte // when set, only the worker with this ID number
+	NamePrefix  string // when set, names starting with it
+	Limit       int
+	Offset      int
+}
+
+// List returns the workers p may see that match q, ordered by name then id,
+// and the total count.
+func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) ([]Worker, int, error) {
+	var rows []Worker
+	q := s.scoped(p, &rows).OrderExpr("w.name, w.id")
+	if lq.IDNumberIdx != nil {
+		q = q.Where("w.id_number_idx = ?", lq.IDNumberIdx)
+	}
+	if lq.NamePrefix != "" {
+		q = q.Where("w.name LIKE ? ESCAPE '\\'", escapeLike(lq.NamePrefix)+"%")
+	}
+	if lq.Limit > 0 {
+		q = q.Limit(int64(lq.Limit)).Offset(int64(lq.Offset))
+	}
+	total, err := q.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list workers: %w", err)
+	}
+	return rows, int(total), nil
+}
+
+// Insert adds w and sets its ID, region and ban flag from the database.
+// Errors: Conflict worker_exists when the ID number is already registered.
+func (s Store) Insert(ctx context.Context, w *Worker) error {
+	_, err := s.db.NewInsert().Model(w).
+		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at", "employer_name", "college_name").
+		Returning("id, region_code, banned, created_at, updated_at").Exec(ctx)
+	if err != nil {
+		if isUniqueViolation(err, "workers_id_number_idx_key") {
+			return apperr.Conflict("worker_exists", "该身份证号已登记为学员").Wrap(err)
+		}
+		return fmt.Errorf("insert worker: %w", err)
+	}
+	return nil
+}
+
+// Update writes the given columns of w (and updated_at) and reads back the
+// region the database recomputed.
+func (s Store) Update(ctx context.Context, w *Worker, columns ...string) error {
+	_, err := s.db.NewUpdate().Model(w).Column(columns...).
+		Set("updated_at = now()").WherePK().
+		Returning("region_code, updated_at").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("update worker %d: %w", w.ID, err)
+	}
+	return nil
+}
+
+// SetBanned sets the ban flag of the worker with the given ID number index
+// (if there is one) and reports the worker's id, 0 when the person is not a
+// worker. The bans module calls it inside the transaction that records or
+// lifts a ban.
+func (s Store) SetBanned(ctx context.Context, idx []byte, banned bool) (int64, error) {
+	var id int64
+	err := s.db.NewUpdate().Table("workers").
+		Set("banned = ?", banned).Set("updated_at = now()").
+		Where("id_number_idx = ?", idx).
+		Returning("id").Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("set worker banned: %w", err)
+	}
+	return id, nil
+}
+
+func isUniqueViolation(err error, constraint string) bool {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) || pgErr.Field('C') != "23505" {
+		return false
+	}
+	return constraint == "" || pgErr.Field('n') == constraint
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
