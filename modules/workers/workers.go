@@ -118,13 +118,13 @@ type Employment string
 
 // Employment statuses (DESIGN §6.2).
 const (
-	EmpEnterpriseEmployee    Employment = "enterprise_employee"
-	EmpUnemploymentBenefit   Employment = "unemployment_benefit"
-	EmpRegisteredUnemployed  Employment = "registered_unemployed"
-	EmpFlexible              Employment = "flexible"
-	EmpPublicSector          Employment = "public_sector"
-	EmpRetired               Employment = "retired"
-	EmpStudent               Employment = "student"
+	EmpEnterpriseEmployee   Employment = "enterprise_employee"
+	EmpUnemploymentBenefit  Employment = "unemployment_benefit"
+	EmpRegisteredUnemployed Employment = "registered_unemployed"
+	EmpFlexible             Employment = "flexible"
+	EmpPublicSector         Employment = "public_sector"
+	EmpRetired              Employment = "retired"
+	EmpStudent              Employment = "student"
 )
 
 // Employments lists the statuses, for forms.
