@@ -268,8 +268,10 @@ func (c *cluster) startOrJoin(ctx context.Context) error {
 	ownerFile := filepath.Join(c.dir, "owner.pid")
 	if c.running(ctx) {
 		if err := c.waitReady(ctx, 30*time.Second); err == nil {
-			if pid := readPID(ownerFile); pid > 0 && pid != os.Getpid() && processAlive(pid) {
-				return nil // another live tuoyu process runs it and will stop it
+			// A live starter (possibly another DB of this very process) stops
+			// it; only a dead starter's cluster is adopted.
+			if pid := readPID(ownerFile); pid > 0 && processAlive(pid) {
+				return nil
 			}
 			c.owner = true
 			return writePID(ownerFile)
