@@ -146,7 +146,7 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) ([
 // Errors: Conflict worker_exists when the ID number is already registered.
 func (s Store) Insert(ctx context.Context, w *Worker) error {
 	_, err := s.db.NewInsert().Model(w).
-		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at", "employer_name", "college_name").
+		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at").
 		Returning("id, region_code, banned, created_at, updated_at").Exec(ctx)
 	if err != nil {
 		if isUniqueViolation(err, "workers_id_number_idx_key") {

@@ -1,0 +1,554 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+	"tuoyu/modules/pii"
+)
+
+// Service is the workers' use cases: register, find, show, edit, reveal.
+type Service struct {
+	db     *bun.DB
+	cipher *pii.Cipher
+	now    func() time.Time
+}
+
+// NewService returns the workers service. now is the clock (time.Now in
+// production, fixed in tests).
+func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
+	return &Service{db: db, cipher: cipher, now: now}
+}
+
+// Cipher is the personal-data cipher the service encrypts with, for modules
+// that write workers (rosters) and must produce the same indexes.
+func (s *Service) Cipher() *pii.Cipher { return s.cipher }
+
+// RegisterInput is a new worker as staff enter it.
+type RegisterInput struct {
+	Name                  string
+	IDNumber              string
+	Phone                 string
+	Education             string
+	EmployerInstitutionID int64
+}
+
+// registrars may create worker records.
+var registrars = []accounts.Role{accounts.RoleCollege, accounts.RoleProvider,
+	accounts.RoleHRReviewer, accounts.RoleHRApprover, accounts.RoleAdmin}
+
+// Register creates a worker. A college registering a worker becomes their
+// college; the caller's organisation is kept as who registered them.
+// Errors: Forbidden forbidden_role; Invalid validation_failed (fields name,
+// id_number, phone, education, employer_institution_id); Conflict
+// worker_exists.
+func (s *Service) Register(ctx context.Context, p *accounts.Principal, in RegisterInput) (*Worker, error) {
+	if !p.Is(registrars...) {
+		return nil, apperr.Forbidden("forbidden_role", "您的角色无权登记学员")
+	}
+	var fields []apperr.FieldError
+	name, err := ValidateName(in.Name)
+	fields = appendFieldErr(fields, err)
+	id, err := ValidateID(in.IDNumber, s.now())
+	fields = appendFieldErr(fields, err)
+	w := &Worker{Name: name, RegisteredByOrgID: p.OrgID, Occupations: []string{}, TargetGroups: []string{}}
+	if strings.TrimSpace(in.Phone) != "" {
+		err := s.setPhone(w, in.Phone)
+		fields = appendFieldErr(fields, err)
+	}
+	if in.Education != "" {
+		e, ok := ParseEducation(in.Education)
+		if !ok {
+			fields = append(fields, apperr.FieldError{Field: "education", Code: "invalid_education", Message: "学历不在可选范围内"})
+		}
+		w.Education = e
+	}
+	if len(fields) > 0 {
+		return nil, apperr.Invalid("validation_failed", "学员信息有误", fields...)
+	}
+	if err := s.setIDNumber(w, id); err != nil {
+		return nil, err
+	}
+	if p.Is(accounts.RoleCollege) {
+		w.CollegeOrgID = p.OrgID
+	}
+	w.EmployerInstitutionID = in.EmployerInstitutionID
+
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if w.EmployerInstitutionID != 0 {
+			if err := checkInstitution(ctx, tx, w.EmployerInstitutionID); err != nil {
+				return err
+			}
+		}
+		if err := NewStore(tx).Insert(ctx, w); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "workers.register", TargetType: "worker", TargetID: strconv.FormatInt(w.ID, 10),
+			Summary: map[string]any{"id_mask": w.IDMask},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// setIDNumber fills the ID number columns of w from a validated ID.
+func (s *Service) setIDNumber(w *Worker, id ResidentID) error {
+	enc, err := s.cipher.Encrypt(id.Number)
+	if err != nil {
+		return fmt.Errorf("encrypt id number: %w", err)
+	}
+	w.IDNumberEnc = enc
+	w.IDNumberIdx = s.cipher.Index(pii.KindIDNumber, id.Number)
+	w.IDMask = pii.MaskID(id.Number)
+	w.Sex = id.Sex
+	w.BirthDate = id.Birth
+	w.IDAreaCode = id.Area
+	return nil
+}
+
+// setPhone validates and fills the phone columns of w; "" clears them.
+func (s *Service) setPhone(w *Worker, raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		w.PhoneEnc, w.PhoneIdx, w.PhoneMask = nil, nil, ""
+		return nil
+	}
+	phone, err := ValidatePhone(raw)
+	if err != nil {
+		return err
+	}
+	enc, err := s.cipher.Encrypt(phone)
+	if err != nil {
+		return fmt.Errorf("encrypt phone: %w", err)
+	}
+	w.PhoneEnc, w.PhoneIdx, w.PhoneMask = enc, s.cipher.Index(pii.KindPhone, phone), pii.MaskPhone(phone)
+	return nil
+}
+
+// setBank validates and fills the bank account columns of w; "" clears them.
+func (s *Service) setBank(w *Worker, raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		w.BankAccountEnc, w.BankAccountIdx, w.BankAccountMask = nil, nil, ""
+		return nil
+	}
+	acct, err := ValidateBankAccount(raw)
+	if err != nil {
+		return err
+	}
+	enc, err := s.cipher.Encrypt(acct)
+	if err != nil {
+		return fmt.Errorf("encrypt bank account: %w", err)
+	}
+	w.BankAccountEnc, w.BankAccountIdx, w.BankAccountMask = enc, s.cipher.Index(pii.KindBank, acct), pii.MaskBank(acct)
+	return nil
+}
+
+func checkInstitution(ctx context.Context, idb bun.IDB, id int64) error {
+	n, err := idb.NewSelect().Table("institutions").Where("id = ?", id).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("check institution %d: %w", id, err)
+	}
+	if n == 0 {
+		return apperr.Invalid("validation_failed", "学员信息有误", apperr.FieldError{
+			Field: "employer_institution_id", Code: "unknown_institution", Message: "所选托育机构不存在"})
+	}
+	return nil
+}
+
+// ByID returns worker id if p may see it. Errors: NotFound worker_not_found.
+func (s *Service) ByID(ctx context.Context, p *accounts.Principal, id int64) (*Worker, error) {
+	return NewStore(s.db).ByID(ctx, p, id)
+}
+
+// Me returns the worker record of a logged-in worker. Errors: NotFound
+// worker_not_found (the caller is not a worker).
+func (s *Service) Me(ctx context.Context, p *accounts.Principal) (*Worker, error) {
+	if !p.Is(accounts.RoleWorker) || p.WorkerID == 0 {
+		return nil, errNotFound()
+	}
+	return s.ByID(ctx, p, p.WorkerID)
+}
+
+// Filter selects workers in a list.
+type Filter struct {
+	Q       string // an exact ID number, or the start of a name
+	Page    int
+	PerPage int
+}
+
+// List returns the workers p may see matching f and their total. A q with a
+// digit in it is taken as an ID number and looked up by its blind index (an
+// ID number is never matched partially); otherwise it is a name prefix.
+// Errors: Forbidden forbidden_role for workers.
+func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Worker, int, error) {
+	if !p.IsStaff() {
+		return nil, 0, apperr.Forbidden("forbidden_role", "您的角色无权查询学员")
+	}
+	lq := ListQuery{Limit: f.PerPage, Offset: (f.Page - 1) * f.PerPage}
+	if f.Page < 1 {
+		lq.Offset = 0
+	}
+	q := strings.TrimSpace(f.Q)
+	switch {
+	case q == "":
+	case strings.ContainsAny(q, "0123456789０１２３４５６７８９"):
+		lq.IDNumberIdx = s.cipher.Index(pii.KindIDNumber, NormalizeID(q))
+	default:
+		lq.NamePrefix = q
+	}
+	return NewStore(s.db).List(ctx, p, lq)
+}
+
+// ProfileInput is an edit of a worker's profile. Nil fields are left as
+// they are; the ID number cannot be edited (a wrong one means a new record).
+type ProfileInput struct {
+	Name                  *string
+	Phone                 *string
+	Education             *string
+	EmployerInstitutionID *int64 // 0 clears
+	Major                 *string
+	GraduationYear        *int // 0 clears
+	Occupations           *[]string
+	Employment            *string // "" = unknown
+	InsuredMonths         *int
+	TargetGroups          *[]string
+	BankAccount           *string
+	BankName              *string
+}
+
+// editable says which profile fields each role may change. Workers keep
+// their contact, schooling, employer and bank details current; colleges
+// their graduates' schooling; HR everything the subsidy rules read, since
+// HR answers for those facts; regulators and institutions only look.
+var editable = map[accounts.Role][]string{
+	accounts.RoleWorker:     {"phone", "education", "employer_institution_id", "bank_account", "bank_name"},
+	accounts.RoleCollege:    {"phone", "education", "major", "graduation_year"},
+	accounts.RoleProvider:   {"phone", "education"},
+	accounts.RoleHRReviewer: allProfileFields,
+	accounts.RoleHRApprover: allProfileFields,
+	accounts.RoleAdmin:      allProfileFields,
+}
+
+var allProfileFields = []string{"name", "phone", "education", "employer_institution_id", "major",
+	"graduation_year", "occupations", "employment", "insured_months", "target_groups", "bank_account", "bank_name"}
+
+// EditableFields lists the fields p may change on a worker's profile (for
+// forms).
+func EditableFields(p *accounts.Principal) []string {
+	if p == nil {
+		return nil
+	}
+	return editable[p.Role]
+}
+
+// UpdateProfile applies in to worker id if p may see it and change those
+// fields, and records which fields changed (never their values) in the
+// audit trail as workers.update. It returns the worker as stored.
+// Errors: NotFound worker_not_found; Invalid validation_failed with a field
+// error per bad or not-editable field.
+func (s *Service) UpdateProfile(ctx context.Context, p *accounts.Principal, id int64, in ProfileInput) (*Worker, error) {
+	var out *Worker
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		if err := st.lock(ctx, id); err != nil {
+			return err
+		}
+		w, err := st.ByID(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		changed, err := s.applyProfile(ctx, tx, p, w, in)
+		if err != nil {
+			return err
+		}
+		if len(changed) > 0 {
+			if err := st.Update(ctx, w, columnsOf(changed)...); err != nil {
+				return err
+			}
+			if err := audit.Record(ctx, tx, audit.Event{
+				ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+				Action: "workers.update", TargetType: "worker", TargetID: strconv.FormatInt(id, 10),
+				Summary: map[string]any{"fields": changed},
+			}); err != nil {
+				return err
+			}
+		}
+		out, err = st.ByID(ctx, p, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// applyProfile validates in against what p may edit and changes w; it
+// returns the names of the fields whose value actually changed.
+func (s *Service) applyProfile(ctx context.Context, tx bun.Tx, p *accounts.Principal, w *Worker, in ProfileInput) ([]string, error) {
+	allowed := EditableFields(p)
+	var fields []apperr.FieldError
+	var changed []string
+	// may reports whether p may edit field, noting an error when not.
+	may := func(field string) bool {
+		if slices.Contains(allowed, field) {
+			return true
+		}
+		fields = append(fields, apperr.FieldError{Field: field, Code: "not_editable", Message: "您无权修改此项"})
+		return false
+	}
+	fail := func(err error) { fields = appendFieldErr(fields, err) }
+
+	if in.Name != nil && may("name") {
+		name, err := ValidateName(*in.Name)
+		fail(err)
+		if err == nil && name != w.Name {
+			w.Name = name
+			changed = append(changed, "name")
+		}
+	}
+	if in.Phone != nil && may("phone") {
+		old := w.PhoneIdx
+		if err := s.setPhone(w, *in.Phone); err != nil {
+			fail(err)
+		} else if !bytes.Equal(old, w.PhoneIdx) {
+			changed = append(changed, "phone")
+		}
+	}
+	if in.Education != nil && may("education") {
+		var e Education
+		ok := true
+		if *in.Education != "" {
+			e, ok = ParseEducation(*in.Education)
+		}
+		if !ok {
+			fields = append(fields, apperr.FieldError{Field: "education", Code: "invalid_education", Message: "学历不在可选范围内"})
+		} else if e != w.Education {
+			w.Education = e
+			changed = append(changed, "education")
+		}
+	}
+	if in.EmployerInstitutionID != nil && may("employer_institution_id") {
+		v := *in.EmployerInstitutionID
+		if v != 0 {
+			if err := checkInstitution(ctx, tx, v); err != nil {
+				return nil, err
+			}
+		}
+		if v != w.EmployerInstitutionID {
+			w.EmployerInstitutionID = v
+			changed = append(changed, "employer_institution_id")
+		}
+	}
+	if in.Major != nil && may("major") {
+		m := strings.TrimSpace(*in.Major)
+		if utf8.RuneCountInString(m) > 100 {
+			fields = append(fields, apperr.FieldError{Field: "major", Code: "too_long", Message: "专业名称不超过 100 字"})
+		} else if m != w.Major {
+			w.Major = m
+			changed = append(changed, "major")
+		}
+	}
+	if in.GraduationYear != nil && may("graduation_year") {
+		y := *in.GraduationYear
+		if y != 0 && (y < 1950 || y > s.now().Year()+5) {
+			fields = append(fields, apperr.FieldError{Field: "graduation_year", Code: "invalid_year", Message: "毕业年份不合理"})
+		} else if y != w.GraduationYear {
+			w.GraduationYear = y
+			changed = append(changed, "graduation_year")
+		}
+	}
+	if in.Occupations != nil && may("occupations") {
+		occ, ok := cleanCodes(*in.Occupations, ValidOccupation)
+		if !ok {
+			fields = append(fields, apperr.FieldError{Field: "occupations", Code: "invalid_occupation", Message: "职业（工种）代码有误"})
+		} else if !slices.Equal(occ, w.Occupations) {
+			w.Occupations = occ
+			changed = append(changed, "occupations")
+		}
+	}
+	if in.Employment != nil && may("employment") {
+		e := Employment(*in.Employment)
+		if e != "" && !e.Valid() {
+			fields = append(fields, apperr.FieldError{Field: "employment", Code: "invalid_employment", Message: "就业状态不在可选范围内"})
+		} else if e != w.Employment {
+			w.Employment = e
+			changed = append(changed, "employment")
+		}
+	}
+	if in.InsuredMonths != nil && may("insured_months") {
+		m := *in.InsuredMonths
+		if m < 0 || m > 12*60 {
+			fields = append(fields, apperr.FieldError{Field: "insured_months", Code: "invalid_months", Message: "失业保险缴费月数须为 0–720"})
+		} else {
+			// A confirmed figure is news even when unchanged: the date says
+			// how fresh it is, the source who vouches for it.
+			today := dateOf(s.now())
+			w.InsuredMonths = &m
+			w.InsuredMonthsOn = &today
+			w.InsuredMonthsSource = "hr:" + p.Username
+			changed = append(changed, "insured_months")
+		}
+	}
+	if in.TargetGroups != nil && may("target_groups") {
+		g, ok := cleanCodes(*in.TargetGroups, ValidGroup)
+		if !ok {
+			fields = append(fields, apperr.FieldError{Field: "target_groups", Code: "invalid_group", Message: "人员类别代码有误"})
+		} else if !slices.Equal(g, w.TargetGroups) {
+			w.TargetGroups = g
+			changed = append(changed, "target_groups")
+		}
+	}
+	if in.BankAccount != nil && may("bank_account") {
+		old := w.BankAccountIdx
+		if err := s.setBank(w, *in.BankAccount); err != nil {
+			fail(err)
+		} else if !bytes.Equal(old, w.BankAccountIdx) {
+			changed = append(changed, "bank_account")
+		}
+	}
+	if in.BankName != nil && may("bank_name") {
+		b := strings.TrimSpace(*in.BankName)
+		if utf8.RuneCountInString(b) > 100 {
+			fields = append(fields, apperr.FieldError{Field: "bank_name", Code: "too_long", Message: "开户行名称不超过 100 字"})
+		} else if b != w.BankName {
+			w.BankName = b
+			changed = append(changed, "bank_name")
+		}
+	}
+	if len(fields) > 0 {
+		return nil, apperr.Invalid("validation_failed", "学员信息有误", fields...)
+	}
+	return changed, nil
+}
+
+// columnsOf maps changed profile fields to the table columns they write.
+func columnsOf(changed []string) []string {
+	var cols []string
+	for _, f := range changed {
+		switch f {
+		case "phone":
+			cols = append(cols, "phone_enc", "phone_idx", "phone_mask")
+		case "bank_account":
+			cols = append(cols, "bank_account_enc", "bank_account_idx", "bank_account_mask")
+		case "insured_months":
+			cols = append(cols, "insured_months", "insured_months_on", "insured_months_source")
+		default:
+			cols = append(cols, f)
+		}
+	}
+	return cols
+}
+
+// revealers may see a worker's whole ID number: HR staff check documents.
+var revealers = []accounts.Role{accounts.RoleHRReviewer, accounts.RoleHRApprover}
+
+// RevealID returns the whole ID number of worker id to HR staff in scope and
+// records workers.reveal_id in the audit trail first, so no reveal goes
+// unrecorded. Errors: NotFound worker_not_found; Forbidden forbidden_role.
+func (s *Service) RevealID(ctx context.Context, p *accounts.Principal, id int64) (string, error) {
+	if !p.Is(revealers...) {
+		return "", apperr.Forbidden("forbidden_role", "只有人社工作人员可以查看完整证件号")
+	}
+	var enc []byte
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		w, err := NewStore(tx).ByID(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		enc = w.IDNumberEnc
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "workers.reveal_id", TargetType: "worker", TargetID: strconv.FormatInt(id, 10),
+		})
+	})
+	if err != nil {
+		return "", err
+	}
+	plain, err := s.cipher.Decrypt(enc)
+	if err != nil {
+		return "", fmt.Errorf("decrypt id number of worker %d: %w", id, err)
+	}
+	return plain, nil
+}
+
+// ValidateName trims a person's name and checks it: 1–50 characters, no
+// digits or control characters. The error is an *apperr.Error for field
+// name.
+func ValidateName(raw string) (string, error) {
+	s := strings.TrimSpace(strings.ReplaceAll(raw, "\u3000", " "))
+	bad := func(code, msg string) (string, error) {
+		return "", apperr.Invalid(code, msg, apperr.FieldError{Field: "name", Code: code, Message: msg})
+	}
+	if s == "" {
+		return bad("name_required", "请填写姓名")
+	}
+	if utf8.RuneCountInString(s) > 50 {
+		return bad("name_too_long", "姓名不超过 50 个字")
+	}
+	for _, r := range s {
+		if unicode.IsDigit(r) || unicode.IsControl(r) || strings.ContainsRune("<>\"'&;=@#$%^*()[]{}|\\/", r) {
+			return bad("name_invalid", "姓名含有不允许的字符")
+		}
+	}
+	return s, nil
+}
+
+// ValidateBankAccount checks a bank card or account number (12–30 digits
+// after spaces and hyphens are removed) and returns it normalised. The
+// error is an *apperr.Error for field bank_account.
+func ValidateBankAccount(raw string) (string, error) {
+	s := pii.Normalize(pii.KindBank, raw)
+	if len(s) < 12 || len(s) > 30 || !allDigits(s) {
+		return "", apperr.Invalid("bank_account_format", "银行账号格式不正确", apperr.FieldError{
+			Field: "bank_account", Code: "bank_account_format", Message: "银行账号应为 12–30 位数字"})
+	}
+	return s, nil
+}
+
+// cleanCodes trims, de-duplicates and sorts codes, reporting false when one
+// is not valid.
+func cleanCodes(in []string, valid func(string) bool) ([]string, bool) {
+	out := []string{}
+	for _, c := range in {
+		c = strings.TrimSpace(c)
+		if !valid(c) {
+			return nil, false
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out, true
+}
+
+func dateOf(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// appendFieldErr adds the field errors of err (an *apperr.Error) to fields;
+// nil adds nothing.
+func appendFieldErr(fields []apperr.FieldError, err error) []apperr.FieldError {
+	if err == nil {
+		return fields
+	}
+	if e, ok := apperr.As(err); ok && len(e.Fields) > 0 {
+		return append(fields, e.Fields...)
+	}
+	return append(fields, apperr.FieldError{Field: "", Code: "invalid", Message: err.Error()})
+}
