@@ -1,0 +1,150 @@
+// Package app is the composition root: it reads the configuration, opens the
+// database, builds every module's store, service and handler bottom-up in
+// Wire, and runs the HTTP server and the scheduler until the context ends.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"tuoyu/app/database"
+	"tuoyu/app/scheduler"
+	"tuoyu/docs"
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/audit"
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/pii"
+)
+
+// App is the wired application: its services (for the CLI, the seed and
+// tests), the fiber app and the scheduler.
+type App struct {
+	Config    Config
+	Logger    *slog.Logger
+	DB        *bun.DB
+	Fiber     *fiber.App
+	Scheduler *scheduler.Scheduler
+	Now       func() time.Time
+
+	Cipher   *pii.Cipher
+	Accounts *accounts.Service
+	Orgs     *orgs.Service
+}
+
+// Wire builds every module on db, registers routes and jobs. It neither
+// migrates nor starts anything.
+func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*App, error) {
+	cipher, err := pii.New(cfg.SecretKey)
+	if err != nil {
+		return nil, fmt.Errorf("personal-data cipher: %w", err)
+	}
+	a := &App{Config: cfg, Logger: logger, DB: db, Now: now, Cipher: cipher}
+	a.Scheduler = scheduler.New(db, logger, cfg.Location, now, cfg.Getenv)
+
+	// Services, bottom-up in the order of DESIGN §10.
+	a.Accounts = accounts.NewService(db, now)
+	a.Orgs = orgs.NewService(db)
+
+	// HTTP.
+	f := newFiber(cfg, logger, a.Accounts)
+	a.Fiber = f
+	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	f.Get("/readyz", func(c *fiber.Ctx) error {
+		if err := database.Ready(c.UserContext(), db); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "reason": err.Error()})
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+	f.Get("/api/openapi.yaml", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "application/yaml; charset=utf-8")
+		return c.Send(docs.OpenAPI)
+	})
+	api := f.Group("/api/v1")
+	pages := f.Group("")
+	adminOnly := accounts.Require(accounts.RoleAdmin)
+
+	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
+	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
+
+	// Jobs.
+	if err := a.Scheduler.Add(
+		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
+		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Accounts.ExpireIdleSessions(ctx)
+			return err
+		}},
+	); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// verifyAudit is the audit.verify job: a broken chain fails the run, and the
+// run's error names the first broken row.
+func (a *App) verifyAudit(ctx context.Context, _ time.Time) error {
+	res, err := audit.Verify(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("audit chain broken at event %d: %s", res.BrokenID, res.Reason)
+	}
+	return nil
+}
+
+func isHTTPS(baseURL string) bool { return len(baseURL) > 8 && baseURL[:8] == "https://" }
+
+// openDB opens and migrates the configured database.
+func openDB(ctx context.Context, cfg Config, logger *slog.Logger) (*database.DB, error) {
+	db, err := database.Open(ctx, database.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := database.Migrate(ctx, db.DB, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// serve runs the server and the scheduler until ctx ends, then stops them in
+// order: server, scheduler (waiting for running jobs), database.
+func serve(ctx context.Context, a *App) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	if err := a.Scheduler.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.Fiber.Listener(ln) }()
+	a.Logger.Info("serving", "addr", a.Config.Addr, "url", a.Config.BaseURL)
+
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+	}
+	a.Logger.Info("shutting down")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Fiber.ShutdownWithContext(stopCtx); err != nil {
+		a.Logger.Error("stop server", "error", err)
+	}
+	if err := a.Scheduler.Stop(stopCtx); err != nil {
+		a.Logger.Error("stop scheduler", "error", err)
+	}
+	return nil
+}

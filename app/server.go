@@ -1,0 +1,272 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/gofiber/template/html/v2"
+
+	"tuoyu/assets"
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+	"tuoyu/modules/web"
+	"tuoyu/templates"
+)
+
+// Request body limits: uploads (rosters up to 20 MB plus multipart overhead)
+// and everything else.
+const (
+	maxUploadBody = 21 << 20
+	maxJSONBody   = 1 << 20
+)
+
+// newFiber builds the fiber app with the view engine, the one error handler
+// and the middleware every request passes through.
+func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service) *fiber.App {
+	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
+	engine.AddFuncMap(templateFuncs(cfg.Location))
+	app := fiber.New(fiber.Config{
+		AppName:               "tuoyu",
+		Views:                 engine,
+		ErrorHandler:          errorHandler(logger),
+		BodyLimit:             maxUploadBody,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          120 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		ProxyHeader:           "", // set behind a trusted proxy only
+	})
+	app.Use(recoverPanics(logger))
+	app.Use(requestID)
+	app.Use(accessLog(logger))
+	app.Use(securityHeaders)
+	app.Use(limitBody)
+	app.Use(authenticate(acc, strings.HasPrefix(cfg.BaseURL, "https://")))
+	app.Use("/assets", filesystem.New(filesystem.Config{Root: http.FS(assets.FS), MaxAge: 3600}))
+	return app
+}
+
+const requestIDKey = "tuoyu.request_id"
+
+func requestID(c *fiber.Ctx) error {
+	id := c.Get("X-Request-ID")
+	if len(id) == 0 || len(id) > 64 || strings.ContainsAny(id, " \t\r\n\"") {
+		b := make([]byte, 8)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	c.Locals(requestIDKey, id)
+	c.Set("X-Request-ID", id)
+	return c.Next()
+}
+
+func requestIDOf(c *fiber.Ctx) string { s, _ := c.Locals(requestIDKey).(string); return s }
+
+// accessLog writes one JSON line per request. It logs the path without the
+// query string, so ID numbers in queries never reach the log.
+func accessLog(logger *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			if herr := c.App().ErrorHandler(c, err); herr != nil {
+				_ = c.SendStatus(fiber.StatusInternalServerError)
+			}
+		}
+		attrs := []any{"method", c.Method(), "path", c.Path(), "status", c.Response().StatusCode(),
+			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", requestIDOf(c), "ip", c.IP()}
+		if p := accounts.PrincipalOf(c); p != nil {
+			attrs = append(attrs, "user", p.Username)
+		}
+		logger.Info("request", attrs...)
+		return nil
+	}
+}
+
+func recoverPanics(logger *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = apperr.Internal(fmt.Errorf("panic: %v", r))
+			}
+		}()
+		return c.Next()
+	}
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set("Cross-Origin-Opener-Policy", "same-origin")
+	return c.Next()
+}
+
+// limitBody keeps non-upload bodies small; multipart uploads get the larger
+// server-wide limit.
+func limitBody(c *fiber.Ctx) error {
+	if len(c.Body()) > maxJSONBody && !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
+		return apperr.TooLarge("body_too_large", "请求体过大（上限 1 MB）")
+	}
+	return c.Next()
+}
+
+// authenticate resolves the caller from a bearer token or the session cookie,
+// enforces CSRF for cookie-authenticated unsafe requests, and puts the caller
+// into the request context for the audit trail and the views.
+func authenticate(acc *accounts.Service, secureCookie bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx := c.UserContext()
+		var p *accounts.Principal
+		csrf := ""
+		if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
+			tp, err := acc.AuthenticateToken(ctx, strings.TrimSpace(strings.TrimPrefix(h, "Bearer ")))
+			if err != nil {
+				return err
+			}
+			p = &tp
+		} else if sid := c.Cookies(accounts.SessionCookie); sid != "" {
+			sp, ss, err := acc.Authenticate(ctx, sid)
+			switch {
+			case err == nil:
+				p, csrf = &sp, ss.CSRFToken
+				if isUnsafe(c.Method()) {
+					got := c.Get("X-CSRF-Token")
+					if got == "" {
+						got = c.FormValue("_csrf")
+					}
+					if got != csrf {
+						return apperr.Forbidden("csrf_invalid", "安全校验失败（CSRF 令牌缺失或不符），请刷新页面后重试")
+					}
+				}
+			case apperr.KindOf(err) == apperr.KindUnauthorized:
+				c.Cookie(&fiber.Cookie{Name: accounts.SessionCookie, Value: "", Path: "/", MaxAge: -1, HTTPOnly: true, Secure: secureCookie, SameSite: "Lax"})
+			default:
+				return err
+			}
+		}
+		if p != nil {
+			accounts.SetPrincipal(c, p)
+		}
+		r := audit.Request{IP: c.IP(), RequestID: requestIDOf(c)}
+		if p != nil {
+			r.UserID, r.OrgID, r.Label = p.UserID, p.OrgID, p.Username
+		}
+		c.SetUserContext(audit.WithRequest(ctx, r))
+		_ = c.Bind(fiber.Map{"Principal": p, "CSRF": csrf, "Path": c.Path()})
+		return c.Next()
+	}
+}
+
+func isUnsafe(method string) bool {
+	return method != fiber.MethodGet && method != fiber.MethodHead && method != fiber.MethodOptions
+}
+
+// statusOf maps an error kind to its HTTP status: the one place it is decided.
+func statusOf(k apperr.Kind) int {
+	switch k {
+	case apperr.KindInvalid:
+		return fiber.StatusUnprocessableEntity
+	case apperr.KindBadRequest:
+		return fiber.StatusBadRequest
+	case apperr.KindNotFound:
+		return fiber.StatusNotFound
+	case apperr.KindConflict:
+		return fiber.StatusConflict
+	case apperr.KindForbidden:
+		return fiber.StatusForbidden
+	case apperr.KindUnauthorized:
+		return fiber.StatusUnauthorized
+	case apperr.KindTooLarge:
+		return fiber.StatusRequestEntityTooLarge
+	case apperr.KindRateLimited:
+		return fiber.StatusTooManyRequests
+	case apperr.KindUnsupported:
+		return fiber.StatusUnsupportedMediaType
+	}
+	return fiber.StatusInternalServerError
+}
+
+// fromFiber turns fiber's own errors (unknown route, body over the limit …)
+// into application errors.
+func fromFiber(fe *fiber.Error) *apperr.Error {
+	switch fe.Code {
+	case fiber.StatusNotFound:
+		return apperr.NotFound("route_not_found", "页面或接口不存在")
+	case fiber.StatusMethodNotAllowed:
+		e := apperr.NotFound("method_not_allowed", "不支持该请求方法")
+		return e
+	case fiber.StatusRequestEntityTooLarge:
+		return apperr.TooLarge("body_too_large", "请求体过大")
+	case fiber.StatusUnsupportedMediaType:
+		return apperr.Unsupported("unsupported_media_type", "不支持的内容类型")
+	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
+		return apperr.BadRequest("bad_request", "请求格式有误")
+	case fiber.StatusTooManyRequests:
+		return apperr.RateLimited("rate_limited", "请求过于频繁，请稍后再试")
+	}
+	return apperr.Internal(fe)
+}
+
+// errorHandler renders every error: problem+json (RFC 9457) under /api,
+// a Chinese HTML page elsewhere. Only 5xx are logged, once, here.
+func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		e, ok := apperr.As(err)
+		if !ok {
+			var fe *fiber.Error
+			if errors.As(err, &fe) {
+				e = fromFiber(fe)
+			} else {
+				e = apperr.Internal(err)
+			}
+		}
+		status := statusOf(e.Kind)
+		if e.Code == "method_not_allowed" {
+			status = fiber.StatusMethodNotAllowed
+		}
+		if status >= 500 {
+			logger.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "error", err.Error())
+		}
+		if web.IsAPI(c) || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+			problem := fiber.Map{
+				"type":   "urn:tuoyu:problem:" + e.Code,
+				"title":  http.StatusText(status),
+				"status": status,
+				"detail": e.Message,
+				"code":   e.Code,
+			}
+			if rid := requestIDOf(c); rid != "" {
+				problem["request_id"] = rid
+			}
+			if len(e.Fields) > 0 {
+				problem["errors"] = e.Fields
+			}
+			for k, v := range e.Extra {
+				problem[k] = v
+			}
+			c.Status(status)
+			c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
+			return c.JSON(problem, "application/problem+json; charset=utf-8")
+		}
+		if status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
+			return c.Redirect("/login?next="+template.URLQueryEscaper(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		c.Status(status)
+		return c.Render("errors/error", fiber.Map{
+			"Status": status, "Title": http.StatusText(status), "Message": e.Message, "Code": e.Code,
+			"Fields": e.Fields, "RequestID": requestIDOf(c),
+		}, web.Layout)
+	}
+}

@@ -1,0 +1,96 @@
+package orgs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"tuoyu/modules/apperr"
+)
+
+// Store reads regions and reads and writes organisations.
+type Store struct{ db bun.IDB }
+
+// NewStore returns a Store on db (the database or a transaction).
+func NewStore(db bun.IDB) Store { return Store{db: db} }
+
+// Regions returns every region ordered by code.
+func (s Store) Regions(ctx context.Context) ([]Region, error) {
+	var rs []Region
+	err := s.db.NewSelect().Model(&rs).OrderExpr("code").Scan(ctx)
+	return rs, err
+}
+
+// RegionByCode returns one region. Errors: NotFound unknown_region.
+func (s Store) RegionByCode(ctx context.Context, code string) (Region, error) {
+	var r Region
+	err := s.db.NewSelect().Model(&r).Where("code = ?", code).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, apperr.NotFound("unknown_region", "行政区划代码不存在")
+	}
+	return r, err
+}
+
+// ByID returns an organisation. Errors: NotFound.
+func (s Store) ByID(ctx context.Context, id int64) (Organisation, error) {
+	return s.one(ctx, "o.id = ?", id)
+}
+
+// ByCode returns an organisation by its code. Errors: NotFound.
+func (s Store) ByCode(ctx context.Context, code string) (Organisation, error) {
+	return s.one(ctx, "o.code = ?", code)
+}
+
+func (s Store) one(ctx context.Context, where string, arg any) (Organisation, error) {
+	var o Organisation
+	err := s.db.NewSelect().Model(&o).ColumnExpr("o.*, r.name AS region_name").
+		ModelTableExpr("organisations AS o").Join("JOIN regions AS r ON r.code = o.region_code").
+		Where(where, arg).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, apperr.NotFound("organisation_not_found", "机构不存在")
+	}
+	return o, err
+}
+
+// List returns organisations of a kind (all when empty), by code.
+func (s Store) List(ctx context.Context, kind string, limit, offset int) ([]Organisation, int, error) {
+	var os []Organisation
+	q := s.db.NewSelect().Model(&os).ColumnExpr("o.*, r.name AS region_name").
+		ModelTableExpr("organisations AS o").Join("JOIN regions AS r ON r.code = o.region_code").OrderExpr("o.kind, o.code")
+	if kind != "" {
+		q = q.Where("o.kind = ?", kind)
+	}
+	n, err := q.Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
+	return os, int(n), err
+}
+
+// Insert stores o; a taken code or credit code is a conflict.
+func (s Store) Insert(ctx context.Context, o *Organisation) error {
+	_, err := s.db.NewInsert().Model(o).ExcludeColumn("id", "created_at", "updated_at", "region_name").Returning("id").Exec(ctx)
+	if isUnique(err) {
+		return apperr.Conflict("organisation_exists", "机构编码或统一社会信用代码已存在")
+	}
+	if err != nil {
+		return fmt.Errorf("insert organisation %s: %w", o.Code, err)
+	}
+	return nil
+}
+
+// Update writes the editable fields of o.
+func (s Store) Update(ctx context.Context, o *Organisation) error {
+	_, err := s.db.NewUpdate().Model(o).Column("name", "region_code", "uscc", "site_code", "active").
+		Set("updated_at = now()").WherePK().Exec(ctx)
+	if isUnique(err) {
+		return apperr.Conflict("organisation_exists", "统一社会信用代码已被其他机构使用")
+	}
+	return err
+}
+
+func isUnique(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "23505"
+}
