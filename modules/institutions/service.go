@@ -1,0 +1,355 @@
+package institutions
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+)
+
+// Service is the institution registry's use cases.
+type Service struct {
+	db  *bun.DB
+	now func() time.Time
+}
+
+// NewService returns the institutions service.
+func NewService(db *bun.DB, now func() time.Time) *Service {
+	return &Service{db: db, now: now}
+}
+
+// Input is an institution as a regulator enters it. Dates are YYYY-MM-DD or
+// empty.
+type Input struct {
+	USCC           string
+	Name           string
+	Kind           string
+	RegionCode     string
+	Address        string
+	Places         int
+	FilingStatus   string
+	FiledOn        string
+	RevokedOn      string
+	OrganisationID int64
+}
+
+// keepers may change the registry.
+var keepers = []accounts.Role{accounts.RoleRegulator, accounts.RoleAdmin}
+
+func notFound() *apperr.Error {
+	return apperr.NotFound("institution_not_found", "托育机构不存在")
+}
+
+// validate checks in and returns the institution it describes. Errors:
+// Invalid validation_failed with one error per field.
+func validate(p *accounts.Principal, in Input) (Institution, error) {
+	var fields []apperr.FieldError
+	bad := func(field, code, msg string) {
+		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
+	n := Institution{
+		USCC:         NormalizeUSCC(in.USCC),
+		Name:         strings.TrimSpace(in.Name),
+		Kind:         Kind(in.Kind),
+		RegionCode:   strings.TrimSpace(in.RegionCode),
+		Address:      strings.TrimSpace(in.Address),
+		Places:       in.Places,
+		FilingStatus: FilingStatus(in.FilingStatus),
+	}
+	if n.FilingStatus == "" {
+		n.FilingStatus = FilingUnfiled
+	}
+	switch {
+	case n.USCC == "":
+		bad("uscc", "required", "请填写统一社会信用代码")
+	case !ValidUSCC(n.USCC):
+		bad("uscc", "invalid_uscc", "统一社会信用代码格式或校验位不正确")
+	}
+	if n.Name == "" || utf8.RuneCountInString(n.Name) > 100 {
+		bad("name", "invalid_name", "机构名称为 1–100 个字")
+	}
+	if !n.Kind.Valid() {
+		bad("kind", "invalid_kind", "机构性质须为公办、民办非营利性或民办营利性")
+	}
+	if len(n.RegionCode) != 6 {
+		bad("region_code", "invalid_region", "请选择所在行政区划")
+	} else if !p.Scope().CoversRegion(n.RegionCode) {
+		bad("region_code", "region_out_of_scope", "所在地区不在您的管辖范围内")
+	}
+	if utf8.RuneCountInString(n.Address) > 200 {
+		bad("address", "too_long", "地址不超过 200 字")
+	}
+	if n.Places <= 0 || n.Places > 100000 {
+		bad("places", "invalid_places", "托位数须为正整数")
+	}
+	filed, err1 := parseDate(in.FiledOn)
+	revoked, err2 := parseDate(in.RevokedOn)
+	if err1 != nil {
+		bad("filed_on", "invalid_date", "备案日期格式应为 YYYY-MM-DD")
+	}
+	if err2 != nil {
+		bad("revoked_on", "invalid_date", "撤销日期格式应为 YYYY-MM-DD")
+	}
+	n.FiledOn, n.RevokedOn = filed, revoked
+	switch n.FilingStatus {
+	case FilingUnfiled:
+		n.FiledOn, n.RevokedOn = nil, nil
+	case FilingFiled:
+		n.RevokedOn = nil
+		if filed == nil && err1 == nil {
+			bad("filed_on", "required", "已备案的机构须填写备案日期")
+		}
+	case FilingRevoked:
+		if filed == nil && err1 == nil {
+			bad("filed_on", "required", "撤销备案的机构须填写原备案日期")
+		}
+		if revoked == nil && err2 == nil {
+			bad("revoked_on", "required", "请填写撤销备案日期")
+		}
+		if filed != nil && revoked != nil && revoked.Before(*filed) {
+			bad("revoked_on", "before_filed", "撤销日期不能早于备案日期")
+		}
+	default:
+		bad("filing_status", "invalid_filing_status", "备案状态不在可选范围内")
+	}
+	n.OrganisationID = in.OrganisationID
+	if len(fields) > 0 {
+		return n, apperr.Invalid("validation_failed", "托育机构信息有误", fields...)
+	}
+	return n, nil
+}
+
+func parseDate(s string) (*time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Create adds an institution in a region within p's scope and records
+// institutions.create. Errors: Forbidden forbidden_role; Invalid
+// validation_failed; Conflict uscc_taken, organisation_taken.
+func (s *Service) Create(ctx context.Context, p *accounts.Principal, in Input) (*Institution, error) {
+	if !p.Is(keepers...) {
+		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以维护托育机构")
+	}
+	n, err := validate(p, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.NewInsert().Model(&n).ExcludeColumn("id", "created_at", "updated_at").
+			Returning("id, created_at, updated_at").Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "institutions.create", TargetType: "institution", TargetID: strconv.FormatInt(n.ID, 10),
+			Summary: map[string]any{"uscc": n.USCC, "region_code": n.RegionCode, "filing_status": n.FilingStatus},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ByID(ctx, n.ID)
+}
+
+// Update replaces the fields of institution id, which must be in p's scope,
+// and records institutions.update with the names of the changed fields.
+// Errors: Forbidden forbidden_role; NotFound institution_not_found; Invalid
+// validation_failed; Conflict uscc_taken, organisation_taken.
+func (s *Service) Update(ctx context.Context, p *accounts.Principal, id int64, in Input) (*Institution, error) {
+	if !p.Is(keepers...) {
+		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以维护托育机构")
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Scope first: outside it the institution does not exist, whatever
+		// the input says.
+		old := new(Institution)
+		q := tx.NewSelect().Model(old).Where("n.id = ?", id).For("UPDATE")
+		if err := p.Scope().Apply(q, accounts.ScopeColumns{Region: "n.region_code"}).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound()
+			}
+			return fmt.Errorf("select institution %d: %w", id, err)
+		}
+		n, err := validate(p, in)
+		if err != nil {
+			return err
+		}
+		n.ID = id
+		changed := changedFields(old, &n)
+		if len(changed) == 0 {
+			return nil
+		}
+		_, err = tx.NewUpdate().Model(&n).
+			Column("uscc", "name", "kind", "region_code", "address", "places", "filing_status", "filed_on", "revoked_on", "organisation_id").
+			Set("updated_at = now()").WherePK().Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "institutions.update", TargetType: "institution", TargetID: strconv.FormatInt(id, 10),
+			Summary: map[string]any{"fields": changed},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ByID(ctx, id)
+}
+
+func changedFields(a, b *Institution) []string {
+	var out []string
+	add := func(name string, differ bool) {
+		if differ {
+			out = append(out, name)
+		}
+	}
+	add("uscc", a.USCC != b.USCC)
+	add("name", a.Name != b.Name)
+	add("kind", a.Kind != b.Kind)
+	add("region_code", a.RegionCode != b.RegionCode)
+	add("address", a.Address != b.Address)
+	add("places", a.Places != b.Places)
+	add("filing_status", a.FilingStatus != b.FilingStatus)
+	add("filed_on", !sameDate(a.FiledOn, b.FiledOn))
+	add("revoked_on", !sameDate(a.RevokedOn, b.RevokedOn))
+	add("organisation_id", a.OrganisationID != b.OrganisationID)
+	return out
+}
+
+func sameDate(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Format(time.DateOnly) == b.Format(time.DateOnly)
+}
+
+// Delete removes institution id, in p's scope, when no worker names it as
+// employer, and records institutions.delete. Errors: Forbidden
+// forbidden_role; NotFound institution_not_found; Conflict institution_in_use.
+func (s *Service) Delete(ctx context.Context, p *accounts.Principal, id int64) error {
+	if !p.Is(keepers...) {
+		return apperr.Forbidden("forbidden_role", "只有卫健部门可以维护托育机构")
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewDelete().Model((*Institution)(nil)).Where("id = ?", id)
+		if pre := p.Scope().RegionPrefix; !p.Scope().All {
+			q = q.Where("region_code LIKE ?", pre+"%")
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound()
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "institutions.delete", TargetType: "institution", TargetID: strconv.FormatInt(id, 10),
+		})
+	})
+}
+
+// ByID returns institution id (the registry is public to logged-in users).
+// Errors: NotFound institution_not_found.
+func (s *Service) ByID(ctx context.Context, id int64) (*Institution, error) {
+	n := new(Institution)
+	err := s.selectQ(n).Where("n.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select institution %d: %w", id, err)
+	}
+	return n, nil
+}
+
+func (s *Service) selectQ(dst any) *bun.SelectQuery {
+	return s.db.NewSelect().Model(dst).ColumnExpr("n.*").ColumnExpr("coalesce(r.name, '') AS region_name").
+		Join("LEFT JOIN regions AS r ON r.code = n.region_code")
+}
+
+// Filter selects institutions in a list.
+type Filter struct {
+	Q       string // start of the name, or a whole USCC
+	Region  string // region code; the region and below
+	Page    int
+	PerPage int
+}
+
+// List returns the institutions matching f and their total, by name.
+func (s *Service) List(ctx context.Context, f Filter) ([]Institution, int, error) {
+	var rows []Institution
+	q := s.selectQ(&rows).OrderExpr("n.name, n.id")
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		if u := NormalizeUSCC(qs); ValidUSCC(u) {
+			q = q.Where("n.uscc = ?", u)
+		} else {
+			q = q.Where("n.name LIKE ? ESCAPE '\\'", escapeLike(qs)+"%")
+		}
+	}
+	if f.Region != "" {
+		q = q.Where("n.region_code LIKE ?", accounts.RegionPrefix(f.Region)+"%")
+	}
+	if f.PerPage > 0 {
+		page := max(f.Page, 1)
+		q = q.Limit(int64(f.PerPage)).Offset(int64((page - 1) * f.PerPage))
+	}
+	total, err := q.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list institutions: %w", err)
+	}
+	return rows, int(total), nil
+}
+
+// CanEdit reports whether p may change institution n.
+func CanEdit(p *accounts.Principal, n *Institution) bool {
+	return p.Is(keepers...) && p.Scope().CoversRegion(n.RegionCode)
+}
+
+// translate maps constraint violations to conflicts and field errors.
+func translate(err error) error {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) {
+		return fmt.Errorf("write institution: %w", err)
+	}
+	switch pgErr.Field('C') + "/" + pgErr.Field('n') {
+	case "23505/institutions_uscc_key":
+		return apperr.Conflict("uscc_taken", "该统一社会信用代码已登记").Wrap(err)
+	case "23505/institutions_organisation_id_key":
+		return apperr.Conflict("organisation_taken", "该机构账号已关联其他托育机构").Wrap(err)
+	case "23503/institutions_region_code_fkey":
+		return apperr.Invalid("validation_failed", "托育机构信息有误", apperr.FieldError{
+			Field: "region_code", Code: "invalid_region", Message: "行政区划代码不存在"}).Wrap(err)
+	case "23503/institutions_organisation_id_fkey":
+		return apperr.Invalid("validation_failed", "托育机构信息有误", apperr.FieldError{
+			Field: "organisation_id", Code: "unknown_organisation", Message: "关联的机构账号不存在"}).Wrap(err)
+	case "23503/workers_employer_institution_id_fkey":
+		return apperr.Conflict("institution_in_use", "仍有学员登记在该机构任职，不能删除").Wrap(err)
+	}
+	return fmt.Errorf("write institution: %w", err)
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
