@@ -1,0 +1,338 @@
+package enrolment_test
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"testing"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/enrolment"
+)
+
+func TestFiftyConcurrentEnrolmentsForTenPlaces(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-01-10", 20, 10)
+	ws := make([]worker, 50)
+	for i := range ws {
+		ws[i] = w.worker()
+	}
+	results := make([]enrolment.Enrolment, len(ws))
+	errs := make([]error, len(ws))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			// Half enrol themselves, half are enrolled by the provider.
+			if i%2 == 0 {
+				results[i], errs[i] = w.svc.Enrol(ctx, ws[i].P, c.ID, 0)
+			} else {
+				results[i], errs[i] = w.svc.Enrol(ctx, w.providerA, c.ID, ws[i].ID)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	enrolled, waitlisted := 0, 0
+	var positions []int
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("enrolment %d failed: %v", i, err)
+		}
+		switch results[i].Status {
+		case enrolment.StatusEnrolled:
+			enrolled++
+		case enrolment.StatusWaitlisted:
+			waitlisted++
+			positions = append(positions, *results[i].Position)
+		}
+	}
+	if enrolled != 10 || waitlisted != 40 {
+		t.Errorf("enrolled %d, waitlisted %d; want 10 and 40", enrolled, waitlisted)
+	}
+	sort.Ints(positions)
+	for i, p := range positions {
+		if p != i+1 {
+			t.Fatalf("waiting positions %v, want 1..40", positions)
+		}
+	}
+	got, err := w.svc.Class(ctx, w.providerA, c.ID)
+	w.must(err)
+	if got.EnrolledCount != 10 || got.WaitlistedCount != 40 || got.Remaining() != 0 {
+		t.Errorf("class counts %d enrolled, %d waitlisted", got.EnrolledCount, got.WaitlistedCount)
+	}
+	// The database refuses an overfull class even if the application
+	// tried: the CHECK on the counts holds.
+	_, err = w.db.NewRaw("UPDATE enrolments SET status = 'enrolled', position = NULL WHERE class_id = ? AND status = 'waitlisted'", c.ID).Exec(ctx)
+	if err == nil {
+		t.Fatal("promoting the whole waiting list past capacity succeeded")
+	}
+}
+
+func TestEnrolRefusals(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-02-01", 10, 5)
+	a := w.worker()
+	_, err := w.svc.Enrol(ctx, a.P, c.ID, 0)
+	w.must(err)
+
+	expect := func(name string, err error, code string, kind apperr.Kind) {
+		t.Helper()
+		e, ok := apperr.As(err)
+		if !ok || e.Code != code || e.Kind != kind {
+			t.Errorf("%s: error %v, want %s (kind %d)", name, err, code, kind)
+		}
+	}
+	_, err = w.svc.Enrol(ctx, a.P, c.ID, 0)
+	expect("twice", err, "already_enrolled", apperr.KindConflict)
+	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, a.ID)
+	expect("twice by the provider", err, "already_enrolled", apperr.KindConflict)
+
+	overlapping := w.class(w.providerB, "BYS-GQ", "420502", "2027-02-05", 3, 5)
+	_, err = w.svc.Enrol(ctx, a.P, overlapping.ID, 0)
+	expect("overlapping class", err, "class_overlap", apperr.KindConflict)
+
+	banned := w.worker()
+	w.ban(banned.ID)
+	_, err = w.svc.Enrol(ctx, banned.P, c.ID, 0)
+	expect("banned self", err, "banned", apperr.KindForbidden)
+	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, banned.ID)
+	expect("banned by provider", err, "banned", apperr.KindForbidden)
+
+	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, 987654321)
+	expect("unknown worker", err, "worker_not_found", apperr.KindNotFound)
+
+	draft := w.draft(w.providerA, "BYS-GQ", "420106", "2027-03-01", 5, 5)
+	b := w.worker()
+	_, err = w.svc.Enrol(ctx, b.P, draft.ID, 0)
+	expect("draft class (invisible to workers)", err, "class_not_found", apperr.KindNotFound)
+	_, err = w.svc.Enrol(ctx, w.providerA, draft.ID, b.ID)
+	expect("draft class by its provider", err, "class_not_open", apperr.KindConflict)
+
+	cancelled := w.class(w.providerA, "BYS-GQ", "420106", "2027-04-01", 5, 5)
+	_, err = w.svc.Cancel(ctx, w.providerA, cancelled.ID, "报名人数不足")
+	w.must(err)
+	_, err = w.svc.Enrol(ctx, b.P, cancelled.ID, 0)
+	expect("cancelled class", err, "class_not_open", apperr.KindConflict)
+
+	// Enrolment closes on the first day: a worker trying later is refused.
+	late := w.at("2027-02-02")
+	_, err = late.Enrol(ctx, b.P, c.ID, 0)
+	expect("after the start", err, "class_not_open", apperr.KindConflict)
+
+	_, err = w.svc.Enrol(ctx, w.admin, c.ID, b.ID)
+	expect("admin", err, "forbidden", apperr.KindForbidden)
+
+	// None of the refusals changed the class.
+	got, err := w.svc.Class(ctx, w.providerA, c.ID)
+	w.must(err)
+	if got.EnrolledCount != 1 || got.WaitlistedCount != 0 {
+		t.Errorf("class counts after refusals: %d enrolled, %d waitlisted; want 1 and 0", got.EnrolledCount, got.WaitlistedCount)
+	}
+}
+
+func TestWithdrawalPromotesTheWaitingListInOrder(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.class(w.providerA, "BYS-ZG", "420102", "2027-01-20", 5, 2)
+	ws := []worker{w.worker(), w.worker(), w.worker(), w.worker(), w.worker()}
+	es := make([]enrolment.Enrolment, len(ws))
+	for i, x := range ws {
+		var err error
+		es[i], err = w.svc.Enrol(ctx, x.P, c.ID, 0)
+		w.must(err)
+	}
+	if es[2].Status != enrolment.StatusWaitlisted || *es[2].Position != 1 || *es[4].Position != 3 {
+		t.Fatalf("third and fifth: %+v %+v", es[2], es[4])
+	}
+	// The first waiting worker is banned meanwhile: skipped, not promoted.
+	w.ban(ws[2].ID)
+	_, err := w.svc.Withdraw(ctx, ws[0].P, es[0].ID)
+	w.must(err)
+	_, roster, err := w.svc.ClassRoster(ctx, w.providerA, c.ID)
+	w.must(err)
+	status := map[int64]enrolment.Status{}
+	for _, v := range roster {
+		status[v.WorkerID] = v.Status
+	}
+	if status[ws[3].ID] != enrolment.StatusEnrolled || status[ws[2].ID] != enrolment.StatusWaitlisted ||
+		status[ws[0].ID] != enrolment.StatusWithdrawn {
+		t.Errorf("after withdrawal: %v", status)
+	}
+	// A waitlisted worker leaving promotes nobody.
+	_, err = w.svc.Withdraw(ctx, w.providerA, es[4].ID)
+	w.must(err)
+	got, _ := w.svc.Class(ctx, w.providerA, c.ID)
+	if got.EnrolledCount != 2 || got.WaitlistedCount != 1 {
+		t.Errorf("counts %d/%d, want 2 enrolled, 1 waiting", got.EnrolledCount, got.WaitlistedCount)
+	}
+	// Someone else cannot withdraw another worker (404, not 403).
+	if _, err := w.svc.Withdraw(ctx, ws[0].P, es[1].ID); !apperr.Is(err, "enrolment_not_found") {
+		t.Errorf("other worker's withdrawal: %v", err)
+	}
+	// Nor after the class started.
+	if _, err := w.at("2027-01-20").Withdraw(ctx, ws[1].P, es[1].ID); !apperr.Is(err, "class_started") {
+		t.Errorf("withdrawal on the first day: %v", err)
+	}
+	// A worker who withdrew may enrol again, at the end of the line.
+	again, err := w.svc.Enrol(ctx, ws[0].P, c.ID, 0)
+	w.must(err)
+	if again.ID != es[0].ID || again.Status != enrolment.StatusWaitlisted {
+		t.Errorf("re-enrolment %+v", again)
+	}
+}
+
+func TestProviderScope(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.class(w.providerA, "YYY-5", "420106", "2027-05-01", 5, 5)
+	x := w.worker()
+	e, err := w.svc.Enrol(ctx, x.P, c.ID, 0)
+	w.must(err)
+	b := w.providerB
+	checks := map[string]error{}
+	_, checks["get"] = w.svc.Class(ctx, b, c.ID)
+	_, checks["start"] = w.svc.Start(ctx, b, c.ID)
+	_, checks["cancel"] = w.svc.Cancel(ctx, b, c.ID, "测试")
+	_, checks["enrol"] = w.svc.Enrol(ctx, b, c.ID, w.worker().ID)
+	_, _, checks["roster"] = w.svc.ClassRoster(ctx, b, c.ID)
+	_, checks["attendance"] = w.svc.RecordAttendance(ctx, b, c.ID, []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: e.ID, CourseID: 1, Hours: 10}}, enrolment.AttendanceForm)
+	_, checks["withdraw"] = w.svc.Withdraw(ctx, b, e.ID)
+	_, checks["progress"] = w.svc.Progress(ctx, b, e.ID)
+	for name, err := range checks {
+		if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindNotFound {
+			t.Errorf("provider B %s on A's class: %v, want not found", name, err)
+		}
+	}
+	list, total, err := w.svc.Classes(ctx, b, enrolment.ClassFilter{})
+	w.must(err)
+	for _, l := range list {
+		if l.ID == c.ID {
+			t.Errorf("provider B lists A's class (total %d)", total)
+		}
+	}
+	// HR of 宜昌 does not see a 武汉 class; HR of 武汉 does.
+	hrYichang := &accounts.Principal{UserID: 1, Role: accounts.RoleHRReviewer, Region: "420500"}
+	if _, err := w.svc.Class(ctx, hrYichang, c.ID); !apperr.Is(err, "class_not_found") {
+		t.Errorf("宜昌 HR sees a 武汉 class: %v", err)
+	}
+	hrWuhan := &accounts.Principal{UserID: 1, Role: accounts.RoleHRReviewer, Region: "420100"}
+	if _, err := w.svc.Progress(ctx, hrWuhan, e.ID); err != nil {
+		t.Errorf("武汉 HR cannot see progress in a 武汉 class: %v", err)
+	}
+	// Another worker cannot see this worker's progress.
+	if _, err := w.svc.Progress(ctx, w.worker().P, e.ID); !apperr.Is(err, "enrolment_not_found") {
+		t.Errorf("other worker sees progress: %v", err)
+	}
+}
+
+func TestClassLifecycle(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.class(w.providerA, "BYS-5", "420106", "2027-06-01", 3, 2)
+	ws := []worker{w.worker(), w.worker(), w.worker()}
+	for _, x := range ws {
+		_, err := w.svc.Enrol(ctx, x.P, c.ID, 0)
+		w.must(err)
+	}
+	if _, err := w.svc.Open(ctx, w.providerA, c.ID); !apperr.Is(err, "class_state") {
+		t.Errorf("opening twice: %v", err)
+	}
+	if _, err := w.svc.Finish(ctx, w.providerA, c.ID); !apperr.Is(err, "class_state") {
+		t.Errorf("finishing an open class: %v", err)
+	}
+	run, err := w.at("2027-06-01").Start(ctx, w.providerA, c.ID)
+	w.must(err)
+	if run.State != enrolment.StateRunning || run.WaitlistedCount != 0 {
+		t.Errorf("started class %+v: the waiting list should end", run)
+	}
+	if _, err := w.at("2027-06-02").Finish(ctx, w.providerA, c.ID); !apperr.Is(err, "class_not_ended") {
+		t.Errorf("finishing before the end: %v", err)
+	}
+	done, err := w.at("2027-06-03").Finish(ctx, w.providerA, c.ID)
+	w.must(err)
+	if done.State != enrolment.StateCompleted {
+		t.Errorf("state %s", done.State)
+	}
+	if _, err := w.svc.Cancel(ctx, w.providerA, c.ID, "晚了"); !apperr.Is(err, "class_state") {
+		t.Errorf("cancelling a completed class: %v", err)
+	}
+
+	// Cancelling an open class ends every enrolment and names the workers.
+	c2 := w.class(w.providerA, "BYS-5", "420106", "2027-07-01", 3, 1)
+	for _, x := range ws[:2] {
+		_, err := w.svc.Enrol(ctx, x.P, c2.ID, 0)
+		w.must(err)
+	}
+	if _, err := w.svc.Cancel(ctx, w.providerA, c2.ID, " "); !apperr.Is(err, "reason_required") {
+		t.Errorf("cancel without reason: %v", err)
+	}
+	res, err := w.svc.Cancel(ctx, w.providerA, c2.ID, "场地不可用")
+	w.must(err)
+	sort.Slice(res.Notified, func(i, j int) bool { return res.Notified[i] < res.Notified[j] })
+	if len(res.Notified) != 2 || res.Notified[0] != ws[0].ID || res.Class.EnrolledCount != 0 || res.Class.State != enrolment.StateCancelled {
+		t.Errorf("cancellation %+v", res)
+	}
+	// The worker is free for another class on those dates now.
+	c3 := w.class(w.providerB, "BYS-5", "420502", "2027-07-01", 3, 1)
+	if _, err := w.svc.Enrol(ctx, ws[0].P, c3.ID, 0); err != nil {
+		t.Errorf("enrol after cancellation: %v", err)
+	}
+	// A class whose first day passed cannot be opened.
+	old := w.draft(w.providerA, "BYS-5", "420106", "2026-11-01", 3, 1)
+	if _, err := w.svc.Open(ctx, w.providerA, old.ID); !apperr.Is(err, "class_started") {
+		t.Errorf("opening a past class: %v", err)
+	}
+}
+
+func TestCreateClassRefusesBadInput(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	good := enrolment.ClassInput{PlanCode: "BYS-GQ", Name: "岗前班", StartsOn: "2027-03-01", EndsOn: "2027-03-20", Capacity: 30, Region: "420106"}
+	tests := []struct {
+		name   string
+		change func(*enrolment.ClassInput)
+		field  string
+		code   string
+	}{
+		{"end before start", func(in *enrolment.ClassInput) { in.EndsOn = "2027-02-28" }, "ends_on", "ends_before_start"},
+		{"unknown plan", func(in *enrolment.ClassInput) { in.PlanCode = "XXX-9" }, "plan_code", "unknown_plan"},
+		{"no capacity", func(in *enrolment.ClassInput) { in.Capacity = 0 }, "capacity", "invalid"},
+		{"region outside Hubei", func(in *enrolment.ClassInput) { in.Region = "110101" }, "region", "invalid_region"},
+		{"unknown region", func(in *enrolment.ClassInput) { in.Region = "429999" }, "region", "invalid_region"},
+		{"bad date", func(in *enrolment.ClassInput) { in.StartsOn = "2027/03/01" }, "starts_on", "invalid_date"},
+		{"no name", func(in *enrolment.ClassInput) { in.Name = "  " }, "name", "required"},
+		{"window closes after end", func(in *enrolment.ClassInput) { in.EnrolClosesOn = "2027-04-01" }, "enrol_closes_on", "closes_after_end"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := good
+			tt.change(&in)
+			_, err := w.svc.CreateClass(ctx, w.providerA, in)
+			e, ok := apperr.As(err)
+			if !ok || e.Code != "invalid_class" {
+				t.Fatalf("error %v, want invalid_class", err)
+			}
+			for _, f := range e.Fields {
+				if f.Field == tt.field && f.Code == tt.code {
+					return
+				}
+			}
+			t.Errorf("fields %+v lack %s/%s", e.Fields, tt.field, tt.code)
+		})
+	}
+	if _, err := w.svc.CreateClass(ctx, w.admin, good); !apperr.Is(err, "forbidden") {
+		t.Errorf("admin creating a class: %v", err)
+	}
+	c, err := w.svc.CreateClass(ctx, w.providerA, good)
+	w.must(err)
+	if c.State != enrolment.StateDraft || c.PlanCode != "BYS-GQ" || c.ProviderOrgID != w.providerA.OrgID {
+		t.Errorf("created %+v", c)
+	}
+}

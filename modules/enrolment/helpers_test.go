@@ -1,0 +1,165 @@
+package enrolment_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/app/dbtest"
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/enrolment"
+	"tuoyu/modules/pii"
+	"tuoyu/modules/workers"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+var shanghai = time.FixedZone("CST", 8*3600)
+
+// testNow is the fixed clock of the tests: 1 December 2026, 10:00 in Hubei.
+var testNow = time.Date(2026, 12, 1, 10, 0, 0, 0, shanghai)
+
+var seq atomic.Int64
+
+// world is what a test needs: the services, two providers in 武汉 and 宜昌,
+// an admin, and helpers to make workers and classes.
+type world struct {
+	t         *testing.T
+	db        *bun.DB
+	cipher    *pii.Cipher
+	catalog   *catalog.Service
+	svc       *enrolment.Service
+	providerA *accounts.Principal // 武汉
+	providerB *accounts.Principal // 宜昌
+	admin     *accounts.Principal
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	cipher, err := pii.New(make([]byte, pii.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalog.NewService(db)
+	if err := cat.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, db: db, cipher: cipher, catalog: cat}
+	w.svc = enrolment.NewService(db, cat, cipher, func() time.Time { return testNow }, shanghai)
+	w.providerA = w.staff(accounts.RoleProvider, "provider", "420100")
+	w.providerB = w.staff(accounts.RoleProvider, "provider", "420500")
+	w.admin = w.staff(accounts.RoleAdmin, "admin", "420000")
+	return w
+}
+
+// at returns the service with the clock set to a date in Hubei.
+func (w *world) at(day string) *enrolment.Service {
+	d, err := time.ParseInLocation(time.DateOnly, day, shanghai)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return enrolment.NewService(w.db, w.catalog, w.cipher, func() time.Time { return d.Add(10 * time.Hour) }, shanghai)
+}
+
+func (w *world) staff(role accounts.Role, kind, region string) *accounts.Principal {
+	w.t.Helper()
+	ctx := context.Background()
+	n := seq.Add(1)
+	var orgID int64
+	err := w.db.NewRaw("INSERT INTO organisations (code, name, kind, region_code) VALUES (?, ?, ?, ?) RETURNING id",
+		fmt.Sprintf("%s-%d", kind, n), fmt.Sprintf("测试%s%d", kind, n), kind, region).Scan(ctx, &orgID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var userID int64
+	err = w.db.NewRaw("INSERT INTO users (username, role, organisation_id, password_hash) VALUES (?, ?, ?, 'x') RETURNING id",
+		fmt.Sprintf("%s%d", role, n), string(role), orgID).Scan(ctx, &userID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return &accounts.Principal{UserID: userID, Username: fmt.Sprintf("%s%d", role, n), Role: role, OrgID: orgID, OrgKind: kind, Region: region}
+}
+
+// worker is a test worker with a login.
+type worker struct {
+	ID       int64
+	IDNumber string
+	P        *accounts.Principal
+}
+
+func (w *world) worker() worker {
+	w.t.Helper()
+	ctx := context.Background()
+	n := seq.Add(1)
+	birth := time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n))
+	id := workers.GenerateID(rand.New(rand.NewPCG(uint64(n), 7)), "420106", birth, workers.SexFemale)
+	enc, err := w.cipher.Encrypt(id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var workerID int64
+	err = w.db.NewRaw(`INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code)
+		VALUES (?, ?, ?, ?, 'female', ?, '420106') RETURNING id`,
+		fmt.Sprintf("学员%d", n), enc, w.cipher.Index(pii.KindIDNumber, id), pii.MaskID(id), birth).Scan(ctx, &workerID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var userID int64
+	err = w.db.NewRaw("INSERT INTO users (username, role, worker_id, password_hash) VALUES (?, 'worker', ?, 'x') RETURNING id",
+		fmt.Sprintf("worker%d", n), workerID).Scan(ctx, &userID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return worker{ID: workerID, IDNumber: id, P: &accounts.Principal{UserID: userID, Role: accounts.RoleWorker, WorkerID: workerID}}
+}
+
+func (w *world) ban(workerID int64) {
+	w.t.Helper()
+	if _, err := w.db.NewRaw("UPDATE workers SET banned = true WHERE id = ?", workerID).Exec(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// class makes an open class of plan for provider p starting on start and
+// lasting days days.
+func (w *world) class(p *accounts.Principal, plan, region, start string, days, capacity int) enrolment.Class {
+	w.t.Helper()
+	c := w.draft(p, plan, region, start, days, capacity)
+	c, err := w.svc.Open(context.Background(), p, c.ID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) draft(p *accounts.Principal, plan, region, start string, days, capacity int) enrolment.Class {
+	w.t.Helper()
+	s, err := time.Parse(time.DateOnly, start)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	c, err := w.svc.CreateClass(context.Background(), p, enrolment.ClassInput{
+		PlanCode: plan, Name: fmt.Sprintf("%s 第%d期", plan, seq.Add(1)), StartsOn: start,
+		EndsOn: s.AddDate(0, 0, days-1).Format(time.DateOnly), Capacity: capacity, Region: region, Place: "武汉市武昌区培训中心",
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) must(err error) {
+	w.t.Helper()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
