@@ -16,7 +16,26 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/orgs"
 )
+
+// NormalizeUSCC trims a credit code and upper-cases it, as people type it.
+func NormalizeUSCC(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// ValidUSCC reports whether s is a unified social credit code: the GB 32100
+// check character (orgs.ValidUSCC) and digits for the region code at
+// positions 3–8, which the table's constraint also demands.
+func ValidUSCC(s string) bool {
+	if !orgs.ValidUSCC(s) {
+		return false
+	}
+	for i := 2; i < 8; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Service is the institution registry's use cases.
 type Service struct {

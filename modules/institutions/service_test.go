@@ -10,12 +10,13 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/institutions"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/workers/workerstest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 
-func uscc(first17 string) string { return first17 + string(institutions.USCCCheckChar(first17)) }
+func uscc(first17 string) string { return first17 + string(orgs.USCCCheckChar(first17)) }
 
 func TestValidUSCC(t *testing.T) {
 	tests := map[string]bool{
