@@ -133,9 +133,8 @@ func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, regi
 
 // RecordAttempt stores one login attempt.
 func (s Store) RecordAttempt(ctx context.Context, username string, ok bool, ip string, at time.Time) error {
-	_, err := s.db.NewInsert().Table("login_attempts").
-		Value("username", "?", username).Value("succeeded", "?", ok).
-		Value("ip", "?", ip).Value("attempted_at", "?", at).Exec(ctx)
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO login_attempts (username, succeeded, ip, attempted_at) VALUES (?, ?, ?, ?)", username, ok, ip, at)
 	return err
 }
 
@@ -190,7 +189,7 @@ func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64,
 
 // InsertToken stores an API token.
 func (s Store) InsertToken(ctx context.Context, t *APIToken) error {
-	_, err := s.db.NewInsert().Model(t).ExcludeColumn("id", "org_name").Returning("id, created_at").Exec(ctx)
+	_, err := s.db.NewInsert().Model(t).ExcludeColumn("id").Returning("id, created_at").Exec(ctx)
 	return err
 }
 
