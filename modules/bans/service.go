@@ -1,0 +1,484 @@
+package bans
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+	"tuoyu/modules/pii"
+	"tuoyu/modules/workers"
+)
+
+// Service is the bans' use cases and the ban look-up other modules call.
+type Service struct {
+	db     *bun.DB
+	cipher *pii.Cipher
+	now    func() time.Time
+}
+
+// NewService returns the bans service.
+func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
+	return &Service{db: db, cipher: cipher, now: now}
+}
+
+// keepers record and lift bans.
+var keepers = []accounts.Role{accounts.RoleRegulator, accounts.RoleAdmin}
+
+// checkers may ask whether a person is banned: those who hire or train.
+var checkers = []accounts.Role{accounts.RoleInstitution, accounts.RoleProvider}
+
+func notFound() *apperr.Error { return apperr.NotFound("ban_not_found", "禁入记录不存在") }
+
+// Index returns the blind index of an ID number as bans and workers store it.
+func (s *Service) Index(idNumber string) []byte {
+	return s.cipher.Index(pii.KindIDNumber, workers.NormalizeID(idNumber))
+}
+
+// IsBanned reports whether an active ban exists on the ID number, reading
+// through idb (the caller's transaction, so the answer holds while it
+// writes). The number is normalised first; it need not be valid.
+func (s *Service) IsBanned(ctx context.Context, idb bun.IDB, idNumber string) (bool, error) {
+	return s.IsBannedIdx(ctx, idb, s.Index(idNumber))
+}
+
+// IsBannedIdx is IsBanned for an ID number's blind index.
+func (s *Service) IsBannedIdx(ctx context.Context, idb bun.IDB, idx []byte) (bool, error) {
+	if idx == nil {
+		return false, nil
+	}
+	ok, err := idb.NewSelect().Table("bans").Where("id_number_idx = ? AND lifted_at IS NULL", idx).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up ban: %w", err)
+	}
+	return ok, nil
+}
+
+// BannedAmong returns the indexes among idxs that are under an active ban,
+// keyed by string(idx), in one query (roster imports check whole files).
+func (s *Service) BannedAmong(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(idxs) == 0 {
+		return out, nil
+	}
+	var found [][]byte
+	err := idb.NewSelect().Table("bans").Column("id_number_idx").
+		Where("id_number_idx = ANY(?) AND lifted_at IS NULL", pgdialect.Array(idxs)).Scan(ctx, &found)
+	if err != nil {
+		return nil, fmt.Errorf("look up bans: %w", err)
+	}
+	for _, idx := range found {
+		out[string(idx)] = true
+	}
+	return out, nil
+}
+
+// validID checks an ID number for a ban or a check. The age limits of
+// registration do not apply: anyone of any age can be banned or looked up.
+func validID(raw, field string, at time.Time) (string, *apperr.FieldError) {
+	id, err := workers.ValidateID(raw, at)
+	if err == nil {
+		return id.Number, nil
+	}
+	e, _ := apperr.As(err)
+	if e != nil && e.Code == workers.CodeIDAge {
+		return workers.NormalizeID(raw), nil
+	}
+	fe := apperr.FieldError{Field: field, Code: "invalid_id_number", Message: "身份证号有误"}
+	if e != nil {
+		fe.Code, fe.Message = e.Code, e.Message
+	}
+	return "", &fe
+}
+
+// Record records a ban decision: one ban for the person and one for each
+// manager named with them, linked to the first, and sets the ban flag of
+// those who are workers, all in one transaction, each audited as
+// bans.record. Errors: Forbidden forbidden_role; Invalid validation_failed
+// (fields name, id_number, reason, decision_no, decided_on, region_code,
+// managers[i].name, managers[i].id_number); Conflict already_banned.
+func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordInput) ([]Ban, error) {
+	if !p.Is(keepers...) {
+		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以记录终身禁入")
+	}
+	now := s.now()
+	var fields []apperr.FieldError
+	bad := func(field, code, msg string) {
+		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
+	people := append([]Person{in.Person}, in.Managers...)
+	type person struct{ name, number string }
+	var valid []person
+	seen := map[string]string{}
+	for i, pp := range people {
+		prefix := ""
+		if i > 0 {
+			prefix = fmt.Sprintf("managers[%d].", i-1)
+		}
+		name, err := workers.ValidateName(pp.Name)
+		if err != nil {
+			e, _ := apperr.As(err)
+			bad(prefix+"name", e.Code, e.Message)
+		}
+		number, fe := validID(pp.IDNumber, prefix+"id_number", now)
+		if fe != nil {
+			fields = append(fields, *fe)
+		} else if other, dup := seen[number]; dup {
+			bad(prefix+"id_number", "duplicate_person", "同一决定中身份证号重复（与 "+other+" 相同）")
+		} else {
+			seen[number] = prefix + "id_number"
+		}
+		valid = append(valid, person{name, number})
+	}
+	reason := strings.TrimSpace(in.Reason)
+	if reason == "" || utf8.RuneCountInString(reason) > 2000 {
+		bad("reason", "invalid_reason", "请填写禁入事由（不超过 2000 字）")
+	}
+	decisionNo := strings.TrimSpace(in.DecisionNo)
+	if decisionNo == "" || utf8.RuneCountInString(decisionNo) > 100 {
+		bad("decision_no", "invalid_decision_no", "请填写处理决定文号")
+	}
+	decidedOn, err := time.Parse(time.DateOnly, strings.TrimSpace(in.DecidedOn))
+	if err != nil {
+		bad("decided_on", "invalid_date", "决定日期格式应为 YYYY-MM-DD")
+	} else if decidedOn.After(now) {
+		bad("decided_on", "future_date", "决定日期不能晚于今天")
+	}
+	region := strings.TrimSpace(in.RegionCode)
+	if region == "" {
+		region = p.Region
+	}
+	if len(region) != 6 || !p.Scope().CoversRegion(region) {
+		bad("region_code", "region_out_of_scope", "地区不在您的管辖范围内")
+	}
+	if len(fields) > 0 {
+		return nil, apperr.Invalid("validation_failed", "禁入记录有误", fields...)
+	}
+
+	var out []Ban
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		ws := workers.NewStore(tx)
+		var primaryID int64
+		for i, v := range valid {
+			enc, err := s.cipher.Encrypt(v.number)
+			if err != nil {
+				return fmt.Errorf("encrypt id number: %w", err)
+			}
+			b := Ban{IDNumberEnc: enc, IDNumberIdx: s.cipher.Index(pii.KindIDNumber, v.number), IDMask: pii.MaskID(v.number),
+				Name: v.name, Reason: reason, DecisionNo: decisionNo, DecidedOn: decidedOn, RegionCode: region,
+				PrimaryBanID: primaryID, RecordedBy: p.UserID}
+			_, err = tx.NewInsert().Model(&b).
+				Column("id_number_enc", "id_number_idx", "id_mask", "name", "reason", "decision_no", "decided_on",
+					"region_code", "primary_ban_id", "recorded_by").
+				Returning("id, recorded_at").Exec(ctx)
+			if err != nil {
+				field := "id_number"
+				if i > 0 {
+					field = fmt.Sprintf("managers[%d].id_number", i-1)
+				}
+				return translate(err, field)
+			}
+			if i == 0 {
+				primaryID = b.ID
+			}
+			workerID, err := ws.SetBanned(ctx, b.IDNumberIdx, true)
+			if err != nil {
+				return err
+			}
+			summary := map[string]any{"decision_no": decisionNo, "region_code": region, "role": "subject"}
+			if i > 0 {
+				summary["role"], summary["primary_ban_id"] = "manager", primaryID
+			}
+			if workerID != 0 {
+				summary["worker_id"] = workerID
+			}
+			if err := audit.Record(ctx, tx, audit.Event{
+				ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+				Action: "bans.record", TargetType: "ban", TargetID: strconv.FormatInt(b.ID, 10), Summary: summary,
+			}); err != nil {
+				return err
+			}
+			out = append(out, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Check answers whether the person with the ID number is banned, for staff
+// of institutions and providers, and records bans.check with the number's
+// blind index (never the number) and the answer. Errors: Forbidden
+// forbidden_role; Invalid validation_failed (field id_number).
+func (s *Service) Check(ctx context.Context, p *accounts.Principal, idNumber string) (bool, error) {
+	if !p.Is(checkers...) {
+		return false, apperr.Forbidden("forbidden_role", "只有托育机构和培训机构可以查询禁入名单")
+	}
+	number, fe := validID(idNumber, "id_number", s.now())
+	if fe != nil {
+		return false, apperr.Invalid("validation_failed", "身份证号有误", *fe)
+	}
+	idx := s.cipher.Index(pii.KindIDNumber, number)
+	var banned bool
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if banned, err = s.IsBannedIdx(ctx, tx, idx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "bans.check",
+			Summary: map[string]any{"id_number_idx": hex.EncodeToString(idx), "banned": banned},
+		})
+	})
+	return banned, err
+}
+
+// RequestLift asks for ban id to be lifted on the strength of a document;
+// another regulator must confirm. Recorded as bans.lift_request. Errors:
+// Forbidden forbidden_role; NotFound ban_not_found; Invalid
+// validation_failed (lift_document); Conflict ban_not_active.
+func (s *Service) RequestLift(ctx context.Context, p *accounts.Principal, id int64, document, reason string) (*Ban, error) {
+	if !p.Is(keepers...) {
+		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以解除终身禁入")
+	}
+	document, reason = strings.TrimSpace(document), strings.TrimSpace(reason)
+	if document == "" || utf8.RuneCountInString(document) > 200 {
+		return nil, apperr.Invalid("validation_failed", "解除申请有误", apperr.FieldError{
+			Field: "lift_document", Code: "required", Message: "请填写解除依据的文书编号"})
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		b, err := s.lockScoped(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if b.Status() != StatusActive {
+			return apperr.Conflict("ban_not_active", "该禁入记录已解除或已有解除申请")
+		}
+		_, err = tx.NewUpdate().Table("bans").
+			Set("lift_requested_by = ?", p.UserID).Set("lift_requested_at = ?", s.now()).
+			Set("lift_document = ?", document).Set("lift_reason = ?", reason).
+			Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("request lift of ban %d: %w", id, err)
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "bans.lift_request", TargetType: "ban", TargetID: strconv.FormatInt(id, 10),
+			Summary: map[string]any{"lift_document": document},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ByID(ctx, p, id)
+}
+
+// ConfirmLift lifts ban id whose lift another regulator requested, clears
+// the worker's ban flag and records bans.lift. The database refuses the same
+// person on both sides too. Errors: Forbidden forbidden_role, four_eyes;
+// NotFound ban_not_found; Conflict lift_not_requested.
+func (s *Service) ConfirmLift(ctx context.Context, p *accounts.Principal, id int64) (*Ban, error) {
+	if !p.Is(keepers...) {
+		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以解除终身禁入")
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		b, err := s.lockScoped(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if b.Status() != StatusLiftRequested {
+			return apperr.Conflict("lift_not_requested", "该禁入记录没有待复核的解除申请")
+		}
+		if b.LiftRequestedBy == p.UserID {
+			return fourEyes()
+		}
+		_, err = tx.NewUpdate().Table("bans").
+			Set("lifted_by = ?", p.UserID).Set("lifted_at = ?", s.now()).
+			Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return translate(err, "")
+		}
+		workerID, err := workers.NewStore(tx).SetBanned(ctx, b.IDNumberIdx, false)
+		if err != nil {
+			return err
+		}
+		summary := map[string]any{"lift_document": *b.LiftDocument, "requested_by": b.LiftRequestedBy}
+		if workerID != 0 {
+			summary["worker_id"] = workerID
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "bans.lift", TargetType: "ban", TargetID: strconv.FormatInt(id, 10), Summary: summary,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ByID(ctx, p, id)
+}
+
+// RejectLift withdraws a pending lift request of ban id; the ban stays.
+// Recorded as bans.lift_reject. Errors: Forbidden forbidden_role; NotFound
+// ban_not_found; Conflict lift_not_requested.
+func (s *Service) RejectLift(ctx context.Context, p *accounts.Principal, id int64) (*Ban, error) {
+	if !p.Is(keepers...) {
+		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以处理解除申请")
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		b, err := s.lockScoped(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if b.Status() != StatusLiftRequested {
+			return apperr.Conflict("lift_not_requested", "该禁入记录没有待复核的解除申请")
+		}
+		_, err = tx.NewUpdate().Table("bans").
+			Set("lift_requested_by = NULL, lift_requested_at = NULL, lift_document = NULL, lift_reason = NULL").
+			Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("reject lift of ban %d: %w", id, err)
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "bans.lift_reject", TargetType: "ban", TargetID: strconv.FormatInt(id, 10),
+			Summary: map[string]any{"requested_by": b.LiftRequestedBy},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ByID(ctx, p, id)
+}
+
+func fourEyes() *apperr.Error {
+	return apperr.Forbidden("four_eyes", "解除终身禁入须由另一名监管人员复核确认")
+}
+
+var scopeCols = accounts.ScopeColumns{Region: "b.region_code"}
+
+// lockScoped reads ban id for update if p may see it.
+func (s *Service) lockScoped(ctx context.Context, tx bun.Tx, p *accounts.Principal, id int64) (*Ban, error) {
+	b := new(Ban)
+	q := tx.NewSelect().Model(b).Where("b.id = ?", id).For("UPDATE")
+	if err := p.Scope().Apply(q, scopeCols).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound()
+		}
+		return nil, fmt.Errorf("select ban %d: %w", id, err)
+	}
+	return b, nil
+}
+
+func (s *Service) selectQ(p *accounts.Principal, dst any) *bun.SelectQuery {
+	q := s.db.NewSelect().Model(dst).ColumnExpr("b.*").
+		ColumnExpr("coalesce(nullif(u1.display_name, ''), u1.username, '') AS recorded_by_name").
+		ColumnExpr("coalesce(nullif(u2.display_name, ''), u2.username, '') AS lift_requested_by_name").
+		ColumnExpr("coalesce(nullif(u3.display_name, ''), u3.username, '') AS lifted_by_name").
+		ColumnExpr("coalesce(r.name, '') AS region_name").
+		Join("LEFT JOIN users AS u1 ON u1.id = b.recorded_by").
+		Join("LEFT JOIN users AS u2 ON u2.id = b.lift_requested_by").
+		Join("LEFT JOIN users AS u3 ON u3.id = b.lifted_by").
+		Join("LEFT JOIN regions AS r ON r.code = b.region_code")
+	return p.Scope().Apply(q, scopeCols)
+}
+
+// ByID returns ban id if p may see it. Errors: NotFound ban_not_found.
+func (s *Service) ByID(ctx context.Context, p *accounts.Principal, id int64) (*Ban, error) {
+	b := new(Ban)
+	if err := s.selectQ(p, b).Where("b.id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound()
+		}
+		return nil, fmt.Errorf("select ban %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// Decision returns every ban of the decision ban b belongs to (the subject
+// first, then the managers) that p may see.
+func (s *Service) Decision(ctx context.Context, p *accounts.Principal, b *Ban) ([]Ban, error) {
+	primary := b.ID
+	if b.PrimaryBanID != 0 {
+		primary = b.PrimaryBanID
+	}
+	var rows []Ban
+	err := s.selectQ(p, &rows).Where("b.id = ? OR b.primary_ban_id = ?", primary, primary).OrderExpr("b.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("select decision of ban %d: %w", b.ID, err)
+	}
+	return rows, nil
+}
+
+// Filter selects bans in a list.
+type Filter struct {
+	Q       string // an exact ID number, or the start of a name
+	Status  Status // "" for all
+	Page    int
+	PerPage int
+}
+
+// List returns the bans p may see matching f, newest first, and the total.
+func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Ban, int, error) {
+	if !p.Is(keepers...) {
+		return nil, 0, apperr.Forbidden("forbidden_role", "只有卫健部门可以查看禁入名单")
+	}
+	var rows []Ban
+	q := s.selectQ(p, &rows).OrderExpr("b.id DESC")
+	if qs := strings.TrimSpace(f.Q); qs != "" {
+		if strings.ContainsAny(qs, "0123456789") {
+			q = q.Where("b.id_number_idx = ?", s.Index(qs))
+		} else {
+			q = q.Where("b.name LIKE ? ESCAPE '\\'", strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(qs)+"%")
+		}
+	}
+	switch f.Status {
+	case StatusActive:
+		q = q.Where("b.lifted_at IS NULL AND b.lift_requested_at IS NULL")
+	case StatusLiftRequested:
+		q = q.Where("b.lifted_at IS NULL AND b.lift_requested_at IS NOT NULL")
+	case StatusLifted:
+		q = q.Where("b.lifted_at IS NOT NULL")
+	}
+	if f.PerPage > 0 {
+		q = q.Limit(int64(f.PerPage)).Offset(int64((max(f.Page, 1) - 1) * f.PerPage))
+	}
+	total, err := q.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list bans: %w", err)
+	}
+	return rows, int(total), nil
+}
+
+// translate maps constraint violations of the bans table.
+func translate(err error, field string) error {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) {
+		return fmt.Errorf("write ban: %w", err)
+	}
+	switch pgErr.Field('C') + "/" + pgErr.Field('n') {
+	case "23505/bans_active_idx":
+		e := apperr.Conflict("already_banned", "该身份证号已在终身禁入名单中").Wrap(err)
+		e.Fields = []apperr.FieldError{{Field: field, Code: "already_banned", Message: "该身份证号已在终身禁入名单中"}}
+		return e
+	case "23514/bans_lift_four_eyes":
+		return fourEyes().Wrap(err)
+	case "23503/bans_region_code_fkey":
+		return apperr.Invalid("validation_failed", "禁入记录有误", apperr.FieldError{
+			Field: "region_code", Code: "invalid_region", Message: "行政区划代码不存在"}).Wrap(err)
+	}
+	return fmt.Errorf("write ban: %w", err)
+}
