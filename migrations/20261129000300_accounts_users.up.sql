@@ -2,7 +2,7 @@
 -- attempts for the lockout rule, and organisation API tokens.
 CREATE TABLE users (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    username        text NOT NULL UNIQUE CHECK (username ~ '^[A-Za-z0-9_.-]{3,40}$'),
+    username        text NOT NULL CHECK (username ~ '^[A-Za-z0-9_.-]{3,40}$'),
     display_name    text NOT NULL DEFAULT '',
     role            text NOT NULL CHECK (role IN ('worker', 'college', 'provider', 'institution',
                         'hr_reviewer', 'hr_approver', 'regulator', 'admin')),
@@ -17,6 +17,8 @@ CREATE TABLE users (
         (role = 'worker' AND worker_id IS NOT NULL AND organisation_id IS NULL) OR
         (role <> 'worker' AND organisation_id IS NOT NULL AND worker_id IS NULL))
 );
+-- Logins match usernames case-insensitively, so uniqueness does too.
+CREATE UNIQUE INDEX users_username_key ON users (lower(username));
 CREATE INDEX users_organisation_idx ON users (organisation_id);
 
 CREATE TABLE sessions (

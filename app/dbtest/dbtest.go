@@ -89,11 +89,17 @@ func DB(t testing.TB) *bun.DB {
 
 // Fresh returns a separate, empty (unmigrated) database, dropped when t
 // ends. Tests of migrations themselves use it.
-func Fresh(t testing.TB) *bun.DB {
+func Fresh(t testing.TB) *bun.DB { t.Helper(); return fresh(t, false) }
+
+// FreshMigrated returns a separate, fully migrated database, dropped when t
+// ends, for tests that damage what they touch (e.g. the audit chain).
+func FreshMigrated(t testing.TB) *bun.DB { t.Helper(); return fresh(t, true) }
+
+func fresh(t testing.TB, migrate bool) *bun.DB {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	db, name, err := create(false)
+	db, name, err := create(migrate)
 	if err != nil {
 		t.Fatalf("dbtest: no fresh database: %v", err)
 	}

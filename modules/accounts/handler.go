@@ -1,0 +1,355 @@
+package accounts
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"tuoyu/modules/apperr"
+)
+
+// Handler serves login, logout, the home page and the admin pages for users
+// and API tokens. (It cannot use package web, which builds on this package,
+// so it renders with fiber directly.)
+type Handler struct {
+	svc          *Service
+	secureCookie bool
+}
+
+// NewHandler returns the accounts handler; secureCookie marks the session
+// cookie Secure (when the site is served over HTTPS).
+func NewHandler(svc *Service, secureCookie bool) *Handler {
+	return &Handler{svc: svc, secureCookie: secureCookie}
+}
+
+const layout = "layouts/main"
+
+// Routes registers the API and page routes.
+func (h *Handler) Routes(api, pages fiber.Router) {
+	api.Post("/session", h.apiLogin)
+	api.Delete("/session", h.apiLogout)
+	api.Get("/session", Require(), h.apiSession)
+	api.Get("/users", Require(RoleAdmin), h.apiUsers)
+	api.Post("/users", Require(RoleAdmin), h.apiCreateUser)
+	api.Get("/tokens", Require(RoleAdmin), h.apiTokens)
+	api.Post("/tokens", Require(RoleAdmin), h.apiCreateToken)
+	api.Delete("/tokens/:id", Require(RoleAdmin), h.apiRevokeToken)
+
+	pages.Get("/", h.home)
+	pages.Get("/login", h.loginPage)
+	pages.Post("/login", h.loginForm)
+	pages.Post("/logout", h.logoutForm)
+	pages.Get("/admin/users", Require(RoleAdmin), h.usersPage)
+	pages.Post("/admin/users", Require(RoleAdmin), h.createUserForm)
+	pages.Post("/admin/users/:id/active", Require(RoleAdmin), h.setActiveForm)
+	pages.Post("/admin/users/:id/password", Require(RoleAdmin), h.resetPasswordForm)
+	pages.Get("/admin/tokens", Require(RoleAdmin), h.tokensPage)
+	pages.Post("/admin/tokens", Require(RoleAdmin), h.createTokenForm)
+	pages.Post("/admin/tokens/:id/revoke", Require(RoleAdmin), h.revokeTokenForm)
+}
+
+func (h *Handler) setCookie(c *fiber.Ctx, sid string) {
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: sid, Path: "/", HTTPOnly: true, Secure: h.secureCookie,
+		SameSite: "Lax", Expires: time.Time{}})
+}
+
+func (h *Handler) clearCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HTTPOnly: true, Secure: h.secureCookie, SameSite: "Lax"})
+}
+
+type loginInput struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (h *Handler) apiLogin(c *fiber.Ctx) error {
+	var in loginInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Username == "" || in.Password == "" {
+		return apperr.Invalid("invalid_credentials_input", "请输入用户名和密码",
+			apperr.FieldError{Field: "username", Code: "required", Message: "请输入用户名和密码"})
+	}
+	res, err := h.svc.Login(c.UserContext(), in.Username, in.Password, c.IP(), c.Get(fiber.HeaderUserAgent))
+	if err != nil {
+		return err
+	}
+	h.setCookie(c, res.SessionID)
+	return c.JSON(fiber.Map{"user": res.Principal, "csrf_token": res.CSRFToken})
+}
+
+func (h *Handler) apiLogout(c *fiber.Ctx) error {
+	if sid := c.Cookies(SessionCookie); sid != "" {
+		if err := h.svc.Logout(c.UserContext(), sid); err != nil {
+			return err
+		}
+	}
+	h.clearCookie(c)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *Handler) apiSession(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"user": PrincipalOf(c)})
+}
+
+func (h *Handler) home(c *fiber.Ctx) error {
+	p := PrincipalOf(c)
+	if p == nil {
+		return c.Redirect("/login", fiber.StatusSeeOther)
+	}
+	return c.Render("accounts/home", fiber.Map{"Title": "首页"}, layout)
+}
+
+func (h *Handler) loginPage(c *fiber.Ctx) error {
+	if PrincipalOf(c) != nil {
+		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
+	}
+	return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": safeNext(c.Query("next"))}, layout)
+}
+
+func (h *Handler) loginForm(c *fiber.Ctx) error {
+	next := safeNext(c.FormValue("next"))
+	username := c.FormValue("username")
+	res, err := h.svc.Login(c.UserContext(), username, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok || e.Kind == apperr.KindInternal {
+			return err
+		}
+		c.Status(statusFor(e.Kind))
+		return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": next, "Username": username, "Error": e.Message}, layout)
+	}
+	h.setCookie(c, res.SessionID)
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
+
+func (h *Handler) logoutForm(c *fiber.Ctx) error {
+	if sid := c.Cookies(SessionCookie); sid != "" {
+		if err := h.svc.Logout(c.UserContext(), sid); err != nil {
+			return err
+		}
+	}
+	h.clearCookie(c)
+	return c.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// safeNext keeps redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func statusFor(k apperr.Kind) int {
+	switch k {
+	case apperr.KindRateLimited:
+		return fiber.StatusTooManyRequests
+	case apperr.KindInvalid:
+		return fiber.StatusUnprocessableEntity
+	case apperr.KindConflict:
+		return fiber.StatusConflict
+	case apperr.KindNotFound:
+		return fiber.StatusNotFound
+	}
+	return fiber.StatusUnauthorized
+}
+
+func pageParams(c *fiber.Ctx) (int, int, error) {
+	page, per := 1, 20
+	if s := c.Query("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return 0, 0, apperr.Invalid("invalid_pagination", "分页参数有误", apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为正整数"})
+		}
+		page = n
+	}
+	if s := c.Query("per_page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			return 0, 0, apperr.Invalid("invalid_pagination", "分页参数有误", apperr.FieldError{Field: "per_page", Code: "invalid_per_page", Message: "per_page 须为 1–200 的整数"})
+		}
+		per = n
+	}
+	return page, per, nil
+}
+
+func (h *Handler) apiUsers(c *fiber.Ctx) error {
+	page, per, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	rows, total, err := h.svc.ListUsers(c.UserContext(), c.Query("q"), page, per)
+	if err != nil {
+		return err
+	}
+	if rows == nil {
+		rows = []UserListRow{}
+	}
+	return c.JSON(fiber.Map{"items": rows, "total": total})
+}
+
+type userInput struct {
+	Username     string `json:"username"`
+	DisplayName  string `json:"display_name"`
+	Role         string `json:"role"`
+	Organisation string `json:"organisation"`
+	WorkerID     int64  `json:"worker_id"`
+	Password     string `json:"password"`
+}
+
+func (in userInput) newUser() NewUser {
+	return NewUser{Username: in.Username, DisplayName: in.DisplayName, Role: Role(in.Role), OrgCode: in.Organisation,
+		WorkerID: in.WorkerID, Password: in.Password}
+}
+
+func (h *Handler) apiCreateUser(c *fiber.Ctx) error {
+	var in userInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	id, err := h.svc.CreateUser(c.UserContext(), in.newUser())
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": id, "username": in.Username, "role": in.Role})
+}
+
+func (h *Handler) usersPage(c *fiber.Ctx) error { return h.renderUsers(c, nil, userInput{}) }
+
+func (h *Handler) renderUsers(c *fiber.Ctx, formErr error, form userInput) error {
+	page, per, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	rows, total, err := h.svc.ListUsers(c.UserContext(), c.Query("q"), page, per)
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Title": "用户管理", "Users": rows, "Total": total, "Page": page, "PerPage": per, "Q": c.Query("q"),
+		"Roles": Roles, "Form": form, "Notice": c.Query("notice")}
+	if formErr != nil {
+		e, ok := apperr.As(formErr)
+		if !ok || e.Kind == apperr.KindInternal {
+			return formErr
+		}
+		data["Error"], data["Fields"] = e.Message, e.Fields
+		c.Status(statusFor(e.Kind))
+	}
+	return c.Render("accounts/users", data, layout)
+}
+
+func (h *Handler) createUserForm(c *fiber.Ctx) error {
+	wid, _ := strconv.ParseInt(c.FormValue("worker_id"), 10, 64)
+	in := userInput{Username: c.FormValue("username"), DisplayName: c.FormValue("display_name"), Role: c.FormValue("role"),
+		Organisation: c.FormValue("organisation"), WorkerID: wid, Password: c.FormValue("password")}
+	if _, err := h.svc.CreateUser(c.UserContext(), in.newUser()); err != nil {
+		in.Password = ""
+		return h.renderUsers(c, err, in)
+	}
+	return c.Redirect("/admin/users?notice=created", fiber.StatusSeeOther)
+}
+
+func (h *Handler) setActiveForm(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.NotFound("user_not_found", "用户不存在")
+	}
+	if err := h.svc.SetActive(c.UserContext(), id, c.FormValue("active") == "true"); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/users?notice=updated", fiber.StatusSeeOther)
+}
+
+func (h *Handler) resetPasswordForm(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.NotFound("user_not_found", "用户不存在")
+	}
+	if err := h.svc.SetPassword(c.UserContext(), id, c.FormValue("password")); err != nil {
+		return h.renderUsers(c, err, userInput{})
+	}
+	return c.Redirect("/admin/users?notice=password", fiber.StatusSeeOther)
+}
+
+func (h *Handler) apiTokens(c *fiber.Ctx) error {
+	ts, err := h.svc.ListTokens(c.UserContext())
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = []APIToken{}
+	}
+	return c.JSON(fiber.Map{"items": ts, "total": len(ts)})
+}
+
+type tokenInput struct {
+	Organisation string `json:"organisation"`
+	Name         string `json:"name"`
+}
+
+func (h *Handler) apiCreateToken(c *fiber.Ctx) error {
+	var in tokenInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	raw, t, err := h.svc.CreateToken(c.UserContext(), in.Organisation, in.Name, PrincipalOf(c).UserID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": t.ID, "name": t.Name, "prefix": t.Prefix, "token": raw})
+}
+
+func (h *Handler) apiRevokeToken(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.NotFound("token_not_found", "令牌不存在")
+	}
+	if err := h.svc.RevokeToken(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *Handler) tokensPage(c *fiber.Ctx) error { return h.renderTokens(c, "", nil) }
+
+func (h *Handler) renderTokens(c *fiber.Ctx, newToken string, formErr error) error {
+	ts, err := h.svc.ListTokens(c.UserContext())
+	if err != nil {
+		return err
+	}
+	data := fiber.Map{"Title": "API 令牌", "Tokens": ts, "NewToken": newToken}
+	if formErr != nil {
+		e, ok := apperr.As(formErr)
+		if !ok || e.Kind == apperr.KindInternal {
+			return formErr
+		}
+		data["Error"], data["Fields"] = e.Message, e.Fields
+		c.Status(statusFor(e.Kind))
+	}
+	return c.Render("accounts/tokens", data, layout)
+}
+
+func (h *Handler) createTokenForm(c *fiber.Ctx) error {
+	raw, _, err := h.svc.CreateToken(c.UserContext(), c.FormValue("organisation"), c.FormValue("name"), PrincipalOf(c).UserID)
+	if err != nil {
+		return h.renderTokens(c, "", err)
+	}
+	// The raw token is shown once, on this response only.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.renderTokens(c, raw, nil)
+}
+
+func (h *Handler) revokeTokenForm(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.NotFound("token_not_found", "令牌不存在")
+	}
+	if err := h.svc.RevokeToken(c.UserContext(), id); err != nil {
+		return err
+	}
+	return c.Redirect("/admin/tokens", fiber.StatusSeeOther)
+}

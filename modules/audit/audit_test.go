@@ -1,0 +1,171 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/app/dbtest"
+	"tuoyu/modules/audit"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+func record(t *testing.T, ctx context.Context, db bun.IDB, action string, summary map[string]any) {
+	t.Helper()
+	if err := audit.Record(ctx, db, audit.Event{Action: action, TargetType: "worker", TargetID: "1", Summary: summary}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func lastID(t *testing.T, db *bun.DB) int64 {
+	var id int64
+	if err := db.NewSelect().Table("audit_events").ColumnExpr("max(id)").Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// The tests of this package run one after another on one database; each
+// leaves the chain intact except the tamper tests, which repair nothing and
+// therefore run on their own fresh database.
+
+func TestChainVerifiesAndCarriesRequest(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := audit.WithRequest(context.Background(), audit.Request{UserID: 7, OrgID: 3, Label: "hr_reviewer1", IP: "10.1.2.3", RequestID: "req-1"})
+	for i := 0; i < 5; i++ {
+		record(t, ctx, db, "workers.update", map[string]any{"changed": []string{"phone"}, "n": i})
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK || res.Checked < 5 {
+		t.Fatalf("verify = %+v", res)
+	}
+	rows, total, err := audit.List(ctx, db, audit.Filter{Action: "workers.", ActorLabel: "hr_reviewer1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total < 5 || rows[0].IP != "10.1.2.3" || rows[0].RequestID != "req-1" || rows[0].ActorUserID != 7 || rows[0].ActorOrgID != 3 {
+		t.Fatalf("list = %d rows, first %+v", total, rows[0])
+	}
+}
+
+func TestRolledBackChangeLeavesNoEvent(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	before := lastID(t, db)
+	_ = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		record(t, ctx, tx, "workers.create", nil)
+		return fmt.Errorf("the change fails")
+	})
+	if lastID(t, db) != before {
+		t.Fatal("an event outlived its rolled-back transaction")
+	}
+}
+
+func TestConcurrentRecordsKeepOneChain(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				return audit.Record(ctx, tx, audit.Event{Action: "claims.review", Summary: map[string]any{"i": i}})
+			})
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK {
+		t.Fatalf("verify after concurrent appends = %+v, %v", res, err)
+	}
+}
+
+func TestApplicationCannotChangeOrDelete(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	record(t, ctx, db, "orgs.create", nil)
+	id := lastID(t, db)
+	for _, stmt := range []string{
+		"UPDATE audit_events SET action = 'x' WHERE id = ?",
+		"DELETE FROM audit_events WHERE id = ?",
+	} {
+		_, err := db.ExecContext(ctx, stmt, id)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("%s: err = %v, want the append-only refusal", stmt, err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "TRUNCATE audit_events"); err == nil {
+		t.Fatal("TRUNCATE succeeded")
+	}
+}
+
+// tamper changes rows the way only a superuser can: with triggers disabled
+// for the session.
+func tamper(t *testing.T, db *bun.DB, stmt string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, stmt, args...)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyNamesTheFirstAlteredRow(t *testing.T) {
+	db := dbtest.FreshMigrated(t)
+	ctx := context.Background()
+	for i := 0; i < 6; i++ {
+		record(t, ctx, db, "bans.record", map[string]any{"i": i})
+	}
+	var ids []int64
+	_ = db.NewSelect().Table("audit_events").Column("id").OrderExpr("id").Scan(ctx, &ids)
+	victim := ids[3]
+	tamper(t, db, "UPDATE audit_events SET summary = '{\"i\": 99}' WHERE id = ?", victim)
+	res, err := audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || res.BrokenID != victim {
+		t.Fatalf("verify = %+v, want broken at %d", res, victim)
+	}
+}
+
+func TestVerifyNamesTheRowAfterADeletion(t *testing.T) {
+	db := dbtest.FreshMigrated(t)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		record(t, ctx, db, "claims.approve", map[string]any{"i": i})
+	}
+	var ids []int64
+	_ = db.NewSelect().Table("audit_events").Column("id").OrderExpr("id").Scan(ctx, &ids)
+	tamper(t, db, "DELETE FROM audit_events WHERE id = ?", ids[2])
+	res, err := audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || res.BrokenID != ids[3] {
+		t.Fatalf("verify = %+v, want broken at %d (the row after the deleted one)", res, ids[3])
+	}
+}
