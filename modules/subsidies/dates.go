@@ -1,6 +1,7 @@
 package subsidies
 
 import (
+	"database/sql/driver"
 	"fmt"
 	"time"
 )
@@ -134,4 +135,33 @@ func AddMonths(d Date, n int) Date {
 // daysIn returns the number of days of month m in year y.
 func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+// Value stores d in a PostgreSQL date column (NULL for the zero Date).
+func (d Date) Value() (driver.Value, error) {
+	if d.IsZero() {
+		return nil, nil
+	}
+	return d.String(), nil
+}
+
+// Scan reads a date column, which the driver gives as time.Time or text.
+func (d *Date) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*d = Date{}
+		return nil
+	case time.Time:
+		*d = DateOf(v)
+		return nil
+	case string:
+		p, err := ParseDate(v[:min(len(v), 10)])
+		*d = p
+		return err
+	case []byte:
+		p, err := ParseDate(string(v[:min(len(v), 10)]))
+		*d = p
+		return err
+	}
+	return fmt.Errorf("scan date from %T", src)
 }

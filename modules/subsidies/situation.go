@@ -127,6 +127,22 @@ func DecodeSituation(r io.Reader) (Situation, error) {
 	return s, nil
 }
 
+// CheckAsOf reports certificates issued after s.AsOf, for callers that set
+// AsOf after decoding (to today). Errors: Invalid.
+func CheckAsOf(s Situation) error {
+	var fields []apperr.FieldError
+	for i, c := range s.Certificates {
+		if !c.IssuedOn.IsZero() && s.AsOf.Before(c.IssuedOn) {
+			fields = append(fields, apperr.FieldError{Field: fmt.Sprintf("certificates[%d].issued_on", i),
+				Code: "after_as_of", Message: "发证日期晚于计算日期 as_of"})
+		}
+	}
+	if len(fields) > 0 {
+		return apperr.Invalid("invalid_situation", "情形信息有误，请按提示修改", fields...)
+	}
+	return nil
+}
+
 func malformed(err error) *apperr.Error {
 	return apperr.BadRequest("malformed_json", "请求内容不是有效的 JSON").Wrap(err)
 }

@@ -1,0 +1,2 @@
+DROP TABLE policy_parameters;
+DROP FUNCTION policy_parameters_append_only();

@@ -1,0 +1,358 @@
+package subsidies
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+	"tuoyu/modules/orgs"
+)
+
+// recheckEvery bounds how stale the cached parameter set may be when another
+// instance adds a value; values added through this instance apply at once.
+const recheckEvery = time.Second
+
+// Service holds the subsidy use cases: the parameters in the database and
+// evaluations against them.
+type Service struct {
+	db  *bun.DB
+	loc *time.Location
+	now func() time.Time
+
+	mu        sync.Mutex
+	defaults  bool // defaults loaded by this process
+	set       ParamSet
+	setMaxID  int64
+	checkedAt time.Time
+}
+
+// NewService returns the subsidies service; loc is the zone "today" is taken in.
+func NewService(db *bun.DB, loc *time.Location, now func() time.Time) *Service {
+	return &Service{db: db, loc: loc, now: now}
+}
+
+// LoadDefaults adds the shipped default values that are not in the database
+// yet (by name, region and start date) and returns how many it added. It is
+// idempotent and safe to run from several instances at once.
+func (s *Service) LoadDefaults(ctx context.Context) (int, error) {
+	dp, err := DefaultParams()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := NewParamSet(dp); err != nil {
+		return 0, fmt.Errorf("default parameters: %w", err)
+	}
+	added := 0
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		for _, p := range dp {
+			sp := storedFrom(p, SourceDefault, 0, "")
+			ok, err := st.InsertDefault(ctx, &sp)
+			if err != nil {
+				return err
+			}
+			if ok {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	s.defaults, s.checkedAt = true, time.Time{}
+	s.mu.Unlock()
+	return added, nil
+}
+
+func storedFrom(p Param, source string, by int64, note string) StoredParam {
+	sp := StoredParam{Name: p.Name, RegionCode: p.Region, EffectiveFrom: p.EffectiveFrom,
+		ValueJSON: p.Value, Reference: p.Reference, Example: p.Example, Source: source, EnteredBy: by, Note: note}
+	if p.EffectiveTo != nil {
+		sp.EffectiveTo = *p.EffectiveTo
+	}
+	return sp
+}
+
+// Params returns the parameter set of the database, cached: rebuilt when a
+// value was added (here at once, by another instance within a second). The
+// first call loads the defaults.
+func (s *Service) Params(ctx context.Context) (ParamSet, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.defaults {
+		s.mu.Unlock()
+		_, err := s.LoadDefaults(ctx)
+		s.mu.Lock()
+		if err != nil {
+			return ParamSet{}, err
+		}
+	}
+	now := s.now()
+	if !s.checkedAt.IsZero() && now.Sub(s.checkedAt) < recheckEvery {
+		return s.set, nil
+	}
+	maxID, err := NewStore(s.db).MaxID(ctx)
+	if err != nil {
+		return ParamSet{}, err
+	}
+	if s.checkedAt.IsZero() || maxID != s.setMaxID {
+		rows, err := NewStore(s.db).All(ctx)
+		if err != nil {
+			return ParamSet{}, err
+		}
+		ps := make([]Param, len(rows))
+		for i, r := range rows {
+			ps[i] = r.Param()
+		}
+		set, err := NewParamSet(ps)
+		if err != nil {
+			return ParamSet{}, fmt.Errorf("stored parameters: %w", err)
+		}
+		s.set, s.setMaxID = set, maxID
+	}
+	s.checkedAt = now
+	return s.set, nil
+}
+
+// Today is the current date in the service's zone.
+func (s *Service) Today() Date { return DateOf(s.now().In(s.loc)) }
+
+// Calculate evaluates a situation against the parameters in force on its
+// as_of, which defaults to today. Errors: Invalid (a certificate issued
+// after today when as_of was left out).
+func (s *Service) Calculate(ctx context.Context, sit Situation) (Evaluation, error) {
+	if sit.AsOf.IsZero() {
+		sit.AsOf = s.Today()
+		if err := CheckAsOf(sit); err != nil {
+			return Evaluation{}, err
+		}
+	}
+	ps, err := s.Params(ctx)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	return Evaluate(sit, ps), nil
+}
+
+// History returns every stored value with who entered it, grouped by name
+// (in the order of the defaults file, then others by name), and within a
+// name by region, start date and entry.
+func (s *Service) History(ctx context.Context) ([]StoredParam, error) {
+	rows, err := NewStore(s.db).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	order := map[string]int{}
+	if dp, err := DefaultParams(); err == nil {
+		for _, p := range dp {
+			if _, ok := order[p.Name]; !ok {
+				order[p.Name] = len(order)
+			}
+		}
+	}
+	rank := func(name string) int {
+		if r, ok := order[name]; ok {
+			return r
+		}
+		return len(order)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		switch {
+		case rank(a.Name) != rank(b.Name):
+			return rank(a.Name) < rank(b.Name)
+		case a.Name != b.Name:
+			return a.Name < b.Name
+		case a.RegionCode != b.RegionCode:
+			return a.RegionCode < b.RegionCode
+		case a.EffectiveFrom != b.EffectiveFrom:
+			return a.EffectiveFrom.Before(b.EffectiveFrom)
+		}
+		return a.ID < b.ID
+	})
+	return rows, nil
+}
+
+// NewValue is an admin's new dated value of a parameter, as typed in.
+type NewValue struct {
+	Name          string
+	Region        string
+	EffectiveFrom string
+	EffectiveTo   string // optional
+	Value         string // JSON
+	Reference     string
+	Example       bool
+	Note          string
+}
+
+// AddValue validates and appends a new dated value, audited with who entered
+// it (the caller in ctx, who must be a logged-in user). It supersedes older
+// values of the name and region from its start date; nothing is edited.
+// Errors: Invalid (field errors), Unauthorized.
+func (s *Service) AddValue(ctx context.Context, in NewValue) (StoredParam, error) {
+	actor := audit.RequestFrom(ctx)
+	if actor.UserID == 0 {
+		return StoredParam{}, apperr.Unauthorized("login_required", "请先登录")
+	}
+	known, err := s.Params(ctx)
+	if err != nil {
+		return StoredParam{}, err
+	}
+	p, err := in.validate(known)
+	if err != nil {
+		return StoredParam{}, err
+	}
+	sp := storedFrom(p, SourceAdmin, actor.UserID, strings.TrimSpace(in.Note))
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := orgs.CheckRegion(ctx, tx, "region", p.Region); err != nil {
+			return err
+		}
+		if err := NewStore(tx).Insert(ctx, &sp); err != nil {
+			return err
+		}
+		summary := map[string]any{"name": sp.Name, "region": sp.RegionCode, "effective_from": sp.EffectiveFrom.String(),
+			"value": json.RawMessage(p.Value), "example": sp.Example}
+		if !sp.EffectiveTo.IsZero() {
+			summary["effective_to"] = sp.EffectiveTo.String()
+		}
+		return audit.Record(ctx, tx, audit.Event{Action: "subsidies.parameter_add", TargetType: "policy_parameter",
+			TargetID: strconv.FormatInt(sp.ID, 10), Summary: summary})
+	})
+	if err != nil {
+		return StoredParam{}, err
+	}
+	s.mu.Lock()
+	s.checkedAt = time.Time{} // rebuild on next use
+	s.mu.Unlock()
+	return sp, nil
+}
+
+// Names lists the parameter names that exist, for the form.
+func (ps ParamSet) Names() []string {
+	names := make([]string, 0, len(ps.byName))
+	for n := range ps.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// validate checks a new value against the names and value shapes known.
+func (in NewValue) validate(known ParamSet) (Param, error) {
+	var fields []apperr.FieldError
+	bad := func(field, code, msg string) {
+		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
+	p := Param{Name: strings.TrimSpace(in.Name), Region: strings.TrimSpace(in.Region),
+		Reference: strings.TrimSpace(in.Reference), Example: in.Example}
+	existing := known.byName[p.Name]
+	if len(existing) == 0 {
+		bad("name", "unknown_parameter", "没有这个参数")
+	}
+	if !isRegion(p.Region) {
+		bad("region", "invalid_region", "地区应为湖北省的六位行政区划代码")
+	}
+	from, err := ParseDate(strings.TrimSpace(in.EffectiveFrom))
+	if err != nil {
+		bad("effective_from", "invalid_date", "生效日期格式应为 YYYY-MM-DD")
+	}
+	p.EffectiveFrom = from
+	if t := strings.TrimSpace(in.EffectiveTo); t != "" {
+		to, err := ParseDate(t)
+		switch {
+		case err != nil:
+			bad("effective_to", "invalid_date", "失效日期格式应为 YYYY-MM-DD")
+		case !from.IsZero() && to.Before(from):
+			bad("effective_to", "before_from", "失效日期不能早于生效日期")
+		default:
+			p.EffectiveTo = &to
+		}
+	}
+	if p.Reference == "" {
+		bad("reference", "required", "请填写政策依据（文件名称和文号）")
+	}
+	dec := json.NewDecoder(strings.NewReader(in.Value))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		bad("value", "invalid_json", "取值应为 JSON：数字如 1500，列表如 [\"4-10-01-03\"]，表格如 {\"5\": 1000}")
+	} else if len(existing) > 0 {
+		allowNone := false
+		for _, e := range existing {
+			if str, ok := e.decoded.(string); ok && str == "none" {
+				allowNone = true
+			}
+		}
+		if msg := sameShape(existing[len(existing)-1].decoded, v, allowNone); msg != "" {
+			bad("value", "wrong_shape", msg)
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, []byte(in.Value)); err == nil {
+			p.Value = buf.Bytes()
+		}
+	}
+	if len(fields) > 0 {
+		return Param{}, apperr.Invalid("invalid_parameter", "参数取值有误，请按提示修改", fields...)
+	}
+	return p, nil
+}
+
+// sameShape checks a new value has the kind of the existing ones: a whole
+// non-negative number (or "none" where the name already has "none", as a
+// limit that may be absent), a list of strings, or a table whose entries are
+// such numbers or tables. It returns what is wrong, "" when nothing is.
+func sameShape(old, v any, allowNone bool) string {
+	switch old.(type) {
+	case json.Number, string:
+		if s, ok := v.(string); ok && s == "none" && allowNone {
+			return ""
+		}
+		if n, ok := asInt(v); !ok || n < 0 {
+			return "取值应为不小于 0 的整数（金额以元为单位）"
+		}
+	case []any:
+		list, ok := v.([]any)
+		if !ok {
+			return "取值应为列表，如 [\"4-10-01-03\"]"
+		}
+		for _, it := range list {
+			if _, ok := it.(string); !ok {
+				return "列表中每项应为职业编码字符串"
+			}
+		}
+	case map[string]any:
+		return tableShape(v)
+	}
+	return ""
+}
+
+func tableShape(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return "取值应为表格，如 {\"5\": 1000, \"4\": 1500}"
+	}
+	for k, x := range m {
+		if _, isTable := x.(map[string]any); isTable {
+			if msg := tableShape(x); msg != "" {
+				return "「" + k + "」：" + msg
+			}
+			continue
+		}
+		if n, ok := asInt(x); !ok || n < 0 {
+			return "「" + k + "」应为不小于 0 的整数"
+		}
+	}
+	return ""
+}
