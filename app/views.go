@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/orgs"
 )
 
 // templateFuncs are the helpers every template may use. Times show in the
@@ -47,6 +48,7 @@ func templateFuncs(loc *time.Location) map[string]any {
 			return fmt.Sprint(t)
 		},
 		"roleLabel": func(r any) string { return accounts.Role(fmt.Sprint(r)).Label() },
+		"orgKind":   orgs.KindLabel,
 		"add":       func(a, b int) int { return a + b },
 		"sub":       func(a, b int) int { return a - b },
 		"pct": func(done, total any) int {

@@ -1,0 +1,75 @@
+package app
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"tuoyu/docs"
+)
+
+// TestOpenAPIMatchesRoutes keeps docs/openapi.yaml and the registered API
+// routes in step: every /api/v1 route is documented and every documented
+// operation exists.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	a := testApp(t)
+	var doc struct {
+		OpenAPI string                            `yaml:"openapi"`
+		Paths   map[string]map[string]interface{} `yaml:"paths"`
+	}
+	if err := yaml.Unmarshal(docs.OpenAPI, &doc); err != nil {
+		t.Fatalf("openapi.yaml does not parse: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			switch method {
+			case "get", "post", "put", "patch", "delete":
+				documented[strings.ToUpper(method)+" "+path] = true
+			}
+		}
+	}
+	param := regexp.MustCompile(`:([A-Za-z_]+)\??`)
+	registered := map[string]bool{}
+	for _, r := range a.Fiber.GetRoutes(true) {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Method == "HEAD" || r.Method == "USE" {
+			continue
+		}
+		registered[r.Method+" "+param.ReplaceAllString(r.Path, "{$1}")] = true
+	}
+	var missing, stale []string
+	for k := range registered {
+		if !documented[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range documented {
+		if strings.Contains(k, " /api/v1/") && !registered[k] {
+			stale = append(stale, k)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(stale)
+	if len(missing) > 0 {
+		t.Errorf("routes missing from docs/openapi.yaml:\n  %s", strings.Join(missing, "\n  "))
+	}
+	if len(stale) > 0 {
+		t.Errorf("documented operations with no route:\n  %s", strings.Join(stale, "\n  "))
+	}
+	if len(registered) < 10 {
+		t.Fatalf("only %d API routes found: the walk is broken", len(registered))
+	}
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	res, body := anon(t).do("GET", "/api/openapi.yaml", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "openapi: 3") {
+		t.Fatalf("GET /api/openapi.yaml = %d", res.StatusCode)
+	}
+}
