@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gofiber/fiber/v2"
 )
 
 func TestHealthAndReady(t *testing.T) {
@@ -244,7 +246,7 @@ func TestEveryPageRenders(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range a.Fiber.GetRoutes(true) {
 		if r.Method != "GET" || strings.HasPrefix(r.Path, "/api") || strings.Contains(r.Path, ":") || strings.Contains(r.Path, "*") ||
-			strings.HasPrefix(r.Path, "/assets") || seen[r.Path] || strings.HasSuffix(r.Path, ".csv") || strings.HasSuffix(r.Path, ".xlsx") || strings.HasSuffix(r.Path, ".zip") || strings.HasSuffix(r.Path, ".pdf") {
+			strings.HasPrefix(r.Path, "/assets") || strings.HasPrefix(r.Path, "/__test") || seen[r.Path] || strings.HasSuffix(r.Path, ".csv") || strings.HasSuffix(r.Path, ".xlsx") || strings.HasSuffix(r.Path, ".zip") || strings.HasSuffix(r.Path, ".pdf") {
 			continue
 		}
 		seen[r.Path] = true
@@ -271,5 +273,21 @@ func TestEveryPageRenders(t *testing.T) {
 	}
 	if rendered < len(paths) {
 		t.Fatalf("only %d pages rendered for %d paths", rendered, len(paths))
+	}
+}
+
+func TestPanicBecomesLoggedProblem(t *testing.T) {
+	a := testApp(t)
+	a.Fiber.Get("/__test/panic", func(c *fiber.Ctx) error { panic("boom") })
+	res, body := anon(t).do("GET", "/__test/panic", nil, "Accept", "application/json")
+	if res.StatusCode != 500 || problemCode(t, body) != "internal" || strings.Contains(string(body), "boom") {
+		t.Fatalf("panic = %d %s", res.StatusCode, body)
+	}
+	if !strings.Contains(logBuf.String(), "panic: boom") {
+		t.Fatal("the panic was not logged")
+	}
+	// The server goes on serving.
+	if res, _ := anon(t).do("GET", "/healthz", nil); res.StatusCode != 200 {
+		t.Fatalf("after a panic /healthz = %d", res.StatusCode)
 	}
 }
