@@ -19,6 +19,8 @@ import (
 	"tuoyu/docs"
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
 )
@@ -33,9 +35,11 @@ type App struct {
 	Scheduler *scheduler.Scheduler
 	Now       func() time.Time
 
-	Cipher   *pii.Cipher
-	Accounts *accounts.Service
-	Orgs     *orgs.Service
+	Cipher    *pii.Cipher
+	Accounts  *accounts.Service
+	Orgs      *orgs.Service
+	Catalog   *catalog.Service
+	Enrolment *enrolment.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -51,6 +55,8 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Catalog = catalog.NewService(db)
+	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
 
 	// HTTP.
 	f := newFiber(cfg, logger, a.Accounts)
@@ -72,6 +78,8 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	catalog.NewHandler(a.Catalog).Routes(api, pages)
+	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 
 	// Jobs.

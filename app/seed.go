@@ -78,7 +78,10 @@ type demoSeed struct {
 
 // demoSeeds lists the modules' demo seeds in dependency order.
 func (a *App) demoSeeds() []demoSeed {
-	return []demoSeed{}
+	return []demoSeed{
+		{"catalog", a.Catalog.Seed},
+		{"enrolment", func(ctx context.Context) error { return a.Enrolment.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
+	}
 }
 
 // isEmpty reports whether the database has no users yet (make run seeds the
