@@ -23,6 +23,7 @@ import (
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/subsidies"
 )
 
 // App is the wired application: its services (for the CLI, the seed and
@@ -38,6 +39,7 @@ type App struct {
 	Cipher    *pii.Cipher
 	Accounts  *accounts.Service
 	Orgs      *orgs.Service
+	Subsidies *subsidies.Service
 	Catalog   *catalog.Service
 	Enrolment *enrolment.Service
 }
@@ -55,6 +57,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Subsidies = subsidies.NewService(db, cfg.Location, now)
+	calcRate, err := subsidies.ParseRate(cfg.Getenv("TUOYU_CALC_RATE"))
+	if err != nil {
+		return nil, err
+	}
 	a.Catalog = catalog.NewService(db)
 	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
 
@@ -78,6 +85,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	subsidies.NewHandler(a.Subsidies, calcRate).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
