@@ -26,6 +26,7 @@ type Table struct {
 	Header []string
 
 	cols     map[string]int // canonical name → cell index
+	estimate int            // rows in the file as far as cheaply known; 0 unknown
 	src      rowSource
 	pending  []Row // rows already read while looking for the header or data
 	rows     int   // data rows returned so far
@@ -80,12 +81,20 @@ func Open(data []byte, name string, opt Options) (t *Table, err error) {
 		var enc string
 		src, enc, err = openCSV(data, opt.Encoding)
 		t.Encoding = enc
+		t.estimate = bytes.Count(data, []byte{'\n'})
+		if len(data) > 0 && data[len(data)-1] != '\n' {
+			t.estimate++
+		}
 	case ".xlsx":
 		if len(data) == 0 {
 			return nil, errEmpty()
 		}
 		t.Format, t.Encoding = FormatXLSX, EncodingXLSX
-		src, err = openXLSX(data)
+		var xs *xlsxSource
+		xs, err = openXLSX(data)
+		if err == nil {
+			src, t.estimate = xs, xs.estimate
+		}
 	case ".xls":
 		return nil, errUnsupported("旧版 Excel 97-2003（.xls）文件，请另存为 .xlsx")
 	case "":
@@ -194,6 +203,23 @@ func displayName(canon string, aliases []string) string {
 func (t *Table) Has(name string) bool {
 	_, ok := t.cols[name]
 	return ok
+}
+
+// Index returns the cell index of the canonical column name, -1 when the
+// file has no such column.
+func (t *Table) Index(name string) int {
+	if i, ok := t.cols[name]; ok {
+		return i
+	}
+	return -1
+}
+
+// EstimatedRows is a cheap estimate of the number of data rows, counted
+// before reading them (lines of a CSV, the used range of a worksheet), so a
+// caller can decide to work in the background and report progress. 0 means
+// unknown.
+func (t *Table) EstimatedRows() int {
+	return max(0, t.estimate-t.HeaderRow)
 }
 
 // Column returns the header text of the canonical column name as the file

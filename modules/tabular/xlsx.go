@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -16,7 +17,7 @@ const xlsxXMLInMemory = 16 << 20
 // openXLSX checks the archive's declared sizes before excelize unpacks
 // anything (a zip bomb declares its size honestly or archive/zip refuses to
 // inflate past it), then opens the first worksheet as a row stream.
-func openXLSX(data []byte) (src rowSource, err error) {
+func openXLSX(data []byte) (src *xlsxSource, err error) {
 	if !bytes.HasPrefix(data, []byte("PK")) {
 		if bytes.HasPrefix(data, []byte{0xD0, 0xCF, 0x11, 0xE0}) {
 			return nil, errUnsupported("加密的或旧版 Excel（.xls）文件，请另存为不加密的 .xlsx")
@@ -68,15 +69,58 @@ func openXLSX(data []byte) (src rowSource, err error) {
 		f.Close()
 		return nil, errCorrupt(err)
 	}
-	return &xlsxSource{f: f, rows: rows}, nil
+	return &xlsxSource{f: f, rows: rows, estimate: estimateRows(zr)}, nil
+}
+
+// estimateRows reads the used range a worksheet declares
+// (<dimension ref="A1:H1001"/>, near the start of its XML) without parsing
+// the sheet. The first sheet is not always sheet1.xml, so it takes the
+// largest declared range, and falls back to the XML size when no sheet
+// declares one. It is an estimate for progress reports, nothing more.
+func estimateRows(zr *zip.Reader) int {
+	best, biggest := 0, uint64(0)
+	buf := make([]byte, 4<<10)
+	for _, f := range zr.File {
+		name := strings.ToLower(f.Name)
+		if !strings.HasPrefix(name, "xl/worksheets/") || !strings.HasSuffix(name, ".xml") {
+			continue
+		}
+		biggest = max(biggest, f.UncompressedSize64)
+		rc, err := f.Open()
+		if err != nil {
+			continue
+		}
+		n, _ := io.ReadFull(rc, buf)
+		rc.Close()
+		head := string(buf[:n])
+		i := strings.Index(head, "<dimension ref=\"")
+		if i < 0 {
+			continue
+		}
+		ref := head[i+len("<dimension ref=\""):]
+		ref, _, _ = strings.Cut(ref, "\"")
+		_, last, ok := strings.Cut(ref, ":")
+		if !ok {
+			continue
+		}
+		if _, row, err := excelize.CellNameToCoordinates(last); err == nil {
+			best = max(best, row)
+		}
+	}
+	if best == 0 {
+		// About 100 bytes of sheet XML per row of a roster.
+		best = int(min(biggest/100, 1<<30))
+	}
+	return best
 }
 
 // xlsxSource streams the first worksheet. Cells come as displayed (number
 // formats applied), which is what the person saw and typed.
 type xlsxSource struct {
-	f    *excelize.File
-	rows *excelize.Rows
-	num  int // excelize yields every row number in turn, gaps included
+	f        *excelize.File
+	rows     *excelize.Rows
+	estimate int
+	num      int // excelize yields every row number in turn, gaps included
 }
 
 func (s *xlsxSource) next() (num int, cells []string, err error) {

@@ -1,0 +1,2 @@
+DROP TABLE roster_rows;
+DROP TABLE roster_imports;

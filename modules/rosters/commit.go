@@ -1,0 +1,180 @@
+package rosters
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
+	"tuoyu/modules/enrolment"
+	"tuoyu/modules/workers"
+)
+
+// Commit writes the valid rows of import id to workers in one transaction
+// and enrols the rows that name a plan. It runs once: the import row is
+// locked first, so a second or concurrent commit finds it committed.
+// Rows whose person was banned since validation are refused now (outcome
+// invalid, code banned). Errors: Forbidden forbidden_role; NotFound
+// roster_not_found (also another college's import); Conflict
+// already_committed, not_validated, import_failed; Invalid no_valid_rows.
+func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (*Import, error) {
+	if !p.Is(accounts.RoleCollege) {
+		return nil, apperr.Forbidden("forbidden_role", "只有院校可以提交花名册")
+	}
+	// COPY needs the raw connection the transaction runs on.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("commit roster %d: get connection: %w", id, err)
+	}
+	defer conn.Close()
+
+	var im *Import
+	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		im, err = st.LockByID(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		switch im.Status {
+		case StatusCommitted:
+			return apperr.Conflict("already_committed", "该花名册已提交，不能重复提交").With("import_id", im.ID)
+		case StatusValidating:
+			return apperr.Conflict("not_validated", "花名册仍在校验中，请稍后再提交")
+		case StatusFailed:
+			return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
+		}
+
+		var rows []Row
+		err := st.EachRow(ctx, im.ID, []string{OutcomeNew, OutcomeChanged, OutcomeUnchanged}, func(r Row) error {
+			rows = append(rows, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rows, err = s.refuseBanned(ctx, tx, im, rows)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return apperr.Invalid("no_valid_rows", "花名册中没有可导入的有效行，请下载错误报告修正后重新上传")
+		}
+
+		bulk := make([]workers.BulkRow, len(rows))
+		for i, r := range rows {
+			bulk[i] = workers.BulkRow{
+				Name: r.Name, IDNumberEnc: r.IDNumberEnc, IDNumberIdx: r.IDNumberIdx, IDMask: r.IDMask,
+				Sex: r.Sex, BirthDate: *r.BirthDate, IDAreaCode: r.IDAreaCode,
+				PhoneEnc: r.PhoneEnc, PhoneIdx: r.PhoneIdx, PhoneMask: r.PhoneMask,
+				Education: r.Education, Major: r.Major, GraduationYear: r.GraduationYear,
+				CollegeOrgID: im.CollegeOrgID,
+			}
+		}
+		res, err := workers.BulkUpsert(ctx, conn, tx, bulk, im.Mode == ModeAddOnly)
+		if err != nil {
+			return err
+		}
+		// Link each row to its worker, in one statement.
+		if _, err := tx.ExecContext(ctx, `UPDATE roster_rows AS rr SET worker_id = w.id FROM workers AS w
+			WHERE rr.import_id = ? AND rr.outcome <> ? AND w.id_number_idx = rr.id_number_idx`,
+			im.ID, OutcomeInvalid); err != nil {
+			return fmt.Errorf("link roster rows to workers: %w", err)
+		}
+		if err := s.enrolRows(ctx, tx, p, im, rows, res.WorkerIDs); err != nil {
+			return err
+		}
+
+		now := s.now()
+		im.Status, im.CommittedAt = StatusCommitted, &now
+		im.CommittedByUserID, im.CommittedBy = p.UserID, uploaderLabel(p)
+		im.RowsNew, im.RowsChanged, im.RowsUnchanged = res.Inserted, res.Updated, res.Unchanged
+		if err := st.Update(ctx, im, "status", "committed_at", "committed_by_user_id", "committed_by_label",
+			"rows_valid", "rows_invalid", "rows_new", "rows_changed", "rows_unchanged",
+			"rows_enrolled", "rows_waitlisted"); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+			Action: "rosters.commit", TargetType: "roster_import", TargetID: strconv.FormatInt(im.ID, 10),
+			Summary: map[string]any{"mode": im.Mode, "rows_new": im.RowsNew, "rows_changed": im.RowsChanged,
+				"rows_unchanged": im.RowsUnchanged, "rows_invalid": im.RowsInvalid,
+				"rows_enrolled": im.RowsEnrolled, "rows_waitlisted": im.RowsWaitlisted},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, p, id)
+}
+
+// refuseBanned re-checks the bans inside the commit: a ban recorded between
+// upload and commit must still keep the person out (DESIGN §4.6). Refused
+// rows become invalid with code banned; the rest are returned.
+func (s *Service) refuseBanned(ctx context.Context, tx bun.Tx, im *Import, rows []Row) ([]Row, error) {
+	kept := rows[:0:0]
+	for start := 0; start < len(rows); start += 5000 {
+		chunk := rows[start:min(start+5000, len(rows))]
+		idxs := make([][]byte, len(chunk))
+		for i, r := range chunk {
+			idxs[i] = r.IDNumberIdx
+		}
+		banned, err := s.bans.BannedAmong(ctx, tx, idxs)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range chunk {
+			if !banned[string(r.IDNumberIdx)] {
+				kept = append(kept, r)
+				continue
+			}
+			r.Errors = append(r.Errors, RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeBanned,
+				Message: "该人员已被列入托育从业人员终身禁入名单，不能导入"})
+			_, err := tx.NewUpdate().Model(&r).Column("errors").
+				Set("outcome = ?", OutcomeInvalid).Set("diff = '{}'").Set("worker_id = NULL").WherePK().Exec(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("refuse banned roster row %d: %w", r.RowNum, err)
+			}
+			im.RowsValid--
+			im.RowsInvalid++
+		}
+	}
+	return kept, nil
+}
+
+// enrolRows asks the enrolment module to place every committed row that
+// names a plan. This is the one place rosters and enrolment meet.
+func (s *Service) enrolRows(ctx context.Context, tx bun.Tx, p *accounts.Principal, im *Import, rows []Row, workerIDs []int64) error {
+	if s.enrol == nil {
+		return nil
+	}
+	byStatus := map[string][]int{}
+	for i, r := range rows {
+		if r.PlanCode == "" {
+			continue
+		}
+		status, err := s.enrol.EnrolFromRoster(ctx, tx, enrolment.RosterRequest{
+			WorkerID: workerIDs[i], PlanCode: r.PlanCode, CollegeRegion: p.Region, RosterImportID: im.ID,
+		})
+		if err != nil {
+			if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
+				// Say which row, so the college can fix it.
+				e.Message = fmt.Sprintf("第 %d 行：%s", r.RowNum, e.Message)
+			}
+			return err
+		}
+		byStatus[status] = append(byStatus[status], r.RowNum)
+	}
+	for status, nums := range byStatus {
+		if _, err := tx.NewUpdate().Table("roster_rows").Set("enrolment_status = ?", status).
+			Where("import_id = ? AND row_num IN (?)", im.ID, bun.In(nums)).Exec(ctx); err != nil {
+			return fmt.Errorf("record enrolment of roster rows: %w", err)
+		}
+	}
+	im.RowsEnrolled = len(byStatus[enrolment.RosterEnrolled])
+	im.RowsWaitlisted = len(byStatus[enrolment.RosterWaitlisted])
+	return nil
+}

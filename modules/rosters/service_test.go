@@ -1,0 +1,605 @@
+package rosters_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"tuoyu/app/dbtest"
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/bans"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/enrolment"
+	"tuoyu/modules/rosters"
+	"tuoyu/modules/workers"
+	"tuoyu/modules/workers/workerstest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
+
+var testNow = time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+
+type world struct {
+	db        *bun.DB
+	svc       *rosters.Service
+	bans      *bans.Service
+	collegeA  *accounts.Principal // 武汉
+	collegeB  *accounts.Principal // 宜昌
+	regulator *accounts.Principal
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	cipher := workerstest.Cipher(t)
+	clock := func() time.Time { return testNow }
+	cat := catalog.NewService(db)
+	if err := cat.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{db: db, bans: bans.NewService(db, cipher, clock)}
+	w.svc = rosters.NewService(db, cipher, w.bans, cat, enrolment.NewService(db, cat, cipher, clock, nil), clock, nil)
+	t.Cleanup(w.svc.Close)
+	orgA := workerstest.Org(t, db, "college", "420100")
+	orgB := workerstest.Org(t, db, "college", "420500")
+	w.collegeA = workerstest.Staff(t, db, accounts.RoleCollege, orgA, "420100")
+	w.collegeA.OrgName = "甲学院"
+	w.collegeB = workerstest.Staff(t, db, accounts.RoleCollege, orgB, "420500")
+	w.regulator = workerstest.Staff(t, db, accounts.RoleRegulator, workerstest.Org(t, db, "regulator", "420000"), "420000")
+	return w
+}
+
+// person is one roster line.
+type person struct {
+	name, id, sex, phone, edu, major, year, plan string
+}
+
+func (p person) line() string {
+	return strings.Join([]string{p.name, p.id, p.sex, p.phone, p.edu, p.major, p.year, p.plan}, ",")
+}
+
+const header = "姓名,身份证号,性别,手机号,学历,专业,毕业年份,培训计划编号"
+
+func csvOf(people ...person) string {
+	var b strings.Builder
+	b.WriteString(header + "\r\n")
+	for _, p := range people {
+		b.WriteString(p.line() + "\r\n")
+	}
+	return b.String()
+}
+
+func gbk(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sexOf is the sex an ID number states, as a roster writes it.
+func sexOf(t *testing.T, id string) string {
+	r, err := workers.ValidateID(id, testNow)
+	if err != nil {
+		t.Fatalf("test ID %s: %v", id, err)
+	}
+	return r.Sex.Label()
+}
+
+// nameSeq makes names unique across the package's tests, which share a
+// database.
+var nameSeq atomic.Int32
+
+func newPerson(t *testing.T, i int) person {
+	id := workerstest.IDNumber("420106")
+	name := "学员" + string(rune(0x4E00+nameSeq.Add(1)))
+	return person{name: name, id: id, sex: sexOf(t, id),
+		phone: fmt.Sprintf("1381234%04d", i), edu: "大专", major: "早期教育", year: "2026"}
+}
+
+func (w *world) upload(t *testing.T, p *accounts.Principal, name string, data []byte, mode string) *rosters.Import {
+	t.Helper()
+	im, err := w.svc.Upload(context.Background(), p, rosters.UploadInput{FileName: name, Data: data, Mode: mode})
+	if err != nil {
+		t.Fatalf("Upload(%s): %v", name, err)
+	}
+	return im
+}
+
+func (w *world) commit(t *testing.T, p *accounts.Principal, id int64) *rosters.Import {
+	t.Helper()
+	im, err := w.svc.Commit(context.Background(), p, id)
+	if err != nil {
+		t.Fatalf("Commit(%d): %v", id, err)
+	}
+	return im
+}
+
+type counts struct{ Total, Valid, Invalid, New, Changed, Unchanged int }
+
+func countsOf(im *rosters.Import) counts {
+	return counts{im.RowsTotal, im.RowsValid, im.RowsInvalid, im.RowsNew, im.RowsChanged, im.RowsUnchanged}
+}
+
+func (w *world) count(t *testing.T, table string) int {
+	t.Helper()
+	n, err := w.db.NewSelect().Table(table).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
+// rowErrors maps row number → error codes of an import's invalid rows.
+func (w *world) rowErrors(t *testing.T, p *accounts.Principal, id int64) map[int][]string {
+	t.Helper()
+	rows, _, err := w.svc.Rows(context.Background(), p, id, []string{rosters.OutcomeInvalid}, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int][]string{}
+	for _, r := range rows {
+		for _, e := range r.Errors {
+			out[r.RowNum] = append(out[r.RowNum], e.Code)
+		}
+	}
+	return out
+}
+
+func TestSameGBKRosterTwice(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var people []person
+	for i := range 5 {
+		people = append(people, newPerson(t, i))
+	}
+	bad := people[0]
+	bad.id = bad.id[:17] + string("0123456789X"[(strings.IndexByte("0123456789X", bad.id[17])+1)%11])
+	file := gbk(t, csvOf(append(people, bad, people[1])...)) // a bad check character and a duplicate
+
+	first := w.upload(t, w.collegeA, "2026届.csv", file, "")
+	if first.Encoding != "gbk" || first.Status != rosters.StatusValidated {
+		t.Fatalf("encoding %s status %s", first.Encoding, first.Status)
+	}
+	if got, want := countsOf(first), (counts{7, 5, 2, 5, 0, 0}); got != want {
+		t.Fatalf("first preview %+v, want %+v", got, want)
+	}
+	errs := w.rowErrors(t, w.collegeA, first.ID)
+	if fmt.Sprint(errs) != fmt.Sprint(map[int][]string{7: {workers.CodeIDChecksum}, 8: {rosters.CodeDuplicate}}) {
+		t.Errorf("row errors %v", errs)
+	}
+	workersBefore := w.count(t, "workers")
+	done := w.commit(t, w.collegeA, first.ID)
+	if got, want := countsOf(done), (counts{7, 5, 2, 5, 0, 0}); got != want || done.Status != rosters.StatusCommitted {
+		t.Fatalf("first commit %+v %s, want %+v committed", got, done.Status, want)
+	}
+	if n := w.count(t, "workers"); n != workersBefore+5 {
+		t.Fatalf("workers %d after commit, want %d", n, workersBefore+5)
+	}
+	var stamp time.Time
+	if err := w.db.NewSelect().Table("workers").ColumnExpr("max(updated_at)").Scan(ctx, &stamp); err != nil {
+		t.Fatal(err)
+	}
+
+	second := w.upload(t, w.collegeA, "2026届.csv", file, "")
+	if got, want := countsOf(second), (counts{7, 5, 2, 0, 0, 5}); got != want {
+		t.Fatalf("second preview %+v, want %+v (every valid row unchanged)", got, want)
+	}
+	again := w.commit(t, w.collegeA, second.ID)
+	if got, want := countsOf(again), (counts{7, 5, 2, 0, 0, 5}); got != want {
+		t.Fatalf("second commit %+v, want %+v", got, want)
+	}
+	if n := w.count(t, "workers"); n != workersBefore+5 {
+		t.Fatalf("workers %d after second commit, want %d", n, workersBefore+5)
+	}
+	var stamp2 time.Time
+	w.db.NewSelect().Table("workers").ColumnExpr("max(updated_at)").Scan(ctx, &stamp2)
+	if !stamp2.Equal(stamp) {
+		t.Errorf("second commit touched workers: updated_at %v → %v", stamp, stamp2)
+	}
+
+	// Committing again: 409 already_committed, nothing changes.
+	audits := w.count(t, "audit_events")
+	if _, err := w.svc.Commit(ctx, w.collegeA, first.ID); !apperr.Is(err, "already_committed") || apperr.KindOf(err) != apperr.KindConflict {
+		t.Fatalf("second commit: %v, want already_committed", err)
+	}
+	if n := w.count(t, "audit_events"); n != audits {
+		t.Errorf("a refused commit wrote %d audit events", n-audits)
+	}
+}
+
+func TestChangesAndAddOnly(t *testing.T) {
+	w := newWorld(t)
+	a, b := newPerson(t, 0), newPerson(t, 1)
+	w.commit(t, w.collegeA, w.upload(t, w.collegeA, "a.csv", []byte(csvOf(a, b)), "").ID)
+
+	a2 := a
+	a2.phone, a2.major = "13900000000", "婴幼儿托育"
+	b2 := b
+	b2.phone, b2.edu, b2.major, b2.year = "", "", "", "" // empty cells keep what is stored
+	c := newPerson(t, 2)
+
+	addOnly := w.upload(t, w.collegeA, "b.csv", []byte(csvOf(a2, b2, c)), rosters.ModeAddOnly)
+	if got, want := countsOf(addOnly), (counts{3, 3, 0, 1, 0, 2}); got != want {
+		t.Fatalf("add_only preview %+v, want %+v", got, want)
+	}
+	w.commit(t, w.collegeA, addOnly.ID)
+	var major string
+	w.db.NewSelect().Table("workers").Column("major").Where("name = ?", a.name).Scan(context.Background(), &major)
+	if major != a.major {
+		t.Fatalf("add_only changed an existing worker: major %q", major)
+	}
+
+	up := w.upload(t, w.collegeA, "c.csv", []byte(csvOf(a2, b2, c)), "")
+	if got, want := countsOf(up), (counts{3, 3, 0, 0, 1, 2}); got != want {
+		t.Fatalf("upsert preview %+v, want %+v", got, want)
+	}
+	rows, _, err := w.svc.Rows(context.Background(), w.collegeA, up.ID, []string{rosters.OutcomeChanged}, 10, 0)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("changed rows %v %v", rows, err)
+	}
+	d := rows[0].Diff
+	if len(d) != 2 || d["phone"].New != "139****0000" || d["major"] != (rosters.Change{Old: "早期教育", New: "婴幼儿托育"}) {
+		t.Errorf("diff %+v", d)
+	}
+	done := w.commit(t, w.collegeA, up.ID)
+	if done.RowsChanged != 1 || done.RowsUnchanged != 2 {
+		t.Errorf("upsert commit %+v", countsOf(done))
+	}
+	w.db.NewSelect().Table("workers").Column("major").Where("name = ?", a.name).Scan(context.Background(), &major)
+	if major != "婴幼儿托育" {
+		t.Errorf("major after upsert %q", major)
+	}
+	var keptEdu string
+	w.db.NewSelect().Table("workers").Column("education").Where("name = ?", b.name).Scan(context.Background(), &keptEdu)
+	if keptEdu != "junior_college" {
+		t.Errorf("an empty cell cleared education: %q", keptEdu)
+	}
+}
+
+func TestRowChecks(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	banned := newPerson(t, 9)
+	if _, err := w.bans.Record(ctx, w.regulator, bans.RecordInput{Person: bans.Person{Name: banned.name, IDNumber: banned.id},
+		Reason: "虐童", DecisionNo: "鄂卫禁〔2026〕1号", DecidedOn: "2026-10-01", RegionCode: "420100"}); err != nil {
+		t.Fatal(err)
+	}
+	ok := newPerson(t, 0)
+	wrongSex := newPerson(t, 1)
+	wrongSex.sex = map[string]string{"男": "女", "女": "男"}[wrongSex.sex]
+	badPhone := newPerson(t, 2)
+	badPhone.phone = "1234"
+	badPlan := newPerson(t, 3)
+	badPlan.plan = "NO-SUCH"
+	noName := newPerson(t, 4)
+	noName.name = ""
+	badYear := newPerson(t, 5)
+	badYear.year = "26届"
+	sci := newPerson(t, 6)
+	sci.id = "4.20106E+17"
+	trunc := newPerson(t, 7)
+	for workers.CheckChar(trunc.id[:15]+"00") == '0' { // else the damage is a valid ID
+		trunc = newPerson(t, 7)
+	}
+	trunc.id = trunc.id[:15] + "000"
+	noID := newPerson(t, 8)
+	noID.id = ""
+	goodPlan := newPerson(t, 10)
+	goodPlan.plan = "bys-gq"
+
+	im := w.upload(t, w.collegeA, "r.csv", []byte(csvOf(ok, wrongSex, badPhone, badPlan, noName, badYear, sci, trunc, noID, banned, ok, goodPlan)), "")
+	want := map[int][]string{
+		3: {rosters.CodeSexMismatch}, 4: {rosters.CodePhone}, 5: {rosters.CodeUnknownPlan},
+		6: {rosters.CodeRequiredField}, 7: {rosters.CodeGradYear}, 8: {workers.CodeIDExcelScientific},
+		9: {workers.CodeIDExcelTruncated}, 10: {workers.CodeIDRequired}, 11: {rosters.CodeBanned},
+		12: {rosters.CodeDuplicate},
+	}
+	if got := w.rowErrors(t, w.collegeA, im.ID); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("row errors\n got %v\nwant %v", got, want)
+	}
+	if got := countsOf(im); got != (counts{12, 2, 10, 2, 0, 0}) {
+		t.Errorf("counts %+v", got)
+	}
+	rows, _, _ := w.svc.Rows(ctx, w.collegeA, im.ID, []string{rosters.OutcomeInvalid}, 1, 0)
+	if e := rows[0].Errors[0]; e.Column != "性别" || !strings.Contains(e.Message, "不符") {
+		t.Errorf("error names column %q, message %q", e.Column, e.Message)
+	}
+
+	// A ban recorded between upload and commit still keeps the person out.
+	if _, err := w.bans.Record(ctx, w.regulator, bans.RecordInput{Person: bans.Person{Name: ok.name, IDNumber: ok.id},
+		Reason: "虐童", DecisionNo: "鄂卫禁〔2026〕2号", DecidedOn: "2026-11-01", RegionCode: "420100"}); err != nil {
+		t.Fatal(err)
+	}
+	done := w.commit(t, w.collegeA, im.ID)
+	if got := countsOf(done); got != (counts{12, 1, 11, 1, 0, 0}) {
+		t.Errorf("commit counts %+v", got)
+	}
+	if got := w.rowErrors(t, w.collegeA, im.ID)[2]; fmt.Sprint(got) != "[banned]" {
+		t.Errorf("row 2 after a ban: %v", got)
+	}
+	// The plan code row was put on the plan's waiting list (no open class).
+	if done.RowsWaitlisted != 1 {
+		t.Errorf("waitlisted %d, want 1", done.RowsWaitlisted)
+	}
+	var status string
+	w.db.NewSelect().Table("roster_rows").Column("enrolment_status").Where("import_id = ? AND row_num = 13", im.ID).Scan(ctx, &status)
+	if status != "waitlisted" {
+		t.Errorf("row 13 enrolment status %q", status)
+	}
+}
+
+func TestBadFilesChangeNothing(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	good := []byte(csvOf(newPerson(t, 0)))
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"姓名", "身份证号"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"张三", workerstest.IDNumber("420106")})
+	var xlsx bytes.Buffer
+	f.WriteTo(&xlsx)
+	big := bytes.Repeat([]byte("a"), 20<<20+1)
+	var many strings.Builder
+	many.WriteString(header + "\n")
+	for range 200_001 {
+		many.WriteString("张三,1\n")
+	}
+
+	tests := []struct {
+		name, file string
+		data       []byte
+		code       string
+	}{
+		{"empty", "r.csv", nil, "empty_file"},
+		{"wrong extension", "r.docx", good, "unsupported_file_type"},
+		{"binary garbage", "r.csv", []byte("\x00\x01\x02\xff\xfe garbage \x00"), "unsupported_file_type"},
+		{"no header", "r.csv", []byte("张三,420106199001011234\n李四,420106199001011234\n"), "no_header"},
+		{"0-byte xlsx", "r.xlsx", []byte{}, "empty_file"},
+		{"truncated xlsx", "r.xlsx", xlsx.Bytes()[:xlsx.Len()/2], "corrupt_xlsx"},
+		{"over 20 MB", "r.csv", big, "file_too_large"},
+		{"over 200 000 rows", "r.csv", []byte(many.String()), "too_many_rows"},
+	}
+	imports, workersN, audits := w.count(t, "roster_imports"), w.count(t, "workers"), w.count(t, "audit_events")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.svc.Upload(ctx, w.collegeA, rosters.UploadInput{FileName: tt.file, Data: tt.data})
+			if !apperr.Is(err, tt.code) {
+				t.Fatalf("err = %v, want %s", err, tt.code)
+			}
+		})
+	}
+	w.svc.Wait()
+	if w.count(t, "roster_imports") != imports || w.count(t, "workers") != workersN || w.count(t, "audit_events") != audits {
+		t.Error("a refused file left something behind")
+	}
+
+	// All rows invalid: the import is kept for its error report, commit refuses.
+	bad := newPerson(t, 1)
+	bad.id = "123"
+	im := w.upload(t, w.collegeA, "bad.csv", []byte(csvOf(bad, bad)), "")
+	if im.RowsValid != 0 || im.RowsInvalid != 2 {
+		t.Fatalf("all invalid: %+v", countsOf(im))
+	}
+	if _, err := w.svc.Commit(ctx, w.collegeA, im.ID); !apperr.Is(err, "no_valid_rows") {
+		t.Fatalf("commit of all-invalid: %v", err)
+	}
+	if got, _ := w.svc.Get(ctx, w.collegeA, im.ID); got.Status != rosters.StatusValidated {
+		t.Errorf("status after refused commit %s", got.Status)
+	}
+
+	// Wrong mode, wrong role.
+	if _, err := w.svc.Upload(ctx, w.collegeA, rosters.UploadInput{FileName: "r.csv", Data: good, Mode: "replace"}); !apperr.Is(err, "invalid_mode") {
+		t.Errorf("mode: %v", err)
+	}
+	if _, err := w.svc.Upload(ctx, w.regulator, rosters.UploadInput{FileName: "r.csv", Data: good}); !apperr.Is(err, "forbidden_role") {
+		t.Errorf("regulator upload: %v", err)
+	}
+}
+
+func TestCollegeScope(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	im := w.upload(t, w.collegeB, "b.csv", []byte(csvOf(newPerson(t, 0))), "")
+	if _, err := w.svc.Get(ctx, w.collegeA, im.ID); !apperr.Is(err, "roster_not_found") {
+		t.Errorf("college A reads B's import: %v", err)
+	}
+	if _, _, err := w.svc.Rows(ctx, w.collegeA, im.ID, nil, 10, 0); !apperr.Is(err, "roster_not_found") {
+		t.Errorf("college A reads B's rows: %v", err)
+	}
+	var buf bytes.Buffer
+	if _, err := w.svc.WriteErrorsCSV(ctx, w.collegeA, im.ID, &buf); !apperr.Is(err, "roster_not_found") {
+		t.Errorf("college A reads B's errors: %v", err)
+	}
+	workersN := w.count(t, "workers")
+	if _, err := w.svc.Commit(ctx, w.collegeA, im.ID); !apperr.Is(err, "roster_not_found") {
+		t.Errorf("college A commits B's import: %v", err)
+	}
+	if w.count(t, "workers") != workersN {
+		t.Error("a refused commit wrote workers")
+	}
+	list, total, err := w.svc.List(ctx, w.collegeA, 50, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range list {
+		if x.ID == im.ID {
+			t.Error("B's import in A's history")
+		}
+	}
+	if total != len(list) {
+		t.Errorf("total %d, items %d", total, len(list))
+	}
+	if got, _ := w.svc.Get(ctx, w.collegeB, im.ID); got == nil || got.SHA256() == "" || got.UploadedBy != w.collegeB.Username {
+		t.Errorf("B's own import: %+v", got)
+	}
+}
+
+func TestErrorsCSVAndTemplate(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ok := newPerson(t, 0)
+	bad := newPerson(t, 1)
+	bad.name = "=HYPERLINK(\"http://x\")"
+	bad.id = "4.20106E+17"
+	im := w.upload(t, w.collegeA, "e.csv", []byte(csvOf(ok, bad)), "")
+	var buf bytes.Buffer
+	if _, err := w.svc.WriteErrorsCSV(ctx, w.collegeA, im.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.HasPrefix(out, "\xEF\xBB\xBF"+header+",错误\r\n") {
+		t.Fatalf("errors.csv starts %q", out[:min(len(out), 120)])
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\r\n")
+	if len(lines) != 2 {
+		t.Fatalf("errors.csv has %d lines, want header + 1", len(lines))
+	}
+	if !strings.HasPrefix(lines[1], `"'=HYPERLINK(""http://x"")",4.20106E+17,`) || !strings.Contains(lines[1], "第 3 行") ||
+		!strings.Contains(lines[1], "科学计数法") {
+		t.Errorf("errors.csv row %q", lines[1])
+	}
+
+	var tpl bytes.Buffer
+	if err := rosters.WriteTemplate(&tpl); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&tpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := f.GetSheetList()[0]
+	head, _ := f.GetRows(sheet)
+	if strings.Join(head[0], ",") != header {
+		t.Errorf("template header %v", head[0])
+	}
+	style, _ := f.GetCellStyle(sheet, "B2")
+	if st, err := f.GetStyle(style); err != nil || st.NumFmt != 49 {
+		t.Errorf("ID column is not text: %+v %v", st, err)
+	}
+	// The template itself uploads: header found, no rows yet.
+	if _, err := w.svc.Upload(ctx, w.collegeA, rosters.UploadInput{FileName: "template.xlsx", Data: tpl.Bytes()}); !apperr.Is(err, "empty_file") {
+		t.Errorf("empty template upload: %v", err)
+	}
+}
+
+// TestLibreOfficeXLSX imports an XLSX written by LibreOffice Calc: the
+// committed fixture always, and one converted now when libreoffice is
+// installed.
+func TestLibreOfficeXLSX(t *testing.T) {
+	w := newWorld(t)
+	files := map[string][]byte{}
+	fixture, err := os.ReadFile("testdata/libreoffice.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["fixture"] = fixture
+	if lo, err := exec.LookPath("libreoffice"); err == nil {
+		dir := t.TempDir()
+		src, _ := os.ReadFile("testdata/libreoffice.csv")
+		os.WriteFile(filepath.Join(dir, "roster.csv"), src, 0o644)
+		cmd := exec.Command(lo, "--headless", "-env:UserInstallation=file://"+dir+"/profile",
+			"--infilter=CSV:44,34,76,1,2/2/4/2", "--convert-to", "xlsx", "--outdir", dir, filepath.Join(dir, "roster.csv"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("libreoffice: %v\n%s", err, out)
+		}
+		if files["converted"], err = os.ReadFile(filepath.Join(dir, "roster.xlsx")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			w.db.NewDelete().Table("roster_rows").Where("TRUE").Exec(context.Background())
+			im := w.upload(t, w.collegeA, "2026届毕业生.xlsx", data, "")
+			if im.Format != "xlsx" || im.RowsTotal != 3 || im.RowsValid != 3 {
+				t.Fatalf("%s: %+v errors %v", name, countsOf(im), w.rowErrors(t, w.collegeA, im.ID))
+			}
+		})
+	}
+}
+
+func TestBackgroundValidation(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	n := rosters.BackgroundRows + 500
+	for i := range n {
+		id := workerstest.IDNumber("420106")
+		fmt.Fprintf(&b, "学员,%s,%s,,,,2026,\n", id, sexOf(t, id))
+		_ = i
+	}
+	im := w.upload(t, w.collegeA, "big.csv", []byte(b.String()), "")
+	if im.Status != rosters.StatusValidating {
+		t.Fatalf("status %s, want validating", im.Status)
+	}
+	w.svc.Wait()
+	got, err := w.svc.Get(ctx, w.collegeA, im.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != rosters.StatusValidated || got.Progress != 100 || got.RowsTotal != n {
+		t.Fatalf("after background: status %s progress %d rows %d (%s)", got.Status, got.Progress, got.RowsTotal, got.ErrorMessage)
+	}
+	// Random IDs may repeat; every row is accounted for either way.
+	if got.RowsValid+got.RowsInvalid != n || got.RowsNew != got.RowsValid {
+		t.Errorf("counts %+v", countsOf(got))
+	}
+	done := w.commit(t, w.collegeA, im.ID)
+	if done.RowsNew != got.RowsValid {
+		t.Errorf("committed %d new, want %d", done.RowsNew, got.RowsValid)
+	}
+}
+
+// TestNoPlaintextIDs scans every text column of the database for the ID
+// numbers and phones imported.
+func TestNoPlaintextIDs(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var secrets []string
+	var people []person
+	for i := range 4 {
+		p := newPerson(t, i)
+		people = append(people, p)
+		secrets = append(secrets, p.id, p.phone)
+	}
+	broken := people[3]
+	broken.sex = "?" // an invalid row keeps its cells too
+	w.commit(t, w.collegeA, w.upload(t, w.collegeA, "p.csv", []byte(csvOf(people[0], people[1], people[2], broken)), "").ID)
+
+	var cols []struct {
+		Table  string `bun:"table_name"`
+		Column string `bun:"column_name"`
+	}
+	err := w.db.NewRaw(`SELECT table_name, column_name FROM information_schema.columns
+		WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'ARRAY')`).Scan(ctx, &cols)
+	if err != nil || len(cols) < 10 {
+		t.Fatalf("columns: %v (%d)", err, len(cols))
+	}
+	for _, c := range cols {
+		for _, s := range secrets {
+			n, err := w.db.NewSelect().TableExpr("?", bun.Ident(c.Table)).
+				Where("?::text LIKE ?", bun.Ident(c.Column), "%"+s+"%").Count(ctx)
+			if err != nil {
+				t.Fatalf("scan %s.%s: %v", c.Table, c.Column, err)
+			}
+			if n > int64(0) {
+				t.Errorf("%s.%s holds a plaintext ID or phone", c.Table, c.Column)
+			}
+		}
+	}
+}

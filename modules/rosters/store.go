@@ -1,0 +1,163 @@
+package rosters
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+)
+
+// Store reads and writes roster_imports and roster_rows, on the database or
+// inside a transaction.
+type Store struct {
+	db bun.IDB
+}
+
+// NewStore returns a Store on db.
+func NewStore(db bun.IDB) Store { return Store{db: db} }
+
+func errNotFound() *apperr.Error {
+	return apperr.NotFound("roster_not_found", "花名册导入记录不存在")
+}
+
+// scopeColumns: a college sees its own imports, admins all; nobody else any.
+var scopeColumns = accounts.ScopeColumns{Org: "ri.college_org_id"}
+
+func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
+	q := s.db.NewSelect().Model(dst).
+		ColumnExpr("ri.*").
+		ColumnExpr("coalesce(o.name, '') AS college_name").
+		Join("LEFT JOIN organisations AS o ON o.id = ri.college_org_id")
+	return p.Scope().Apply(q, scopeColumns)
+}
+
+// ByID returns import id if p may see it. Errors: NotFound roster_not_found.
+func (s Store) ByID(ctx context.Context, p *accounts.Principal, id int64) (*Import, error) {
+	im := new(Import)
+	if err := s.scoped(p, im).Where("ri.id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errNotFound()
+		}
+		return nil, fmt.Errorf("select roster import %d: %w", id, err)
+	}
+	return im, nil
+}
+
+// LockByID locks import id for the rest of the transaction if p may see it.
+// Errors: NotFound roster_not_found.
+func (s Store) LockByID(ctx context.Context, p *accounts.Principal, id int64) (*Import, error) {
+	im := new(Import)
+	q := p.Scope().Apply(s.db.NewSelect().Model(im), scopeColumns)
+	if err := q.Where("ri.id = ?", id).For("UPDATE OF ri").Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errNotFound()
+		}
+		return nil, fmt.Errorf("lock roster import %d: %w", id, err)
+	}
+	return im, nil
+}
+
+// List returns a page of the imports p may see, newest first, and their
+// total.
+func (s Store) List(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Import, int, error) {
+	var out []Import
+	n, err := s.scoped(p, &out).OrderExpr("ri.id DESC").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list roster imports: %w", err)
+	}
+	return out, int(n), nil
+}
+
+// Insert adds a new import and sets its id and creation time.
+func (s Store) Insert(ctx context.Context, im *Import) error {
+	_, err := s.db.NewInsert().Model(im).ExcludeColumn("id", "created_at").
+		Returning("id, created_at").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("insert roster import: %w", err)
+	}
+	return nil
+}
+
+// Update writes the given columns of im.
+func (s Store) Update(ctx context.Context, im *Import, columns ...string) error {
+	if _, err := s.db.NewUpdate().Model(im).Column(columns...).WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("update roster import %d: %w", im.ID, err)
+	}
+	return nil
+}
+
+// SetProgress records how far a background validation is.
+func (s Store) SetProgress(ctx context.Context, id int64, progress int) error {
+	_, err := s.db.NewUpdate().Table("roster_imports").Set("progress = ?", progress).
+		Where("id = ? AND status = ?", id, StatusValidating).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set progress of roster import %d: %w", id, err)
+	}
+	return nil
+}
+
+// InsertRows adds rows in one multi-row statement.
+func (s Store) InsertRows(ctx context.Context, rows []Row) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("insert roster rows: %w", err)
+	}
+	return nil
+}
+
+// RowFilter selects rows of an import.
+type RowFilter struct {
+	Outcomes []string // empty: all
+	Limit    int      // 0: all
+	Offset   int
+}
+
+// Rows returns rows of import id in row order and the number matching.
+func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, error) {
+	var out []Row
+	q := s.db.NewSelect().Model(&out).Where("rr.import_id = ?", id).OrderExpr("rr.row_num")
+	if len(f.Outcomes) > 0 {
+		q = q.Where("rr.outcome IN (?)", bun.In(f.Outcomes))
+	}
+	if f.Limit > 0 {
+		q = q.Limit(int64(f.Limit)).Offset(int64(f.Offset))
+	}
+	n, err := q.ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("select rows of roster import %d: %w", id, err)
+	}
+	return out, int(n), nil
+}
+
+// EachRow calls fn for the rows of import id with the given outcomes, in
+// row order, a batch at a time so a 200 000-row import is never loaded
+// whole.
+func (s Store) EachRow(ctx context.Context, id int64, outcomes []string, fn func(Row) error) error {
+	const batch = 5000
+	last := 0
+	for {
+		var rows []Row
+		err := s.db.NewSelect().Model(&rows).
+			Where("rr.import_id = ? AND rr.row_num > ? AND rr.outcome IN (?)", id, last, bun.In(outcomes)).
+			OrderExpr("rr.row_num").Limit(batch).Scan(ctx)
+		if err != nil {
+			return fmt.Errorf("select rows of roster import %d: %w", id, err)
+		}
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(rows) < batch {
+			return nil
+		}
+		last = rows[len(rows)-1].RowNum
+	}
+}

@@ -1,0 +1,243 @@
+package workers
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// BulkRow is one worker a bulk write creates or updates, matched by the ID
+// number's blind index. Personal data arrives already encrypted and indexed
+// (the caller owns the cipher calls, so rows can be prepared before the
+// transaction). Empty optional fields (no phone, education, major or
+// graduation year) leave what is stored untouched.
+type BulkRow struct {
+	Name           string
+	IDNumberEnc    []byte
+	IDNumberIdx    []byte
+	IDMask         string
+	Sex            Sex
+	BirthDate      time.Time
+	IDAreaCode     string
+	PhoneEnc       []byte // nil: keep the stored phone
+	PhoneIdx       []byte
+	PhoneMask      string
+	Education      Education // "": keep
+	Major          string    // "": keep
+	GraduationYear int       // 0: keep
+	CollegeOrgID   int64     // the college that sent the roster; set on every write
+}
+
+// BulkResult says what a bulk write did, row by row in input order.
+type BulkResult struct {
+	WorkerIDs []int64 // the worker of each input row, new or existing
+	Inserted  int
+	Updated   int
+	Unchanged int
+}
+
+// Existing is what a roster compares a row with: the stored fields a bulk
+// write may change.
+type Existing struct {
+	ID             int64     `bun:"id"`
+	IDNumberIdx    []byte    `bun:"id_number_idx"`
+	Name           string    `bun:"name"`
+	PhoneIdx       []byte    `bun:"phone_idx"`
+	PhoneMask      string    `bun:"phone_mask"`
+	Education      Education `bun:"education"`
+	Major          string    `bun:"major"`
+	GraduationYear int       `bun:"graduation_year"`
+	CollegeOrgID   int64     `bun:"college_org_id"`
+	CollegeName    string    `bun:"college_name"`
+	Banned         bool      `bun:"banned"`
+}
+
+// LookupByIDNumberIdx returns the stored workers whose ID number index is in
+// idxs, keyed by string(index). Callers pass a few thousand at a time.
+func LookupByIDNumberIdx(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[string]Existing, error) {
+	out := make(map[string]Existing, len(idxs))
+	if len(idxs) == 0 {
+		return out, nil
+	}
+	var rows []Existing
+	err := idb.NewSelect().TableExpr("workers AS w").
+		ColumnExpr("w.id, w.id_number_idx, w.name, w.phone_idx, w.phone_mask").
+		ColumnExpr("coalesce(w.education, '') AS education, w.major").
+		ColumnExpr("coalesce(w.graduation_year, 0) AS graduation_year, coalesce(w.college_org_id, 0) AS college_org_id").
+		ColumnExpr("coalesce(o.name, '') AS college_name, w.banned").
+		Join("LEFT JOIN organisations AS o ON o.id = w.college_org_id").
+		Where("w.id_number_idx = ANY(?)", pgdialect.Array(idxs)).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("look up workers by id number: %w", err)
+	}
+	for _, r := range rows {
+		out[string(r.IDNumberIdx)] = r
+	}
+	return out, nil
+}
+
+// BulkUpsert writes rows to workers in one statement: the rows are copied
+// into a temporary table with COPY and merged with a single
+// INSERT … ON CONFLICT (id_number_idx), which runs close to the speed of COPY
+// itself (DESIGN §11). With addOnly, existing workers are left untouched.
+// An existing worker is only updated when a value actually differs, so a
+// repeated write changes nothing (not even updated_at).
+//
+// conn must be the connection tx runs on: COPY needs the raw connection,
+// and running it there keeps it inside the transaction. Rows must not repeat
+// an ID number index.
+func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, addOnly bool) (BulkResult, error) {
+	res := BulkResult{WorkerIDs: make([]int64, len(rows))}
+	if len(rows) == 0 {
+		return res, nil
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE worker_bulk (
+		seq integer NOT NULL, name text NOT NULL, id_number_enc bytea NOT NULL, id_number_idx bytea NOT NULL,
+		id_mask text NOT NULL, sex text NOT NULL, birth_date date NOT NULL, id_area_code text NOT NULL,
+		phone_enc bytea, phone_idx bytea, phone_mask text, education text, major text,
+		graduation_year smallint, college_org_id bigint NOT NULL
+	) ON COMMIT DROP`); err != nil {
+		return res, fmt.Errorf("create worker_bulk: %w", err)
+	}
+
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeBulkCopy(pw, rows)) }()
+	_, err := pgdriver.CopyFrom(ctx, conn, pr, `COPY worker_bulk (seq, name, id_number_enc, id_number_idx, id_mask,
+		sex, birth_date, id_area_code, phone_enc, phone_idx, phone_mask, education, major, graduation_year,
+		college_org_id) FROM STDIN`)
+	pr.Close()
+	if err != nil {
+		return res, fmt.Errorf("copy rows into worker_bulk: %w", err)
+	}
+
+	// Inserts registered_by_org_id too: the college registered the person.
+	insert := `INSERT INTO workers AS w (name, id_number_enc, id_number_idx, id_mask, sex, birth_date,
+			id_area_code, phone_enc, phone_idx, phone_mask, education, major, graduation_year,
+			college_org_id, registered_by_org_id)
+		SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
+			phone_enc, phone_idx, coalesce(phone_mask, ''), education, coalesce(major, ''), graduation_year,
+			college_org_id, college_org_id
+		FROM worker_bulk ORDER BY seq `
+	if addOnly {
+		insert += `ON CONFLICT (id_number_idx) DO NOTHING`
+	} else {
+		// The WHERE compares the values the update would write with the
+		// stored ones, so unchanged workers are not touched at all.
+		insert += `ON CONFLICT (id_number_idx) DO UPDATE SET
+			name = EXCLUDED.name,
+			phone_enc = CASE WHEN EXCLUDED.phone_idx IS NULL OR EXCLUDED.phone_idx = w.phone_idx
+				THEN w.phone_enc ELSE EXCLUDED.phone_enc END,
+			phone_idx = coalesce(EXCLUDED.phone_idx, w.phone_idx),
+			phone_mask = CASE WHEN EXCLUDED.phone_idx IS NULL THEN w.phone_mask ELSE EXCLUDED.phone_mask END,
+			education = coalesce(EXCLUDED.education, w.education),
+			major = CASE WHEN EXCLUDED.major = '' THEN w.major ELSE EXCLUDED.major END,
+			graduation_year = coalesce(EXCLUDED.graduation_year, w.graduation_year),
+			college_org_id = EXCLUDED.college_org_id,
+			updated_at = now()
+		WHERE (w.name, w.phone_idx, w.education, w.major, w.graduation_year, w.college_org_id)
+			IS DISTINCT FROM (EXCLUDED.name, coalesce(EXCLUDED.phone_idx, w.phone_idx),
+				coalesce(EXCLUDED.education, w.education),
+				CASE WHEN EXCLUDED.major = '' THEN w.major ELSE EXCLUDED.major END,
+				coalesce(EXCLUDED.graduation_year, w.graduation_year), EXCLUDED.college_org_id)`
+	}
+	// xmax = 0 marks a freshly inserted row; an updated row has the
+	// updating transaction's id there.
+	var written []struct {
+		Inserted bool `bun:"inserted"`
+	}
+	if err := tx.NewRaw(insert+` RETURNING (xmax = 0) AS inserted`).Scan(ctx, &written); err != nil {
+		return res, fmt.Errorf("upsert workers: %w", err)
+	}
+	for _, w := range written {
+		if w.Inserted {
+			res.Inserted++
+		} else {
+			res.Updated++
+		}
+	}
+	res.Unchanged = len(rows) - res.Inserted - res.Updated
+
+	var ids []struct {
+		Seq int   `bun:"seq"`
+		ID  int64 `bun:"id"`
+	}
+	if err := tx.NewRaw(`SELECT b.seq, w.id FROM worker_bulk AS b JOIN workers AS w USING (id_number_idx)`).
+		Scan(ctx, &ids); err != nil {
+		return res, fmt.Errorf("read bulk worker ids: %w", err)
+	}
+	for _, r := range ids {
+		res.WorkerIDs[r.Seq] = r.ID
+	}
+	if _, err := tx.ExecContext(ctx, `DROP TABLE worker_bulk`); err != nil {
+		return res, fmt.Errorf("drop worker_bulk: %w", err)
+	}
+	return res, nil
+}
+
+// writeBulkCopy writes rows in COPY text format: tab-separated, \N for
+// NULL, backslash escapes, bytea as \\x hex.
+func writeBulkCopy(w io.Writer, rows []BulkRow) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var line []byte
+	for i, r := range rows {
+		line = line[:0]
+		line = strconv.AppendInt(line, int64(i), 10)
+		line = copyText(append(line, '\t'), r.Name)
+		line = copyBytea(append(line, '\t'), r.IDNumberEnc)
+		line = copyBytea(append(line, '\t'), r.IDNumberIdx)
+		line = copyText(append(line, '\t'), r.IDMask)
+		line = copyText(append(line, '\t'), string(r.Sex))
+		line = append(append(line, '\t'), r.BirthDate.Format(time.DateOnly)...)
+		line = copyText(append(line, '\t'), r.IDAreaCode)
+		line = copyBytea(append(line, '\t'), r.PhoneEnc)
+		line = copyBytea(append(line, '\t'), r.PhoneIdx)
+		line = copyNullText(append(line, '\t'), r.PhoneMask, r.PhoneIdx == nil)
+		line = copyNullText(append(line, '\t'), string(r.Education), r.Education == "")
+		line = copyText(append(line, '\t'), r.Major)
+		if r.GraduationYear == 0 {
+			line = append(line, "\t\\N"...)
+		} else {
+			line = strconv.AppendInt(append(line, '\t'), int64(r.GraduationYear), 10)
+		}
+		line = strconv.AppendInt(append(line, '\t'), r.CollegeOrgID, 10)
+		line = append(line, '\n')
+		if _, err := bw.Write(line); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+var copyEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
+
+func copyText(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, "\\\t\n\r") {
+		return append(b, s...)
+	}
+	return append(b, copyEscaper.Replace(s)...)
+}
+
+func copyNullText(b []byte, s string, null bool) []byte {
+	if null {
+		return append(b, `\N`...)
+	}
+	return copyText(b, s)
+}
+
+func copyBytea(b []byte, v []byte) []byte {
+	if v == nil {
+		return append(b, `\N`...)
+	}
+	b = append(b, `\\x`...)
+	return hex.AppendEncode(b, v)
+}
