@@ -574,3 +574,6 @@ func (s *Service) promote(ctx context.Context, tx bun.Tx, classID int64) (int64,
 	}
 	return id, nil
 }
+
+// Now returns the service's clock.
+func (s *Service) Now() func() time.Time { return s.now }

@@ -1,0 +1,123 @@
+package enrolment_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/enrolment"
+)
+
+// counter is a bun query hook that counts the queries of one *bun.DB.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context { return ctx }
+func (c *counter) AfterQuery(ctx context.Context, e *bun.QueryEvent)                  { c.n.Add(1) }
+
+// count returns how many queries fn issued.
+func (c *counter) count(t *testing.T, fn func() error) int64 {
+	t.Helper()
+	before := c.n.Load()
+	if err := fn(); err != nil {
+		t.Fatal(err)
+	}
+	return c.n.Load() - before
+}
+
+// TestQueryBudget checks that every list the pages and API serve issues the
+// same number of queries for 5 rows as for 50: no query per row.
+func TestQueryBudget(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	// A second handle on the same pool, with the counting hook, so other
+	// tests' queries are not counted.
+	hooked := bun.NewDB(w.db.DB, pgdialect.New())
+	cnt := &counter{}
+	hooked.AddQueryHook(cnt)
+	cat := catalog.NewService(hooked)
+	svc := enrolment.NewService(hooked, cat, w.cipher, w.svc.Now(), shanghai)
+
+	small := w.class(w.providerA, "BYS-GQ", "420106", "2027-08-01", 10, 60)
+	big := w.class(w.providerA, "BYS-GQ", "420106", "2027-09-01", 10, 60)
+	var firstWorker worker
+	var many []worker
+	for i := range 50 {
+		x := w.worker()
+		if i == 0 {
+			firstWorker = x
+		}
+		many = append(many, x)
+		_, err := w.svc.Enrol(ctx, w.providerA, big.ID, x.ID)
+		w.must(err)
+		if i < 5 {
+			_, err := w.svc.Enrol(ctx, w.providerA, small.ID, x.ID)
+			w.must(err)
+		}
+	}
+	// Hours for everyone in the big class, so progress has rows to read.
+	_, roster, err := w.svc.ClassRoster(ctx, w.providerA, big.ID)
+	w.must(err)
+	var entries []enrolment.AttendanceEntry
+	for i, v := range roster {
+		entries = append(entries, enrolment.AttendanceEntry{Row: i + 1, EnrolmentID: v.ID, CourseID: v.Progress.Courses[0].CourseID, Hours: 10})
+	}
+	_, err = w.svc.RecordAttendance(ctx, w.providerA, big.ID, entries, enrolment.AttendanceForm)
+	w.must(err)
+
+	roster5 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.providerA, small.ID); return err })
+	roster50 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.providerA, big.ID); return err })
+	if roster5 != roster50 || roster5 > 8 {
+		t.Errorf("class roster: %d queries for 5 rows, %d for 50; want equal and at most 8", roster5, roster50)
+	}
+
+	// Classes lists: a page of 5 and a page of 50 of provider A's classes.
+	for range 50 {
+		w.draft(w.providerA, "BYS-ZG", "420106", "2028-01-01", 3, 10)
+	}
+	list5 := cnt.count(t, func() error {
+		_, _, err := svc.Classes(ctx, w.providerA, enrolment.ClassFilter{Limit: 5})
+		return err
+	})
+	list50 := cnt.count(t, func() error {
+		cs, _, err := svc.Classes(ctx, w.providerA, enrolment.ClassFilter{Limit: 50})
+		if err == nil && len(cs) != 50 {
+			t.Errorf("page of 50 has %d classes", len(cs))
+		}
+		return err
+	})
+	if list5 != list50 {
+		t.Errorf("class list: %d queries for 5 rows, %d for 50", list5, list50)
+	}
+	open5 := cnt.count(t, func() error { _, _, err := svc.OpenClasses(ctx, enrolment.ClassFilter{Limit: 5}); return err })
+	open50 := cnt.count(t, func() error { _, _, err := svc.OpenClasses(ctx, enrolment.ClassFilter{Limit: 50}); return err })
+	if open5 != open50 {
+		t.Errorf("open classes: %d queries for 5 rows, %d for 50", open5, open50)
+	}
+
+	// A worker's own classes: one enrolment against many (in classes that
+	// do not overlap).
+	for i := range 10 {
+		c := w.class(w.providerB, "BYS-5", "420502", "2028-0"+string(rune('1'+i%9))+"-1"+string(rune('0'+i/9)), 1, 5)
+		_, err := w.svc.Enrol(ctx, firstWorker.P, c.ID, 0)
+		w.must(err)
+	}
+	mine1 := cnt.count(t, func() error { _, err := svc.MyEnrolments(ctx, many[49].P); return err })
+	mineMany := cnt.count(t, func() error {
+		vs, err := svc.MyEnrolments(ctx, firstWorker.P)
+		if err == nil && len(vs) != 12 {
+			t.Errorf("first worker has %d enrolments, want 12", len(vs))
+		}
+		return err
+	})
+	if mine1 != mineMany {
+		t.Errorf("my classes: %d queries for 1 row, %d for 12", mine1, mineMany)
+	}
+	plans := cnt.count(t, func() error { _, err := cat.Plans(ctx); return err })
+	if plans > 4 {
+		t.Errorf("plans list: %d queries, want at most 4", plans)
+	}
+}
