@@ -19,11 +19,14 @@ import (
 	"tuoyu/docs"
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/enrolment"
+	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/subsidies"
+	"tuoyu/modules/workers"
 )
 
 // App is the wired application: its services (for the CLI, the seed and
@@ -36,12 +39,15 @@ type App struct {
 	Scheduler *scheduler.Scheduler
 	Now       func() time.Time
 
-	Cipher    *pii.Cipher
-	Accounts  *accounts.Service
-	Orgs      *orgs.Service
-	Subsidies *subsidies.Service
-	Catalog   *catalog.Service
-	Enrolment *enrolment.Service
+	Cipher       *pii.Cipher
+	Accounts     *accounts.Service
+	Orgs         *orgs.Service
+	Institutions *institutions.Service
+	Workers      *workers.Service
+	Bans         *bans.Service
+	Subsidies    *subsidies.Service
+	Catalog      *catalog.Service
+	Enrolment    *enrolment.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -57,6 +63,9 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Institutions = institutions.NewService(db, now)
+	a.Workers = workers.NewService(db, cipher, now)
+	a.Bans = bans.NewService(db, cipher, now)
 	a.Subsidies = subsidies.NewService(db, cfg.Location, now)
 	calcRate, err := subsidies.ParseRate(cfg.Getenv("TUOYU_CALC_RATE"))
 	if err != nil {
@@ -85,6 +94,9 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	institutions.NewHandler(a.Institutions).Routes(api, pages)
+	workers.NewHandler(a.Workers).Routes(api, pages)
+	bans.NewHandler(a.Bans).Routes(api, pages)
 	subsidies.NewHandler(a.Subsidies, calcRate).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)

@@ -79,6 +79,9 @@ type demoSeed struct {
 // demoSeeds lists the modules' demo seeds in dependency order.
 func (a *App) demoSeeds() []demoSeed {
 	return []demoSeed{
+		{"institutions", a.Institutions.SeedDemo},
+		{"workers", func(ctx context.Context) error { return a.Workers.SeedDemo(ctx, DemoPassword) }},
+		{"bans", a.seedDemoBan},
 		{"catalog", a.Catalog.Seed},
 		{"enrolment", func(ctx context.Context) error { return a.Enrolment.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
 	}
@@ -91,8 +94,20 @@ func (a *App) isEmpty(ctx context.Context) (bool, error) {
 	return n == 0, err
 }
 
-// SeedScale adds n generated workers for load tests and benchmarks; the
-// workers module provides the generator once it exists.
+// SeedScale adds n generated workers for load tests and benchmarks.
 func (a *App) SeedScale(ctx context.Context, n int, out io.Writer) error {
-	return fmt.Errorf("seed scale: no module provides generated workers yet")
+	return a.Workers.SeedScale(ctx, n, out)
+}
+
+// seedDemoBan records the demo ban on the last demo worker, by regulator1.
+func (a *App) seedDemoBan(ctx context.Context) error {
+	reg, err := a.Accounts.PrincipalByUsername(ctx, "regulator1")
+	if err != nil {
+		return err
+	}
+	name, id, err := a.Workers.DemoBanned(ctx)
+	if err != nil {
+		return err
+	}
+	return a.Bans.SeedDemo(ctx, &reg, name, id)
 }

@@ -222,7 +222,8 @@ func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordIn
 
 // Check answers whether the person with the ID number is banned, for staff
 // of institutions and providers, and records bans.check with the number's
-// blind index (never the number) and the answer. Errors: Forbidden
+// blind index (never the number) and the answer; a refused number is
+// recorded with the reason only. Errors: Forbidden
 // forbidden_role; Invalid validation_failed (field id_number).
 func (s *Service) Check(ctx context.Context, p *accounts.Principal, idNumber string) (bool, error) {
 	if !p.Is(checkers...) {
@@ -230,6 +231,15 @@ func (s *Service) Check(ctx context.Context, p *accounts.Principal, idNumber str
 	}
 	number, fe := validID(idNumber, "id_number", s.now())
 	if fe != nil {
+		// Refused look-ups are recorded too: a run of bad numbers is itself
+		// worth seeing. Only the reason is kept, not the input.
+		err := audit.Record(ctx, s.db, audit.Event{
+			ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "bans.check",
+			Summary: map[string]any{"valid": false, "code": fe.Code},
+		})
+		if err != nil {
+			return false, err
+		}
 		return false, apperr.Invalid("validation_failed", "身份证号有误", *fe)
 	}
 	idx := s.cipher.Index(pii.KindIDNumber, number)

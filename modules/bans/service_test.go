@@ -164,11 +164,14 @@ func TestCheckIsAuditedWithoutTheNumber(t *testing.T) {
 		Scan(ctx, &summaries); err != nil {
 		t.Fatal(err)
 	}
-	if len(summaries) != 2 {
-		t.Fatalf("check audit events: %v", summaries)
+	if len(summaries) != 3 {
+		t.Fatalf("check audit events: %v, want the refused one and two answers", summaries)
 	}
-	if !strings.Contains(summaries[0], hex.EncodeToString(w.svc.Index(id))) || !strings.Contains(summaries[0], `"banned":true`) {
-		t.Errorf("check audit summary = %s", summaries[0])
+	if summaries[0] != `{"code":"id_length","valid":false}` {
+		t.Errorf("refused check audit summary = %s", summaries[0])
+	}
+	if !strings.Contains(summaries[1], hex.EncodeToString(w.svc.Index(id))) || !strings.Contains(summaries[1], `"banned":true`) {
+		t.Errorf("check audit summary = %s", summaries[1])
 	}
 	for _, s := range summaries {
 		if strings.Contains(s, id) || strings.Contains(s, clean) || strings.Contains(s, id[6:14]) {

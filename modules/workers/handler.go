@@ -1,0 +1,446 @@
+package workers
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/web"
+)
+
+// Handler serves the workers API and pages.
+type Handler struct {
+	svc *Service
+}
+
+// NewHandler returns the workers handler.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// staff are the roles that look workers up.
+var staff = []accounts.Role{accounts.RoleCollege, accounts.RoleProvider, accounts.RoleInstitution,
+	accounts.RoleHRReviewer, accounts.RoleHRApprover, accounts.RoleRegulator, accounts.RoleAdmin}
+
+// Routes registers the API and page routes.
+func (h *Handler) Routes(api, pages fiber.Router) {
+	anyone := web.Require()
+	worker := web.Require(accounts.RoleWorker)
+	api.Get("/workers", web.Require(staff...), h.apiList)
+	api.Post("/workers", web.Require(registrars...), h.apiRegister)
+	api.Get("/workers/:id", anyone, h.apiShow)
+	api.Patch("/workers/:id", anyone, h.apiUpdate)
+	api.Get("/me/worker", worker, h.apiMe)
+
+	pages.Get("/workers", web.Require(staff...), h.listPage)
+	pages.Get("/workers/:id", anyone, h.showPage)
+	pages.Post("/workers/:id/reveal", web.Require(revealers...), h.revealForm)
+	pages.Get("/workers/:id/edit", anyone, h.editPage)
+	pages.Post("/workers/:id/edit", anyone, h.editForm)
+	pages.Get("/me", worker, h.mePage)
+}
+
+// ref names a linked record.
+type ref struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// item is a worker in a list: masked, never decrypted.
+type item struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	IDNumberMasked string `json:"id_number_masked"`
+	Sex            Sex    `json:"sex"`
+	BirthDate      string `json:"birth_date"`
+	PhoneMasked    string `json:"phone_masked"`
+	RegionCode     string `json:"region_code"`
+	Employer       *ref   `json:"employer"`
+	College        *ref   `json:"college"`
+	Banned         bool   `json:"banned"`
+}
+
+// profile is one worker in full, personal data still masked.
+type profile struct {
+	item
+	Education           Education  `json:"education"`
+	Major               string     `json:"major"`
+	GraduationYear      int        `json:"graduation_year,omitempty"`
+	Occupations         []string   `json:"occupations"`
+	Employment          Employment `json:"employment"`
+	InsuredMonths       *int       `json:"insured_months"`
+	InsuredMonthsOn     string     `json:"insured_months_on,omitempty"`
+	InsuredMonthsSource string     `json:"insured_months_source,omitempty"`
+	TargetGroups        []string   `json:"target_groups"`
+	BankAccountMasked   string     `json:"bank_account_masked"`
+	BankName            string     `json:"bank_name"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+}
+
+func toItem(w *Worker) item {
+	it := item{ID: w.ID, Name: w.Name, IDNumberMasked: w.IDMask, Sex: w.Sex, BirthDate: w.BirthDate.Format(time.DateOnly),
+		PhoneMasked: w.PhoneMask, RegionCode: w.RegionCode, Banned: w.Banned}
+	if w.EmployerInstitutionID != 0 {
+		it.Employer = &ref{w.EmployerInstitutionID, w.EmployerName}
+	}
+	if w.CollegeOrgID != 0 {
+		it.College = &ref{w.CollegeOrgID, w.CollegeName}
+	}
+	return it
+}
+
+func toProfile(w *Worker) profile {
+	p := profile{item: toItem(w), Education: w.Education, Major: w.Major, GraduationYear: w.GraduationYear,
+		Occupations: nonNil(w.Occupations), Employment: w.Employment, InsuredMonths: w.InsuredMonths,
+		InsuredMonthsSource: w.InsuredMonthsSource, TargetGroups: nonNil(w.TargetGroups),
+		BankAccountMasked: w.BankAccountMask, BankName: w.BankName, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+	if w.InsuredMonthsOn != nil {
+		p.InsuredMonthsOn = w.InsuredMonthsOn.Format(time.DateOnly)
+	}
+	return p
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (h *Handler) apiList(c *fiber.Ctx) error {
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return err
+	}
+	ws, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: c.Query("q"), Page: pg.Page, PerPage: pg.PerPage})
+	if err != nil {
+		return err
+	}
+	items := make([]item, len(ws))
+	for i := range ws {
+		items[i] = toItem(&ws[i])
+	}
+	return c.JSON(web.List(items, total))
+}
+
+type registerForm struct {
+	Name                  string `json:"name"`
+	IDNumber              string `json:"id_number"`
+	Phone                 string `json:"phone"`
+	Education             string `json:"education"`
+	EmployerInstitutionID int64  `json:"employer_institution_id"`
+}
+
+func (h *Handler) apiRegister(c *fiber.Ctx) error {
+	var f registerForm
+	if err := web.BindJSON(c, &f); err != nil {
+		return err
+	}
+	w, err := h.svc.Register(c.UserContext(), web.Principal(c), RegisterInput(f))
+	if err != nil {
+		return err
+	}
+	w, err = h.svc.ByID(c.UserContext(), web.Principal(c), w.ID)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(toProfile(w))
+}
+
+func (h *Handler) apiShow(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(toProfile(w))
+}
+
+func (h *Handler) apiMe(c *fiber.Ctx) error {
+	w, err := h.svc.Me(c.UserContext(), web.Principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(toProfile(w))
+}
+
+// patchForm is the body of PATCH /workers/{id}: only the fields present
+// change. id_number is named so that trying to change it gets a clear answer.
+type patchForm struct {
+	IDNumber              *string   `json:"id_number"`
+	Name                  *string   `json:"name"`
+	Phone                 *string   `json:"phone"`
+	Education             *string   `json:"education"`
+	EmployerInstitutionID *int64    `json:"employer_institution_id"`
+	Major                 *string   `json:"major"`
+	GraduationYear        *int      `json:"graduation_year"`
+	Occupations           *[]string `json:"occupations"`
+	Employment            *string   `json:"employment"`
+	InsuredMonths         *int      `json:"insured_months"`
+	TargetGroups          *[]string `json:"target_groups"`
+	BankAccount           *string   `json:"bank_account"`
+	BankName              *string   `json:"bank_name"`
+}
+
+func (h *Handler) apiUpdate(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	p := web.Principal(c)
+	// Scope first, so that a worker outside it is 404 whatever the body says.
+	if _, err := h.svc.ByID(c.UserContext(), p, id); err != nil {
+		return err
+	}
+	var f patchForm
+	if err := web.BindJSON(c, &f); err != nil {
+		return err
+	}
+	if f.IDNumber != nil {
+		return apperr.Invalid("validation_failed", "身份证号不能修改", apperr.FieldError{
+			Field: "id_number", Code: "not_editable", Message: "身份证号登记后不能修改；如有错误请联系人社部门"})
+	}
+	w, err := h.svc.UpdateProfile(c.UserContext(), p, id, ProfileInput{
+		Name: f.Name, Phone: f.Phone, Education: f.Education, EmployerInstitutionID: f.EmployerInstitutionID,
+		Major: f.Major, GraduationYear: f.GraduationYear, Occupations: f.Occupations, Employment: f.Employment,
+		InsuredMonths: f.InsuredMonths, TargetGroups: f.TargetGroups, BankAccount: f.BankAccount, BankName: f.BankName,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(toProfile(w))
+}
+
+// Pages.
+
+func (h *Handler) listPage(c *fiber.Ctx) error {
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return err
+	}
+	q := strings.TrimSpace(c.Query("q"))
+	ws, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: q, Page: pg.Page, PerPage: pg.PerPage})
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "workers/list", fiber.Map{"Title": "从业人员", "Workers": ws, "Total": total,
+		"Page": pg.Page, "PerPage": pg.PerPage, "Q": q})
+}
+
+func (h *Handler) showPage(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	if err != nil {
+		return err
+	}
+	return h.renderShow(c, w, "")
+}
+
+func (h *Handler) renderShow(c *fiber.Ctx, w *Worker, fullID string) error {
+	p := web.Principal(c)
+	return web.Render(c, "workers/show", fiber.Map{"Title": w.Name + " - 从业人员档案", "W": w, "FullID": fullID,
+		"CanReveal": p.Is(revealers...), "CanEdit": len(EditableFields(p)) > 0,
+		"Groups": groupLabels(w.TargetGroups), "Occupations": occupationLabels(w.Occupations)})
+}
+
+func (h *Handler) mePage(c *fiber.Ctx) error {
+	w, err := h.svc.Me(c.UserContext(), web.Principal(c))
+	if err != nil {
+		return err
+	}
+	return h.renderShow(c, w, "")
+}
+
+func (h *Handler) revealForm(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	full, err := h.svc.RevealID(c.UserContext(), web.Principal(c), id)
+	if err != nil {
+		return err
+	}
+	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	if err != nil {
+		return err
+	}
+	// The whole number must not linger in caches or history.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.renderShow(c, w, full)
+}
+
+func (h *Handler) editPage(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	if err != nil {
+		return err
+	}
+	return h.renderEdit(c, w, nil)
+}
+
+func (h *Handler) renderEdit(c *fiber.Ctx, w *Worker, formErr error) error {
+	fields, msg := web.FieldMessages(formErr)
+	if formErr != nil && !redisplay(formErr) {
+		return formErr
+	}
+	if formErr != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	p := web.Principal(c)
+	insts, err := NewStore(h.svc.db).InstitutionOptions(c.UserContext())
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "workers/edit", fiber.Map{"Title": "编辑档案 - " + w.Name, "W": w, "Institutions": insts,
+		"Editable": EditableFields(p), "Educations": Educations, "Employments": Employments,
+		"TargetGroups": TargetGroups, "AllOccupations": Occupations, "Error": msg, "Fields": fields})
+}
+
+func (h *Handler) editForm(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	p := web.Principal(c)
+	w, err := h.svc.ByID(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	in, err := profileFromForm(c, EditableFields(p))
+	if err == nil {
+		_, err = h.svc.UpdateProfile(c.UserContext(), p, id, in)
+	}
+	if err != nil {
+		return h.renderEdit(c, w, err)
+	}
+	if p.Is(accounts.RoleWorker) {
+		return web.Redirect(c, "/me")
+	}
+	return web.Redirect(c, "/workers/"+strconv.FormatInt(id, 10))
+}
+
+// profileFromForm reads the edit form: only fields p may edit are taken;
+// a blank phone or bank account means "keep", as the form cannot show them.
+func profileFromForm(c *fiber.Ctx, editable []string) (ProfileInput, error) {
+	var in ProfileInput
+	may := func(f string) bool { return slices.Contains(editable, f) }
+	str := func(name string) *string { v := c.FormValue(name); return &v }
+	if may("name") {
+		in.Name = str("name")
+	}
+	if may("phone") && strings.TrimSpace(c.FormValue("phone")) != "" {
+		in.Phone = str("phone")
+	}
+	if may("bank_account") && strings.TrimSpace(c.FormValue("bank_account")) != "" {
+		in.BankAccount = str("bank_account")
+	}
+	for _, f := range []struct {
+		name string
+		dst  **string
+	}{{"education", &in.Education}, {"major", &in.Major}, {"employment", &in.Employment}, {"bank_name", &in.BankName}} {
+		if may(f.name) {
+			*f.dst = str(f.name)
+		}
+	}
+	var fields []apperr.FieldError
+	intField := func(name string) *int {
+		s := strings.TrimSpace(c.FormValue(name))
+		if s == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fields = append(fields, apperr.FieldError{Field: name, Code: "invalid_number", Message: "请填写整数"})
+			return nil
+		}
+		return &n
+	}
+	if may("graduation_year") {
+		y := intField("graduation_year")
+		if y == nil {
+			y = new(int)
+		}
+		in.GraduationYear = y
+	}
+	if may("insured_months") {
+		in.InsuredMonths = intField("insured_months")
+	}
+	if may("employer_institution_id") {
+		s := strings.TrimSpace(c.FormValue("employer_institution_id"))
+		var v int64
+		if s != "" {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || n < 0 {
+				fields = append(fields, apperr.FieldError{Field: "employer_institution_id", Code: "invalid_number", Message: "请填写托育机构编号"})
+			}
+			v = n
+		}
+		in.EmployerInstitutionID = &v
+	}
+	if may("occupations") {
+		occ := formValues(c, "occupations")
+		in.Occupations = &occ
+	}
+	if may("target_groups") {
+		g := formValues(c, "target_groups")
+		in.TargetGroups = &g
+	}
+	if len(fields) > 0 {
+		return in, apperr.Invalid("validation_failed", "学员信息有误", fields...)
+	}
+	return in, nil
+}
+
+// formValues returns every value of a repeated form field (checkboxes).
+func formValues(c *fiber.Ctx, name string) []string {
+	out := []string{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		if string(k) == name {
+			out = append(out, string(v))
+		}
+	})
+	return out
+}
+
+// label pairs a code with its Chinese name for pages.
+type label struct{ Code, Label string }
+
+func groupLabels(codes []string) []label {
+	var out []label
+	for _, g := range TargetGroups {
+		if slices.Contains(codes, g.Code) {
+			out = append(out, label{g.Code, g.Label})
+		}
+	}
+	return out
+}
+
+func occupationLabels(codes []string) []label {
+	var out []label
+	for _, o := range Occupations {
+		if slices.Contains(codes, o.Code) {
+			out = append(out, label{o.Code, o.Label})
+		}
+	}
+	return out
+}
+
+// redisplay reports whether a form error belongs on the form (bad input or a
+// clash) rather than on an error page (not found, forbidden, internal).
+func redisplay(err error) bool {
+	k := apperr.KindOf(err)
+	return k == apperr.KindInvalid || k == apperr.KindConflict
+}
