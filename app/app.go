@@ -25,6 +25,7 @@ import (
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/rosters"
 	"tuoyu/modules/subsidies"
 	"tuoyu/modules/workers"
 )
@@ -48,6 +49,7 @@ type App struct {
 	Subsidies    *subsidies.Service
 	Catalog      *catalog.Service
 	Enrolment    *enrolment.Service
+	Rosters      *rosters.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -73,6 +75,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	}
 	a.Catalog = catalog.NewService(db)
 	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
+	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
 
 	// HTTP.
 	f := newFiber(cfg, logger, a.Accounts)
@@ -100,6 +103,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	subsidies.NewHandler(a.Subsidies, calcRate).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
+	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 
 	// Jobs.
@@ -107,6 +111,12 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
 		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Accounts.ExpireIdleSessions(ctx)
+			return err
+		}},
+		// A roster validating in the background when its process stopped
+		// would stay "validating" for ever; validation takes under a minute.
+		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
 			return err
 		}},
 	); err != nil {
@@ -174,5 +184,6 @@ func serve(ctx context.Context, a *App) error {
 	if err := a.Scheduler.Stop(stopCtx); err != nil {
 		a.Logger.Error("stop scheduler", "error", err)
 	}
+	a.Rosters.Close() // background roster validations end as failed: interrupted
 	return nil
 }

@@ -84,6 +84,7 @@ func (a *App) demoSeeds() []demoSeed {
 		{"bans", a.seedDemoBan},
 		{"catalog", a.Catalog.Seed},
 		{"enrolment", func(ctx context.Context) error { return a.Enrolment.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
+		{"rosters", func(ctx context.Context) error { return a.Rosters.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
 	}
 }
 

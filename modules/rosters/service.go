@@ -477,12 +477,9 @@ func fileName(s string) string {
 	return s
 }
 
-func uploaderLabel(p *accounts.Principal) string {
-	if p.TokenID != 0 && p.UserID == 0 {
-		return "token:" + p.Username
-	}
-	return p.Username
-}
+// uploaderLabel names who acted: the username, or "token:<name>" for an
+// organisation API token (the accounts module names token principals so).
+func uploaderLabel(p *accounts.Principal) string { return p.Username }
 
 // Get returns import id if p may see it. Errors: NotFound roster_not_found.
 func (s *Service) Get(ctx context.Context, p *accounts.Principal, id int64) (*Import, error) {

@@ -1,0 +1,272 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"tuoyu/modules/workers"
+	"tuoyu/modules/workers/workerstest"
+)
+
+// multipartFile builds a multipart body with the field file and extra
+// fields; it returns the body and its content type.
+func multipartFile(t *testing.T, name string, data []byte, fields ...string) (*bytes.Buffer, string) {
+	t.Helper()
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	if name != "" {
+		fw, err := mw.CreateFormFile("file", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(data)
+	}
+	mw.Close()
+	return &b, mw.FormDataContentType()
+}
+
+func (c *client) upload(path, name string, data []byte, fields ...string) (*http.Response, []byte) {
+	c.t.Helper()
+	t := c.t.(*testing.T)
+	body, ctype := multipartFile(t, name, data, fields...)
+	return c.do("POST", path, body, "Content-Type", ctype)
+}
+
+// gbkRoster is a GBK CSV roster of n fresh graduates, and their ID numbers.
+func gbkRoster(t *testing.T, n int) ([]byte, []string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("姓名,身份证号,性别,手机号,专业,毕业年份\r\n")
+	var ids []string
+	for i := range n {
+		id := workerstest.IDNumber("420106")
+		r, err := workers.ValidateID(id, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+		fmt.Fprintf(&b, "测试%c,%s,%s,1390000%04d,早期教育,2026\r\n", '子'+rune(i), id, r.Sex.Label(), i)
+	}
+	out, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, ids
+}
+
+type importBody struct {
+	ID            int64  `json:"id"`
+	Status        string `json:"status"`
+	Encoding      string `json:"encoding"`
+	FileSHA256    string `json:"file_sha256"`
+	RowsTotal     int    `json:"rows_total"`
+	RowsValid     int    `json:"rows_valid"`
+	RowsInvalid   int    `json:"rows_invalid"`
+	RowsNew       int    `json:"rows_new"`
+	RowsChanged   int    `json:"rows_changed"`
+	RowsUnchanged int    `json:"rows_unchanged"`
+	Progress      int    `json:"progress"`
+}
+
+func TestRosterHTTP(t *testing.T) {
+	c1, c2 := login(t, "college1"), login(t, "college2")
+	data, ids := gbkRoster(t, 3)
+
+	res, body := c1.upload("/api/v1/rosters", "2026届.csv", data)
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	im := decode[importBody](t, body)
+	if im.Status != "validated" || im.Encoding != "gbk" || im.RowsTotal != 3 || im.RowsNew != 3 || im.Progress != 100 || len(im.FileSHA256) != 64 {
+		t.Fatalf("import %+v", im)
+	}
+	path := fmt.Sprintf("/api/v1/rosters/%d", im.ID)
+
+	// College B cannot see, read or commit A's import.
+	for _, p := range []string{path, path + "/errors.csv", path + "/rows"} {
+		if res, body := c2.do("GET", p, nil); res.StatusCode != 404 {
+			t.Errorf("college2 GET %s: %d %s", p, res.StatusCode, body)
+		}
+	}
+	if res, body := c2.do("POST", path+"/commit", nil); res.StatusCode != 404 || problemCode(t, body) != "roster_not_found" {
+		t.Errorf("college2 commit: %d %s", res.StatusCode, body)
+	}
+	if res, _ := login(t, "provider1").do("GET", path, nil); res.StatusCode != 403 {
+		t.Errorf("provider GET: %d", res.StatusCode)
+	}
+
+	res, body = c1.do("POST", path+"/commit", nil)
+	if res.StatusCode != 200 || decode[importBody](t, body).Status != "committed" {
+		t.Fatalf("commit: %d %s", res.StatusCode, body)
+	}
+	res, body = c1.do("POST", path+"/commit", nil)
+	if res.StatusCode != 409 || problemCode(t, body) != "already_committed" {
+		t.Errorf("second commit: %d %s", res.StatusCode, body)
+	}
+
+	// The same file again: every row unchanged; commit adds nothing.
+	_, body = c1.upload("/api/v1/rosters", "2026届.csv", data)
+	again := decode[importBody](t, body)
+	if again.RowsUnchanged != 3 || again.RowsNew != 0 || again.RowsChanged != 0 {
+		t.Errorf("re-upload %+v", again)
+	}
+	_, body = c1.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", again.ID), nil)
+	if got := decode[importBody](t, body); got.RowsNew != 0 || got.RowsUnchanged != 3 {
+		t.Errorf("re-commit %+v", got)
+	}
+
+	// Rows, errors.csv, template, history.
+	if res, body := c1.do("GET", path+"/rows?outcome=new&per_page=2", nil); res.StatusCode != 200 ||
+		!strings.Contains(string(body), `"total":3`) || strings.Contains(string(body), ids[0]) {
+		t.Errorf("rows: %d %s", res.StatusCode, body)
+	}
+	if res, body := c1.do("GET", path+"/errors.csv", nil); res.StatusCode != 200 ||
+		!strings.HasPrefix(string(body), "\xEF\xBB\xBF姓名,身份证号,性别,手机号,专业,毕业年份,错误") ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("errors.csv: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	if res, body := c1.do("GET", "/api/v1/rosters/template.xlsx", nil); res.StatusCode != 200 || !bytes.HasPrefix(body, []byte("PK")) {
+		t.Errorf("template: %d", res.StatusCode)
+	}
+	if res, body := c1.do("GET", "/api/v1/rosters?per_page=200", nil); res.StatusCode != 200 ||
+		!strings.Contains(string(body), fmt.Sprintf(`"id":%d,`, im.ID)) {
+		t.Errorf("list: %d %s", res.StatusCode, body)
+	}
+	if _, body := c2.do("GET", "/api/v1/rosters?per_page=200", nil); strings.Contains(string(body), fmt.Sprintf(`"id":%d,`, im.ID)) {
+		t.Error("college2 lists college1's import")
+	}
+
+	// Pages render.
+	for _, p := range []string{"/rosters", "/rosters/new", fmt.Sprintf("/rosters/%d", im.ID)} {
+		if res, body := c1.do("GET", p, nil); res.StatusCode != 200 || !strings.Contains(string(body), "花名册") {
+			t.Errorf("page %s: %d", p, res.StatusCode)
+		}
+	}
+	if res, _ := c2.do("GET", fmt.Sprintf("/rosters/%d", im.ID), nil); res.StatusCode != 404 {
+		t.Errorf("college2 page: %d", res.StatusCode)
+	}
+
+	// No ID number reached the log.
+	for _, id := range ids {
+		if strings.Contains(logBuf.String(), id) {
+			t.Errorf("log contains an ID number")
+		}
+	}
+}
+
+func TestRosterHTTPBadInput(t *testing.T) {
+	c := login(t, "college1")
+	a := testApp(t)
+	count := func() int {
+		n, err := a.DB.NewSelect().Table("roster_imports").Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	before := count()
+	tests := []struct {
+		name, file string
+		data       []byte
+		status     int
+		code       string
+	}{
+		{"no file", "", nil, 422, "file_required"},
+		{"empty", "r.csv", []byte{}, 422, "empty_file"},
+		{"wrong extension", "r.pdf", []byte("%PDF-1.4"), 415, "unsupported_file_type"},
+		{"binary garbage", "r.csv", []byte{0, 1, 2, 3, 0xff}, 415, "unsupported_file_type"},
+		{"no header", "r.csv", []byte("a,b\nc,d\n"), 422, "no_header"},
+		{"0-byte xlsx", "r.xlsx", []byte{}, 422, "empty_file"},
+		{"truncated xlsx", "r.xlsx", []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00"), 422, "corrupt_xlsx"},
+		{"over 20 MB", "r.csv", bytes.Repeat([]byte("x"), 20<<20+1), 413, "file_too_large"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := c.upload("/api/v1/rosters", tt.file, tt.data)
+			if res.StatusCode != tt.status || problemCode(t, body) != tt.code {
+				t.Fatalf("%d %s, want %d %s", res.StatusCode, body, tt.status, tt.code)
+			}
+		})
+	}
+	if res, body := c.upload("/api/v1/rosters", "r.csv", []byte(sampleRoster(t)), "mode", "replace"); res.StatusCode != 422 || problemCode(t, body) != "invalid_mode" {
+		t.Errorf("bad mode: %d %s", res.StatusCode, body)
+	}
+	if count() != before {
+		t.Errorf("bad uploads stored %d imports", count()-before)
+	}
+
+	// The upload page shows the refusal in Chinese.
+	res, body := c.upload("/rosters", "r.pdf", []byte("x"))
+	if res.StatusCode != 415 || !strings.Contains(string(body), "不支持的文件类型") {
+		t.Errorf("page upload of a pdf: %d", res.StatusCode)
+	}
+}
+
+func sampleRoster(t *testing.T) string {
+	id := workerstest.IDNumber("420106")
+	r, _ := workers.ValidateID(id, time.Now())
+	return "姓名,身份证号,性别\n测试," + id + "," + r.Sex.Label() + "\n"
+}
+
+func TestRosterHTTPTokenAndPages(t *testing.T) {
+	a := testApp(t)
+	raw, _, err := a.Accounts.CreateToken(context.Background(), "college1", "教务系统", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := anon(t)
+	sys.bearer = raw
+	res, body := sys.upload("/api/v1/rosters", "push.csv", []byte(sampleRoster(t)), "mode", "add_only")
+	if res.StatusCode != 201 {
+		t.Fatalf("token upload: %d %s", res.StatusCode, body)
+	}
+	im := decode[importBody](t, body)
+	res, body = sys.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", im.ID), nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("token commit: %d %s", res.StatusCode, body)
+	}
+
+	// The page flow: upload form → preview → commit button.
+	c := login(t, "college1")
+	res, _ = c.upload("/rosters", "page.csv", []byte(sampleRoster(t)), "mode", "upsert")
+	if res.StatusCode != 303 || !strings.HasPrefix(res.Header.Get("Location"), "/rosters/") {
+		t.Fatalf("page upload: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	loc := res.Header.Get("Location")
+	if res, body := c.do("GET", loc, nil); res.StatusCode != 200 || !strings.Contains(string(body), "提交") {
+		t.Fatalf("preview page: %d", res.StatusCode)
+	}
+	if res, _ := c.do("POST", loc+"/commit", "_csrf="+c.csrf); res.StatusCode != 303 {
+		t.Fatalf("commit form: %d", res.StatusCode)
+	}
+	if res, body := c.do("POST", loc+"/commit", "_csrf="+c.csrf); res.StatusCode != 409 || !strings.Contains(string(body), "已提交") {
+		t.Errorf("second commit form: %d", res.StatusCode)
+	}
+}
+
+func TestRosterDemoSeed(t *testing.T) {
+	a := testApp(t)
+	var rows []struct {
+		Code   string `bun:"code"`
+		Status string `bun:"status"`
+	}
+	err := a.DB.NewSelect().TableExpr("roster_imports AS ri").ColumnExpr("o.code, ri.status").
+		Join("JOIN organisations AS o ON o.id = ri.college_org_id").
+		Where("ri.file_name LIKE '%届%'").Where("o.code IN ('college1', 'college2')").
+		OrderExpr("ri.id").Limit(2).Scan(context.Background(), &rows)
+	if err != nil || len(rows) != 2 || rows[0].Code != "college1" || rows[1].Code != "college2" ||
+		rows[0].Status != "committed" || rows[1].Status != "committed" {
+		t.Fatalf("demo roster imports %+v %v", rows, err)
+	}
+}
