@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
 	"tuoyu/modules/workers"
 )
 
@@ -346,4 +349,65 @@ func TestBansHTTP(t *testing.T) {
 	if strings.Contains(logBuf.String(), subject) || strings.Contains(logBuf.String(), manager) {
 		t.Error("the log holds a plaintext ID number")
 	}
+}
+
+// TestNoSeededIDNumberInPlaintext decrypts every stored ID number and looks
+// for each in every text-like and bytea column of the database and in the
+// captured log.
+func TestNoSeededIDNumberInPlaintext(t *testing.T) {
+	a := testApp(t)
+	ctx := context.Background()
+	var encs [][]byte
+	if err := a.DB.NewRaw(`SELECT id_number_enc FROM workers UNION ALL SELECT id_number_enc FROM bans`).Scan(ctx, &encs); err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	for _, e := range encs {
+		id, err := a.Cipher.Decrypt(e)
+		if err != nil {
+			t.Fatalf("decrypt: %v", err)
+		}
+		patterns = append(patterns, "%"+id+"%")
+		if strings.Contains(logBuf.String(), id) {
+			t.Errorf("the log holds the ID number of %s", id[:6])
+		}
+	}
+	if len(patterns) < workers.DemoWorkers {
+		t.Fatalf("only %d ID numbers stored", len(patterns))
+	}
+	var cols []struct{ Table, Column, Type string }
+	if err := a.DB.NewRaw(`SELECT table_name AS table, column_name AS column, data_type AS type FROM information_schema.columns
+		WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'bytea', 'ARRAY', 'json', 'jsonb')`).Scan(ctx, &cols); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cols {
+		// encode(…, 'escape') shows bytea's printable bytes as they are.
+		expr := "?::text"
+		if c.Type == "bytea" {
+			expr = "encode(?, 'escape')"
+		}
+		n, err := a.DB.NewSelect().TableExpr("?", bun.Ident(c.Table)).
+			Where(expr+" LIKE ANY (?)", bun.Ident(c.Column), pgdialect.Array(patterns)).Count(ctx)
+		if err != nil {
+			t.Fatalf("scan %s.%s: %v", c.Table, c.Column, err)
+		}
+		if n > 0 {
+			t.Errorf("%s.%s holds %d plaintext ID numbers", c.Table, c.Column, n)
+		}
+	}
+	// The same query finds what is stored in clear (names), so it can fail.
+	n, err := a.DB.NewSelect().TableExpr("workers").
+		Where("?::text LIKE ANY (?)", bun.Ident("name"), pgdialect.Array([]string{"%演示%", "%" + demoWorkerName(t, a) + "%"})).Count(ctx)
+	if err != nil || n == 0 {
+		t.Errorf("control scan found %d names, %v", n, err)
+	}
+}
+
+func demoWorkerName(t *testing.T, a *App) string {
+	t.Helper()
+	var name string
+	if err := a.DB.NewRaw(`SELECT name FROM workers ORDER BY id LIMIT 1`).Scan(context.Background(), &name); err != nil {
+		t.Fatal(err)
+	}
+	return name
 }
