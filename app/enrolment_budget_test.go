@@ -21,7 +21,9 @@ type queryCounter struct {
 	n  atomic.Int64
 }
 
-func (q *queryCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context { return ctx }
+func (q *queryCounter) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	return ctx
+}
 func (q *queryCounter) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	if q.on.Load() && !strings.Contains(e.Query, "sessions") {
 		q.n.Add(1)

@@ -47,7 +47,7 @@ func (v EnrolmentView) CompletedOnText() string {
 	return v.CompletedOn.Format(time.DateOnly)
 }
 
-func (s Store) viewQuery(dst any) *bun.SelectQuery {
+func (s Store) viewQuery() *bun.SelectQuery {
 	return s.db.NewSelect().TableExpr("enrolments AS en").
 		ColumnExpr("en.id, en.class_id, en.worker_id, en.plan_version_id, en.status, en.source, en.position, en.completed_on, en.created_at").
 		ColumnExpr("cl.name AS class_name, cl.state AS class_state, cl.starts_on, cl.ends_on, cl.place").
@@ -100,7 +100,7 @@ func (s *Service) MyEnrolments(ctx context.Context, p *accounts.Principal) ([]En
 		return nil, nil
 	}
 	var views []EnrolmentView
-	err := NewStore(s.db).viewQuery(&views).Where("en.worker_id = ?", p.WorkerID).
+	err := NewStore(s.db).viewQuery().Where("en.worker_id = ?", p.WorkerID).
 		OrderExpr("cl.starts_on DESC, en.id DESC").Limit(200).Scan(ctx, &views)
 	if err != nil {
 		return nil, fmt.Errorf("enrolments of worker %d: %w", p.WorkerID, err)
@@ -118,7 +118,7 @@ func (s *Service) ClassRoster(ctx context.Context, p *accounts.Principal, classI
 	if err != nil {
 		return Class{}, nil, err
 	}
-	q := st.viewQuery(nil).Where("en.class_id = ?", classID)
+	q := st.viewQuery().Where("en.class_id = ?", classID)
 	if p.Is(accounts.RoleWorker) {
 		q = q.Where("en.worker_id = ?", p.WorkerID) // a worker sees only themself
 	}
@@ -135,7 +135,7 @@ func (s *Service) ClassRoster(ctx context.Context, p *accounts.Principal, classI
 // worker themself, the class's provider, HR and regulators of the class's
 // region, admins. Errors: apperr.NotFound (enrolment_not_found).
 func (s *Service) Progress(ctx context.Context, p *accounts.Principal, enrolmentID int64) (EnrolmentView, error) {
-	q := NewStore(s.db).viewQuery(nil).Where("en.id = ?", enrolmentID)
+	q := NewStore(s.db).viewQuery().Where("en.id = ?", enrolmentID)
 	q = p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id", Worker: "en.worker_id"})
 	var views []EnrolmentView
 	if err := q.Scan(ctx, &views); err != nil {

@@ -28,7 +28,7 @@ func errEnrolmentNotFound() *apperr.Error {
 	return apperr.NotFound("enrolment_not_found", "报名记录不存在")
 }
 
-// classColumns selects a class with the names pages show.
+// classQuery selects a class with the names pages show.
 func (s Store) classQuery(dst any) *bun.SelectQuery {
 	return s.db.NewSelect().Model(dst).
 		ColumnExpr("cl.*").
