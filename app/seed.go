@@ -26,6 +26,7 @@ var demoOrgs = []orgs.Input{
 	{Code: "college2", Name: "三峡旅游职业技术学院", Kind: orgs.KindCollege, RegionCode: "420500"},
 	{Code: "provider1", Name: "武汉市托育职业技能培训中心", Kind: orgs.KindProvider, RegionCode: "420100", SiteCode: "010001"},
 	{Code: "provider2", Name: "宜昌市保育师职业技能评价站", Kind: orgs.KindProvider, RegionCode: "420500", SiteCode: "050001"},
+	{Code: "institution1", Name: "武昌区阳光宝贝托育园", Kind: orgs.KindInstitution, RegionCode: "420106"},
 }
 
 // demoUsers are the demo logins (the worker login belongs to the workers
@@ -41,6 +42,7 @@ var demoUsers = []accounts.NewUser{
 	{Username: "hr_approver2", DisplayName: "赵审批", Role: accounts.RoleHRApprover, OrgCode: "hr-wuhan"},
 	{Username: "regulator1", DisplayName: "陈监管", Role: accounts.RoleRegulator, OrgCode: "wjw-hubei"},
 	{Username: "regulator2", DisplayName: "周监管", Role: accounts.RoleRegulator, OrgCode: "wjw-wuhan"},
+	{Username: "institution1", DisplayName: "阳光宝贝园长", Role: accounts.RoleInstitution, OrgCode: "institution1"},
 }
 
 // SeedDemo builds the demo world (DESIGN §5.5). It is idempotent: what exists
