@@ -105,6 +105,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
+	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
 
 	// Jobs.
 	if err := a.Scheduler.Add(

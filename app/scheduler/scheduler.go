@@ -30,6 +30,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/audit"
 )
 
 // DefaultTimeout bounds a run of a job that sets no Timeout.
@@ -336,7 +337,7 @@ func (s *Scheduler) failInterrupted(ctx context.Context, e *entry) error {
 // claimed it. It returns the recorded run, or nil when the slot was taken or
 // could not be claimed. Errors are logged here, once; they are in the row.
 func (s *Scheduler) runSlot(ctx context.Context, e *entry, slot time.Time) *Run {
-	run, err := s.claim(ctx, e, slot, false)
+	run, err := s.claim(ctx, s.db, e, slot, false)
 	if err != nil {
 		s.logger.Error("claim job slot", "job", e.Name, "slot", slot, "err", err)
 		return nil
@@ -355,9 +356,9 @@ func (s *Scheduler) runSlot(ctx context.Context, e *entry, slot time.Time) *Run 
 	return run
 }
 
-// claim inserts the running row for (job, slot). It returns nil without error
-// when the row already exists: someone else runs that slot.
-func (s *Scheduler) claim(ctx context.Context, e *entry, slot time.Time, manual bool) (*Run, error) {
+// claim inserts the running row for (job, slot) through idb. It returns nil
+// without error when the row already exists: someone else runs that slot.
+func (s *Scheduler) claim(ctx context.Context, idb bun.IDB, e *entry, slot time.Time, manual bool) (*Run, error) {
 	run := &Run{
 		Job:       e.Name,
 		Slot:      slot,
@@ -366,7 +367,7 @@ func (s *Scheduler) claim(ctx context.Context, e *entry, slot time.Time, manual 
 		StartedAt: s.now(),
 		Status:    StatusRunning,
 	}
-	res, err := s.db.NewInsert().Model(run).
+	res, err := idb.NewInsert().Model(run).
 		On("CONFLICT (job, slot) DO NOTHING").
 		Returning("id").
 		Exec(ctx)
@@ -502,9 +503,10 @@ func (s *Scheduler) Trigger(ctx context.Context, name string) (Run, error) {
 	return started, nil
 }
 
-// claimManual takes the job's lock, then claims a manual slot. A manual run
-// never queues behind a running one: when the lock is taken it answers
-// Conflict and leaves no row, since no slot was missed.
+// claimManual takes the job's lock, then claims a manual slot and records
+// the jobs.run audit event. A manual run never queues behind a running one:
+// when the lock is taken it answers Conflict and leaves no row, since no slot
+// was missed.
 func (s *Scheduler) claimManual(ctx context.Context, name string) (*entry, *Run, func(), error) {
 	e := s.job(name)
 	if e == nil {
@@ -517,7 +519,22 @@ func (s *Scheduler) claimManual(ctx context.Context, name string) (*entry, *Run,
 	if err != nil {
 		return nil, nil, nil, apperr.Internal(err)
 	}
-	run, err := s.claim(ctx, e, s.now().Truncate(time.Second), true)
+	// A person started this run: the audit trail says who, in the same
+	// transaction as the claim.
+	var run *Run
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		run, err = s.claim(ctx, tx, e, s.now().Truncate(time.Second), true)
+		if err != nil || run == nil {
+			return err
+		}
+		ev := audit.Event{Action: "jobs.run", TargetType: "job", TargetID: e.Name,
+			Summary: map[string]any{"run_id": run.ID, "slot": run.Slot.UTC().Format(time.RFC3339)}}
+		if audit.RequestFrom(ctx).Label == "" {
+			ev.ActorLabel = "cli" // no request: `tuoyu jobs run` at the shell
+		}
+		return audit.Record(ctx, tx, ev)
+	})
 	if err != nil {
 		release()
 		return nil, nil, nil, apperr.Internal(err)
