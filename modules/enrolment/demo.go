@@ -152,7 +152,8 @@ func (s *Service) seedClass(ctx context.Context, p *accounts.Principal, city, re
 }
 
 // seedHours records attendance: in a finished class everyone but the last
-// two completes; in a running class everyone is about half way.
+// two completes; in a running class everyone is half way through each
+// required course.
 func (s *Service) seedHours(ctx context.Context, p *accounts.Principal, c Class, finished bool) error {
 	_, roster, err := s.ClassRoster(ctx, p, c.ID)
 	if err != nil {
@@ -168,9 +169,11 @@ func (s *Service) seedHours(ctx context.Context, p *accounts.Principal, c Class,
 		for i, cp := range v.Progress.Courses {
 			h := cp.Max
 			switch {
-			case !finished && i%2 == 1:
+			case !finished && cp.Required == 0:
 				continue
-			case finished && active > len(roster)-2 && i == 0:
+			case !finished:
+				h = cp.Required / 2 // half way through the class
+			case active > len(roster)-2 && i == 0:
 				h = cp.Required / 2 // fell ill: one course short
 			}
 			entries = append(entries, AttendanceEntry{Row: len(entries) + 1, EnrolmentID: v.ID, CourseID: cp.CourseID, Hours: h})

@@ -124,7 +124,13 @@ func (s Store) Classes(ctx context.Context, p *accounts.Principal, f ClassFilter
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	n, err := q.OrderExpr("cl.starts_on DESC, cl.id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
+	// Staff see the newest classes first; workers looking for a class the
+	// soonest start first.
+	order := "cl.starts_on DESC, cl.id DESC"
+	if f.OnlyOpen {
+		order = "cl.starts_on, cl.id"
+	}
+	n, err := q.OrderExpr(order).Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list classes: %w", err)
 	}
