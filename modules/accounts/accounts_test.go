@@ -293,6 +293,8 @@ func TestScopeMatrix(t *testing.T) {
 		{"college own org", &accounts.Principal{Role: accounts.RoleCollege, OrgID: 20, Region: "420500"}, cols, []int{3, 5}},
 		{"provider own org", &accounts.Principal{Role: accounts.RoleProvider, OrgID: 10, Region: "420100"}, cols, []int{1, 2}},
 		{"worker self", &accounts.Principal{Role: accounts.RoleWorker, WorkerID: 103}, cols, []int{4}},
+		{"provider by several orgs", &accounts.Principal{Role: accounts.RoleProvider, OrgID: 99},
+			accounts.ScopeColumns{OrgIn: "SELECT p.org_id UNION SELECT 99 WHERE p.worker_id IN (100, 104)"}, []int{1, 5}},
 		{"provider without org column", &accounts.Principal{Role: accounts.RoleProvider, OrgID: 10}, accounts.ScopeColumns{Region: "p.region_code"}, nil},
 		{"worker without worker column", &accounts.Principal{Role: accounts.RoleWorker, WorkerID: 100}, accounts.ScopeColumns{Region: "p.region_code"}, nil},
 		{"anonymous", nil, cols, nil},

@@ -22,6 +22,9 @@ type Scope struct {
 type ScopeColumns struct {
 	Region string // region code column, e.g. "w.region_code"
 	Org    string // owning organisation column, e.g. "c.provider_org_id"
+	// OrgIn, used instead of Org when a row belongs to several
+	// organisations, is a subquery listing their ids.
+	OrgIn  string
 	Worker string // worker id column, e.g. "w.id"
 }
 
@@ -75,6 +78,8 @@ func (s Scope) Apply(q *bun.SelectQuery, cols ScopeColumns) *bun.SelectQuery {
 		return q.Where("? LIKE ?", bun.Safe(cols.Region), s.RegionPrefix+"%")
 	case s.OrgID != 0 && cols.Org != "":
 		return q.Where("? = ?", bun.Safe(cols.Org), s.OrgID)
+	case s.OrgID != 0 && cols.OrgIn != "":
+		return q.Where("? IN (?)", s.OrgID, bun.Safe(cols.OrgIn))
 	}
 	return q.Where("FALSE")
 }

@@ -27,11 +27,12 @@ func NewStore(db bun.IDB) Store { return Store{db: db} }
 // the caller's scope; the two look the same so IDs cannot be probed.
 func errNotFound() *apperr.Error { return apperr.NotFound("worker_not_found", "学员不存在") }
 
-// providerScope is the column that puts a worker in a provider's scope: for
-// now the organisation that registered them. When enrolment exists this
-// becomes "registered by, or enrolled in one of the provider's classes" (an
-// EXISTS over enrolments), owned by whoever wires it.
-const providerScope = "w.registered_by_org_id"
+// providerScope lists the providers that see a worker: the one that
+// registered them and every provider whose class they enrolled in. It reads
+// the enrolment module's tables (a read only; workers sits below enrolment
+// and does not import it) because scope must be one WHERE of one query.
+const providerScope = `SELECT w.registered_by_org_id
+	UNION SELECT c.provider_org_id FROM enrolments AS e JOIN classes AS c ON c.id = e.class_id WHERE e.worker_id = w.id`
 
 // institutionScope puts a worker in the scope of the institution that
 // employs them, through the organisation linked to the institution.
@@ -50,7 +51,7 @@ func ScopeColumns(p *accounts.Principal) accounts.ScopeColumns {
 	case accounts.RoleCollege:
 		cols.Org = "w.college_org_id"
 	case accounts.RoleProvider:
-		cols.Org = providerScope
+		cols.OrgIn = providerScope
 	case accounts.RoleInstitution:
 		cols.Org = institutionScope
 	}
