@@ -3,6 +3,8 @@ package enrolment
 import (
 	"context"
 	"fmt"
+	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -56,15 +58,16 @@ func classRows(cs []Class) []classRow {
 	return out
 }
 
-// query rebuilds the filter part of a list URL for the pager links.
-func query(c *fiber.Ctx) string {
-	var parts []string
+// query rebuilds the filter part of a list URL for the pager links,
+// encoded here so the template can place it as is.
+func query(c *fiber.Ctx) template.URL {
+	v := url.Values{}
 	for _, k := range []string{"state", "plan", "city", "from", "to"} {
-		if v := c.Query(k); v != "" {
-			parts = append(parts, k+"="+v)
+		if s := c.Query(k); s != "" {
+			v.Set(k, s)
 		}
 	}
-	return strings.Join(parts, "&")
+	return template.URL(v.Encode()) // every value is escaped by Encode
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
