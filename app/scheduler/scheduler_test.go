@@ -325,6 +325,15 @@ func TestRunNow(t *testing.T) {
 	if runs := runsOf(t, db, "test.manual"); len(runs) != 1 || !runs[0].Manual {
 		t.Errorf("stored runs = %+v", runs)
 	}
+	// The run is audited, as started from the shell. (audit_events is
+	// append-only, so earlier repetitions' events stay: match this run.)
+	var labels []string
+	err = db.NewSelect().Table("audit_events").Column("actor_label").
+		Where("action = 'jobs.run' AND target_type = 'job' AND target_id = 'test.manual'").
+		Where("(summary::jsonb->>'run_id')::bigint = ?", run.ID).Scan(context.Background(), &labels)
+	if err != nil || len(labels) != 1 || labels[0] != "cli" {
+		t.Errorf("jobs.run audit events = %v, %v; want one by cli", labels, err)
+	}
 }
 
 func TestTriggerAndStopWaits(t *testing.T) {
