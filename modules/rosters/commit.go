@@ -25,16 +25,10 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 	if !p.Is(accounts.RoleCollege) {
 		return nil, apperr.Forbidden("forbidden_role", "只有院校可以提交花名册")
 	}
-	// COPY needs the raw connection the transaction runs on.
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("commit roster %d: get connection: %w", id, err)
-	}
-	defer conn.Close()
-
 	var im *Import
-	err = conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inConnTx(ctx, func(ctx context.Context, conn bun.Conn, tx bun.Tx) error {
 		st := NewStore(tx)
+		var err error
 		im, err = st.LockByID(ctx, p, id)
 		if err != nil {
 			return err
@@ -48,11 +42,7 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 			return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
 		}
 
-		var rows []Row
-		err := st.EachRow(ctx, im.ID, []string{OutcomeNew, OutcomeChanged, OutcomeUnchanged}, func(r Row) error {
-			rows = append(rows, r)
-			return nil
-		})
+		rows, err := st.ValidRows(ctx, im.ID)
 		if err != nil {
 			return err
 		}
@@ -77,12 +67,6 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 		res, err := workers.BulkUpsert(ctx, conn, tx, bulk, im.Mode == ModeAddOnly)
 		if err != nil {
 			return err
-		}
-		// Link each row to its worker, in one statement.
-		if _, err := tx.ExecContext(ctx, `UPDATE roster_rows AS rr SET worker_id = w.id FROM workers AS w
-			WHERE rr.import_id = ? AND rr.outcome <> ? AND w.id_number_idx = rr.id_number_idx`,
-			im.ID, OutcomeInvalid); err != nil {
-			return fmt.Errorf("link roster rows to workers: %w", err)
 		}
 		if err := s.enrolRows(ctx, tx, p, im, rows, res.WorkerIDs); err != nil {
 			return err

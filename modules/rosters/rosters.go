@@ -143,7 +143,7 @@ type Row struct {
 	Errors          []RowError        `bun:"errors,type:jsonb" json:"errors,omitempty"`
 	Outcome         string            `bun:"outcome" json:"outcome"`
 	Diff            map[string]Change `bun:"diff,type:jsonb" json:"diff,omitempty"`
-	WorkerID        int64             `bun:"worker_id,nullzero" json:"worker_id,omitempty"`
+	WorkerID        int64             `bun:"worker_id,nullzero" json:"worker_id,omitempty"` // the stored worker compared with at validation
 	EnrolmentStatus string            `bun:"enrolment_status,nullzero" json:"enrolment_status,omitempty"`
 }
 

@@ -142,11 +142,11 @@ func (s *Service) Upload(ctx context.Context, p *accounts.Principal, in UploadIn
 
 	if t.EstimatedRows() <= BackgroundRows {
 		defer t.Close()
-		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err := s.inConnTx(ctx, func(ctx context.Context, conn bun.Conn, tx bun.Tx) error {
 			if err := NewStore(tx).Insert(ctx, im); err != nil {
 				return err
 			}
-			if err := v.run(ctx, tx, nil); err != nil {
+			if err := v.run(ctx, conn, tx, nil); err != nil {
 				return err
 			}
 			return s.recordUpload(ctx, tx, uploaded, im)
@@ -205,8 +205,8 @@ func (s *Service) background(ctx context.Context, v *validation) {
 			}
 		}
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := v.run(ctx, tx, progress); err != nil {
+	err := s.inConnTx(ctx, func(ctx context.Context, conn bun.Conn, tx bun.Tx) error {
+		if err := v.run(ctx, conn, tx, progress); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
@@ -222,6 +222,18 @@ func (s *Service) background(ctx context.Context, v *validation) {
 		err = apperr.Conflict("interrupted", "服务停止，校验被中断，请重新上传").Wrap(err)
 	}
 	s.fail(v.im.ID, err)
+}
+
+// inConnTx runs fn in a transaction on one dedicated connection, which fn
+// gets too: COPY (pgdriver.CopyFrom) needs the raw connection, and running
+// it on the transaction's connection keeps it inside the transaction.
+func (s *Service) inConnTx(ctx context.Context, fn func(context.Context, bun.Conn, bun.Tx) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("get connection: %w", err)
+	}
+	defer conn.Close()
+	return conn.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, conn, tx) })
 }
 
 // fail marks import id failed with err's code and message.
@@ -266,8 +278,8 @@ type validation struct {
 }
 
 // run checks every row, stores it with its outcome and sets the counts and
-// status of the import, all inside tx.
-func (v *validation) run(ctx context.Context, tx bun.Tx, progress func(done int)) error {
+// status of the import, all inside tx (which runs on conn).
+func (v *validation) run(ctx context.Context, conn bun.Conn, tx bun.Tx, progress func(done int)) error {
 	st := NewStore(tx)
 	batch := make([]parsed, 0, batchRows)
 	done := 0
@@ -276,7 +288,7 @@ func (v *validation) run(ctx context.Context, tx bun.Tx, progress func(done int)
 		if err != nil {
 			return err
 		}
-		if err := st.InsertRows(ctx, rows); err != nil {
+		if err := copyRows(ctx, conn, rows); err != nil {
 			return err
 		}
 		done += len(batch)

@@ -101,17 +101,6 @@ func (s Store) SetProgress(ctx context.Context, id int64, progress int) error {
 	return nil
 }
 
-// InsertRows adds rows in one multi-row statement.
-func (s Store) InsertRows(ctx context.Context, rows []Row) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	if _, err := s.db.NewInsert().Model(&rows).Exec(ctx); err != nil {
-		return fmt.Errorf("insert roster rows: %w", err)
-	}
-	return nil
-}
-
 // RowFilter selects rows of an import.
 type RowFilter struct {
 	Outcomes []string // empty: all
@@ -134,6 +123,21 @@ func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, err
 		return nil, 0, fmt.Errorf("select rows of roster import %d: %w", id, err)
 	}
 	return out, int(n), nil
+}
+
+// ValidRows returns what a commit needs of the valid rows of import id, in
+// row order: the fields written to workers, nothing for display.
+func (s Store) ValidRows(ctx context.Context, id int64) ([]Row, error) {
+	var out []Row
+	err := s.db.NewSelect().Model(&out).
+		Column("import_id", "row_num", "name", "id_number_enc", "id_number_idx", "id_mask", "sex", "birth_date",
+			"id_area_code", "phone_enc", "phone_idx", "phone_mask", "education", "major", "graduation_year",
+			"plan_code", "errors", "outcome").
+		Where("rr.import_id = ? AND rr.outcome <> ?", id, OutcomeInvalid).OrderExpr("rr.row_num").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("select valid rows of roster import %d: %w", id, err)
+	}
+	return out, nil
 }
 
 // EachRow calls fn for the rows of import id with the given outcomes, in
