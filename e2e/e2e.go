@@ -539,7 +539,7 @@ func (b *Browser) Logout() int {
 // returns its path.
 func (b *Browser) Screenshot(name string) string {
 	b.t.Helper()
-	png := step(b, "screenshot", chromedp.FullScreenshot(90))
+	png := step(b, "screenshot", chromedp.FullScreenshot(100))
 	path := filepath.Join(b.t.ArtifactDir(), name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		b.t.Fatalf("e2e: save screenshot: %v", err)
@@ -553,7 +553,7 @@ func (b *Browser) saveArtifacts() {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	dir := b.t.ArtifactDir()
-	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90)); err == nil {
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
 		path := filepath.Join(dir, "failure.png")
 		if os.WriteFile(path, png, 0o644) == nil {
 			b.t.Logf("e2e: screenshot of the page at failure: %s", path)
