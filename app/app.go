@@ -126,6 +126,19 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	return a, nil
 }
 
+// LoadReferenceData writes the shipped reviewed data that every installation
+// needs (course catalogue and plans, default policy parameters) where it is
+// missing. It never overwrites what an admin changed, so it runs at every start.
+func (a *App) LoadReferenceData(ctx context.Context) error {
+	if err := a.Catalog.Seed(ctx); err != nil {
+		return fmt.Errorf("load course catalogue: %w", err)
+	}
+	if _, err := a.Subsidies.LoadDefaults(ctx); err != nil {
+		return fmt.Errorf("load default policy parameters: %w", err)
+	}
+	return nil
+}
+
 // verifyAudit is the audit.verify job: a broken chain fails the run, and the
 // run's error names the first broken row.
 func (a *App) verifyAudit(ctx context.Context, _ time.Time) error {

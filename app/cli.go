@@ -90,6 +90,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if err := fs.Parse(args); err != nil {
 			return usageError{err.Error()}
 		}
+		if err := a.LoadReferenceData(ctx); err != nil {
+			return err
+		}
 		if *demo {
 			empty, err := a.isEmpty(ctx)
 			if err != nil {
