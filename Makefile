@@ -24,7 +24,7 @@ DEB_PACKAGES := postgresql:pg_ctl fonts-lxgw-wenkai:/usr/share/fonts/truetype/lx
 
 run: deps build
 	@echo
-	@echo "tuoyu: http://localhost:8080 (data in $${TUOYU_DATA_DIR:-./var})"
+	@echo "tuoyu: $${TUOYU_BASE_URL:-http://localhost:8080} (data in $${TUOYU_DATA_DIR:-./var})"
 	@echo "demo logins, password Tuoyu@2026:"
 	@echo "  admin          系统管理员"
 	@echo "  college1       院校 (武汉)        college2      院校 (宜昌)"
