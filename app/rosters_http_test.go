@@ -270,3 +270,37 @@ func TestRosterDemoSeed(t *testing.T) {
 		t.Fatalf("demo roster imports %+v %v", rows, err)
 	}
 }
+
+// TestRosterProgressPage shows a validating import with a progress bar and
+// a refresh, and the API with its progress figure.
+func TestRosterProgressPage(t *testing.T) {
+	a := testApp(t)
+	c := login(t, "college1")
+	p, err := a.Accounts.PrincipalByUsername(context.Background(), "college1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	err = a.DB.NewRaw(`INSERT INTO roster_imports (college_org_id, uploaded_by_user_id, uploaded_by_label, file_name,
+		file_sha256, file_size, format, encoding, mode, status, progress)
+		VALUES (?, ?, 'college1', 'big.csv', decode(repeat('ab', 32), 'hex'), 1000, 'csv', 'gbk', 'upsert', 'validating', 42)
+		RETURNING id`, p.OrgID, p.UserID).Scan(context.Background(), &id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.DB.NewDelete().Table("roster_imports").Where("id = ?", id).Exec(context.Background())
+	res, body := c.do("GET", fmt.Sprintf("/rosters/%d", id), nil)
+	page := string(body)
+	if res.StatusCode != 200 || !strings.Contains(page, `<progress max="100" value="42">`) ||
+		!strings.Contains(page, `http-equiv="refresh"`) {
+		t.Errorf("progress page: %d", res.StatusCode)
+	}
+	_, body = c.do("GET", fmt.Sprintf("/api/v1/rosters/%d", id), nil)
+	if got := decode[importBody](t, body); got.Status != "validating" || got.Progress != 42 {
+		t.Errorf("api %+v", got)
+	}
+	res, body = c.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", id), nil)
+	if res.StatusCode != 409 || problemCode(t, body) != "not_validated" {
+		t.Errorf("commit while validating: %d %s", res.StatusCode, body)
+	}
+}

@@ -42,33 +42,46 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 			return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
 		}
 
-		rows, err := st.ValidRows(ctx, im.ID)
+		// The valid rows go to the bulk write a batch at a time, so a
+		// 200 000-row roster is never held in memory whole.
+		bulk, err := workers.NewBulk(ctx, conn, tx)
 		if err != nil {
 			return err
 		}
-		rows, err = s.refuseBanned(ctx, tx, im, rows)
+		var plans []planRequest
+		kept := 0
+		err = st.EachValidBatch(ctx, im.ID, commitBatch, func(rows []Row) error {
+			rows, err := s.refuseBanned(ctx, tx, im, rows)
+			if err != nil {
+				return err
+			}
+			batch := make([]workers.BulkRow, len(rows))
+			for i, r := range rows {
+				batch[i] = workers.BulkRow{
+					Name: r.Name, IDNumberEnc: r.IDNumberEnc, IDNumberIdx: r.IDNumberIdx, IDMask: r.IDMask,
+					Sex: r.Sex, BirthDate: *r.BirthDate, IDAreaCode: r.IDAreaCode,
+					PhoneEnc: r.PhoneEnc, PhoneIdx: r.PhoneIdx, PhoneMask: r.PhoneMask,
+					Education: r.Education, Major: r.Major, GraduationYear: r.GraduationYear,
+					CollegeOrgID: im.CollegeOrgID,
+				}
+				if r.PlanCode != "" {
+					plans = append(plans, planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx})
+				}
+			}
+			kept += len(rows)
+			return bulk.Add(ctx, batch)
+		})
 		if err != nil {
 			return err
 		}
-		if len(rows) == 0 {
+		if kept == 0 {
 			return apperr.Invalid("no_valid_rows", "花名册中没有可导入的有效行，请下载错误报告修正后重新上传")
 		}
-
-		bulk := make([]workers.BulkRow, len(rows))
-		for i, r := range rows {
-			bulk[i] = workers.BulkRow{
-				Name: r.Name, IDNumberEnc: r.IDNumberEnc, IDNumberIdx: r.IDNumberIdx, IDMask: r.IDMask,
-				Sex: r.Sex, BirthDate: *r.BirthDate, IDAreaCode: r.IDAreaCode,
-				PhoneEnc: r.PhoneEnc, PhoneIdx: r.PhoneIdx, PhoneMask: r.PhoneMask,
-				Education: r.Education, Major: r.Major, GraduationYear: r.GraduationYear,
-				CollegeOrgID: im.CollegeOrgID,
-			}
-		}
-		res, err := workers.BulkUpsert(ctx, conn, tx, bulk, im.Mode == ModeAddOnly)
+		res, err := bulk.Write(ctx, im.Mode == ModeAddOnly)
 		if err != nil {
 			return err
 		}
-		if err := s.enrolRows(ctx, tx, p, im, rows, res.WorkerIDs); err != nil {
+		if err := s.enrolRows(ctx, tx, p, im, plans); err != nil {
 			return err
 		}
 
@@ -100,8 +113,8 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 // rows become invalid with code banned; the rest are returned.
 func (s *Service) refuseBanned(ctx context.Context, tx bun.Tx, im *Import, rows []Row) ([]Row, error) {
 	kept := rows[:0:0]
-	for start := 0; start < len(rows); start += 5000 {
-		chunk := rows[start:min(start+5000, len(rows))]
+	for start := 0; start < len(rows); start += 10_000 {
+		chunk := rows[start:min(start+10_000, len(rows))]
 		idxs := make([][]byte, len(chunk))
 		for i, r := range chunk {
 			idxs[i] = r.IDNumberIdx
@@ -129,28 +142,43 @@ func (s *Service) refuseBanned(ctx context.Context, tx bun.Tx, im *Import, rows 
 	return kept, nil
 }
 
+// commitBatch is how many rows a commit reads and copies at a time.
+const commitBatch = 10_000
+
+// planRequest is a committed row that names a plan.
+type planRequest struct {
+	row  int
+	plan string
+	idx  []byte // the ID number's blind index, to find the worker
+}
+
 // enrolRows asks the enrolment module to place every committed row that
 // names a plan. This is the one place rosters and enrolment meet.
-func (s *Service) enrolRows(ctx context.Context, tx bun.Tx, p *accounts.Principal, im *Import, rows []Row, workerIDs []int64) error {
-	if s.enrol == nil {
+func (s *Service) enrolRows(ctx context.Context, tx bun.Tx, p *accounts.Principal, im *Import, plans []planRequest) error {
+	if s.enrol == nil || len(plans) == 0 {
 		return nil
 	}
+	idxs := make([][]byte, len(plans))
+	for i, r := range plans {
+		idxs[i] = r.idx
+	}
+	stored, err := workers.LookupByIDNumberIdx(ctx, tx, idxs)
+	if err != nil {
+		return err
+	}
 	byStatus := map[string][]int{}
-	for i, r := range rows {
-		if r.PlanCode == "" {
-			continue
-		}
+	for _, r := range plans {
 		status, err := s.enrol.EnrolFromRoster(ctx, tx, enrolment.RosterRequest{
-			WorkerID: workerIDs[i], PlanCode: r.PlanCode, CollegeRegion: p.Region, RosterImportID: im.ID,
+			WorkerID: stored[string(r.idx)].ID, PlanCode: r.plan, CollegeRegion: p.Region, RosterImportID: im.ID,
 		})
 		if err != nil {
 			if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
 				// Say which row, so the college can fix it.
-				e.Message = fmt.Sprintf("第 %d 行：%s", r.RowNum, e.Message)
+				e.Message = fmt.Sprintf("第 %d 行：%s", r.row, e.Message)
 			}
 			return err
 		}
-		byStatus[status] = append(byStatus[status], r.RowNum)
+		byStatus[status] = append(byStatus[status], r.row)
 	}
 	for status, nums := range byStatus {
 		if _, err := tx.NewUpdate().Table("roster_rows").Set("enrolment_status = ?", status).

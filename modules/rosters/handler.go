@@ -340,6 +340,9 @@ func (h *Handler) renderShow(c *fiber.Ctx, errMsg string) error {
 	}
 	data := fiber.Map{"Title": "花名册 " + im.FileName, "Import": im, "Error": errMsg,
 		"CanCommit": im.Status == StatusValidated && p.Is(accounts.RoleCollege) && im.RowsValid > 0}
+	if data["SameFile"], err = h.svc.SameFile(ctx, p, im); err != nil {
+		return err
+	}
 	if im.Status == StatusValidating {
 		data["Refresh"] = 2
 		return web.Render(c, "rosters/show", data)

@@ -498,6 +498,12 @@ func (s *Service) Get(ctx context.Context, p *accounts.Principal, id int64) (*Im
 	return NewStore(s.db).ByID(ctx, p, id)
 }
 
+// SameFile returns the other imports of im's college with the same file
+// content, newest first.
+func (s *Service) SameFile(ctx context.Context, p *accounts.Principal, im *Import) ([]Import, error) {
+	return NewStore(s.db).SameFile(ctx, p, im)
+}
+
 // List returns a page of the imports p may see, newest first.
 func (s *Service) List(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Import, int, error) {
 	return NewStore(s.db).List(ctx, p, limit, offset)

@@ -73,6 +73,19 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, limit, offset in
 	return out, int(n), nil
 }
 
+// SameFile returns the other imports p may see of the same college with the
+// same file content (SHA-256), newest first: a re-upload is worth saying.
+func (s Store) SameFile(ctx context.Context, p *accounts.Principal, im *Import) ([]Import, error) {
+	var out []Import
+	err := s.scoped(p, &out).
+		Where("ri.college_org_id = ? AND ri.file_sha256 = ? AND ri.id <> ?", im.CollegeOrgID, im.FileSHA256, im.ID).
+		OrderExpr("ri.id DESC").Limit(10).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("imports of the same file as %d: %w", im.ID, err)
+	}
+	return out, nil
+}
+
 // Insert adds a new import and sets its id and creation time.
 func (s Store) Insert(ctx context.Context, im *Import) error {
 	_, err := s.db.NewInsert().Model(im).ExcludeColumn("id", "created_at").
@@ -125,19 +138,33 @@ func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, err
 	return out, int(n), nil
 }
 
-// ValidRows returns what a commit needs of the valid rows of import id, in
-// row order: the fields written to workers, nothing for display.
-func (s Store) ValidRows(ctx context.Context, id int64) ([]Row, error) {
-	var out []Row
-	err := s.db.NewSelect().Model(&out).
-		Column("import_id", "row_num", "name", "id_number_enc", "id_number_idx", "id_mask", "sex", "birth_date",
-			"id_area_code", "phone_enc", "phone_idx", "phone_mask", "education", "major", "graduation_year",
-			"plan_code", "errors", "outcome").
-		Where("rr.import_id = ? AND rr.outcome <> ?", id, OutcomeInvalid).OrderExpr("rr.row_num").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("select valid rows of roster import %d: %w", id, err)
+// EachValidBatch calls fn with the valid rows of import id, in row order,
+// batch rows at a time, holding only what a commit needs of each row (the
+// fields written to workers), nothing for display.
+func (s Store) EachValidBatch(ctx context.Context, id int64, batch int, fn func([]Row) error) error {
+	last := 0
+	for {
+		var rows []Row
+		err := s.db.NewSelect().Model(&rows).
+			Column("import_id", "row_num", "name", "id_number_enc", "id_number_idx", "id_mask", "sex", "birth_date",
+				"id_area_code", "phone_enc", "phone_idx", "phone_mask", "education", "major", "graduation_year",
+				"plan_code", "errors", "outcome").
+			Where("rr.import_id = ? AND rr.row_num > ? AND rr.outcome <> ?", id, last, OutcomeInvalid).
+			OrderExpr("rr.row_num").Limit(int64(batch)).Scan(ctx)
+		if err != nil {
+			return fmt.Errorf("select valid rows of roster import %d: %w", id, err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		last = rows[len(rows)-1].RowNum
+		if err := fn(rows); err != nil {
+			return err
+		}
+		if len(rows) < batch {
+			return nil
+		}
 	}
-	return out, nil
 }
 
 // EachRow calls fn for the rows of import id with the given outcomes, in

@@ -490,3 +490,37 @@ func FuzzReadXLSX(f *testing.F) {
 		checkFuzzErr(t, readEverything(data, "f.xlsx"))
 	})
 }
+
+func TestEstimateAndIndex(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("标题\n姓名,手机号,身份证号\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "p%d,1,%d\n", i, i)
+	}
+	tb, err := Open([]byte(b.String()), "r.csv", rosterOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	if got := tb.EstimatedRows(); got != 30 {
+		t.Errorf("csv EstimatedRows = %d, want 30", got)
+	}
+	if tb.Index("id_number") != 2 || tb.Index("name") != 0 || tb.Index("sex") != -1 {
+		t.Errorf("Index: id %d name %d sex %d", tb.Index("id_number"), tb.Index("name"), tb.Index("sex"))
+	}
+
+	rows := [][]any{{"姓名", "身份证号"}}
+	for i := range 40 {
+		rows = append(rows, []any{fmt.Sprint("p", i), fmt.Sprint(i)})
+	}
+	tx, err := Open(xlsxBytes(t, rows), "r.xlsx", rosterOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	// excelize's plain writer declares no used range (<dimension ref="A1">),
+	// so the estimate falls back to the size of the sheet's XML.
+	if got := tx.EstimatedRows(); got < 20 || got > 80 {
+		t.Errorf("xlsx EstimatedRows = %d, want about 40", got)
+	}
+}

@@ -15,6 +15,9 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
+// bulkChunk is how many rows one statement of BulkUpsert writes.
+const bulkChunk = 10_000
+
 // BulkRow is one worker a bulk write creates or updates, matched by the ID
 // number's blind index. Personal data arrives already encrypted and indexed
 // (the caller owns the cipher calls, so rows can be prepared before the
@@ -37,9 +40,8 @@ type BulkRow struct {
 	CollegeOrgID   int64     // the college that sent the roster; set on every write
 }
 
-// BulkResult says what a bulk write did, row by row in input order.
+// BulkResult counts what a bulk write did.
 type BulkResult struct {
-	WorkerIDs []int64 // the worker of each input row, new or existing
 	Inserted  int
 	Updated   int
 	Unchanged int
@@ -86,38 +88,57 @@ func LookupByIDNumberIdx(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[s
 	return out, nil
 }
 
-// BulkUpsert writes rows to workers set-based: the rows are copied into a
-// temporary table with COPY (DESIGN §11), then one INSERT … ON CONFLICT
-// (id_number_idx) adds the new workers and one UPDATE … FROM changes the
-// existing ones whose values differ. With addOnly, existing workers are left
-// untouched. A repeated write changes nothing (not even updated_at).
-//
-// conn must be the connection tx runs on: COPY needs the raw connection,
-// and running it there keeps it inside the transaction. Rows must not repeat
-// an ID number index.
-func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, addOnly bool) (BulkResult, error) {
-	res := BulkResult{WorkerIDs: make([]int64, len(rows))}
-	if len(rows) == 0 {
-		return res, nil
-	}
+// Bulk writes many workers set-based, in the caller's transaction: Add
+// copies rows into a temporary table with COPY (DESIGN §11), a batch at a
+// time so the caller never holds them all; Write then adds the new workers
+// with INSERT … SELECT … ON CONFLICT (id_number_idx) and changes the
+// existing ones whose values differ with one UPDATE … FROM. A repeated write
+// changes nothing (not even updated_at).
+type Bulk struct {
+	conn bun.Conn
+	tx   bun.Tx
+	n    int // rows added so far; the next row's seq
+}
+
+// NewBulk starts a bulk write. conn must be the connection tx runs on: COPY
+// needs the raw connection, and running it there keeps it inside the
+// transaction.
+func NewBulk(ctx context.Context, conn bun.Conn, tx bun.Tx) (*Bulk, error) {
 	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE worker_bulk (
 		seq integer NOT NULL, name text NOT NULL, id_number_enc bytea NOT NULL, id_number_idx bytea NOT NULL,
 		id_mask text NOT NULL, sex text NOT NULL, birth_date date NOT NULL, id_area_code text NOT NULL,
 		phone_enc bytea, phone_idx bytea, phone_mask text, education text, major text,
 		graduation_year smallint, college_org_id bigint NOT NULL
 	) ON COMMIT DROP`); err != nil {
-		return res, fmt.Errorf("create worker_bulk: %w", err)
+		return nil, fmt.Errorf("create worker_bulk: %w", err)
 	}
+	return &Bulk{conn: conn, tx: tx}, nil
+}
 
+// Add copies rows into the bulk write. Rows must not repeat an ID number
+// index, within a call or across calls.
+func (b *Bulk) Add(ctx context.Context, rows []BulkRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeBulkCopy(pw, rows)) }()
-	_, err := pgdriver.CopyFrom(ctx, conn, pr, `COPY worker_bulk (seq, name, id_number_enc, id_number_idx, id_mask,
+	go func() { pw.CloseWithError(writeBulkCopy(pw, b.n, rows)) }()
+	_, err := pgdriver.CopyFrom(ctx, b.conn, pr, `COPY worker_bulk (seq, name, id_number_enc, id_number_idx, id_mask,
 		sex, birth_date, id_area_code, phone_enc, phone_idx, phone_mask, education, major, graduation_year,
 		college_org_id) FROM STDIN`)
 	pr.Close()
 	if err != nil {
-		return res, fmt.Errorf("copy rows into worker_bulk: %w", err)
+		return fmt.Errorf("copy rows into worker_bulk: %w", err)
 	}
+	b.n += len(rows)
+	return nil
+}
+
+// Write merges the added rows into workers; with addOnly existing workers
+// are left untouched. It ends the bulk write.
+func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
+	var res BulkResult
+	tx := b.tx
 	// Statistics let the planner hash-join 100 000 rows instead of looping.
 	if _, err := tx.ExecContext(ctx, `ANALYZE worker_bulk`); err != nil {
 		return res, fmt.Errorf("analyze worker_bulk: %w", err)
@@ -130,25 +151,33 @@ func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, a
 	// new one. ON CONFLICT DO NOTHING still covers a worker inserted
 	// concurrently since the NOT EXISTS looked; the UPDATE below then sees
 	// it. registered_by_org_id is the college: it registered the person.
-	res.Inserted, err = countRows(ctx, tx, `INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex,
+	//
+	// Both statements run a chunk of rows at a time: the driver gives up on
+	// a statement that answers nothing for 10 s (pgdriver's read timeout),
+	// and on a busy machine 100 000 inserts with their triggers take longer.
+	for from := 0; from < b.n; from += bulkChunk {
+		n, err := countRows(ctx, tx, `INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex,
 			birth_date, id_area_code, phone_enc, phone_idx, phone_mask, education, major, graduation_year,
 			college_org_id, registered_by_org_id)
 		SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
 			phone_enc, phone_idx, coalesce(phone_mask, ''), education, coalesce(major, ''), graduation_year,
 			college_org_id, college_org_id
 		FROM worker_bulk AS b
-		WHERE NOT EXISTS (SELECT 1 FROM workers AS w WHERE w.id_number_idx = b.id_number_idx)
+		WHERE b.seq >= ? AND b.seq < ?
+			AND NOT EXISTS (SELECT 1 FROM workers AS w WHERE w.id_number_idx = b.id_number_idx)
 		ORDER BY seq
 		ON CONFLICT (id_number_idx) DO NOTHING
-		RETURNING id`)
-	if err != nil {
-		return res, fmt.Errorf("insert workers: %w", err)
+		RETURNING id`, from, from+bulkChunk)
+		if err != nil {
+			return res, fmt.Errorf("insert workers: %w", err)
+		}
+		res.Inserted += n
 	}
-	if !addOnly {
+	for from := 0; from < b.n && !addOnly; from += bulkChunk {
 		// Existing workers, only where a value differs, so a repeated write
 		// changes nothing (not even updated_at) and fires no trigger. Empty
 		// optional fields keep the stored value; the college is always set.
-		res.Updated, err = countRows(ctx, tx, `UPDATE workers AS w SET
+		n, err := countRows(ctx, tx, `UPDATE workers AS w SET
 				name = b.name,
 				phone_enc = CASE WHEN b.phone_idx IS NULL OR b.phone_idx = w.phone_idx THEN w.phone_enc ELSE b.phone_enc END,
 				phone_idx = coalesce(b.phone_idx, w.phone_idx),
@@ -159,38 +188,39 @@ func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, a
 				college_org_id = b.college_org_id,
 				updated_at = now()
 			FROM worker_bulk AS b
-			WHERE w.id_number_idx = b.id_number_idx
+			WHERE b.seq >= ? AND b.seq < ? AND w.id_number_idx = b.id_number_idx
 				AND (w.name, w.phone_idx, w.education, w.major, w.graduation_year, w.college_org_id)
 				IS DISTINCT FROM (b.name, coalesce(b.phone_idx, w.phone_idx), coalesce(b.education, w.education),
 					CASE WHEN coalesce(b.major, '') = '' THEN w.major ELSE b.major END,
 					coalesce(b.graduation_year, w.graduation_year), b.college_org_id)
-			RETURNING w.id`)
+			RETURNING w.id`, from, from+bulkChunk)
 		if err != nil {
 			return res, fmt.Errorf("update workers: %w", err)
 		}
+		res.Updated += n
 	}
-	res.Unchanged = len(rows) - res.Inserted - res.Updated
-
-	var ids []struct {
-		Seq int   `bun:"seq"`
-		ID  int64 `bun:"id"`
-	}
-	if err := tx.NewRaw(`SELECT b.seq, w.id FROM worker_bulk AS b JOIN workers AS w USING (id_number_idx)`).
-		Scan(ctx, &ids); err != nil {
-		return res, fmt.Errorf("read bulk worker ids: %w", err)
-	}
-	for _, r := range ids {
-		res.WorkerIDs[r.Seq] = r.ID
-	}
+	res.Unchanged = b.n - res.Inserted - res.Updated
 	if _, err := tx.ExecContext(ctx, `DROP TABLE worker_bulk`); err != nil {
 		return res, fmt.Errorf("drop worker_bulk: %w", err)
 	}
 	return res, nil
 }
 
+// BulkUpsert is a Bulk write of rows given at once.
+func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, addOnly bool) (BulkResult, error) {
+	b, err := NewBulk(ctx, conn, tx)
+	if err != nil {
+		return BulkResult{}, err
+	}
+	if err := b.Add(ctx, rows); err != nil {
+		return BulkResult{}, err
+	}
+	return b.Write(ctx, addOnly)
+}
+
 // countRows runs a statement with RETURNING and counts the rows it returns.
-func countRows(ctx context.Context, tx bun.Tx, query string) (int, error) {
-	rows, err := tx.QueryContext(ctx, query)
+func countRows(ctx context.Context, tx bun.Tx, query string, args ...any) (int, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
@@ -204,12 +234,12 @@ func countRows(ctx context.Context, tx bun.Tx, query string) (int, error) {
 
 // writeBulkCopy writes rows in COPY text format: tab-separated, \N for
 // NULL, backslash escapes, bytea as \\x hex.
-func writeBulkCopy(w io.Writer, rows []BulkRow) error {
+func writeBulkCopy(w io.Writer, first int, rows []BulkRow) error {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var line []byte
 	for i, r := range rows {
 		line = line[:0]
-		line = strconv.AppendInt(line, int64(i), 10)
+		line = strconv.AppendInt(line, int64(first+i), 10)
 		line = copyText(append(line, '\t'), r.Name)
 		line = copyBytea(append(line, '\t'), r.IDNumberEnc)
 		line = copyBytea(append(line, '\t'), r.IDNumberIdx)
