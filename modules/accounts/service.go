@@ -100,7 +100,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal, Session, error) {
 	st := NewStore(s.db)
 	h := hashToken(sessionID)
-	ss, err := st.SessionByHash(ctx, h)
+	ss, row, err := st.SessionWithUser(ctx, h)
 	if err != nil {
 		return Principal{}, ss, err
 	}
@@ -109,8 +109,7 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal
 		_ = st.DeleteSession(ctx, h)
 		return Principal{}, ss, apperr.Unauthorized("session_expired", "长时间未操作，登录已失效，请重新登录")
 	}
-	row, err := st.UserByID(ctx, ss.UserID)
-	if err != nil || !row.Active {
+	if !row.Active {
 		_ = st.DeleteSession(ctx, h)
 		return Principal{}, ss, apperr.Unauthorized("session_expired", "登录已失效，请重新登录")
 	}

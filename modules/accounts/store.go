@@ -156,14 +156,33 @@ func (s Store) InsertSession(ctx context.Context, ss *Session) error {
 	return err
 }
 
-// SessionByHash returns a session.
-func (s Store) SessionByHash(ctx context.Context, h []byte) (Session, error) {
-	var ss Session
-	err := s.db.NewSelect().Model(&ss).Where("id_hash = ?", h).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return ss, apperr.Unauthorized("session_expired", "登录已失效，请重新登录")
+// SessionWithUser returns a session and its user (with organisation) in one
+// query: every authenticated request makes it, so it is one round trip.
+func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principalRow, error) {
+	var r struct {
+		principalRow
+		SessCSRF     string    `bun:"sess_csrf"`
+		SessLastSeen time.Time `bun:"sess_last_seen"`
+		SessCreated  time.Time `bun:"sess_created"`
 	}
-	return ss, err
+	err := s.db.NewSelect().
+		TableExpr("sessions AS s").
+		Join("JOIN users AS u ON u.id = s.user_id").
+		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
+		ColumnExpr("u.*").
+		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name").
+		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region").
+		ColumnExpr("s.csrf_token AS sess_csrf, s.last_seen_at AS sess_last_seen, s.created_at AS sess_created").
+		Where("s.id_hash = ?", h).
+		Scan(ctx, &r)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Session{}, r.principalRow, apperr.Unauthorized("session_expired", "登录已失效，请重新登录")
+	}
+	if err != nil {
+		return Session{}, r.principalRow, fmt.Errorf("select session: %w", err)
+	}
+	ss := Session{IDHash: h, UserID: r.ID, CSRFToken: r.SessCSRF, LastSeenAt: r.SessLastSeen, CreatedAt: r.SessCreated}
+	return ss, r.principalRow, nil
 }
 
 // TouchSession moves a session's last-seen time.
