@@ -291,3 +291,34 @@ func TestPanicBecomesLoggedProblem(t *testing.T) {
 		t.Fatalf("after a panic /healthz = %d", res.StatusCode)
 	}
 }
+
+// TestDemoSeedIsIdempotent runs the demo seed a second time (the harness ran
+// it once) and checks that nothing was added.
+func TestDemoSeedIsIdempotent(t *testing.T) {
+	a := testApp(t)
+	tables := []string{"organisations", "users", "workers", "institutions", "bans", "classes", "enrolments", "attendance", "roster_imports", "courses", "plans"}
+	count := func() map[string]int {
+		m := map[string]int{}
+		for _, tb := range tables {
+			var n int
+			if err := a.DB.NewRaw("SELECT count(*) FROM " + tb).Scan(t.Context(), &n); err != nil {
+				t.Fatalf("count %s: %v", tb, err)
+			}
+			m[tb] = n
+		}
+		return m
+	}
+	before := count()
+	if err := a.SeedDemo(t.Context()); err != nil {
+		t.Fatalf("second seed: %v", err)
+	}
+	after := count()
+	for _, tb := range tables {
+		if before[tb] != after[tb] {
+			t.Errorf("%s: %d rows before the second seed, %d after", tb, before[tb], after[tb])
+		}
+	}
+	if before["workers"] < 200 || before["users"] < 11 {
+		t.Fatalf("demo world too small: %v", before)
+	}
+}
