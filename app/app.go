@@ -110,6 +110,10 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Jobs.
 	if err := a.Scheduler.Add(
 		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
+		scheduler.Job{Name: "classes.advance", Spec: "10 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, _, err := a.Enrolment.Advance(ctx)
+			return err
+		}},
 		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Accounts.ExpireIdleSessions(ctx)
 			return err

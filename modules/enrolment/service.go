@@ -577,3 +577,46 @@ func (s *Service) promote(ctx context.Context, tx bun.Tx, classID int64) (int64,
 
 // Now returns the service's clock.
 func (s *Service) Now() func() time.Time { return s.now }
+
+// Advance moves classes along the calendar, as the classes.advance job does
+// every night: open classes whose first day has come start running (their
+// waiting lists end, as when a provider starts them by hand), and running
+// classes whose last day has passed are completed. It returns the classes it
+// started and completed. Providers may still do both earlier by hand.
+func (s *Service) Advance(ctx context.Context) (started, completed []int64, err error) {
+	today := s.today()
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		started, completed = nil, nil
+		err := tx.NewRaw(`UPDATE classes SET state = 'running', updated_at = now()
+			WHERE state = 'open' AND starts_on <= ? RETURNING id`, today).Scan(ctx, &started)
+		if err != nil {
+			return fmt.Errorf("start classes: %w", err)
+		}
+		if len(started) > 0 {
+			if _, err := tx.NewUpdate().Table("enrolments").Set("status = 'cancelled', position = NULL, updated_at = now()").
+				Where("class_id IN (?) AND status = 'waitlisted'", bun.In(started)).Exec(ctx); err != nil {
+				return fmt.Errorf("close waiting lists: %w", err)
+			}
+		}
+		err = tx.NewRaw(`UPDATE classes SET state = 'completed', updated_at = now()
+			WHERE state = 'running' AND ends_on < ? RETURNING id`, today).Scan(ctx, &completed)
+		if err != nil {
+			return fmt.Errorf("complete classes: %w", err)
+		}
+		for _, m := range []struct {
+			ids    []int64
+			action string
+			from   State
+			to     State
+		}{{started, "classes.start", StateOpen, StateRunning}, {completed, "classes.finish", StateRunning, StateCompleted}} {
+			for _, id := range m.ids {
+				if err := audit.Record(ctx, tx, audit.Event{ActorLabel: "scheduler", Action: m.action, TargetType: "class",
+					TargetID: strconv.FormatInt(id, 10), Summary: map[string]any{"from": string(m.from), "to": string(m.to), "by": "calendar"}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return started, completed, err
+}
