@@ -157,12 +157,49 @@ func TestRosterHTTP(t *testing.T) {
 		t.Errorf("college2 page: %d", res.StatusCode)
 	}
 
+	// A preview with a changed and an invalid row shows both, masked.
+	changed := strings.Replace(string(mustUTF8(t, data)), "13900000000", "13700000000", 1)
+	changed += "坏行,4.20106E+17,女,13900000009,早期教育,2026\r\n"
+	res, body = c1.upload("/api/v1/rosters", "changed.csv", []byte(changed))
+	if res.StatusCode != 201 {
+		t.Fatalf("changed upload: %d %s", res.StatusCode, body)
+	}
+	prev := decode[importBody](t, body)
+	if prev.RowsChanged != 1 || prev.RowsInvalid != 1 || prev.RowsUnchanged != 2 {
+		t.Errorf("changed preview %+v", prev)
+	}
+	_, body = c1.do("GET", fmt.Sprintf("/rosters/%d", prev.ID), nil)
+	page := string(body)
+	for _, want := range []string{"将更新的学员", "139****0000", "137****0000", "有错误的行", "科学计数法", "errors.csv"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("preview page lacks %q", want)
+		}
+	}
+	for _, id := range ids {
+		if strings.Contains(page, id) {
+			t.Error("preview page shows a whole ID number")
+		}
+	}
+	_, body = c1.do("GET", fmt.Sprintf("/rosters/%d", again.ID), nil)
+	if !strings.Contains(string(body), "同一文件") {
+		t.Error("re-upload page does not mention the earlier upload of the same file")
+	}
+
 	// No ID number reached the log.
 	for _, id := range ids {
 		if strings.Contains(logBuf.String(), id) {
 			t.Errorf("log contains an ID number")
 		}
 	}
+}
+
+func mustUTF8(t *testing.T, gbk []byte) []byte {
+	t.Helper()
+	out, err := simplifiedchinese.GBK.NewDecoder().Bytes(gbk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 func TestRosterHTTPBadInput(t *testing.T) {

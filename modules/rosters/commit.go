@@ -42,35 +42,31 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 			return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
 		}
 
-		// The valid rows go to the bulk write a batch at a time, so a
-		// 200 000-row roster is never held in memory whole.
-		bulk, err := workers.NewBulk(ctx, conn, tx)
-		if err != nil {
-			return err
-		}
+		// Refuse rows banned since validation, reading only the ID indexes
+		// a batch at a time; then copy the remaining rows into the bulk
+		// write inside the database, where they already are.
 		var plans []planRequest
-		kept := 0
 		err = st.EachValidBatch(ctx, im.ID, commitBatch, func(rows []Row) error {
 			rows, err := s.refuseBanned(ctx, tx, im, rows)
-			if err != nil {
-				return err
-			}
-			batch := make([]workers.BulkRow, len(rows))
-			for i, r := range rows {
-				batch[i] = workers.BulkRow{
-					Name: r.Name, IDNumberEnc: r.IDNumberEnc, IDNumberIdx: r.IDNumberIdx, IDMask: r.IDMask,
-					Sex: r.Sex, BirthDate: *r.BirthDate, IDAreaCode: r.IDAreaCode,
-					PhoneEnc: r.PhoneEnc, PhoneIdx: r.PhoneIdx, PhoneMask: r.PhoneMask,
-					Education: r.Education, Major: r.Major, GraduationYear: r.GraduationYear,
-					CollegeOrgID: im.CollegeOrgID,
-				}
+			for _, r := range rows {
 				if r.PlanCode != "" {
 					plans = append(plans, planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx})
 				}
 			}
-			kept += len(rows)
-			return bulk.Add(ctx, batch)
+			return err
 		})
+		if err != nil {
+			return err
+		}
+		bulk, err := workers.NewBulk(ctx, conn, tx)
+		if err != nil {
+			return err
+		}
+		kept, err := bulk.AddFrom(ctx, `SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date,
+				id_area_code, phone_enc, phone_idx, CASE WHEN phone_idx IS NULL THEN NULL ELSE phone_mask END,
+				education, major, graduation_year, ?::bigint
+			FROM roster_rows WHERE import_id = ? AND outcome <> ? ORDER BY row_num`,
+			im.CollegeOrgID, im.ID, OutcomeInvalid)
 		if err != nil {
 			return err
 		}

@@ -139,16 +139,14 @@ func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, err
 }
 
 // EachValidBatch calls fn with the valid rows of import id, in row order,
-// batch rows at a time, holding only what a commit needs of each row (the
-// fields written to workers), nothing for display.
+// batch rows at a time, holding only what a commit checks of each row (row
+// number, ID number index, plan code, errors), nothing else.
 func (s Store) EachValidBatch(ctx context.Context, id int64, batch int, fn func([]Row) error) error {
 	last := 0
 	for {
 		var rows []Row
 		err := s.db.NewSelect().Model(&rows).
-			Column("import_id", "row_num", "name", "id_number_enc", "id_number_idx", "id_mask", "sex", "birth_date",
-				"id_area_code", "phone_enc", "phone_idx", "phone_mask", "education", "major", "graduation_year",
-				"plan_code", "errors", "outcome").
+			Column("import_id", "row_num", "id_number_idx", "plan_code", "errors", "outcome").
 			Where("rr.import_id = ? AND rr.row_num > ? AND rr.outcome <> ?", id, last, OutcomeInvalid).
 			OrderExpr("rr.row_num").Limit(int64(batch)).Scan(ctx)
 		if err != nil {

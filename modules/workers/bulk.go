@@ -90,7 +90,8 @@ func LookupByIDNumberIdx(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[s
 
 // Bulk writes many workers set-based, in the caller's transaction: Add
 // copies rows into a temporary table with COPY (DESIGN §11), a batch at a
-// time so the caller never holds them all; Write then adds the new workers
+// time so the caller never holds them all, or AddFrom fills it from a query
+// when the rows are in the database already; Write then adds the new workers
 // with INSERT … SELECT … ON CONFLICT (id_number_idx) and changes the
 // existing ones whose values differ with one UPDATE … FROM. A repeated write
 // changes nothing (not even updated_at).
@@ -123,15 +124,38 @@ func (b *Bulk) Add(ctx context.Context, rows []BulkRow) error {
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeBulkCopy(pw, b.n, rows)) }()
-	_, err := pgdriver.CopyFrom(ctx, b.conn, pr, `COPY worker_bulk (seq, name, id_number_enc, id_number_idx, id_mask,
-		sex, birth_date, id_area_code, phone_enc, phone_idx, phone_mask, education, major, graduation_year,
-		college_org_id) FROM STDIN`)
+	_, err := pgdriver.CopyFrom(ctx, b.conn, pr, `COPY worker_bulk (seq, `+bulkColumns+`) FROM STDIN`)
 	pr.Close()
 	if err != nil {
 		return fmt.Errorf("copy rows into worker_bulk: %w", err)
 	}
 	b.n += len(rows)
 	return nil
+}
+
+// bulkColumns are the columns of a bulk row, in the order AddFrom expects.
+const bulkColumns = `name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
+	phone_enc, phone_idx, phone_mask, education, major, graduation_year, college_org_id`
+
+// AddFrom adds the rows a query returns, for rows that are already in the
+// database (a roster's validated rows): copying them server-side spares
+// reading them out and sending them back. The query must return, in order:
+// name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
+// phone_enc, phone_idx, phone_mask, education, major, graduation_year,
+// college_org_id, with NULL (never "") for an absent phone, education or
+// graduation year. It reports how many rows it added.
+func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, error) {
+	res, err := b.tx.ExecContext(ctx, `INSERT INTO worker_bulk (seq, `+bulkColumns+`)
+		SELECT ? + row_number() OVER () - 1, q.* FROM (`+query+`) AS q`, append([]any{b.n}, args...)...)
+	if err != nil {
+		return 0, fmt.Errorf("add rows to worker_bulk: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("add rows to worker_bulk: %w", err)
+	}
+	b.n += int(n)
+	return int(n), nil
 }
 
 // Write merges the added rows into workers; with addOnly existing workers
