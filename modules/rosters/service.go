@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -446,18 +447,27 @@ func yearText(y int) string {
 }
 
 // maskCells copies cells with the ID number and phone cells masked, so the
-// stored preview never holds them in clear.
+// stored preview never holds them in clear. Cells of other columns that look
+// like an ID or mobile number (a second ID column, a remark) are masked too.
 func maskCells(cells []string, idCol, phoneCol int) []string {
 	out := make([]string, len(cells))
-	copy(out, cells)
-	if idCol >= 0 && idCol < len(out) {
-		out[idCol] = pii.MaskID(out[idCol])
-	}
-	if phoneCol >= 0 && phoneCol < len(out) {
-		out[phoneCol] = pii.MaskPhone(out[phoneCol])
+	for i, c := range cells {
+		switch {
+		case i == idCol || looksLikeID.MatchString(c):
+			out[i] = pii.MaskID(c)
+		case i == phoneCol || looksLikePhone.MatchString(c):
+			out[i] = pii.MaskPhone(c)
+		default:
+			out[i] = c
+		}
 	}
 	return out
 }
+
+var (
+	looksLikeID    = regexp.MustCompile(`[0-9]{15}|[0-9]{17}[0-9Xx]`)
+	looksLikePhone = regexp.MustCompile(`1[3-9][0-9]{9}`)
+)
 
 // countRows reads a file through once and reports too_many_rows (or any
 // other reading error) without storing anything.
