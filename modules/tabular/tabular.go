@@ -109,11 +109,23 @@ func (o Options) minHeaderMatches() int {
 
 // NormaliseHeader is the form header texts are compared in: without any
 // white space (full-width U+3000 included), without the "*" that templates
-// put on required columns, lower case.
+// put on required columns, without a bracketed note (身份证号（必填）,
+// 毕业年份(如2026)), lower case.
 func NormaliseHeader(s string) string {
 	var b strings.Builder
+	depth := 0
 	for _, r := range s {
-		if unicode.IsSpace(r) || r == '\u3000' || r == '\ufeff' || r == '\u200b' || r == '*' || r == '＊' {
+		switch r {
+		case '(', '（', '[', '【':
+			depth++
+			continue
+		case ')', '）', ']', '】':
+			if depth > 0 {
+				depth--
+			}
+			continue
+		}
+		if depth > 0 || unicode.IsSpace(r) || r == '\u3000' || r == '\ufeff' || r == '\u200b' || r == '*' || r == '＊' {
 			continue
 		}
 		b.WriteRune(unicode.ToLower(r))

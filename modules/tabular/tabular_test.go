@@ -524,3 +524,21 @@ func TestEstimateAndIndex(t *testing.T) {
 		t.Errorf("xlsx EstimatedRows = %d, want about 40", got)
 	}
 }
+
+func TestNormaliseHeader(t *testing.T) {
+	tests := map[string]string{
+		" 身份证　号码 ":     "身份证号码",
+		"*姓名":          "姓名",
+		"手机号（选填）":      "手机号",
+		"毕业年份(如 2026)": "毕业年份",
+		"【必填】身份证号":     "身份证号",
+		"ID_Number":    "id_number",
+		"\ufeff姓名":     "姓名",
+		"专业（（嵌套）说明）名称": "专业名称",
+	}
+	for in, want := range tests {
+		if got := NormaliseHeader(in); got != want {
+			t.Errorf("NormaliseHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
