@@ -96,7 +96,9 @@ func (c *checker) check(r tabular.Row) parsed {
 		p.Name = name
 	}
 
-	id, err := workers.ValidateID(r.Get("id_number"), c.now)
+	// People type a leading apostrophe to keep Excel from turning the
+	// number into 4.20106E+17; it is not part of the number.
+	id, err := workers.ValidateID(strings.TrimPrefix(r.Get("id_number"), "'"), c.now)
 	if err != nil {
 		c.failErr(&p, "id_number", err)
 	} else if first, dup := c.seen[id.Number]; dup {
@@ -117,7 +119,7 @@ func (c *checker) check(r tabular.Row) parsed {
 	}
 
 	if raw := r.Get("phone"); raw != "" {
-		phone, err := workers.ValidatePhone(raw)
+		phone, err := workers.ValidatePhone(strings.TrimPrefix(raw, "'"))
 		if err != nil {
 			c.failErr(&p, "phone", err)
 		} else {

@@ -47,7 +47,7 @@ func TestCheck(t *testing.T) {
 	now := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
 	id := "420106199803107665" // female
 	csv := "学生姓名,身份证号码,性别,手机,学历,毕业年份,培训计划编号\n" +
-		"王芳," + id + ",女,138 1234 0001,大专,2026届,bys-gq\n" +
+		"王芳,'" + id + ",女,'138 1234 0001,大专,2026届,bys-gq\n" +
 		"李强," + id + ",男,12345,博士后,1900,XYZ\n" +
 		",4.20106E+17,,,,,\n"
 	tb, err := tabular.Open([]byte(csv), "r.csv", tabular.Options{Columns: Columns, Required: required})

@@ -302,13 +302,25 @@ func blank(cells []string) bool {
 	return true
 }
 
+// unneutralise undoes Neutralise, so a file this package exported (an
+// error report, corrected and uploaded again) reads back as it was.
+func unneutralise(c string) string {
+	if len(c) > 1 && c[0] == '\'' {
+		switch c[1] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return c[1:]
+		}
+	}
+	return c
+}
+
 // trimCells trims every cell in place and drops cells past maxColumns.
 func trimCells(cells []string) []string {
 	if len(cells) > maxColumns {
 		cells = cells[:maxColumns]
 	}
 	for i, c := range cells {
-		cells[i] = TrimCell(c)
+		cells[i] = unneutralise(TrimCell(c))
 	}
 	// Drop trailing empty cells so short and padded rows look the same.
 	n := len(cells)
