@@ -45,6 +45,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -490,6 +491,101 @@ func (b *Browser) Exists(selector string) bool {
 	b.t.Helper()
 	return step(b, "look for "+selector, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q) !== null`, selector)))
 }
+
+// Click clicks the element selected by the CSS selector without waiting
+// for a navigation: a checkbox, a radio button, a details summary.
+func (b *Browser) Click(selector string) {
+	b.t.Helper()
+	step(b, "click "+selector, chromedp.Click(chromedp.CSS(selector)))
+}
+
+// HTML returns the markup of the whole current page, attributes included,
+// for checks that must see more than the visible text (a full ID number in
+// a hidden field is still a leak).
+func (b *Browser) HTML() string {
+	b.t.Helper()
+	return step(b, "page HTML", chromedp.OuterHTML(chromedp.CSS("html")))
+}
+
+// Upload puts a file with the given name and content into the file input
+// selected by the CSS selector, as a person choosing it in the file dialog
+// would. The caller then submits the form.
+func (b *Browser) Upload(selector, name string, data []byte) {
+	b.t.Helper()
+	dir, err := os.MkdirTemp("", "tuoyu-e2e-upload-")
+	if err != nil {
+		b.t.Fatalf("e2e: %v", err)
+	}
+	b.t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.t.Fatalf("e2e: %v", err)
+	}
+	step(b, "upload into "+selector, chromedp.SetUploadFiles(chromedp.CSS(selector), []string{path}))
+}
+
+// Download clicks the link selected by the CSS selector, lets the browser
+// save what it answers as a download, and returns the suggested file name
+// and the bytes. It fails the test unless the download completes.
+func (b *Browser) Download(selector string) (string, []byte) {
+	b.t.Helper()
+	dir, err := os.MkdirTemp("", "tuoyu-e2e-download-")
+	if err != nil {
+		b.t.Fatalf("e2e: %v", err)
+	}
+	b.t.Cleanup(func() { os.RemoveAll(dir) })
+
+	ctx, cancel := context.WithTimeout(b.ctx, actionTimeout)
+	defer cancel()
+	// Subscribed before the click, so no event is missed; the queues keep
+	// the progress events while the first loop waits for the name.
+	begins := chromedp.Events(ctx, browser.DownloadWillBegin)
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	err = chromedp.Do(ctx,
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior:      browser.SetDownloadBehaviorBehaviorAllowAndName,
+				DownloadPath:  dir,
+				EventsEnabled: ptr(true),
+			})
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(selector)),
+	)
+	if err != nil {
+		b.t.Fatalf("e2e: download via %s: %v", selector, err)
+	}
+	var name, guid string
+	for ev, err := range begins {
+		if err != nil {
+			b.t.Fatalf("e2e: download via %s did not begin: %v", selector, err)
+		}
+		name, guid = ev.SuggestedFilename, ev.GUID
+		break
+	}
+	for ev, err := range progress {
+		if err != nil {
+			b.t.Fatalf("e2e: download of %s did not finish: %v", name, err)
+		}
+		if ev.GUID != guid {
+			continue
+		}
+		switch ev.State {
+		case browser.DownloadProgressStateCompleted:
+			data, err := os.ReadFile(filepath.Join(dir, guid))
+			if err != nil {
+				b.t.Fatalf("e2e: read download %s: %v", name, err)
+			}
+			return name, data
+		case browser.DownloadProgressStateCanceled:
+			b.t.Fatalf("e2e: download of %s was cancelled", name)
+		}
+	}
+	b.t.Fatalf("e2e: download of %s: no completion", name)
+	return "", nil
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // Location returns the current URL.
 func (b *Browser) Location() string {
