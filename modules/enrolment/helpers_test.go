@@ -163,3 +163,18 @@ func (w *world) must(err error) {
 		w.t.Fatal(err)
 	}
 }
+
+// rosterImport stores a committed roster import of a new college and returns
+// its id: enrolments made by the roster feed must name a real import.
+func (w *world) rosterImport() int64 {
+	w.t.Helper()
+	ctx := context.Background()
+	college := w.staff(accounts.RoleCollege, "college", "420500")
+	var id int64
+	err := w.db.NewRaw(`INSERT INTO roster_imports (college_org_id, uploaded_by_label, file_name, file_sha256, file_size, format, encoding, mode, status, committed_at)
+		VALUES (?, 'test', 'roster.csv', sha256('x'::bytea), 1, 'csv', 'utf-8', 'upsert', 'committed', now()) RETURNING id`, college.OrgID).Scan(ctx, &id)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return id
+}

@@ -18,8 +18,9 @@ func TestEnrolFromRoster(t *testing.T) {
 	_ = wuhan
 
 	a, b, c := w.worker(), w.worker(), w.worker()
+	imp := w.rosterImport()
 	req := func(x worker) enrolment.RosterRequest {
-		return enrolment.RosterRequest{WorkerID: x.ID, PlanCode: "YYY-4", CollegeRegion: "420500", RosterImportID: 77}
+		return enrolment.RosterRequest{WorkerID: x.ID, PlanCode: "YYY-4", CollegeRegion: "420500", RosterImportID: imp}
 	}
 	// The first graduate gets the 宜昌 class that starts first, never the
 	// 武汉 one.
