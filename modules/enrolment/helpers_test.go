@@ -171,8 +171,14 @@ func (w *world) rosterImport() int64 {
 	ctx := context.Background()
 	college := w.staff(accounts.RoleCollege, "college", "420500")
 	var id int64
-	err := w.db.NewRaw(`INSERT INTO roster_imports (college_org_id, uploaded_by_label, file_name, file_sha256, file_size, format, encoding, mode, status, committed_at)
-		VALUES (?, 'test', 'roster.csv', sha256('x'::bytea), 1, 'csv', 'utf-8', 'upsert', 'committed', now()) RETURNING id`, college.OrgID).Scan(ctx, &id)
+	var userID int64
+	err := w.db.NewRaw("INSERT INTO users (username, role, organisation_id, password_hash) VALUES (?, 'college', ?, 'x') RETURNING id",
+		fmt.Sprintf("college%d", seq.Add(1)), college.OrgID).Scan(ctx, &userID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	err = w.db.NewRaw(`INSERT INTO roster_imports (college_org_id, uploaded_by_user_id, uploaded_by_label, file_name, file_sha256, file_size, format, encoding, mode, status, committed_at)
+		VALUES (?, ?, 'test', 'roster.csv', sha256('x'::bytea), 1, 'csv', 'utf-8', 'upsert', 'committed', now()) RETURNING id`, college.OrgID, userID).Scan(ctx, &id)
 	if err != nil {
 		w.t.Fatal(err)
 	}
