@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	crand "crypto/rand"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -82,9 +83,12 @@ func badCheckChar(id string) string {
 	panic("unreachable")
 }
 
+// newRand returns a generator seeded from crypto/rand, so journeys running
+// side by side never draw the same ID numbers.
 func newRand() *rand.Rand {
-	seed := uint64(time.Now().UnixNano())
-	return rand.New(rand.NewPCG(seed, seed>>7|1))
+	var seed [32]byte
+	crand.Read(seed[:])
+	return rand.New(rand.NewChaCha8(seed))
 }
 
 // uniqueName returns a Chinese name no demo record has: 测 plus three

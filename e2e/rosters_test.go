@@ -76,6 +76,20 @@ func rosterJourney(t *testing.T, srv *Server) {
 	if strings.Contains(b.HTML(), good1) || strings.Contains(b.HTML(), good2) {
 		t.Error("the preview carries a full ID number")
 	}
+
+	// The error report: the bad row as it came, plus the reason, in a CSV
+	// Excel opens as UTF-8 (BOM).
+	reportName, report := b.Download(`a[href="` + importPath + `/errors.csv"]`)
+	if !strings.HasSuffix(reportName, ".csv") {
+		t.Errorf("the error report downloads as %q, want a .csv file", reportName)
+	}
+	if !bytes.HasPrefix(report, []byte("\xef\xbb\xbf")) {
+		t.Errorf("the error report does not start with a UTF-8 BOM: %q", report[:min(len(report), 16)])
+	}
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(report), "\ufeff")), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "错误") || len(missing(lines[1], names[2], bad, "校验位")) > 0 {
+		t.Errorf("the error report reads %q, want the header with 错误 and the bad row with its ID and reason", lines)
+	}
 	for _, n := range names[:2] {
 		if !strings.Contains(b.Text("main"), n) {
 			t.Errorf("the preview does not list the new worker %s", n)

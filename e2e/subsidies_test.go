@@ -173,6 +173,14 @@ func parameterJourney(t *testing.T, srv *Server) {
 	if len(group) < 2 || inForce == 0 {
 		t.Errorf("the appraisal amount's history %q: want the new row beside a value in force today", group)
 	}
+
+	// Every change of a parameter is audited (DESIGN §6.1).
+	if status := b.Visit("/admin/audit?target_type=policy_parameter&target_id=" + added); status != http.StatusOK {
+		t.Fatalf("the audit log answered %d", status)
+	}
+	if events := b.Texts("tbody tr"); len(events) != 1 || len(missing(events[0], "subsidies.parameter_add", "admin")) > 0 {
+		t.Errorf("the audit log for parameter value %s shows %q, want one subsidies.parameter_add by admin", added, events)
+	}
 	assertSameOrigin(t, srv.URL, b.Requests())
 }
 

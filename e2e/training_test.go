@@ -129,6 +129,15 @@ func workerEnrolmentJourney(t *testing.T, srv *Server) {
 		t.Errorf("after the refused second enrolment 我的培训 lists the class %d times, want once", len(got))
 	}
 	assertSameOrigin(t, srv.URL, w.Requests())
+
+	// The provider sees the one self-enrolled worker on the class roster.
+	p.Visit(classPath)
+	if got := p.Texts("main section.card h2"); !contains(got, "学员名册（1 人）") {
+		t.Errorf("the class page's sections are %q, want 学员名册（1 人）", got)
+	}
+	if facts := p.Text("dl.facts"); !strings.Contains(facts, "已报名 1 人") {
+		t.Errorf("the class facts say %q, want 已报名 1 人", facts)
+	}
 }
 
 // attendanceJourney: provider1 corrects a worker's hours in a course of its
