@@ -336,3 +336,18 @@ func TestCatalogAdminHTTP(t *testing.T) {
 		t.Errorf("bad plan form: %d", res.StatusCode)
 	}
 }
+
+func TestSearchShowsWhereTheWorkerAlreadyIs(t *testing.T) {
+	w := login(t, "worker1")
+	_, body := w.do("GET", "/api/v1/me/worker", nil)
+	if !strings.Contains(string(body), `"id"`) {
+		t.Fatalf("worker1 has no worker record: %s", body)
+	}
+	res, page := w.do("GET", "/classes/search", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("search = %d", res.StatusCode)
+	}
+	if !strings.Contains(string(page), `<span class="badge ok">已报名</span>`) {
+		t.Fatalf("worker1's open enrolment is not marked on the search page")
+	}
+}

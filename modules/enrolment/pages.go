@@ -141,10 +141,25 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 		return err
 	}
 	pg, _ := web.Pagination(c)
+	// A worker sees where they already are instead of a button that would
+	// only answer "already enrolled".
+	mine := map[int64]string{}
+	isWorker := web.Principal(c).Is(accounts.RoleWorker)
+	if isWorker {
+		ens, err := h.svc.MyEnrolments(c.UserContext(), web.Principal(c))
+		if err != nil {
+			return err
+		}
+		for _, e := range ens {
+			if e.Status == StatusEnrolled || e.Status == StatusWaitlisted || e.Status == StatusCompleted {
+				mine[e.ClassID] = e.Status.Label()
+			}
+		}
+	}
 	return web.Render(c, "classes/search", fiber.Map{"Title": "查找培训班", "Classes": classRows(cs), "Total": total,
 		"Page": pg.Page, "PerPage": pg.PerPage, "Plans": plans, "Cities": cities(rs), "Filter": f,
 		"City": c.Query("city"), "From": c.Query("from"), "To": c.Query("to"), "Query": query(c),
-		"IsWorker": web.Principal(c).Is(accounts.RoleWorker)})
+		"IsWorker": isWorker, "Mine": mine})
 }
 
 func (h *Handler) waitlistPage(c *fiber.Ctx) error {
