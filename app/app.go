@@ -23,6 +23,7 @@ import (
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
+	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/rosters"
@@ -43,6 +44,7 @@ type App struct {
 	Cipher       *pii.Cipher
 	Accounts     *accounts.Service
 	Orgs         *orgs.Service
+	Notify       *notify.Service
 	Institutions *institutions.Service
 	Workers      *workers.Service
 	Bans         *bans.Service
@@ -65,6 +67,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Notify = notify.NewService(db, now)
 	a.Institutions = institutions.NewService(db, now)
 	a.Workers = workers.NewService(db, cipher, now)
 	a.Bans = bans.NewService(db, cipher, now)
@@ -97,6 +100,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	notify.NewHandler(a.Notify).Routes(api, pages)
 	institutions.NewHandler(a.Institutions).Routes(api, pages)
 	workers.NewHandler(a.Workers).Routes(api, pages)
 	bans.NewHandler(a.Bans).Routes(api, pages)

@@ -8,8 +8,8 @@ import (
 
 // moduleOrder is DESIGN §10: a module may import only modules before it.
 // rosters and bans may also use workers, enrolment and certificates.
-var moduleOrder = []string{"apperr", "pii", "audit", "accounts", "web", "tabular", "orgs", "institutions", "workers", "bans",
-	"catalog", "enrolment", "assessments", "certificates", "subsidies", "claims", "rosters", "notify"}
+var moduleOrder = []string{"apperr", "pii", "audit", "accounts", "web", "tabular", "notify", "orgs", "institutions", "workers", "bans",
+	"catalog", "enrolment", "assessments", "certificates", "subsidies", "claims", "rosters"}
 
 // TestDependencyDirection enforces STYLE §2 with go list: cmd imports only
 // app; nothing under modules imports app (outside tests); modules import only

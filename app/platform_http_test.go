@@ -301,7 +301,7 @@ func TestDemoSeedIsIdempotent(t *testing.T) {
 		m := map[string]int{}
 		for _, tb := range tables {
 			var n int
-			if err := a.DB.NewRaw("SELECT count(*) FROM " + tb).Scan(t.Context(), &n); err != nil {
+			if err := a.DB.NewRaw("SELECT count(*) FROM "+tb).Scan(t.Context(), &n); err != nil {
 				t.Fatalf("count %s: %v", tb, err)
 			}
 			m[tb] = n

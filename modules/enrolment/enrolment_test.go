@@ -3,6 +3,7 @@ package enrolment_test
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -278,6 +279,15 @@ func TestClassLifecycle(t *testing.T) {
 	sort.Slice(res.Notified, func(i, j int) bool { return res.Notified[i] < res.Notified[j] })
 	if len(res.Notified) != 2 || res.Notified[0] != ws[0].ID || res.Class.EnrolledCount != 0 || res.Class.State != enrolment.StateCancelled {
 		t.Errorf("cancellation %+v", res)
+	}
+	// Each affected worker finds the notice in their inbox.
+	for _, x := range ws[:2] {
+		var body string
+		if err := w.db.NewRaw("SELECT body FROM notifications WHERE worker_id = ? AND kind = 'classes.cancelled'", x.ID).Scan(ctx, &body); err != nil {
+			t.Errorf("worker %d got no cancellation notice: %v", x.ID, err)
+		} else if !strings.Contains(body, "场地不可用") {
+			t.Errorf("notice %q does not give the reason", body)
+		}
 	}
 	// The worker is free for another class on those dates now.
 	c3 := w.class(w.providerB, "BYS-5", "420502", "2027-07-01", 3, 1)

@@ -14,6 +14,7 @@ import (
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/notify"
 	"tuoyu/modules/pii"
 )
 
@@ -359,6 +360,15 @@ func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, id int64, r
 			TargetID: strconv.FormatInt(id, 10),
 			Summary:  map[string]any{"reason": reason, "affected_worker_ids": affected},
 		}); err != nil {
+			return err
+		}
+		msgs := make([]notify.Message, 0, len(affected))
+		for _, w := range affected {
+			msgs = append(msgs, notify.Message{WorkerID: w, Kind: "classes.cancelled",
+				Title: "培训班已取消：" + c.Name, Body: "取消原因：" + reason + "。如需培训，请另选培训班报名。",
+				Link: "/classes/search", DedupeKey: fmt.Sprintf("classes.cancelled:%d:%d", id, w)})
+		}
+		if err := notify.Send(ctx, tx, msgs...); err != nil {
 			return err
 		}
 		out.Notified = affected
