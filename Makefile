@@ -31,7 +31,8 @@ run: deps build
 	@echo "  provider1      培训机构 (武汉)    provider2     培训机构 (宜昌)"
 	@echo "  hr_reviewer1   人社审核员 (武汉)"
 	@echo "  hr_approver1   人社审批员 (武汉)  hr_approver2  人社审批员 (武汉)"
-	@echo "  regulator1     卫健监管员 (湖北省)"
+	@echo "  regulator1     卫健监管员 (湖北省)  regulator2    卫健监管员 (武汉)"
+	@echo "  institution1   托育机构 (禁入查询)"
 	@echo "  worker1        学员"
 	@echo
 	./$(BIN) serve --demo
