@@ -49,13 +49,15 @@ type ref struct {
 	Name string `json:"name"`
 }
 
-// item is a worker in a list: masked, never decrypted.
+// item is a worker in a list: masked, never decrypted. It carries the age,
+// not the birth date: the mask hides the eight birth-date digits of the ID
+// number, and the birth date beside it would give them back.
 type item struct {
 	ID             int64  `json:"id"`
 	Name           string `json:"name"`
 	IDNumberMasked string `json:"id_number_masked"`
 	Sex            Sex    `json:"sex"`
-	BirthDate      string `json:"birth_date"`
+	Age            int    `json:"age"`
 	PhoneMasked    string `json:"phone_masked"`
 	RegionCode     string `json:"region_code"`
 	Employer       *ref   `json:"employer"`
@@ -82,7 +84,7 @@ type profile struct {
 }
 
 func toItem(w *Worker) item {
-	it := item{ID: w.ID, Name: w.Name, IDNumberMasked: w.IDMask, Sex: w.Sex, BirthDate: w.BirthDate.Format(time.DateOnly),
+	it := item{ID: w.ID, Name: w.Name, IDNumberMasked: w.IDMask, Sex: w.Sex, Age: AgeAt(w.BirthDate, time.Now()),
 		PhoneMasked: w.PhoneMask, RegionCode: w.RegionCode, Banned: w.Banned}
 	if w.EmployerInstitutionID != 0 {
 		it.Employer = &ref{w.EmployerInstitutionID, w.EmployerName}
@@ -249,6 +251,7 @@ func (h *Handler) showPage(c *fiber.Ctx) error {
 func (h *Handler) renderShow(c *fiber.Ctx, w *Worker, fullID string) error {
 	p := web.Principal(c)
 	return web.Render(c, "workers/show", fiber.Map{"Title": w.Name + " - 从业人员档案", "W": w, "FullID": fullID,
+		"IsSelf":    p.Is(accounts.RoleWorker) && p.WorkerID == w.ID,
 		"CanReveal": p.Is(revealers...), "CanEdit": len(EditableFields(p)) > 0,
 		"Groups": groupLabels(w.TargetGroups), "Occupations": occupationLabels(w.Occupations)})
 }

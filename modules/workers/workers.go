@@ -195,3 +195,8 @@ func ValidOccupation(code string) bool {
 	}
 	return false
 }
+
+// Age is the worker's age in whole years today. Screens that show the
+// masked ID number show the age instead of the birth date (the mask hides
+// the birth-date digits).
+func (w *Worker) Age() int { return AgeAt(w.BirthDate, time.Now()) }
