@@ -102,6 +102,13 @@ func TestLoginLockoutAndRecovery(t *testing.T) {
 	if _, err := svc.Login(ctx, name, "wrong-password", "10.0.0.1", "test"); !apperr.Is(err, "account_locked") {
 		t.Fatalf("5th failure: got %v, want account_locked", err)
 	}
+	// Every failure is audited, and the one that locked the account says so.
+	var failed, locked int
+	_ = db.NewRaw("SELECT count(*) FROM audit_events WHERE action = 'accounts.login_failed' AND actor_label = ?", name).Scan(ctx, &failed)
+	_ = db.NewRaw("SELECT count(*) FROM audit_events WHERE action = 'accounts.locked' AND actor_label = ?", name).Scan(ctx, &locked)
+	if failed != 5 || locked != 1 {
+		t.Fatalf("audited %d failed logins and %d locks, want 5 and 1", failed, locked)
+	}
 	// Locked: even the right password is refused.
 	ck.t = ck.t.Add(10 * time.Minute)
 	if _, err := svc.Login(ctx, name, "Good-Pass-2026", "10.0.0.1", "test"); !apperr.Is(err, "account_locked") {
@@ -175,6 +182,14 @@ func TestLogoutEndsSession(t *testing.T) {
 	}
 	if err := svc.Logout(ctx, res.SessionID); err != nil {
 		t.Fatal(err)
+	}
+	var logouts int
+	_ = db.NewRaw("SELECT count(*) FROM audit_events WHERE action = 'accounts.logout' AND actor_label = ?", name).Scan(ctx, &logouts)
+	if logouts != 1 {
+		t.Fatalf("%d logout events, want 1", logouts)
+	}
+	if err := svc.Logout(ctx, res.SessionID); err != nil {
+		t.Fatalf("logging out an ended session: %v", err)
 	}
 	if _, _, err := svc.Authenticate(ctx, res.SessionID); !apperr.Is(err, "session_expired") {
 		t.Fatalf("after logout: %v", err)

@@ -70,14 +70,38 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	} else {
 		CheckPassword(dummyHash, password)
 	}
-	if err := st.RecordAttempt(ctx, username, ok, ip, now); err != nil {
-		return LoginResult{}, fmt.Errorf("login %s: record attempt: %w", username, err)
-	}
 	if !ok {
-		if fails+1 >= MaxFailures {
+		// The attempt and its audit event are one write: a failed login is
+		// always on the trail, and the one that locks the account says so.
+		locked := fails+1 >= MaxFailures
+		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			if err := NewStore(tx).RecordAttempt(ctx, username, false, ip, now); err != nil {
+				return err
+			}
+			ev := audit.Event{ActorLabel: truncate(username, 40), Action: "accounts.login_failed", TargetType: "user",
+				Summary: map[string]any{"failures_in_window": fails + 1, "known_user": row.ID != 0}}
+			if row.ID != 0 {
+				ev.TargetID = strconv.FormatInt(row.ID, 10)
+			}
+			if err := audit.Record(ctx, tx, ev); err != nil {
+				return err
+			}
+			if locked {
+				ev.Action, ev.Summary = "accounts.locked", map[string]any{"minutes": int(LockDuration / time.Minute)}
+				return audit.Record(ctx, tx, ev)
+			}
+			return nil
+		})
+		if err != nil {
+			return LoginResult{}, fmt.Errorf("login %s: record failure: %w", username, err)
+		}
+		if locked {
 			return LoginResult{}, apperr.RateLimited("account_locked", "登录失败次数过多，账号已锁定 15 分钟，请稍后再试")
 		}
 		return LoginResult{}, apperr.Unauthorized("invalid_credentials", "用户名或密码错误")
+	}
+	if err := st.RecordAttempt(ctx, username, true, ip, now); err != nil {
+		return LoginResult{}, fmt.Errorf("login %s: record attempt: %w", username, err)
 	}
 	sid, csrf := randomToken(32), randomToken(24)
 	ss := &Session{IDHash: hashToken(sid), UserID: row.ID, CSRFToken: csrf, CreatedAt: now, LastSeenAt: now, IP: ip, UserAgent: truncate(userAgent, 200)}
@@ -121,9 +145,24 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal
 	return row.principal(), ss, nil
 }
 
-// Logout ends a session; ending an unknown session is not an error.
+// Logout ends a session (audited); ending an unknown session is not an error.
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
-	return NewStore(s.db).DeleteSession(ctx, hashToken(sessionID))
+	h := hashToken(sessionID)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		st := NewStore(tx)
+		_, row, err := st.SessionWithUser(ctx, h)
+		if apperr.KindOf(err) == apperr.KindUnauthorized {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := st.DeleteSession(ctx, h); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{ActorUserID: row.ID, ActorOrgID: row.OrganisationID, ActorLabel: row.Username,
+			Action: "accounts.logout", TargetType: "user", TargetID: strconv.FormatInt(row.ID, 10)})
+	})
 }
 
 // ExpireIdleSessions deletes sessions idle longer than IdleTimeout.
