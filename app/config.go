@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,12 +18,19 @@ import (
 type Config struct {
 	Addr        string
 	DatabaseURL string
-	DataDir     string
-	SecretKey   []byte
-	BaseURL     string
-	Location    *time.Location
-	CertFont    string
-	Getenv      func(string) string // for TUOYU_CRON_<JOB> overrides
+	// MigrateDatabaseURL is the schema owner's URL for migrations; empty
+	// means DatabaseURL does both.
+	MigrateDatabaseURL string
+	DataDir            string
+	SecretKey          []byte
+	BaseURL            string
+	Location           *time.Location
+	CertFont           string
+	// TrustedProxies are the load balancers (IPs or CIDRs) whose
+	// X-Forwarded-For names the client; empty means the app faces clients
+	// directly and ignores the header (anyone could forge it).
+	TrustedProxies []string
+	Getenv         func(string) string // for TUOYU_CRON_<JOB> overrides
 }
 
 // LoadConfig reads and checks the configuration. In embedded mode a missing
@@ -35,12 +43,25 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (Config, error)
 		return def
 	}
 	cfg := Config{
-		Addr:        get("TUOYU_ADDR", ":8080"),
-		DatabaseURL: get("DATABASE_URL", ""),
-		DataDir:     get("TUOYU_DATA_DIR", "./var"),
-		BaseURL:     strings.TrimRight(get("TUOYU_BASE_URL", "http://localhost:8080"), "/"),
-		CertFont:    get("TUOYU_CERT_FONT", ""),
-		Getenv:      getenv,
+		Addr:               get("TUOYU_ADDR", ":8080"),
+		DatabaseURL:        get("DATABASE_URL", ""),
+		MigrateDatabaseURL: get("TUOYU_MIGRATE_DATABASE_URL", ""),
+		DataDir:            get("TUOYU_DATA_DIR", "./var"),
+		BaseURL:            strings.TrimRight(get("TUOYU_BASE_URL", "http://localhost:8080"), "/"),
+		CertFont:           get("TUOYU_CERT_FONT", ""),
+		Getenv:             getenv,
+	}
+	for _, p := range strings.Split(get("TUOYU_TRUSTED_PROXIES", ""), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return cfg, fmt.Errorf("TUOYU_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR range", p)
+			}
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, p)
 	}
 	abs, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
@@ -52,6 +73,11 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (Config, error)
 		return cfg, fmt.Errorf("TUOYU_TZ: %w", err)
 	}
 	cfg.Location = loc
+	if cfg.MigrateDatabaseURL != "" && cfg.DatabaseURL == "" {
+		// The embedded cluster has its own owner; a migration URL without
+		// DATABASE_URL is a half-done configuration, not a request for it.
+		return cfg, errors.New("TUOYU_MIGRATE_DATABASE_URL is set but DATABASE_URL is not: set both, or neither for the embedded database")
+	}
 
 	if raw := get("TUOYU_SECRET_KEY", ""); raw != "" {
 		key, err := base64.StdEncoding.DecodeString(raw)

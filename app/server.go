@@ -35,7 +35,7 @@ const (
 func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service) *fiber.App {
 	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
 	engine.AddFuncMap(templateFuncs(cfg.Location))
-	app := fiber.New(fiber.Config{
+	fcfg := fiber.Config{
 		AppName:               "tuoyu",
 		Views:                 engine,
 		ErrorHandler:          errorHandler(logger),
@@ -44,8 +44,15 @@ func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service) *fiber.App
 		WriteTimeout:          120 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		DisableStartupMessage: true,
-		ProxyHeader:           "", // set behind a trusted proxy only
-	})
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		// Behind a load balancer the client address (rate limits, audit IPs)
+		// comes from X-Forwarded-For, but only when the balancer sent it.
+		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
+		fcfg.EnableTrustedProxyCheck = true
+		fcfg.TrustedProxies = cfg.TrustedProxies
+	}
+	app := fiber.New(fcfg)
 	app.Use(recoverPanics(logger))
 	app.Use(requestID)
 	app.Use(accessLog(logger))
