@@ -56,8 +56,8 @@ type Check struct {
 }
 
 // CheckCodes lists, per check code of DESIGN §6.3, the results it can have.
-// Checks comparing against paid subsidies compare values as given (a missing
-// level or occupation matches only a missing one), so they are never unknown.
+// Checks comparing against paid subsidies are unknown when a payment lacks the
+// occupation or level to tell whether it excludes the certificate.
 var CheckCodes = map[string][]string{
 	"su_employment":            {Pass, Fail, Unknown},
 	"su_insured_months":        {Pass, Fail, Unknown},
@@ -65,8 +65,8 @@ var CheckCodes = map[string][]string{
 	"su_level":                 {Pass, Fail, Unknown},
 	"su_issued_since":          {Pass, Fail, Unknown},
 	"su_claim_window":          {Pass, Fail, Unknown},
-	"su_once_per_level":        {Pass, Fail},
-	"su_no_lower_after_higher": {Pass, Fail},
+	"su_once_per_level":        {Pass, Fail, Unknown},
+	"su_no_lower_after_higher": {Pass, Fail, Unknown},
 	"su_not_combined":          {Pass, Fail, Unknown},
 	"su_annual_limit":          {Pass, Fail, Unknown},
 	"not_banned":               {Pass, Fail, Unknown},
@@ -74,7 +74,7 @@ var CheckCodes = map[string][]string{
 	"tr_certificate_kind":      {Pass, Unknown}, // the decoder refuses other kinds
 	"tr_claim_window":          {Pass, Fail, Unknown},
 	"tr_lifetime_limit":        {Pass, Fail, Unknown}, // unknown: no limit in force on as_of
-	"tr_once_per_level":        {Pass, Fail},
+	"tr_once_per_level":        {Pass, Fail, Unknown},
 	"tr_not_combined":          {Pass, Fail, Unknown},
 	"tr_hours":                 {Pass, Fail, Unknown},
 	"ap_target_group":          {Pass, Fail, Unknown},
@@ -82,7 +82,7 @@ var CheckCodes = map[string][]string{
 	"ap_first_evaluation":      {Pass, Fail, Unknown},
 	"ap_claim_window":          {Pass, Fail, Unknown},
 	"ap_lifetime_limit":        {Pass, Fail, Unknown},
-	"ap_once_per_occupation":   {Pass, Fail},
+	"ap_once_per_occupation":   {Pass, Fail, Unknown},
 }
 
 // References of rules that are fixed in code rather than parameters.
@@ -137,6 +137,11 @@ var missing = map[string]string{
 	"ap_certificate_kind": "证书类别",
 	"ap_first_evaluation": "是否初次参加技能评价",
 	"ap_claim_window":     "发证日期",
+
+	"su_once_per_level":        "证书和已领补贴的职业、等级",
+	"su_no_lower_after_higher": "证书和已领补贴的职业、等级",
+	"tr_once_per_level":        "证书和已领补贴的职业、等级",
+	"ap_once_per_occupation":   "证书和已领补贴的职业",
 }
 
 // Evaluate applies the subsidy rules of DESIGN §6.3 to s with the parameters
@@ -242,11 +247,69 @@ func levelValue(l *int) any {
 	return *l
 }
 
-func sameLevel(a, b *int) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
+// match is a three-valued answer to "is this payment the same as …?", ordered
+// so that min combines conditions that must all hold and max collects over
+// payments.
+type match int
+
+const (
+	no    match = iota
+	maybe       // a side lacks what the comparison needs
+	yes
+)
+
+// sameOccupation compares the occupations of a payment and a certificate; a
+// missing one could be any (DESIGN §6.1: missing data is neither yes nor no).
+func sameOccupation(p Payment, c *Certificate) match {
+	switch {
+	case p.Occupation == "" || c.Occupation == "":
+		return maybe
+	case p.Occupation == c.Occupation:
+		return yes
 	}
-	return *a == *b
+	return no
+}
+
+// levelless reports whether the certificate's kind has no levels, so a null
+// level is its value rather than a gap (DESIGN §6.2).
+func levelless(c *Certificate) bool {
+	return c.Kind == KindSpecialAbility || c.Kind == KindTraining
+}
+
+// sameLevelAs compares levels as values: a missing level matches a missing
+// level (DESIGN §6.3); a missing level against a given one could be it,
+// unless the certificate is of a kind without levels.
+func sameLevelAs(p Payment, c *Certificate) match {
+	switch {
+	case p.Level == nil && c.Level == nil:
+		return yes
+	case p.Level != nil && c.Level != nil:
+		if *p.Level == *c.Level {
+			return yes
+		}
+		return no
+	case c.Level == nil && levelless(c):
+		return no
+	}
+	return maybe
+}
+
+// higherLevel tells whether a payment was for a higher level (smaller
+// number) than the certificate; a missing level could be higher unless
+// nothing is higher than the certificate's own.
+func higherLevel(p Payment, c *Certificate) match {
+	switch {
+	case c.Level != nil && *c.Level == 1:
+		return no
+	case p.Level != nil && c.Level != nil:
+		if *p.Level < *c.Level {
+			return yes
+		}
+		return no
+	case c.Level == nil && levelless(c):
+		return no
+	}
+	return maybe
 }
 
 // levelName gives "四级" for 4.
@@ -422,8 +485,10 @@ func (e *evaluator) skillUpgrade() Result {
 	// su_claim_window
 	end, open := e.claimWindow("su_claim_window", "skill_upgrade.claim_window_months")
 
-	// su_once_per_level and su_no_lower_after_higher
-	samePaid := false
+	// su_once_per_level and su_no_lower_after_higher: a payment missing the
+	// occupation or level the comparison needs could be the one that
+	// excludes this certificate, so it makes the check unknown, never a pass.
+	samePaid, higherPaid := no, no
 	var higher *int
 	for i := range e.s.Paid {
 		pd := e.s.Paid[i]
@@ -431,28 +496,33 @@ func (e *evaluator) skillUpgrade() Result {
 			continue
 		}
 		if sameCertificate(pd, c) {
-			samePaid = true
+			samePaid = yes
 			continue
 		}
-		if pd.Occupation != c.Occupation {
-			continue
-		}
-		if sameLevel(pd.Level, c.Level) {
-			samePaid = true
-		}
-		if pd.Level != nil && c.Level != nil && *pd.Level < *c.Level && (higher == nil || *pd.Level < *higher) {
-			higher = pd.Level
+		occ := sameOccupation(pd, c)
+		samePaid = max(samePaid, min(occ, sameLevelAs(pd, c)))
+		if h := min(occ, higherLevel(pd, c)); h == yes && (higher == nil || *pd.Level < *higher) {
+			higher, higherPaid = pd.Level, yes
+		} else {
+			higherPaid = max(higherPaid, h)
 		}
 	}
-	if samePaid {
+	switch samePaid {
+	case yes:
 		e.add("su_once_per_level", Fail, levelValue(c.Level), nil, refSUNational, "同一职业同一等级已领取过技能提升补贴")
-	} else {
+	case maybe:
+		e.add("su_once_per_level", Unknown, levelValue(c.Level), nil, refSUNational, "证书或已领补贴未注明职业或等级，无法判断是否同一职业同一等级已领取过")
+	default:
 		e.add("su_once_per_level", Pass, levelValue(c.Level), nil, refSUNational, "同一职业同一等级未领取过技能提升补贴")
 	}
-	if higher != nil {
+	switch higherPaid {
+	case yes:
 		e.add("su_no_lower_after_higher", Fail, *higher, levelValue(c.Level), refSUNational,
 			"已按同一职业更高等级（"+levelName(*higher)+"）领取过技能提升补贴，不能再领取较低等级")
-	} else {
+	case maybe:
+		e.add("su_no_lower_after_higher", Unknown, nil, levelValue(c.Level), refSUNational,
+			"证书或已领补贴未注明职业或等级，无法判断是否已按同一职业更高等级领取过")
+	default:
 		e.add("su_no_lower_after_higher", Pass, nil, levelValue(c.Level), refSUNational, "未按同一职业更高等级领取过技能提升补贴")
 	}
 
@@ -572,15 +642,22 @@ func (e *evaluator) training() Result {
 	end, open := e.claimWindow("tr_claim_window", "training.claim_window_months")
 	e.lifetimeLimit("tr_lifetime_limit", Training, "training.lifetime_limit")
 
-	same := false
+	same := no
 	for _, p := range e.s.Paid {
-		if p.Subsidy == Training && (sameCertificate(p, c) || p.Occupation == c.Occupation && sameLevel(p.Level, c.Level)) {
-			same = true
+		switch {
+		case p.Subsidy != Training:
+		case sameCertificate(p, c):
+			same = yes
+		default:
+			same = max(same, min(sameOccupation(p, c), sameLevelAs(p, c)))
 		}
 	}
-	if same {
+	switch same {
+	case yes:
 		e.add("tr_once_per_level", Fail, levelValue(c.Level), nil, refTraining, "同一职业同一等级已领取过职业培训补贴")
-	} else {
+	case maybe:
+		e.add("tr_once_per_level", Unknown, levelValue(c.Level), nil, refTraining, "证书或已领补贴未注明职业或等级，无法判断是否同一职业同一等级已领取过")
+	default:
 		e.add("tr_once_per_level", Pass, levelValue(c.Level), nil, refTraining, "同一职业同一等级未领取过职业培训补贴")
 	}
 	e.notCombined("tr_not_combined", SkillUpgrade)
@@ -673,15 +750,22 @@ func (e *evaluator) appraisal() Result {
 	end, open := e.claimWindow("ap_claim_window", "appraisal.claim_window_months")
 	e.lifetimeLimit("ap_lifetime_limit", Appraisal, "appraisal.lifetime_limit")
 
-	same := false
+	same := no
 	for _, p := range e.s.Paid {
-		if p.Subsidy == Appraisal && (sameCertificate(p, c) || p.Occupation == c.Occupation) {
-			same = true
+		switch {
+		case p.Subsidy != Appraisal:
+		case sameCertificate(p, c):
+			same = yes
+		default:
+			same = max(same, sameOccupation(p, c))
 		}
 	}
-	if same {
+	switch same {
+	case yes:
 		e.add("ap_once_per_occupation", Fail, c.Occupation, nil, refAppraisal, "同一职业已领取过技能评价补贴")
-	} else {
+	case maybe:
+		e.add("ap_once_per_occupation", Unknown, nil, nil, refAppraisal, "证书或已领补贴未注明职业，无法判断是否同一职业已领取过")
+	default:
 		e.add("ap_once_per_occupation", Pass, c.Occupation, nil, refAppraisal, "同一职业未领取过技能评价补贴")
 	}
 	e.notBanned()
