@@ -176,6 +176,8 @@ func TestBadInputAnswersItsCode(t *testing.T) {
 		{"malformed", "POST", "/api/v1/organisations", strings.NewReader("{"), 400, "malformed_json"},
 		{"too large", "POST", "/api/v1/organisations", bytes.NewReader(big), 413, "body_too_large"},
 		{"bad page", "GET", "/api/v1/organisations?per_page=500", nil, 422, "invalid_pagination"},
+		{"bad audit date", "GET", "/api/v1/audit-events?from=garbage", nil, 422, "invalid_filter"},
+		{"bad audit page", "GET", "/api/v1/audit-events?page=-1", nil, 422, "invalid_filter"},
 	} {
 		var res, body = admin.do(tc.method, tc.path, tc.body, "Content-Type", "application/json")
 		if res.StatusCode != tc.status || problemCode(t, body) != tc.code {
@@ -217,7 +219,7 @@ func TestSecurityHeadersAndChinesePages(t *testing.T) {
 		}
 	}
 	res, body = anon(t).do("GET", "/no-such-page", nil, "Accept", "text/html")
-	if res.StatusCode != 404 || !strings.Contains(string(body), "页面不存在") {
+	if res.StatusCode != 404 || !strings.Contains(string(body), "<title>页面不存在") {
 		t.Errorf("HTML 404 = %d", res.StatusCode)
 	}
 }

@@ -272,8 +272,30 @@ func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 		}
 		c.Status(status)
 		return c.Render("errors/error", fiber.Map{
-			"Status": status, "Title": http.StatusText(status), "Message": e.Message, "Code": e.Code,
+			"Status": status, "Title": pageTitle(status), "Message": e.Message, "Code": e.Code,
 			"Fields": e.Fields, "RequestID": requestIDOf(c),
 		}, web.Layout)
 	}
+}
+
+// pageTitle is the Chinese title of an error page.
+func pageTitle(status int) string {
+	switch status {
+	case fiber.StatusNotFound, fiber.StatusMethodNotAllowed:
+		return "页面不存在"
+	case fiber.StatusForbidden:
+		return "无权访问"
+	case fiber.StatusUnauthorized:
+		return "请先登录"
+	case fiber.StatusTooManyRequests:
+		return "请求过于频繁"
+	case fiber.StatusRequestEntityTooLarge:
+		return "文件或请求过大"
+	case fiber.StatusConflict:
+		return "操作冲突"
+	}
+	if status >= 500 {
+		return "服务器错误"
+	}
+	return "请求有误"
 }

@@ -116,8 +116,15 @@ func Internal(err error) *Error {
 // Wrap attaches a cause to e and returns it.
 func (e *Error) Wrap(err error) *Error { e.Err = err; return e }
 
-// With adds an extra member to the problem document and returns e.
+// With adds an extra member to the problem document and returns e. The
+// members RFC 9457 and the API define (type, title, status, detail, code,
+// errors, request_id) cannot be overwritten: using one is a programming
+// error and panics, so a test finds it.
 func (e *Error) With(key string, v any) *Error {
+	switch key {
+	case "type", "title", "status", "detail", "code", "errors", "request_id":
+		panic("apperr: With(" + key + "): reserved problem member")
+	}
 	if e.Extra == nil {
 		e.Extra = map[string]any{}
 	}

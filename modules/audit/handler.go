@@ -6,6 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
+
+	"tuoyu/modules/apperr"
 )
 
 // Handler serves the admin pages of the audit trail. The caller mounts it on
@@ -27,24 +29,52 @@ func (h *Handler) Routes(api, pages fiber.Router, adminOnly fiber.Handler) {
 	pages.Post("/admin/audit/verify", adminOnly, h.verify)
 }
 
-func (h *Handler) filter(c *fiber.Ctx) Filter {
-	f := Filter{Action: c.Query("action"), ActorLabel: c.Query("actor"), TargetType: c.Query("target_type"), TargetID: c.Query("target_id")}
-	f.Page, _ = strconv.Atoi(c.Query("page"))
-	f.PerPage, _ = strconv.Atoi(c.Query("per_page"))
-	if f.PerPage > 200 {
-		f.PerPage = 200
+// filter reads the query; a malformed page, size or date is refused (422)
+// rather than silently ignored, as every list of the API does.
+func (h *Handler) filter(c *fiber.Ctx) (Filter, error) {
+	f := Filter{Action: c.Query("action"), ActorLabel: c.Query("actor"), TargetType: c.Query("target_type"), TargetID: c.Query("target_id"),
+		Page: 1, PerPage: 50}
+	var fields []apperr.FieldError
+	if s := c.Query("page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1_000_000 {
+			fields = append(fields, apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为正整数"})
+		}
+		f.Page = n
 	}
-	if t, err := time.ParseInLocation("2006-01-02", c.Query("from"), h.loc); err == nil {
-		f.From = t
+	if s := c.Query("per_page"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 200 {
+			fields = append(fields, apperr.FieldError{Field: "per_page", Code: "invalid_per_page", Message: "per_page 须为 1–200 的整数"})
+		}
+		f.PerPage = n
 	}
-	if t, err := time.ParseInLocation("2006-01-02", c.Query("to"), h.loc); err == nil {
-		f.To = t.AddDate(0, 0, 1)
+	for _, d := range []struct {
+		name string
+		dst  *time.Time
+		add  int
+	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
+		if s := c.Query(d.name); s != "" {
+			t, err := time.ParseInLocation("2006-01-02", s, h.loc)
+			if err != nil {
+				fields = append(fields, apperr.FieldError{Field: d.name, Code: "invalid_date", Message: d.name + " 须为 YYYY-MM-DD 格式的日期"})
+				continue
+			}
+			*d.dst = t.AddDate(0, 0, d.add)
+		}
 	}
-	return f
+	if len(fields) > 0 {
+		return f, apperr.Invalid("invalid_filter", "筛选条件有误", fields...)
+	}
+	return f, nil
 }
 
 func (h *Handler) apiList(c *fiber.Ctx) error {
-	rows, total, err := List(c.UserContext(), h.db, h.filter(c))
+	f, err := h.filter(c)
+	if err != nil {
+		return err
+	}
+	rows, total, err := List(c.UserContext(), h.db, f)
 	if err != nil {
 		return err
 	}
@@ -57,16 +87,13 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 func (h *Handler) page(c *fiber.Ctx) error { return h.render(c, nil) }
 
 func (h *Handler) render(c *fiber.Ctx, result *VerifyResult) error {
-	f := h.filter(c)
-	rows, total, err := List(c.UserContext(), h.db, f)
+	f, err := h.filter(c)
 	if err != nil {
 		return err
 	}
-	if f.Page <= 0 {
-		f.Page = 1
-	}
-	if f.PerPage <= 0 {
-		f.PerPage = 50
+	rows, total, err := List(c.UserContext(), h.db, f)
+	if err != nil {
+		return err
 	}
 	return c.Render("audit/list", fiber.Map{"Title": "审计日志", "Events": rows, "Total": total, "F": f,
 		"FromQ": c.Query("from"), "ToQ": c.Query("to"), "Verify": result}, "layouts/main")
