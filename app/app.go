@@ -162,17 +162,26 @@ func (a *App) verifyAudit(ctx context.Context, _ time.Time) error {
 
 func isHTTPS(baseURL string) bool { return len(baseURL) > 8 && baseURL[:8] == "https://" }
 
-// openDB opens and migrates the configured database.
+// openDB opens and migrates the configured database: migrations run as the
+// schema owner, then the application's pool must answer.
 func openDB(ctx context.Context, cfg Config, logger *slog.Logger) (*database.DB, error) {
-	db, err := database.Open(ctx, database.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger})
+	db, err := database.Open(ctx, dbConfig(cfg, logger))
 	if err != nil {
 		return nil, err
 	}
-	if err := database.Migrate(ctx, db.DB, logger); err != nil {
+	if err := database.Migrate(ctx, db.Owner(), logger); err != nil {
 		db.Close()
 		return nil, err
 	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect as the application's database role: %w", err)
+	}
 	return db, nil
+}
+
+func dbConfig(cfg Config, logger *slog.Logger) database.Config {
+	return database.Config{URL: cfg.DatabaseURL, MigrateURL: cfg.MigrateDatabaseURL, DataDir: cfg.DataDir, Logger: logger}
 }
 
 // serve runs the server and the scheduler until ctx ends, then stops them in

@@ -133,19 +133,20 @@ func runMigrate(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	if len(args) != 1 {
 		return usageError{"usage: tuoyu migrate up|down|status"}
 	}
-	db, err := database.Open(ctx, database.Config{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger})
+	db, err := database.Open(ctx, dbConfig(cfg, logger))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	owner := db.Owner() // migrations change the schema, so they run as its owner
 	switch args[0] {
 	case "up":
-		if err := database.Migrate(ctx, db.DB, logger); err != nil {
+		if err := database.Migrate(ctx, owner, logger); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, "migrations applied")
 	case "down":
-		names, err := database.Rollback(ctx, db.DB, logger)
+		names, err := database.Rollback(ctx, owner, logger)
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func runMigrate(ctx context.Context, cfg Config, args []string, stdout io.Writer
 			fmt.Fprintln(stdout, "rolled back", n)
 		}
 	case "status":
-		st, err := database.MigrationStatus(ctx, db.DB)
+		st, err := database.MigrationStatus(ctx, owner)
 		if err != nil {
 			return err
 		}

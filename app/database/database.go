@@ -8,6 +8,13 @@
 // the process that started it. Migrations come from the embedded migrations
 // package and run under a PostgreSQL advisory lock, so two instances never
 // migrate at once.
+//
+// Two roles reach the database. The owner runs the migrations and owns every
+// table. The application pool connects as AppRole (embedded mode) or as the
+// user of DATABASE_URL (external mode), which in production should be a role
+// that owns nothing: the migration 20261129000150 grants AppRole row access
+// but no UPDATE or DELETE on the audit trail, and a role that is neither
+// owner nor superuser cannot drop triggers or switch them off.
 package database
 
 import (
@@ -16,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,15 +35,23 @@ import (
 // connections serve more requests than a large pool (measured, DESIGN §11).
 const poolSize = 8
 
+// AppRole is the database role the application connects as. A migration
+// creates it when missing and grants it row access; it owns nothing.
+const AppRole = "tuoyu_app"
+
 // AppDatabase is the name of the application database inside the embedded
 // cluster.
 const AppDatabase = "tuoyu"
 
 // Config says where the database is.
 type Config struct {
-	// URL is a PostgreSQL URL (postgres://user:pass@host:port/db?sslmode=disable).
-	// When empty, the embedded cluster under DataDir is used.
+	// URL is a PostgreSQL URL (postgres://user:pass@host:port/db?sslmode=disable)
+	// the application connects with. When empty, the embedded cluster under
+	// DataDir is used.
 	URL string
+	// MigrateURL, optional with URL, is the owning role's URL used for
+	// migrations; when empty, URL serves both.
+	MigrateURL string
 	// DataDir holds the embedded cluster in DataDir/pg. Required without URL.
 	DataDir string
 	// Logger receives the line saying where the data lives; nil discards.
@@ -49,29 +65,43 @@ type Config struct {
 	KeepRunning bool
 }
 
-// DB is an open application database. It embeds *bun.DB; Close also stops
-// the embedded cluster when this process started it.
+// DB is an open application database. The embedded *bun.DB is the
+// application's pool (AppRole in embedded mode); Owner is the pool of the
+// owning role, for migrations only. Close also stops the embedded cluster
+// when this process started it.
 type DB struct {
 	*bun.DB
-	opts    []pgdriver.Option // how to reach the server, without the database name
+	owner   *bun.DB           // the same pool as DB when one URL serves both
+	opts    []pgdriver.Option // how to reach the server as the owner, without the database name
 	cluster *cluster          // nil with a URL
 }
 
 // Open connects to the database described by cfg, starting or joining the
-// embedded cluster when cfg.URL is empty, and pings it. It does not migrate.
+// embedded cluster when cfg.URL is empty, and pings the owner's pool. It does
+// not migrate, and the application pool of a fresh embedded cluster only
+// works once Migrate has created AppRole.
 func Open(ctx context.Context, cfg Config) (*DB, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.URL != "" {
-		opts := []pgdriver.Option{pgdriver.WithDSN(cfg.URL)}
-		db := &DB{DB: connect(opts), opts: opts}
-		if err := ping(ctx, db.DB); err != nil {
-			db.DB.Close()
+		app := connect([]pgdriver.Option{pgdriver.WithDSN(cfg.URL)})
+		if err := ping(ctx, app); err != nil {
+			app.Close()
 			return nil, fmt.Errorf("connect to DATABASE_URL: %w", err)
 		}
-		return db, nil
+		if cfg.MigrateURL == "" || cfg.MigrateURL == cfg.URL {
+			return &DB{DB: app, owner: app, opts: []pgdriver.Option{pgdriver.WithDSN(cfg.URL)}}, nil
+		}
+		opts := []pgdriver.Option{pgdriver.WithDSN(cfg.MigrateURL)}
+		owner := connect(opts)
+		if err := ping(ctx, owner); err != nil {
+			app.Close()
+			owner.Close()
+			return nil, fmt.Errorf("connect to TUOYU_MIGRATE_DATABASE_URL: %w", err)
+		}
+		return &DB{DB: app, owner: owner, opts: opts}, nil
 	}
 
 	if cfg.DataDir == "" {
@@ -82,24 +112,47 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, err
 	}
 	opts := c.connOptions()
-	db := &DB{DB: connect(append(opts, pgdriver.WithDatabase(AppDatabase))), opts: opts, cluster: c}
-	if err := ping(ctx, db.DB); err != nil {
+	db := &DB{
+		// Inside the private cluster every role is trusted on the socket
+		// only the data directory's owner can reach, so AppRole needs no
+		// password.
+		DB:      connect(append(slices.Clone(opts), pgdriver.WithUser(AppRole), pgdriver.WithDatabase(AppDatabase))),
+		owner:   connect(append(slices.Clone(opts), pgdriver.WithDatabase(AppDatabase))),
+		opts:    opts,
+		cluster: c,
+	}
+	if err := ping(ctx, db.owner); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to embedded database: %w", err)
 	}
 	return db, nil
 }
 
-// Database opens a pool on another database of the same server, for tools
-// and tests that create databases. The caller closes it.
+// Owner returns the pool of the role that owns the schema. Only migrations
+// (Migrate, Rollback, DownAll, MigrationStatus) use it; the application uses
+// the embedded pool.
+func (db *DB) Owner() *bun.DB { return db.owner }
+
+// Database opens a pool, as the owner, on another database of the same
+// server, for tools and tests that create databases. The caller closes it.
 func (db *DB) Database(name string) *bun.DB {
-	return connect(append(append([]pgdriver.Option{}, db.opts...), pgdriver.WithDatabase(name)))
+	return connect(append(slices.Clone(db.opts), pgdriver.WithDatabase(name)))
 }
 
-// Close closes the pool, then stops the embedded cluster if this process
+// DatabaseAs opens a pool on another database of the same server as user,
+// without a password (the server must trust that user, as the embedded
+// cluster and the test servers do). The caller closes it.
+func (db *DB) DatabaseAs(name, user string) *bun.DB {
+	return connect(append(slices.Clone(db.opts), pgdriver.WithUser(user), pgdriver.WithPassword(""), pgdriver.WithDatabase(name)))
+}
+
+// Close closes the pools, then stops the embedded cluster if this process
 // started it (other processes sharing it lose their connections).
 func (db *DB) Close() error {
 	err := db.DB.Close()
+	if db.owner != db.DB {
+		err = errors.Join(err, db.owner.Close())
+	}
 	if db.cluster != nil {
 		err = errors.Join(err, db.cluster.release())
 	}

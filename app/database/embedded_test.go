@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun/driver/pgdriver"
+
 	"tuoyu/app/database"
 )
 
@@ -26,7 +28,7 @@ func runChild(dir string) {
 	ctx := context.Background()
 	db, err := database.Open(ctx, database.Config{DataDir: dir})
 	if err == nil {
-		_, err = db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('from child')")
+		_, err = db.Owner().ExecContext(ctx, "CREATE TABLE IF NOT EXISTS notes (body text); INSERT INTO notes VALUES ('from child')")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
@@ -48,7 +50,7 @@ func TestEmbeddedCreateShareReuse(t *testing.T) {
 		t.Fatalf("no cluster created: %v", err)
 	}
 	var listen string
-	if err := first.NewRaw("SHOW listen_addresses").Scan(ctx, &listen); err != nil || listen != "" {
+	if err := first.Owner().NewRaw("SHOW listen_addresses").Scan(ctx, &listen); err != nil || listen != "" {
 		t.Fatalf("listen_addresses = %q (%v), want no TCP", listen, err)
 	}
 	exec1(t, first, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('first')")
@@ -64,7 +66,7 @@ func TestEmbeddedCreateShareReuse(t *testing.T) {
 	if err := second.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := first.PingContext(ctx); err != nil {
+	if err := first.Owner().PingContext(ctx); err != nil {
 		t.Fatalf("closing the joiner stopped the cluster: %v", err)
 	}
 	if err := first.Close(); err != nil {
@@ -125,6 +127,33 @@ func TestEmbeddedRecoversAfterKill(t *testing.T) {
 	}
 }
 
+// Migrations run as the cluster's superuser; the application's pool then
+// connects as AppRole, which is no superuser and may not change the audit
+// trail.
+func TestEmbeddedAppRole(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, dataDir(t))
+	defer db.Close()
+	if err := database.Migrate(ctx, db.Owner(), nil); err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	var super bool
+	if err := db.NewRaw("SELECT current_user, usesuper FROM pg_user WHERE usename = current_user").Scan(ctx, &user, &super); err != nil {
+		t.Fatalf("application pool: %v", err)
+	}
+	if user != database.AppRole || super {
+		t.Fatalf("application pool is %s (superuser %v), want %s without superuser", user, super, database.AppRole)
+	}
+	if err := database.Ready(ctx, db.DB); err != nil {
+		t.Fatalf("Ready as %s: %v", user, err)
+	}
+	_, err := db.ExecContext(ctx, "DELETE FROM audit_events")
+	if !isPermissionDenied(err) {
+		t.Fatalf("DELETE FROM audit_events as %s: %v, want permission denied", user, err)
+	}
+}
+
 func TestEmbeddedWithoutBinaries(t *testing.T) {
 	_, err := database.Open(context.Background(), database.Config{DataDir: dataDir(t), BinDirs: []string{t.TempDir()}})
 	if err == nil {
@@ -167,7 +196,7 @@ func open(t *testing.T, dir string) *database.DB {
 
 func exec1(t *testing.T, db *database.DB, sql string) {
 	t.Helper()
-	if _, err := db.ExecContext(context.Background(), sql); err != nil {
+	if _, err := db.Owner().ExecContext(context.Background(), sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
@@ -175,7 +204,7 @@ func exec1(t *testing.T, db *database.DB, sql string) {
 func notes(t *testing.T, db *database.DB) string {
 	t.Helper()
 	var s string
-	if err := db.NewRaw("SELECT coalesce(string_agg(body, ',' ORDER BY body), '') FROM notes").Scan(context.Background(), &s); err != nil {
+	if err := db.Owner().NewRaw("SELECT coalesce(string_agg(body, ',' ORDER BY body), '') FROM notes").Scan(context.Background(), &s); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -222,4 +251,12 @@ func waitGone(t *testing.T, pid int) {
 		}
 	}
 	t.Fatalf("process %d did not exit", pid)
+}
+
+// isPermissionDenied reports PostgreSQL's own privilege refusal, not the
+// append-only trigger (which raises the same SQLSTATE 42501).
+func isPermissionDenied(err error) bool {
+	var pgErr pgdriver.Error
+	return errors.As(err, &pgErr) && pgErr.Field('C') == "42501" &&
+		strings.HasPrefix(pgErr.Field('M'), "permission denied")
 }

@@ -70,6 +70,11 @@ func TestMigrationsAllDownThenUp(t *testing.T) {
 		t.Fatalf("after up: applied %v pending %v, want applied %v", st.Applied, st.Pending, want)
 	}
 
+	// The leftover check sees grants: after up there are some.
+	if up := userObjects(t, db); !slices.Contains(up, "default privileges on r") || !slices.Contains(up, "grant on audit_events") {
+		t.Fatalf("after up the leftover check misses the grants: %v", up)
+	}
+
 	if err := database.DownAll(ctx, db, nil); err != nil {
 		t.Fatalf("all down: %v", err)
 	}
@@ -184,7 +189,10 @@ func status(t *testing.T, db *bun.DB) database.Status {
 }
 
 // userObjects lists what migrations own in the database: relations,
-// types, functions and extra schemas, apart from bun's bookkeeping.
+// types, functions and extra schemas, apart from bun's bookkeeping, and the
+// privileges they granted (default privileges, grants to the application
+// role, on bun's tables too). The application role itself is not listed: it
+// belongs to the server, not to this database, and stays.
 // Extensions (and the objects they bring) are allowed to stay: they belong
 // to the database, not to one module, since two modules' migrations may each
 // CREATE EXTENSION IF NOT EXISTS the same one and neither may drop it from
@@ -209,7 +217,13 @@ SELECT 'function ' || n.nspname || '.' || p.proname FROM pg_proc p JOIN pg_names
 UNION ALL
 SELECT 'schema ' || nspname FROM pg_namespace
  WHERE nspname NOT IN ('public', 'pg_catalog', 'information_schema', 'pg_toast') AND nspname NOT LIKE 'pg\_%'
-`).Scan(context.Background(), &objs)
+UNION ALL
+SELECT 'default privileges on ' || defaclobjtype::text FROM pg_default_acl
+UNION ALL
+SELECT 'grant on schema ' || nspname FROM pg_namespace WHERE nspacl::text LIKE '%' || ? || '=%'
+UNION ALL
+SELECT 'grant on ' || relname FROM pg_class WHERE relacl::text LIKE '%' || ? || '=%'
+`, database.AppRole, database.AppRole).Scan(context.Background(), &objs)
 	if err != nil {
 		t.Fatal(err)
 	}

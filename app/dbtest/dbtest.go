@@ -12,7 +12,10 @@
 //
 //	func TestMain(m *testing.M) { os.Exit(dbtest.Run(m)) }
 //
-// and call DB(t) in tests.
+// and call DB(t) in tests. DB connects as the owner of the schema (the
+// server's user); AppDB connects to the same database as the application's
+// role, database.AppRole, which the server must let log in without a password
+// (the embedded cluster does; so does a server with trust authentication).
 package dbtest
 
 import (
@@ -44,6 +47,7 @@ var (
 	running  bool         // Run is active, so the package database will be dropped
 	server   *database.DB // connection used to create and drop databases
 	pkgDB    *bun.DB
+	pkgApp   *bun.DB // pkgDB's database as database.AppRole
 	pkgName  string
 	setupErr error
 )
@@ -85,6 +89,21 @@ func DB(t testing.TB) *bun.DB {
 		t.Fatalf("dbtest: no test database: %v", setupErr)
 	}
 	return pkgDB
+}
+
+// AppDB returns the package's database (the one DB returns) connected as
+// database.AppRole, the role the application runs as: tests on it prove that
+// code works without owning the schema, and that what the role may not do is
+// refused.
+func AppDB(t testing.TB) *bun.DB {
+	t.Helper()
+	DB(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if pkgApp == nil {
+		pkgApp = server.DatabaseAs(pkgName, database.AppRole)
+	}
+	return pkgApp
 }
 
 // Fresh returns a separate, empty (unmigrated) database, dropped when t
@@ -156,12 +175,13 @@ func openServer(ctx context.Context) (*database.DB, error) {
 }
 
 func createDatabase(ctx context.Context, server *database.DB, name string) error {
+	// Only the owner may create databases; the application role may not.
 	// template0 cannot have sessions, so parallel test processes never hit
 	// "source database is being accessed by other users"; retry anyway in
 	// case another tool holds a lock on it.
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		_, err = server.ExecContext(ctx, "CREATE DATABASE ? TEMPLATE template0 ENCODING 'UTF8'", bun.Ident(name))
+		_, err = server.Owner().ExecContext(ctx, "CREATE DATABASE ? TEMPLATE template0 ENCODING 'UTF8'", bun.Ident(name))
 		var pgErr pgdriver.Error
 		if err == nil || !errors.As(err, &pgErr) || pgErr.Field('C') != "55006" {
 			break
@@ -179,7 +199,7 @@ func drop(db *bun.DB, name string) error {
 	closeErr := db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS ? WITH (FORCE)", bun.Ident(name)); err != nil {
+	if _, err := server.Owner().ExecContext(ctx, "DROP DATABASE IF EXISTS ? WITH (FORCE)", bun.Ident(name)); err != nil {
 		return errors.Join(closeErr, fmt.Errorf("drop database %s: %w", name, err))
 	}
 	return closeErr
@@ -187,8 +207,12 @@ func drop(db *bun.DB, name string) error {
 
 func teardown() error {
 	var err error
+	if pkgApp != nil {
+		err = pkgApp.Close()
+		pkgApp = nil
+	}
 	if pkgDB != nil {
-		err = drop(pkgDB, pkgName)
+		err = errors.Join(err, drop(pkgDB, pkgName))
 		pkgDB, pkgName, setupErr = nil, "", nil
 	}
 	if server != nil {
