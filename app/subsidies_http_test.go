@@ -76,6 +76,8 @@ func TestSubsidiesCalculateRejects(t *testing.T) {
 		{`{"certificates":[{"issued_on":"01/03/2025"}]}`, "certificates[0].issued_on"},
 		{`{"as_of":"2025-01-01","certificates":[{"issued_on":"2025-03-01"}]}`, "certificates[0].issued_on"},
 		{`{"region":"110000"}`, "region"},
+		{`{"region":"429999"}`, "region"}, // Hubei's shape, but no such region
+		{`{"as_of":"2025-06-30","paid":[{"subsidy":"training","paid_on":"2025-07-01"}]}`, "paid[0].paid_on"},
 		{`{"person":{"insured_months":"14"}}`, "person.insured_months"},
 		{`{"person":{"groups":"rural_migrant"}}`, "person.groups"},
 		{`{"person":{"employment":"astronaut"}}`, "person.employment"},

@@ -34,6 +34,7 @@ type Service struct {
 	set       ParamSet
 	setMaxID  int64
 	checkedAt time.Time
+	regions   map[string]bool // codes of the regions table, read once
 }
 
 // NewService returns the subsidies service; loc is the zone "today" is taken in.
@@ -126,13 +127,47 @@ func (s *Service) Params(ctx context.Context) (ParamSet, error) {
 	return s.set, nil
 }
 
+// checkRegion refuses a region code that is not in the regions table: the
+// look-up would silently fall back to the province's values. The table is
+// reference data that only migrations change, so it is read once per
+// process rather than on every calculation. Errors: Invalid.
+func (s *Service) checkRegion(ctx context.Context, code string) error {
+	s.mu.Lock()
+	known := s.regions
+	s.mu.Unlock()
+	if known == nil {
+		rows, err := orgs.NewStore(s.db).Regions(ctx)
+		if err != nil {
+			return fmt.Errorf("list regions: %w", err)
+		}
+		known = make(map[string]bool, len(rows))
+		for _, r := range rows {
+			known[r.Code] = true
+		}
+		s.mu.Lock()
+		s.regions = known
+		s.mu.Unlock()
+	}
+	if !known[code] {
+		return apperr.Invalid("invalid_situation", "情形信息有误，请按提示修改",
+			apperr.FieldError{Field: "region", Code: "unknown_region", Message: "行政区划代码「" + code + "」不存在"})
+	}
+	return nil
+}
+
 // Today is the current date in the service's zone.
 func (s *Service) Today() Date { return DateOf(s.now().In(s.loc)) }
 
 // Calculate evaluates a situation against the parameters in force on its
-// as_of, which defaults to today. Errors: Invalid (a certificate issued
-// after today when as_of was left out).
+// as_of, which defaults to today. Errors: Invalid (a region that does not
+// exist; a certificate issued or a payment made after today when as_of was
+// left out).
 func (s *Service) Calculate(ctx context.Context, sit Situation) (Evaluation, error) {
+	if sit.Region != "" {
+		if err := s.checkRegion(ctx, sit.Region); err != nil {
+			return Evaluation{}, err
+		}
+	}
 	if sit.AsOf.IsZero() {
 		sit.AsOf = s.Today()
 		if err := CheckAsOf(sit); err != nil {

@@ -2,6 +2,7 @@ package subsidies
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -228,5 +229,28 @@ func TestCalculateDefaultsAsOfToday(t *testing.T) {
 	s.Certificates[0].IssuedOn = MustDate("2025-07-01")
 	if _, err := svc.Calculate(context.Background(), s); !apperr.Is(err, "invalid_situation") {
 		t.Errorf("certificate issued after today: %v", err)
+	}
+	s = baseSituation(t, "2025-06-30")
+	s.AsOf = Date{}
+	s.Paid = append(s.Paid, Payment{Subsidy: Training, PaidOn: MustDate("2025-07-01")})
+	_, err = svc.Calculate(context.Background(), s)
+	if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Field != fmt.Sprintf("paid[%d].paid_on", len(s.Paid)-1) {
+		t.Errorf("payment after today: %v", err)
+	}
+}
+
+// TestCalculateRefusesUnknownRegion: a Hubei-shaped code that is not a
+// region would silently use the province's values; it is refused instead.
+func TestCalculateRefusesUnknownRegion(t *testing.T) {
+	svc := NewService(dbtest.DB(t), shanghai, time.Now)
+	s := baseSituation(t, "2025-06-30")
+	s.Region = "429999"
+	_, err := svc.Calculate(context.Background(), s)
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "region" {
+		t.Fatalf("region 429999: %v", err)
+	}
+	s.Region = "420106"
+	if _, err := svc.Calculate(context.Background(), s); err != nil {
+		t.Errorf("region 420106: %v", err)
 	}
 }

@@ -103,7 +103,7 @@ var regionPattern = regexp.MustCompile(`^42[0-9]{4}$`)
 // BadRequest error with code malformed_json; a well-formed document with bad
 // values is an Invalid error with code invalid_situation and one field error
 // per bad field (unknown fields or values, wrong types, unparsable dates,
-// levels outside 1–5, as_of before a certificate's issue date, a region
+// levels outside 1–5, as_of before a certificate's issue date or a payment, a region
 // outside Hubei). Missing fields are not errors: they are unknown.
 func DecodeSituation(r io.Reader) (Situation, error) {
 	body, err := io.ReadAll(r)
@@ -127,14 +127,20 @@ func DecodeSituation(r io.Reader) (Situation, error) {
 	return s, nil
 }
 
-// CheckAsOf reports certificates issued after s.AsOf, for callers that set
-// AsOf after decoding (to today). Errors: Invalid.
+// CheckAsOf reports certificates issued and payments made after s.AsOf, for
+// callers that set AsOf after decoding (to today). Errors: Invalid.
 func CheckAsOf(s Situation) error {
 	var fields []apperr.FieldError
 	for i, c := range s.Certificates {
 		if !c.IssuedOn.IsZero() && s.AsOf.Before(c.IssuedOn) {
 			fields = append(fields, apperr.FieldError{Field: fmt.Sprintf("certificates[%d].issued_on", i),
-				Code: "after_as_of", Message: "发证日期晚于计算日期 as_of"})
+				Code: "after_as_of", Message: msgIssuedAfterAsOf})
+		}
+	}
+	for i, p := range s.Paid {
+		if !p.PaidOn.IsZero() && s.AsOf.Before(p.PaidOn) {
+			fields = append(fields, apperr.FieldError{Field: fmt.Sprintf("paid[%d].paid_on", i),
+				Code: "after_as_of", Message: msgPaidAfterAsOf})
 		}
 	}
 	if len(fields) > 0 {
@@ -142,6 +148,13 @@ func CheckAsOf(s Situation) error {
 	}
 	return nil
 }
+
+const (
+	msgIssuedAfterAsOf = "发证日期晚于计算日期 as_of"
+	// A payment after as_of had not happened on that day, yet it would count
+	// towards the limits.
+	msgPaidAfterAsOf = "发放日期不能晚于计算日期"
+)
 
 func malformed(err error) *apperr.Error {
 	return apperr.BadRequest("malformed_json", "请求内容不是有效的 JSON").Wrap(err)
@@ -332,12 +345,17 @@ func (d *decoder) situation(doc any) Situation {
 			ids[c.ID] = true
 		}
 		if !s.AsOf.IsZero() && !c.IssuedOn.IsZero() && s.AsOf.Before(c.IssuedOn) {
-			d.fail(path+".issued_on", "after_as_of", "发证日期晚于计算日期 as_of")
+			d.fail(path+".issued_on", "after_as_of", msgIssuedAfterAsOf)
 		}
 		s.Certificates = append(s.Certificates, c)
 	}
 	for i, v := range d.array("paid", m["paid"], maxPaid) {
-		s.Paid = append(s.Paid, d.payment(fmt.Sprintf("paid[%d]", i), v))
+		path := fmt.Sprintf("paid[%d]", i)
+		p := d.payment(path, v)
+		if !s.AsOf.IsZero() && !p.PaidOn.IsZero() && s.AsOf.Before(p.PaidOn) {
+			d.fail(path+".paid_on", "after_as_of", msgPaidAfterAsOf)
+		}
+		s.Paid = append(s.Paid, p)
 	}
 	return s
 }

@@ -56,6 +56,7 @@ func TestDecodeSituationInvalid(t *testing.T) {
 		{"bad issued_on", `{"certificates":[{"issued_on":"2025/03/01"}]}`, "certificates[0].issued_on", "invalid_date"},
 		{"bad paid_on", `{"paid":[{"subsidy":"training","paid_on":"yesterday"}]}`, "paid[0].paid_on", "invalid_date"},
 		{"as_of before issue", `{"as_of":"2025-02-28","certificates":[{"issued_on":"2025-03-01"}]}`, "certificates[0].issued_on", "after_as_of"},
+		{"paid after as_of", `{"as_of":"2025-06-30","paid":[{"subsidy":"training","paid_on":"2025-07-01"}]}`, "paid[0].paid_on", "after_as_of"},
 		{"region outside Hubei", `{"region":"110000"}`, "region", "invalid_region"},
 		{"region too short", `{"region":"4201"}`, "region", "invalid_region"},
 		{"region number", `{"region":420100}`, "region", "wrong_type"},
