@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,7 +149,9 @@ func (a *App) LoadReferenceData(ctx context.Context) error {
 }
 
 // verifyAudit is the audit.verify job: a broken chain fails the run, and the
-// run's error names the first broken row.
+// run's error names the first broken row. A good run records a checkpoint,
+// so that the next run notices rows deleted from the end of the trail; the
+// log line keeps a copy of it outside the database.
 func (a *App) verifyAudit(ctx context.Context, _ time.Time) error {
 	res, err := audit.Verify(ctx, a.DB)
 	if err != nil {
@@ -157,6 +160,11 @@ func (a *App) verifyAudit(ctx context.Context, _ time.Time) error {
 	if !res.OK {
 		return fmt.Errorf("audit chain broken at event %d: %s", res.BrokenID, res.Reason)
 	}
+	if err := audit.RecordCheckpoint(ctx, a.DB, res); err != nil {
+		return err
+	}
+	a.Logger.Info("audit chain verified", "events", res.Checked, "checkpoint_event", res.LastID,
+		"checkpoint_hash", hex.EncodeToString(res.LastHash))
 	return nil
 }
 

@@ -3,7 +3,10 @@
 // Every module records its changes with Record inside the transaction that
 // makes them, so an event exists exactly when the change does. Each row's hash
 // covers the previous row's hash and the row's own content; Verify walks the
-// chain and names the first row that no longer matches.
+// chain and names the first row that no longer matches. The nightly job
+// records a checkpoint after each successful verification, so that deleting
+// the newest rows, which leaves the chain intact at its new end, is noticed
+// too.
 package audit
 
 import (
@@ -144,13 +147,40 @@ func hashOf(e *Event) []byte {
 type VerifyResult struct {
 	Checked  int64
 	OK       bool
-	BrokenID int64  // first row whose content or link does not match
+	BrokenID int64  // first row whose content or link does not match, or the missing checkpoint row
 	Reason   string // why, in Chinese
+	LastID   int64  // the newest row verified (0 for an empty trail)
+	LastHash []byte // its hash
+}
+
+// Checkpoint remembers a successful verification: the newest row verified,
+// its hash and how many rows the trail had. Deleting the newest rows leaves a
+// chain intact at its new end; the checkpoint lets the next Verify notice.
+type Checkpoint struct {
+	bun.BaseModel `bun:"table:audit_checkpoints"`
+
+	ID            int64     `bun:"id,pk,autoincrement"`
+	EventID       int64     `bun:"event_id"`
+	EventHash     []byte    `bun:"event_hash"`
+	EventsChecked int64     `bun:"events_checked"`
+	VerifiedAt    time.Time `bun:"verified_at"`
 }
 
 // Verify walks the whole chain in id order and reports the first broken row.
+// It also holds the trail against the latest checkpoint: that checkpoint's
+// row must still exist with the same hash, and at least as many rows as it
+// counted.
 func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	var res VerifyResult
+	// Read the checkpoint before the walk: rows are only appended, so
+	// everything it counted is then visible to the walk, even when a
+	// checkpoint is recorded meanwhile.
+	var cp Checkpoint
+	err := db.NewSelect().Model(&cp).OrderExpr("id DESC").Limit(1).Scan(ctx)
+	if err != nil && !isNoRows(err) {
+		return res, fmt.Errorf("verify audit chain: read checkpoint: %w", err)
+	}
+
 	prev := genesis[:]
 	var lastID int64
 	const batch = 5000
@@ -173,13 +203,52 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 			}
 			prev = e.Hash
 			lastID = e.ID
+			res.LastID, res.LastHash = e.ID, e.Hash
 		}
 		if len(rows) < batch {
 			break
 		}
 	}
+
+	if cp.ID != 0 {
+		var hash []byte
+		err := db.NewSelect().Table("audit_events").Column("hash").Where("id = ?", cp.EventID).Scan(ctx, &hash)
+		switch {
+		case isNoRows(err):
+			res.BrokenID = cp.EventID
+			res.Reason = fmt.Sprintf("最近一次校验点之后的记录缺失（编号 %d 已不存在）", cp.EventID)
+			return res, nil
+		case err != nil:
+			return res, fmt.Errorf("verify audit chain: read checkpoint event %d: %w", cp.EventID, err)
+		case !bytes.Equal(hash, cp.EventHash):
+			res.BrokenID = cp.EventID
+			res.Reason = fmt.Sprintf("编号 %d 的哈希与最近一次校验点记下的不符（记录链被重写）", cp.EventID)
+			return res, nil
+		case res.Checked < cp.EventsChecked:
+			res.BrokenID = cp.EventID
+			res.Reason = fmt.Sprintf("记录少于最近一次校验点时的 %d 条（现有 %d 条，记录被删除）", cp.EventsChecked, res.Checked)
+			return res, nil
+		}
+	}
 	res.OK = true
 	return res, nil
+}
+
+// RecordCheckpoint stores res, a successful verification, as the checkpoint
+// the next Verify holds the trail against. An empty trail has nothing to
+// remember and records nothing. It returns an error for a failed result.
+func RecordCheckpoint(ctx context.Context, db bun.IDB, res VerifyResult) error {
+	if !res.OK {
+		return fmt.Errorf("record audit checkpoint: the verification failed at event %d", res.BrokenID)
+	}
+	if res.LastID == 0 {
+		return nil
+	}
+	cp := Checkpoint{EventID: res.LastID, EventHash: res.LastHash, EventsChecked: res.Checked}
+	if _, err := db.NewInsert().Model(&cp).ExcludeColumn("id", "verified_at").Exec(ctx); err != nil {
+		return fmt.Errorf("record audit checkpoint at event %d: %w", res.LastID, err)
+	}
+	return nil
 }
 
 // Filter selects events for the admin page.

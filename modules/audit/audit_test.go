@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/app/dbtest"
 	"tuoyu/modules/audit"
@@ -167,5 +169,139 @@ func TestVerifyNamesTheRowAfterADeletion(t *testing.T) {
 	}
 	if res.OK || res.BrokenID != ids[3] {
 		t.Fatalf("verify = %+v, want broken at %d (the row after the deleted one)", res, ids[3])
+	}
+}
+
+// permissionDenied reports PostgreSQL's own privilege refusal (SQLSTATE
+// 42501 "permission denied …" or "must be owner …"), not the append-only
+// trigger, which raises the same SQLSTATE with its own message.
+func permissionDenied(err error) bool {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) || pgErr.Field('C') != "42501" {
+		return false
+	}
+	msg := pgErr.Field('M')
+	return strings.HasPrefix(msg, "permission denied") || strings.HasPrefix(msg, "must be owner")
+}
+
+// The application's role may append to the trail and read it, and nothing
+// else: not change or delete rows, not switch triggers off, not change the
+// checkpoints. Each refusal comes from PostgreSQL's privileges, so it holds
+// even with the triggers gone.
+func TestApplicationRoleCannotTamper(t *testing.T) {
+	app := dbtest.AppDB(t)
+	ctx := context.Background()
+	var user string
+	if err := app.NewRaw("SELECT current_user").Scan(ctx, &user); err != nil || user != "tuoyu_app" {
+		t.Fatalf("AppDB connects as %q (%v), want tuoyu_app", user, err)
+	}
+	record(t, ctx, app, "orgs.create", nil)
+	id := lastID(t, app)
+	res, err := audit.Verify(ctx, app)
+	if err != nil || !res.OK {
+		t.Fatalf("verify as %s = %+v, %v", user, res, err)
+	}
+	if err := audit.RecordCheckpoint(ctx, app, res); err != nil {
+		t.Fatalf("checkpoint as %s: %v", user, err)
+	}
+
+	for _, stmt := range []string{
+		"UPDATE audit_events SET action = 'x' WHERE id = ?",
+		"DELETE FROM audit_events WHERE id = ?",
+		"TRUNCATE audit_events",
+		"ALTER TABLE audit_events DISABLE TRIGGER ALL",
+		"DROP TRIGGER audit_events_no_update ON audit_events",
+		"UPDATE audit_checkpoints SET events_checked = 1 WHERE event_id = ?",
+		"DELETE FROM audit_checkpoints WHERE event_id = ?",
+		"TRUNCATE audit_checkpoints",
+		"DELETE FROM bun_migrations WHERE id > ?",
+	} {
+		_, err := app.ExecContext(ctx, stmt, id)
+		if !permissionDenied(err) {
+			t.Errorf("%s as %s: err = %v, want permission denied", stmt, user, err)
+		}
+	}
+	// Only a superuser may switch triggers off for a session.
+	err = app.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "SET LOCAL session_replication_role = replica")
+		return err
+	})
+	if !permissionDenied(err) {
+		t.Errorf("SET session_replication_role = replica as %s: err = %v, want permission denied", user, err)
+	}
+	if got := lastID(t, app); got != id {
+		t.Fatalf("newest event is %d after the refusals, want %d", got, id)
+	}
+}
+
+// Deleting the newest rows (as a superuser, triggers off) leaves a chain
+// that is intact at its new end; the checkpoint of the last verification
+// names the row that has gone.
+func TestVerifyNoticesDeletedNewestRows(t *testing.T) {
+	db := dbtest.FreshMigrated(t)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		record(t, ctx, db, "claims.approve", map[string]any{"i": i})
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK || res.Checked != 5 {
+		t.Fatalf("verify before = %+v, %v", res, err)
+	}
+	if err := audit.RecordCheckpoint(ctx, db, res); err != nil {
+		t.Fatal(err)
+	}
+	newest := res.LastID
+	record(t, ctx, db, "claims.approve", map[string]any{"i": 5}) // after the checkpoint
+
+	tamper(t, db, "DELETE FROM audit_events WHERE id >= ?", newest-1)
+	res, err = audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("编号 %d 已不存在", newest)
+	if res.OK || res.BrokenID != newest || !strings.Contains(res.Reason, want) {
+		t.Fatalf("verify after deleting the newest rows = %+v, want broken at %d saying %q", res, newest, want)
+	}
+}
+
+// A trail rewritten from the start (every hash recomputed) still differs
+// from the checkpoint's hash; fewer rows than the checkpoint counted are
+// noticed too.
+func TestVerifyHoldsTheTrailToTheCheckpoint(t *testing.T) {
+	db := dbtest.FreshMigrated(t)
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		record(t, ctx, db, "bans.record", map[string]any{"i": i})
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK {
+		t.Fatalf("verify = %+v, %v", res, err)
+	}
+	if err := audit.RecordCheckpoint(ctx, db, res); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.RecordCheckpoint(ctx, db, audit.VerifyResult{BrokenID: 1}); err == nil {
+		t.Fatal("a failed verification was recorded as a checkpoint")
+	}
+
+	// A forged checkpoint claiming more rows than exist.
+	tamper(t, db, "INSERT INTO audit_checkpoints (event_id, event_hash, events_checked) VALUES (?, ?, ?)",
+		res.LastID, res.LastHash, res.Checked+2)
+	got, err := audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OK || !strings.Contains(got.Reason, "少于") {
+		t.Fatalf("verify with fewer rows than the checkpoint = %+v", got)
+	}
+
+	tamper(t, db, "INSERT INTO audit_checkpoints (event_id, event_hash, events_checked) VALUES (?, ?, ?)",
+		res.LastID, []byte("another hash"), res.Checked)
+	got, err = audit.Verify(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.OK || got.BrokenID != res.LastID || !strings.Contains(got.Reason, "重写") {
+		t.Fatalf("verify with a different checkpoint hash = %+v", got)
 	}
 }
