@@ -55,10 +55,12 @@ func testConfig() Config {
 }
 
 // testApp returns the wired application on the package database with the
-// demo world seeded (once per package).
+// demo world seeded (once per package). It connects as the application's
+// role (dbtest.AppDB), as the real server does, so every HTTP test also shows
+// the application needs no privilege beyond the ones that role has.
 func testApp(t testing.TB) *App {
 	t.Helper()
-	db := dbtest.DB(t)
+	db := dbtest.AppDB(t)
 	harnessOnce.Do(func() {
 		logger := slog.New(slog.NewJSONHandler(logBuf, nil))
 		harnessApp, harnessErr = Wire(testConfig(), db, logger, time.Now)
