@@ -179,6 +179,30 @@ func TestSubsidiesParametersPage(t *testing.T) {
 	if res, out := admin.do("POST", "/subsidies/parameters", bad.Encode()); res.StatusCode != 422 || !strings.Contains(string(out), "取值应为 JSON") {
 		t.Errorf("bad value: %d", res.StatusCode)
 	}
+	// A value of the wrong structure or out of bounds is refused with the
+	// reason, and nothing is stored.
+	rows := func() int64 {
+		n, err := testApp(t).DB.NewSelect().Table("policy_parameters").Count(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := rows()
+	for _, tt := range []struct{ name, value, want string }{
+		{"skill_upgrade.amount", `{"foo":1}`, "不应有键「foo」"},
+		{"skill_upgrade.amount", `{"standard":{"5":1000}}`, "缺少键"},
+		{"training.per_hour", "9223372036854775807", "0–1000"},
+	} {
+		form := url.Values{"name": {tt.name}, "region": {"420000"}, "effective_from": {"2031-01-01"}, "value": {tt.value}, "reference": {"x"}}
+		res, out := admin.do("POST", "/subsidies/parameters", form.Encode())
+		if res.StatusCode != 422 || !strings.Contains(string(out), tt.want) {
+			t.Errorf("%s = %s: %d, want 422 saying %q", tt.name, tt.value, res.StatusCode, tt.want)
+		}
+	}
+	if after := rows(); after != before {
+		t.Errorf("refused values were stored: %d rows, were %d", after, before)
+	}
 }
 
 // TestSubsidiesNewDatedAmount: a value entered on the admin page changes

@@ -169,6 +169,10 @@ type evaluator struct {
 
 	checks  []Check
 	example bool
+	// noAmount names the parameter that lacks the amount for this
+	// certificate, when the amount cannot be determined for that reason:
+	// the admin must set it, the person can do nothing.
+	noAmount string
 }
 
 func (e *evaluator) add(code, result string, value, threshold any, ref, msg string) {
@@ -206,10 +210,16 @@ func (e *evaluator) result(subsidy string, amount int64, amountMissing string, f
 			}
 		}
 	}
+	var adminFix string
 	if r.Status == StatusEligible && amount < 0 {
-		// Every condition holds but the amount depends on a value not given.
+		// Every condition holds but the amount depends on a value not given,
+		// by the person or, when noAmount is set, by the admin.
 		r.Status = StatusUnknown
-		unknown = append(unknown, amountMissing)
+		if e.noAmount != "" {
+			adminFix = "补贴标准参数 " + e.noAmount + " 在计算日期没有适用于本证书的金额，请联系人社部门由管理员补充该参数后重新计算"
+		} else {
+			unknown = append(unknown, amountMissing)
+		}
 	}
 	if r.Status == StatusEligible {
 		r.AmountYuan = amount
@@ -220,11 +230,14 @@ func (e *evaluator) result(subsidy string, amount int64, amountMissing string, f
 		if len(unknown) > 0 {
 			r.Remedy = append(r.Remedy, "请补充"+strings.Join(unknown, "、")+"后重新计算")
 		}
+		if adminFix != "" {
+			r.Remedy = append(r.Remedy, adminFix)
+		}
 		if windowOpen {
 			r.Remedy = append(r.Remedy, "须在 "+windowEnd.String()+" 前申请")
 		}
 	}
-	e.checks, e.example = nil, false
+	e.checks, e.example, e.noAmount = nil, false, ""
 	return r
 }
 
@@ -536,15 +549,17 @@ func (e *evaluator) skillUpgrade() Result {
 
 	// Amount by tier and level.
 	amount := int64(-1)
-	if ae := e.l.get("skill_upgrade.amount"); ae != nil && c.Level != nil {
-		tier := e.tier()
-		v, ok := path(ae.decoded, tier, strconv.Itoa(*c.Level))
-		if !ok {
-			v, ok = path(ae.decoded, "standard", strconv.Itoa(*c.Level))
-		}
-		if n, isInt := asInt(v); ok && isInt {
-			amount = n
-			e.example = ae.Example
+	if c.Level != nil {
+		e.noAmount = "skill_upgrade.amount"
+		if ae := e.l.get("skill_upgrade.amount"); ae != nil {
+			tier := e.tier()
+			v, ok := path(ae.decoded, tier, strconv.Itoa(*c.Level))
+			if !ok {
+				v, ok = path(ae.decoded, "standard", strconv.Itoa(*c.Level))
+			}
+			if n, isInt := asInt(v); ok && isInt && n >= 0 {
+				amount, e.example, e.noAmount = n, ae.Example, ""
+			}
 		}
 	}
 
@@ -669,19 +684,28 @@ func (e *evaluator) training() Result {
 		amountMissing = "培训学时"
 		rate, re := e.l.number("training.per_hour")
 		limit, ce := e.l.number("training.training_cap")
-		if re != nil && ce != nil && c.Hours != nil {
-			amount = min(rate*int64(*c.Hours), limit)
+		switch {
+		case re == nil || rate < 0:
+			e.noAmount = "training.per_hour"
+		case ce == nil || limit < 0:
+			e.noAmount = "training.training_cap"
+		case c.Hours != nil:
+			amount = perHour(rate, int64(*c.Hours), limit)
 			e.example = re.Example || ce.Example
 		}
 	case KindSpecialAbility:
-		if n, ae := e.l.number("training.special_ability_amount"); ae != nil {
-			amount, e.example = n, ae.Example
+		e.noAmount = "training.special_ability_amount"
+		if n, ae := e.l.number("training.special_ability_amount"); ae != nil && n >= 0 {
+			amount, e.example, e.noAmount = n, ae.Example, ""
 		}
 	case KindQualification, KindSkillLevel:
+		if c.Level != nil {
+			e.noAmount = "training.amount"
+		}
 		if ae := e.l.get("training.amount"); ae != nil && c.Level != nil {
 			if v, ok := path(ae.decoded, strconv.Itoa(*c.Level)); ok {
-				if n, ok := asInt(v); ok {
-					amount, e.example = n, ae.Example
+				if n, ok := asInt(v); ok && n >= 0 {
+					amount, e.example, e.noAmount = n, ae.Example, ""
 				}
 			}
 		}
@@ -690,6 +714,15 @@ func (e *evaluator) training() Result {
 	}
 	e.notBanned()
 	return e.result(Training, amount, amountMissing, nil, end, open)
+}
+
+// perHour is rate × hours capped at limit, without overflow whatever the
+// stored parameters say (all three are ≥ 0).
+func perHour(rate, hours, limit int64) int64 {
+	if hours > 0 && rate > limit/hours {
+		return limit // rate × hours > limit, and may not fit in an int64
+	}
+	return min(rate*hours, limit)
 }
 
 // hours adds tr_hours, for training certificates only.
@@ -771,8 +804,9 @@ func (e *evaluator) appraisal() Result {
 	e.notBanned()
 
 	amount := int64(-1)
-	if n, ae := e.l.number("appraisal.amount"); ae != nil {
-		amount, e.example = n, ae.Example
+	e.noAmount = "appraisal.amount"
+	if n, ae := e.l.number("appraisal.amount"); ae != nil && n >= 0 {
+		amount, e.example, e.noAmount = n, ae.Example, ""
 	}
-	return e.result(Appraisal, amount, "补贴标准", nil, end, open)
+	return e.result(Appraisal, amount, "", nil, end, open)
 }

@@ -330,7 +330,7 @@ func (in NewValue) validate(known ParamSet) (Param, error) {
 				allowNone = true
 			}
 		}
-		if msg := sameShape(existing[len(existing)-1].decoded, v, allowNone); msg != "" {
+		if msg := sameShape(shapeOf(known, p, existing), v, allowNone, bounds(p.Name), ""); msg != "" {
 			bad("value", "wrong_shape", msg)
 		}
 		var buf bytes.Buffer
@@ -344,50 +344,114 @@ func (in NewValue) validate(known ParamSet) (Param, error) {
 	return p, nil
 }
 
-// sameShape checks a new value has the kind of the existing ones: a whole
-// non-negative number (or "none" where the name already has "none", as a
-// limit that may be absent), a list of strings, or a table whose entries are
-// such numbers or tables. It returns what is wrong, "" when nothing is.
-func sameShape(old, v any, allowNone bool) string {
-	switch old.(type) {
+// shapeOf returns the value a new one must look like: the one in force in
+// its region on its start date (so a 2020 correction of skill_upgrade.amount
+// has the one tier of 2020, a 2026 value the three tiers of 2025), else the
+// latest value of the name.
+func shapeOf(known ParamSet, p Param, existing []*entry) any {
+	if !p.EffectiveFrom.IsZero() && isRegion(p.Region) {
+		if e := known.find(p.Name, p.Region, p.EffectiveFrom); e != nil {
+			return e.decoded
+		}
+	}
+	latest := existing[0]
+	for _, e := range existing[1:] {
+		if !e.EffectiveFrom.Before(latest.EffectiveFrom) {
+			latest = e
+		}
+	}
+	return latest.decoded
+}
+
+// limits is the sane range of a parameter's numbers, so that a typing slip
+// cannot promise a person a fortune or overflow rate × hours.
+type limits struct {
+	lo, hi int64
+	unit   string
+}
+
+// bounds gives the range of a parameter's numbers by what the name measures.
+func bounds(name string) limits {
+	switch {
+	case name == "training.per_hour":
+		return limits{0, 1000, "元"}
+	case strings.HasSuffix(name, "_limit"):
+		return limits{0, 100, "次"}
+	case strings.HasSuffix(name, "_months"):
+		return limits{0, 600, "个月"}
+	case strings.HasSuffix(name, "_days"):
+		return limits{0, 365, "天"}
+	case strings.HasSuffix(name, "_years"):
+		return limits{0, 100, "年"}
+	}
+	return limits{0, 100000, "元"} // amounts and caps, in yuan
+}
+
+// sameShape checks a new value v has the structure of old, the value it
+// supersedes: a whole number within lim (or "none" where the name already
+// has "none", as a limit that may be absent), a list of strings, or a table
+// with exactly old's keys at every depth (each tier × each level), whose
+// entries again have the shape of old's. at is the key path so far, for
+// messages. It returns what is wrong, "" when nothing is.
+func sameShape(old, v any, allowNone bool, lim limits, at string) string {
+	where := ""
+	if at != "" {
+		where = "「" + at + "」"
+	}
+	switch o := old.(type) {
 	case json.Number, string:
 		if s, ok := v.(string); ok && s == "none" && allowNone {
 			return ""
 		}
-		if n, ok := asInt(v); !ok || n < 0 {
-			return "取值应为不小于 0 的整数（金额以元为单位）"
+		n, ok := asInt(v)
+		if !ok {
+			return where + "取值应为整数（金额以元为单位）"
+		}
+		if n < lim.lo || n > lim.hi {
+			return fmt.Sprintf("%s取值应在 %d–%d %s之间", where, lim.lo, lim.hi, lim.unit)
 		}
 	case []any:
 		list, ok := v.([]any)
 		if !ok {
-			return "取值应为列表，如 [\"4-10-01-03\"]"
+			return where + "取值应为列表，如 [\"4-10-01-03\"]"
 		}
 		for _, it := range list {
-			if _, ok := it.(string); !ok {
-				return "列表中每项应为职业编码字符串"
+			if s, ok := it.(string); !ok || strings.TrimSpace(s) == "" {
+				return where + "列表中每项应为职业编码字符串"
 			}
 		}
 	case map[string]any:
-		return tableShape(v)
+		m, ok := v.(map[string]any)
+		if !ok {
+			return where + "取值应为表格，键为 " + strings.Join(sortedKeys(o), "、")
+		}
+		for _, k := range sortedKeys(m) {
+			if _, ok := o[k]; !ok {
+				return fmt.Sprintf("%s不应有键「%s」，应为 %s", where, k, strings.Join(sortedKeys(o), "、"))
+			}
+		}
+		for _, k := range sortedKeys(o) {
+			x, ok := m[k]
+			if !ok {
+				return fmt.Sprintf("%s缺少键「%s」，应为 %s", where, k, strings.Join(sortedKeys(o), "、"))
+			}
+			sub := k
+			if at != "" {
+				sub = at + "." + k
+			}
+			if msg := sameShape(o[k], x, false, lim, sub); msg != "" {
+				return msg
+			}
+		}
 	}
 	return ""
 }
 
-func tableShape(v any) string {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) == 0 {
-		return "取值应为表格，如 {\"5\": 1000, \"4\": 1500}"
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	for k, x := range m {
-		if _, isTable := x.(map[string]any); isTable {
-			if msg := tableShape(x); msg != "" {
-				return "「" + k + "」：" + msg
-			}
-			continue
-		}
-		if n, ok := asInt(x); !ok || n < 0 {
-			return "「" + k + "」应为不小于 0 的整数"
-		}
-	}
-	return ""
+	sort.Strings(keys)
+	return keys
 }

@@ -186,6 +186,24 @@ func TestAddValueRejects(t *testing.T) {
 		{NewValue{Name: "appraisal.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: `"none"`, Reference: "x"}, "value"},
 		{NewValue{Name: "skill_upgrade.shortage_occupations", Region: "420000", EffectiveFrom: "2026-01-01", Value: "3", Reference: "x"}, "value"},
 		{NewValue{Name: "skill_upgrade.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: `{"standard":{"5":"多"}}`, Reference: "x"}, "value"},
+		// The structure of the value in force: every tier × every level, nothing else.
+		{NewValue{Name: "skill_upgrade.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: `{"foo":1}`, Reference: "x"}, "value"},
+		{NewValue{Name: "skill_upgrade.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: `{"standard":{"5":1000}}`, Reference: "x"}, "value"},
+		{NewValue{Name: "skill_upgrade.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: threeTiers(`,"6":1`), Reference: "x"}, "value"},
+		{NewValue{Name: "skill_upgrade.amount", Region: "420100", EffectiveFrom: "2020-01-01", Value: threeTiers(""), Reference: "x"}, "value"}, // 2020 had one tier
+		{NewValue{Name: "training.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: `{"5":1200,"4":1600,"3":2000,"2":4000}`, Reference: "x"}, "value"},
+		{NewValue{Name: "skill_upgrade.shortage_occupations", Region: "420000", EffectiveFrom: "2026-01-01", Value: `["4-10-01-03",""]`, Reference: "x"}, "value"},
+		// Sane bounds, so rate × hours cannot overflow and no one is promised a fortune.
+		{NewValue{Name: "training.per_hour", Region: "420000", EffectiveFrom: "2026-01-01", Value: "9223372036854775807", Reference: "x"}, "value"},
+		{NewValue{Name: "training.per_hour", Region: "420000", EffectiveFrom: "2026-01-01", Value: "1001", Reference: "x"}, "value"},
+		{NewValue{Name: "appraisal.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: "100001", Reference: "x"}, "value"},
+		{NewValue{Name: "skill_upgrade.amount", Region: "420000", EffectiveFrom: "2026-01-01", Value: strings.Replace(threeTiers(""), "2600", "2600000", 1), Reference: "x"}, "value"},
+		{NewValue{Name: "training.lifetime_limit", Region: "420000", EffectiveFrom: "2026-01-01", Value: "101", Reference: "x"}, "value"},
+		{NewValue{Name: "skill_upgrade.min_insured_months", Region: "420000", EffectiveFrom: "2026-01-01", Value: "601", Reference: "x"}, "value"},
+	}
+	before, err := NewStore(db).MaxID(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i, tt := range tests {
 		_, err := svc.AddValue(ctx, tt.in)
@@ -200,6 +218,20 @@ func TestAddValueRejects(t *testing.T) {
 		}
 		if !named {
 			t.Errorf("case %d: fields %+v do not name %s", i, e.Fields, tt.field)
+		}
+	}
+	if after, err := NewStore(db).MaxID(ctx); err != nil || after != before {
+		t.Errorf("refused values were stored: newest id %d, was %d (%v)", after, before, err)
+	}
+	// Values of the right structure within the bounds are taken, each with
+	// the structure in force on its own date.
+	for _, in := range []NewValue{
+		{Name: "skill_upgrade.amount", Region: "420100", EffectiveFrom: "2020-01-01", Value: `{"standard":{"5":1100,"4":1600,"3":2100}}`, Reference: "测试"},
+		{Name: "skill_upgrade.amount", Region: "420000", EffectiveFrom: "2031-01-01", Value: threeTiers(""), Reference: "测试"},
+		{Name: "training.per_hour", Region: "420000", EffectiveFrom: "2031-01-01", Value: "1000", Reference: "测试"},
+	} {
+		if _, err := svc.AddValue(ctx, in); err != nil {
+			t.Errorf("%s from %s: %v", in.Name, in.EffectiveFrom, err)
 		}
 	}
 	// "none" is allowed where the name already has it.
@@ -253,4 +285,10 @@ func TestCalculateRefusesUnknownRegion(t *testing.T) {
 	if _, err := svc.Calculate(context.Background(), s); err != nil {
 		t.Errorf("region 420106: %v", err)
 	}
+}
+
+// threeTiers is a skill_upgrade.amount value with the three tiers of 2025;
+// extra is added to the standard tier.
+func threeTiers(extra string) string {
+	return `{"standard":{"5":1000,"4":1500,"3":2000` + extra + `},"paper_only":{"5":500,"4":700,"3":1000},"shortage":{"5":1300,"4":1950,"3":2600}}`
 }
