@@ -171,13 +171,22 @@ func (a *App) verifyAudit(ctx context.Context, _ time.Time) error {
 func isHTTPS(baseURL string) bool { return len(baseURL) > 8 && baseURL[:8] == "https://" }
 
 // openDB opens and migrates the configured database: migrations run as the
-// schema owner, then the application's pool must answer.
+// schema owner, then the application's pool must answer. With nothing
+// pending it does not migrate at all, so an instance whose DATABASE_URL is
+// the unprivileged application role starts after a separate
+// `tuoyu migrate up` as the owner (docker-compose.yml does that).
 func openDB(ctx context.Context, cfg Config, logger *slog.Logger) (*database.DB, error) {
 	db, err := database.Open(ctx, dbConfig(cfg, logger))
 	if err != nil {
 		return nil, err
 	}
-	if err := database.Migrate(ctx, db.Owner(), logger); err != nil {
+	st, err := database.MigrationStatus(ctx, db.Owner())
+	if err == nil && len(st.Pending) > 0 {
+		if err = database.Migrate(ctx, db.Owner(), logger); err != nil && cfg.MigrateDatabaseURL == "" && cfg.DatabaseURL != "" {
+			err = fmt.Errorf("%w (migrations need the schema owner: set TUOYU_MIGRATE_DATABASE_URL, or run tuoyu migrate up with it)", err)
+		}
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -158,7 +158,10 @@ func Start(t testing.TB) *Server {
 		"TUOYU_SECRET_KEY="+randomKey(),
 	)
 	if serverURL := os.Getenv("TEST_DATABASE_URL"); serverURL != "" {
-		env = append(env, "DATABASE_URL="+createDatabase(t, serverURL))
+		// As in production: migrations as the owner, the app as tuoyu_app
+		// (the test server trusts it, so no password).
+		ownerURL := createDatabase(t, serverURL)
+		env = append(env, "TUOYU_MIGRATE_DATABASE_URL="+ownerURL, "DATABASE_URL="+asAppRole(t, ownerURL))
 	}
 
 	logFile, err := os.Create(s.logPath)
@@ -286,6 +289,18 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// asAppRole is rawURL with the application's role, tuoyu_app, as user and
+// no password.
+func asAppRole(t testing.TB, rawURL string) string {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatalf("e2e: %v", err)
+	}
+	u.User = url.User("tuoyu_app")
+	return u.String()
 }
 
 // createDatabase makes a uniquely named database on the server of
