@@ -157,8 +157,9 @@ func TestRosterHTTP(t *testing.T) {
 		t.Errorf("college2 page: %d", res.StatusCode)
 	}
 
-	// A preview with a changed and an invalid row shows both, masked.
-	changed := strings.Replace(string(mustUTF8(t, data)), "13900000000", "13700000000", 1)
+	// A preview with a changed and an invalid row shows both, masked; the
+	// stored phone is kept and the preview says so.
+	changed := strings.Replace(string(mustUTF8(t, data)), "13900000000,早期教育", "13700000000,学前教育", 1)
 	changed += "坏行,4.20106E+17,女,13900000009,早期教育,2026\r\n"
 	res, body = c1.upload("/api/v1/rosters", "changed.csv", []byte(changed))
 	if res.StatusCode != 201 {
@@ -168,9 +169,14 @@ func TestRosterHTTP(t *testing.T) {
 	if prev.RowsChanged != 1 || prev.RowsInvalid != 1 || prev.RowsUnchanged != 2 {
 		t.Errorf("changed preview %+v", prev)
 	}
+	if _, body := c1.do("GET", fmt.Sprintf("/api/v1/rosters/%d/rows?outcome=changed", prev.ID), nil); !strings.Contains(string(body),
+		`"phone":{"old":"139****0000","new":"137****0000","kept":true}`) {
+		t.Errorf("changed row's diff does not show the phone kept: %s", body)
+	}
 	_, body = c1.do("GET", fmt.Sprintf("/rosters/%d", prev.ID), nil)
 	page := string(body)
-	for _, want := range []string{"将更新的学员", "139****0000", "137****0000", "有错误的行", "科学计数法", "errors.csv"} {
+	for _, want := range []string{"与已有学员不同的行", "将更新", "保留 139****0000（不改为 137****0000）", "学前教育",
+		"有错误的行", "科学计数法", "errors.csv"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("preview page lacks %q", want)
 		}
@@ -234,6 +240,9 @@ func TestRosterHTTPBadInput(t *testing.T) {
 			if res.StatusCode != tt.status || problemCode(t, body) != tt.code {
 				t.Fatalf("%d %s, want %d %s", res.StatusCode, body, tt.status, tt.code)
 			}
+			if tt.code == "file_too_large" && !strings.Contains(string(body), "20 MB") {
+				t.Errorf("the refusal does not name the 20 MB limit: %s", body)
+			}
 		})
 	}
 	if res, body := c.upload("/api/v1/rosters", "r.csv", []byte(sampleRoster(t)), "mode", "replace"); res.StatusCode != 422 || problemCode(t, body) != "invalid_mode" {
@@ -247,6 +256,137 @@ func TestRosterHTTPBadInput(t *testing.T) {
 	res, body := c.upload("/rosters", "r.pdf", []byte("x"))
 	if res.StatusCode != 415 || !strings.Contains(string(body), "不支持的文件类型") {
 		t.Errorf("page upload of a pdf: %d", res.StatusCode)
+	}
+	// A file over 20 MB in a body the server accepts: the form says the
+	// roster's own limit, and the form states it before anyone uploads.
+	res, body = c.upload("/rosters", "big.csv", bytes.Repeat([]byte("x"), 20<<20+1))
+	if res.StatusCode != 413 || !strings.Contains(string(body), "文件过大，不能超过 20 MB") {
+		t.Errorf("page upload over 20 MB: %d", res.StatusCode)
+	}
+	if _, body := c.do("GET", "/rosters/new", nil); !strings.Contains(string(body), "文件大小不超过 20 MB") {
+		t.Error("the upload form does not state the 20 MB limit")
+	}
+}
+
+// TestRosterHTTPOtherCollege: college2 sends college1's graduate; the row
+// is refused without showing anything of the graduate, and the commit
+// leaves them to college1. A worker a provider registered is claimed, with
+// the phone they have kept.
+func TestRosterHTTPOtherCollege(t *testing.T) {
+	a := testApp(t)
+	ctx := context.Background()
+	c1, c2 := login(t, "college1"), login(t, "college2")
+	data, ids := gbkRoster(t, 1)
+	_, body := c1.upload("/api/v1/rosters", "mine.csv", data)
+	if res, body := c1.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", decode[importBody](t, body).ID), nil); res.StatusCode != 200 {
+		t.Fatalf("college1 commit: %d %s", res.StatusCode, body)
+	}
+	var workerID int64
+	if err := a.DB.NewSelect().Table("workers").Column("id").Where("name = ?", "测试子").
+		Where("college_org_id = (SELECT id FROM organisations WHERE code = 'college1')").
+		OrderExpr("id DESC").Limit(1).Scan(ctx, &workerID); err != nil {
+		t.Fatal(err)
+	}
+	type profile struct {
+		PhoneMasked string `json:"phone_masked"`
+		Major       string `json:"major"`
+		RegionCode  string `json:"region_code"`
+		College     *struct {
+			Name string `json:"name"`
+		} `json:"college"`
+	}
+	show := fmt.Sprintf("/api/v1/workers/%d", workerID)
+	res, body := c1.do("GET", show, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("college1 reads its graduate: %d %s", res.StatusCode, body)
+	}
+	before := decode[profile](t, body)
+
+	r, _ := workers.ValidateID(ids[0], time.Now())
+	otherID := workerstest.IDNumber("420502")
+	ro, _ := workers.ValidateID(otherID, time.Now())
+	takeover := "姓名,身份证号,性别,手机号,专业,毕业年份\r\n冒名," + ids[0] + "," + r.Sex.Label() + ",13711112222,学前教育,2025\r\n" +
+		"宜昌学员," + otherID + "," + ro.Sex.Label() + ",13611112222,学前教育,2026\r\n"
+	res, body = c2.upload("/api/v1/rosters", "takeover.csv", []byte(takeover))
+	if res.StatusCode != 201 {
+		t.Fatalf("college2 upload: %d %s", res.StatusCode, body)
+	}
+	im := decode[importBody](t, body)
+	if im.RowsInvalid != 1 || im.RowsValid != 1 || im.RowsChanged != 0 {
+		t.Errorf("college2 preview %+v, want the graduate's row invalid", im)
+	}
+	_, rows := c2.do("GET", fmt.Sprintf("/api/v1/rosters/%d/rows?outcome=invalid", im.ID), nil)
+	if !strings.Contains(string(rows), `"code":"other_college"`) || !strings.Contains(string(rows), "其他院校") {
+		t.Errorf("invalid rows %s, want other_college", rows)
+	}
+	_, page := c2.do("GET", fmt.Sprintf("/rosters/%d", im.ID), nil)
+	for _, foreign := range []string{`"worker_id"`, `"diff"`, before.PhoneMasked, before.College.Name, "早期教育"} {
+		if strings.Contains(string(rows), foreign) || strings.Contains(string(page), foreign) {
+			t.Errorf("college2's preview shows %q of college1's graduate", foreign)
+		}
+	}
+	if res, body := c2.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", im.ID), nil); res.StatusCode != 200 {
+		t.Fatalf("college2 commit: %d %s", res.StatusCode, body)
+	}
+	res, body = c1.do("GET", show, nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("college1 lost its graduate: %d %s", res.StatusCode, body)
+	}
+	if after := decode[profile](t, body); after.PhoneMasked != before.PhoneMasked || after.Major != before.Major ||
+		after.RegionCode != before.RegionCode || after.College == nil || after.College.Name != before.College.Name {
+		t.Errorf("college1's graduate changed: %+v → %+v", before, after)
+	}
+	if res, _ := c2.do("GET", show, nil); res.StatusCode != 404 {
+		t.Errorf("college2 reads college1's graduate: %d", res.StatusCode)
+	}
+
+	// A provider's worker is claimed; their phone stays.
+	id := workerstest.IDNumber("420106")
+	rv, _ := workers.ValidateID(id, time.Now())
+	res, body = login(t, "provider1").do("POST", "/api/v1/workers", map[string]string{"name": "机构登记", "id_number": id, "phone": "13822223333"})
+	if res.StatusCode != 201 {
+		t.Fatalf("provider registers: %d %s", res.StatusCode, body)
+	}
+	claimed := decode[struct {
+		ID int64 `json:"id"`
+	}](t, body).ID
+	res, body = c1.upload("/api/v1/rosters", "claim.csv", []byte("姓名,身份证号,性别,手机号,专业,毕业年份\n机构登记,"+id+","+rv.Sex.Label()+",13644445555,早期教育,2026\n"))
+	if im := decode[importBody](t, body); res.StatusCode != 201 || im.RowsChanged != 1 {
+		t.Fatalf("claim upload: %d %s", res.StatusCode, body)
+	} else if res, body := c1.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", im.ID), nil); res.StatusCode != 200 {
+		t.Fatalf("claim commit: %d %s", res.StatusCode, body)
+	}
+	res, body = c1.do("GET", fmt.Sprintf("/api/v1/workers/%d", claimed), nil)
+	if got := decode[profile](t, body); res.StatusCode != 200 || got.PhoneMasked != "138****3333" || got.Major != "早期教育" || got.College == nil {
+		t.Errorf("claimed worker: %d %+v, want college1's graduate with the phone kept", res.StatusCode, got)
+	}
+}
+
+// TestRosterHTTPRefusedCommit: every valid row banned before the commit;
+// the 422 and the import agree (rows invalid, errors.csv lists them).
+func TestRosterHTTPRefusedCommit(t *testing.T) {
+	c1 := login(t, "college1")
+	data, ids := gbkRoster(t, 1)
+	_, body := c1.upload("/api/v1/rosters", "ban.csv", data)
+	im := decode[importBody](t, body)
+	if im.RowsValid != 1 {
+		t.Fatalf("preview %+v", im)
+	}
+	reg := login(t, "regulator1")
+	if res, body := reg.do("POST", "/api/v1/bans", map[string]string{"name": "测试子", "id_number": ids[0], "reason": "虐童",
+		"decision_no": "鄂卫禁〔2026〕99号", "decided_on": "2026-11-01", "region_code": "420100"}); res.StatusCode != 201 {
+		t.Fatalf("ban: %d %s", res.StatusCode, body)
+	}
+	path := fmt.Sprintf("/api/v1/rosters/%d", im.ID)
+	if res, body := c1.do("POST", path+"/commit", nil); res.StatusCode != 422 || problemCode(t, body) != "no_valid_rows" {
+		t.Fatalf("commit: %d %s, want 422 no_valid_rows", res.StatusCode, body)
+	}
+	_, body = c1.do("GET", path, nil)
+	if got := decode[importBody](t, body); got.RowsValid != 0 || got.RowsInvalid != 1 || got.RowsNew != 0 || got.Status != "validated" {
+		t.Errorf("after the refusal %+v, want the row counted invalid", got)
+	}
+	if _, body := c1.do("GET", path+"/errors.csv", nil); !strings.Contains(string(body), "禁入") {
+		t.Errorf("errors.csv %q, want the banned row", body)
 	}
 }
 

@@ -17,8 +17,11 @@ import (
 // Commit writes the valid rows of import id to workers in one transaction
 // and enrols the rows that name a plan. It runs once: the import row is
 // locked first, so a second or concurrent commit finds it committed.
-// Rows whose person was banned since validation are refused now (outcome
-// invalid, code banned). Errors: Forbidden forbidden_role; NotFound
+// Rows whose person was banned, or became another college's graduate,
+// since validation are refused now (outcome invalid, code banned or
+// other_college). When that leaves no valid row the commit is refused with
+// no_valid_rows, and the refused rows and counts are kept, so the page, the
+// API and errors.csv say why. Errors: Forbidden forbidden_role; NotFound
 // roster_not_found (also another college's import); Conflict
 // already_committed, not_validated, import_failed; Invalid no_valid_rows.
 func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (*Import, error) {
@@ -26,6 +29,7 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 		return nil, apperr.Forbidden("forbidden_role", "只有院校可以提交花名册")
 	}
 	var im *Import
+	refused := false // no valid row left: the re-check is kept, the commit refused
 	err := s.inConnTx(ctx, func(ctx context.Context, conn bun.Conn, tx bun.Tx) error {
 		st := NewStore(tx)
 		var err error
@@ -42,12 +46,13 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 			return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
 		}
 
-		// Refuse rows banned since validation, reading only the ID indexes
-		// a batch at a time; then copy the remaining rows into the bulk
-		// write inside the database, where they already are.
+		// Refuse rows banned or taken by another college since validation,
+		// reading only the ID indexes a batch at a time; then copy the
+		// remaining rows into the bulk write inside the database, where
+		// they already are.
 		var plans []planRequest
 		err = st.EachValidBatch(ctx, im.ID, commitBatch, func(rows []Row) error {
-			rows, err := s.refuseBanned(ctx, tx, im, rows)
+			rows, err := s.recheck(ctx, tx, im, rows)
 			for _, r := range rows {
 				if r.PlanCode != "" {
 					plans = append(plans, planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx})
@@ -71,7 +76,10 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 			return err
 		}
 		if kept == 0 {
-			return apperr.Invalid("no_valid_rows", "花名册中没有可导入的有效行，请下载错误报告修正后重新上传")
+			// Commit the re-check (not the import): returning an error
+			// here would roll back the rows just marked invalid.
+			refused = true
+			return st.Update(ctx, im, "rows_valid", "rows_invalid", "rows_new", "rows_changed", "rows_unchanged")
 		}
 		res, err := bulk.Write(ctx, im.Mode == ModeAddOnly)
 		if err != nil {
@@ -101,13 +109,18 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 	if err != nil {
 		return nil, err
 	}
+	if refused {
+		return nil, apperr.Invalid("no_valid_rows", "花名册中没有可导入的有效行，请下载错误报告修正后重新上传")
+	}
 	return s.Get(ctx, p, id)
 }
 
-// refuseBanned re-checks the bans inside the commit: a ban recorded between
-// upload and commit must still keep the person out (DESIGN §4.6). Refused
-// rows become invalid with code banned; the rest are returned.
-func (s *Service) refuseBanned(ctx context.Context, tx bun.Tx, im *Import, rows []Row) ([]Row, error) {
+// recheck repeats, inside the commit, the checks that depend on others: a
+// ban recorded since validation must still keep the person out (DESIGN
+// §4.6), and a person another college has sent since must stay theirs.
+// Refused rows become invalid (code banned or other_college) and leave the
+// counts; the rest are returned.
+func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row) ([]Row, error) {
 	kept := rows[:0:0]
 	for start := 0; start < len(rows); start += 10_000 {
 		chunk := rows[start:min(start+10_000, len(rows))]
@@ -119,20 +132,38 @@ func (s *Service) refuseBanned(ctx context.Context, tx bun.Tx, im *Import, rows 
 		if err != nil {
 			return nil, err
 		}
+		existing, err := workers.LookupByIDNumberIdx(ctx, tx, idxs)
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range chunk {
-			if !banned[string(r.IDNumberIdx)] {
+			var e RowError
+			switch ex, found := existing[string(r.IDNumberIdx)]; {
+			case banned[string(r.IDNumberIdx)]:
+				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeBanned, Message: msgBanned}
+			case found && otherCollege(ex, im.CollegeOrgID):
+				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeOtherCollege, Message: msgOtherCollege}
+			default:
 				kept = append(kept, r)
 				continue
 			}
-			r.Errors = append(r.Errors, RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeBanned,
-				Message: "该人员已被列入托育从业人员终身禁入名单，不能导入"})
+			was := r.Outcome
+			r.Errors = append(r.Errors, e)
 			_, err := tx.NewUpdate().Model(&r).Column("errors").
 				Set("outcome = ?", OutcomeInvalid).Set("diff = '{}'").Set("worker_id = NULL").WherePK().Exec(ctx)
 			if err != nil {
-				return nil, fmt.Errorf("refuse banned roster row %d: %w", r.RowNum, err)
+				return nil, fmt.Errorf("refuse roster row %d: %w", r.RowNum, err)
 			}
 			im.RowsValid--
 			im.RowsInvalid++
+			switch was {
+			case OutcomeNew:
+				im.RowsNew--
+			case OutcomeChanged:
+				im.RowsChanged--
+			case OutcomeUnchanged:
+				im.RowsUnchanged--
+			}
 		}
 	}
 	return kept, nil

@@ -288,9 +288,11 @@ func statusOf(e *apperr.Error) int {
 	return fiber.StatusUnprocessableEntity
 }
 
-// DiffLine is one changed field on the preview page.
+// DiffLine is one differing field on the preview page; Kept: the stored
+// value stays.
 type DiffLine struct {
 	Label, Old, New string
+	Kept            bool
 }
 
 // PreviewRow is a row as the preview page shows it.
@@ -309,7 +311,8 @@ func previewOf(rows []Row) []PreviewRow {
 		}
 		sort.Slice(keys, func(a, b int) bool { return fieldOrder(keys[a]) < fieldOrder(keys[b]) })
 		for _, k := range keys {
-			out[i].Changes = append(out[i].Changes, DiffLine{FieldLabel(k), r.Diff[k].Old, r.Diff[k].New})
+			d := r.Diff[k]
+			out[i].Changes = append(out[i].Changes, DiffLine{Label: FieldLabel(k), Old: d.Old, New: d.New, Kept: d.Kept})
 		}
 	}
 	return out
@@ -347,7 +350,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, errMsg string) error {
 		data["Refresh"] = 2
 		return web.Render(c, "rosters/show", data)
 	}
-	changed, nChanged, err := h.svc.Rows(ctx, p, id, []string{OutcomeChanged}, previewRows, 0)
+	changed, nChanged, err := h.svc.Differing(ctx, p, id, previewRows, 0)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 const (
 	CodeDuplicate     = "duplicate_in_file"
 	CodeBanned        = "banned"
+	CodeOtherCollege  = "other_college" // the person is another college's graduate
 	CodePhone         = workers.CodePhoneFormat
 	CodeSexMismatch   = "sex_mismatch"
 	CodeSexInvalid    = "sex_invalid"

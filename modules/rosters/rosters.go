@@ -172,9 +172,12 @@ type RowError struct {
 }
 
 // Change is one field's stored and incoming value (masked for phones).
+// Kept marks an incoming value the commit will not write: a roster never
+// overwrites a phone number already stored (the worker may have set it).
 type Change struct {
-	Old string `json:"old"`
-	New string `json:"new"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+	Kept bool   `json:"kept,omitempty"`
 }
 
 // fieldLabels names the fields of a row in Chinese, for diffs and errors.

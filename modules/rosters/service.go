@@ -361,7 +361,12 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 		r.Cells = maskCells(p.Cells, idCol, phoneCol)
 		if p.IDOK {
 			if banned[string(idxs[i])] {
-				v.check.fail(p, "id_number", CodeBanned, "该人员已被列入托育从业人员终身禁入名单，不能导入")
+				v.check.fail(p, "id_number", CodeBanned, msgBanned)
+			}
+			if ex, ok := existing[string(idxs[i])]; ok && otherCollege(ex, v.im.CollegeOrgID) {
+				// Nothing of the stored worker reaches this college's
+				// preview: no diff, no worker id.
+				v.check.fail(p, "id_number", CodeOtherCollege, msgOtherCollege)
 			}
 			if r.IDNumberEnc, err = c.Encrypt(p.ID.Number); err != nil {
 				return nil, fmt.Errorf("encrypt id number of row %d: %w", p.Num, err)
@@ -401,7 +406,7 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 		default:
 			r.WorkerID = ex.ID
 			r.Diff = diff(ex, r, v.im.CollegeOrgID, v.college)
-			if len(r.Diff) > 0 {
+			if changes(r.Diff) {
 				r.Outcome = OutcomeChanged
 				v.im.RowsChanged++
 			} else {
@@ -413,30 +418,56 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 	return rows, nil
 }
 
+// Reasons of the row errors found against the database.
+const (
+	msgBanned       = "该人员已被列入托育从业人员终身禁入名单，不能导入"
+	msgOtherCollege = "该身份证号已由其他院校报送，如有疑问请联系省级平台核实"
+)
+
+// otherCollege reports whether ex is another college's graduate, whom a
+// roster of college may neither see nor change. A worker with no college
+// yet (registered by a provider, say) may be claimed.
+func otherCollege(ex workers.Existing, college int64) bool {
+	return ex.CollegeOrgID != 0 && ex.CollegeOrgID != college
+}
+
 // diff lists what committing r would change on the stored worker ex. It
-// follows the rule of workers.BulkUpsert exactly: empty optional cells keep
-// the stored value; the college is always set.
+// follows the rule of workers.Bulk exactly: empty optional cells keep the
+// stored value; a stored phone is kept (shown, marked Kept); the college is
+// always set (ex has none or is already this college's: another college's
+// graduate never gets this far).
 func diff(ex workers.Existing, r *Row, collegeID int64, collegeName string) map[string]Change {
 	d := map[string]Change{}
 	if r.Name != ex.Name {
-		d["name"] = Change{ex.Name, r.Name}
+		d["name"] = Change{Old: ex.Name, New: r.Name}
 	}
 	if r.PhoneIdx != nil && !bytes.Equal(r.PhoneIdx, ex.PhoneIdx) {
-		d["phone"] = Change{ex.PhoneMask, r.PhoneMask}
+		d["phone"] = Change{Old: ex.PhoneMask, New: r.PhoneMask, Kept: len(ex.PhoneIdx) > 0}
 	}
 	if r.Education != "" && r.Education != ex.Education {
-		d["education"] = Change{ex.Education.Label(), r.Education.Label()}
+		d["education"] = Change{Old: ex.Education.Label(), New: r.Education.Label()}
 	}
 	if r.Major != "" && r.Major != ex.Major {
-		d["major"] = Change{ex.Major, r.Major}
+		d["major"] = Change{Old: ex.Major, New: r.Major}
 	}
 	if r.GraduationYear != 0 && r.GraduationYear != ex.GraduationYear {
-		d["graduation_year"] = Change{yearText(ex.GraduationYear), strconv.Itoa(r.GraduationYear)}
+		d["graduation_year"] = Change{Old: yearText(ex.GraduationYear), New: strconv.Itoa(r.GraduationYear)}
 	}
 	if ex.CollegeOrgID != collegeID {
-		d["college"] = Change{ex.CollegeName, collegeName}
+		d["college"] = Change{Old: ex.CollegeName, New: collegeName}
 	}
 	return d
+}
+
+// changes reports whether committing a row with diff d writes anything:
+// kept values do not count.
+func changes(d map[string]Change) bool {
+	for _, c := range d {
+		if !c.Kept {
+			return true
+		}
+	}
+	return false
 }
 
 func yearText(y int) string {
@@ -517,6 +548,18 @@ func (s *Service) SameFile(ctx context.Context, p *accounts.Principal, im *Impor
 // List returns a page of the imports p may see, newest first.
 func (s *Service) List(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Import, int, error) {
 	return NewStore(s.db).List(ctx, p, limit, offset)
+}
+
+// Differing returns a page of the rows of import id that differ from the
+// stored worker: those the commit updates, and those it leaves unchanged
+// though they differ (a stored phone is kept), so the preview can say so.
+// Errors: NotFound roster_not_found.
+func (s *Service) Differing(ctx context.Context, p *accounts.Principal, id int64, limit, offset int) ([]Row, int, error) {
+	if _, err := NewStore(s.db).ByID(ctx, p, id); err != nil {
+		return nil, 0, err
+	}
+	return NewStore(s.db).Rows(ctx, id, RowFilter{Outcomes: []string{OutcomeChanged, OutcomeUnchanged}, WithDiff: true,
+		Limit: limit, Offset: offset})
 }
 
 // Rows returns a page of the rows of import id (p must see the import),

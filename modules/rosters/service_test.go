@@ -3,6 +3,7 @@ package rosters_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -601,5 +602,218 @@ func TestNoPlaintextIDs(t *testing.T) {
 				t.Errorf("%s.%s holds a plaintext ID or phone", c.Table, c.Column)
 			}
 		}
+	}
+}
+
+// storedWorker is what a test checks of a worker after a commit.
+type storedWorker struct {
+	ID             int64  `bun:"id"`
+	Name           string `bun:"name"`
+	CollegeOrgID   int64  `bun:"college_org_id"`
+	PhoneMask      string `bun:"phone_mask"`
+	Major          string `bun:"major"`
+	GraduationYear int    `bun:"graduation_year"`
+	RegionCode     string `bun:"region_code"`
+}
+
+func (w *world) worker(t *testing.T, name string) storedWorker {
+	t.Helper()
+	var sw storedWorker
+	err := w.db.NewSelect().Table("workers").
+		Column("id", "name", "phone_mask", "major", "region_code").
+		ColumnExpr("coalesce(college_org_id, 0) AS college_org_id, coalesce(graduation_year, 0) AS graduation_year").
+		Where("name = ?", name).Scan(context.Background(), &sw)
+	if err != nil {
+		t.Fatalf("worker %s: %v", name, err)
+	}
+	return sw
+}
+
+// TestOtherCollegeCannotTakeOver: a college's roster naming another
+// college's graduate is refused for that row, shows nothing of the stored
+// worker, and its commit leaves the graduate as it was.
+func TestOtherCollegeCannotTakeOver(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	grad := newPerson(t, 0)
+	grad.major = "早期教育"
+	w.commit(t, w.collegeA, w.upload(t, w.collegeA, "a.csv", []byte(csvOf(grad)), "").ID)
+	before := w.worker(t, grad.name)
+	if before.CollegeOrgID != w.collegeA.OrgID {
+		t.Fatalf("graduate's college %d, want %d", before.CollegeOrgID, w.collegeA.OrgID)
+	}
+
+	theirs := grad
+	theirs.phone, theirs.edu, theirs.major, theirs.year = "13700000001", "本科", "学前教育", "2025"
+	for i, mode := range []string{rosters.ModeUpsert, rosters.ModeAddOnly} {
+		t.Run(mode, func(t *testing.T) {
+			other := newPerson(t, 1+i)
+			other.edu, other.major = "本科", "学前教育"
+			im := w.upload(t, w.collegeB, "b.csv", []byte(csvOf(theirs, other)), mode)
+			if got := countsOf(im); got != (counts{2, 1, 1, 1, 0, 0}) {
+				t.Errorf("preview %+v, want the graduate's row invalid", got)
+			}
+			rows, _, err := w.svc.Rows(ctx, w.collegeB, im.ID, nil, 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rows[0]
+			if r.Outcome != rosters.OutcomeInvalid || len(r.Errors) != 1 || r.Errors[0].Code != rosters.CodeOtherCollege ||
+				!strings.Contains(r.Errors[0].Message, "其他院校") {
+				t.Errorf("row 2 %s %+v, want invalid other_college", r.Outcome, r.Errors)
+			}
+			if r.WorkerID != 0 || len(r.Diff) != 0 {
+				t.Errorf("row 2 shows the stored worker: worker_id %d diff %+v", r.WorkerID, r.Diff)
+			}
+			js, _ := json.Marshal(rows)
+			for _, foreign := range []string{before.PhoneMask, "甲学院", "早期教育", "大专", "junior_college", "worker_id"} {
+				if strings.Contains(string(js), foreign) {
+					t.Errorf("college B's preview holds %q of college A's graduate: %s", foreign, js)
+				}
+			}
+			w.commit(t, w.collegeB, im.ID)
+			if after := w.worker(t, grad.name); after != before {
+				t.Errorf("college B's commit changed A's graduate:\n got %+v\nwant %+v", after, before)
+			}
+		})
+	}
+	ws := workers.NewService(w.db, workerstest.Cipher(t), func() time.Time { return testNow })
+	if _, err := ws.ByID(ctx, w.collegeA, before.ID); err != nil {
+		t.Errorf("college A no longer sees its graduate: %v", err)
+	}
+
+	// Validated while nobody had the person, committed after college A
+	// took them: the commit refuses the row and leaves the worker alone.
+	late := newPerson(t, 3)
+	pending := w.upload(t, w.collegeB, "late.csv", []byte(csvOf(late, newPerson(t, 4))), "")
+	if pending.RowsNew != 2 {
+		t.Fatalf("pending preview %+v", countsOf(pending))
+	}
+	w.commit(t, w.collegeA, w.upload(t, w.collegeA, "late-a.csv", []byte(csvOf(late)), "").ID)
+	lateBefore := w.worker(t, late.name)
+	done := w.commit(t, w.collegeB, pending.ID)
+	if got := countsOf(done); got != (counts{2, 1, 1, 1, 0, 0}) {
+		t.Errorf("late commit %+v, want one row refused", got)
+	}
+	if got := w.rowErrors(t, w.collegeB, pending.ID)[2]; fmt.Sprint(got) != "[other_college]" {
+		t.Errorf("row 2 after college A took the person: %v", got)
+	}
+	if after := w.worker(t, late.name); after != lateBefore {
+		t.Errorf("late commit changed A's graduate:\n got %+v\nwant %+v", after, lateBefore)
+	}
+}
+
+// TestClaimWorkerWithoutCollege: a worker a provider registered has no
+// college yet; a college's roster claims them (college, major, graduation
+// year) but keeps the phone number already stored, and fills it only when
+// there is none.
+func TestClaimWorkerWithoutCollege(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	ws := workers.NewService(w.db, workerstest.Cipher(t), func() time.Time { return testNow })
+	provider := workerstest.Staff(t, w.db, accounts.RoleProvider, workerstest.Org(t, w.db, "provider", "420100"), "420100")
+	withPhone, noPhone := newPerson(t, 0), newPerson(t, 1)
+	withPhone.phone = "13811112222"
+	for _, p := range []person{withPhone, noPhone} {
+		phone := p.phone
+		if p == noPhone {
+			phone = ""
+		}
+		if _, err := ws.Register(ctx, provider, workers.RegisterInput{Name: p.name, IDNumber: p.id, Phone: phone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	roster := withPhone
+	roster.phone, roster.major, roster.year = "13933334444", "婴幼儿托育", "2026"
+	noPhone.phone = "13955556666"
+	im := w.upload(t, w.collegeA, "claim.csv", []byte(csvOf(roster, noPhone)), "")
+	if got := countsOf(im); got != (counts{2, 2, 0, 0, 2, 0}) {
+		t.Fatalf("claim preview %+v, want both rows changed", got)
+	}
+	rows, _, err := w.svc.Rows(ctx, w.collegeA, im.ID, nil, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rows[0].Diff; d["phone"] != (rosters.Change{Old: "138****2222", New: "139****4444", Kept: true}) ||
+		d["college"] != (rosters.Change{Old: "", New: "甲学院"}) || d["major"].New != "婴幼儿托育" {
+		t.Errorf("row 2 diff %+v, want the phone kept and the college set", d)
+	}
+	if d := rows[1].Diff; d["phone"] != (rosters.Change{Old: "", New: "139****6666"}) {
+		t.Errorf("row 3 diff %+v, want the empty phone filled", d)
+	}
+	done := w.commit(t, w.collegeA, im.ID)
+	if done.RowsChanged != 2 {
+		t.Errorf("claim commit %+v", countsOf(done))
+	}
+	got := w.worker(t, withPhone.name)
+	if got.CollegeOrgID != w.collegeA.OrgID || got.Major != "婴幼儿托育" || got.GraduationYear != 2026 {
+		t.Errorf("claimed worker %+v", got)
+	}
+	if got.PhoneMask != "138****2222" {
+		t.Errorf("the roster overwrote a stored phone: %s", got.PhoneMask)
+	}
+	if got := w.worker(t, noPhone.name); got.PhoneMask != "139****6666" || got.CollegeOrgID != w.collegeA.OrgID {
+		t.Errorf("worker without a phone %+v, want the roster's phone", got)
+	}
+	if _, err := ws.ByID(ctx, w.collegeA, got.ID); err != nil {
+		t.Errorf("college A does not see the claimed worker: %v", err)
+	}
+
+	// Only a different phone: nothing to write, but the preview says the
+	// stored number is kept.
+	again := roster
+	again.phone = "13000000000"
+	im = w.upload(t, w.collegeA, "again.csv", []byte(csvOf(again)), "")
+	if got := countsOf(im); got != (counts{1, 1, 0, 0, 0, 1}) {
+		t.Errorf("phone-only preview %+v, want unchanged", got)
+	}
+	rows, _, _ = w.svc.Rows(ctx, w.collegeA, im.ID, nil, 10, 0)
+	if d := rows[0].Diff; len(d) != 1 || !d["phone"].Kept {
+		t.Errorf("phone-only diff %+v, want the phone shown as kept", d)
+	}
+	if w.commit(t, w.collegeA, im.ID).RowsUnchanged != 1 || w.worker(t, withPhone.name).PhoneMask != "138****2222" {
+		t.Error("a phone-only roster changed the worker")
+	}
+}
+
+// TestRefusedCommitKeepsRecheck: when every valid row is banned between
+// upload and commit, the refusal leaves the import saying so: the row
+// invalid with code banned, the counts and errors.csv agreeing.
+func TestRefusedCommitKeepsRecheck(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	p := newPerson(t, 0)
+	im := w.upload(t, w.collegeA, "ban.csv", []byte(csvOf(p)), "")
+	if im.RowsValid != 1 || im.RowsNew != 1 {
+		t.Fatalf("preview %+v", countsOf(im))
+	}
+	if _, err := w.bans.Record(ctx, w.regulator, bans.RecordInput{Person: bans.Person{Name: p.name, IDNumber: p.id},
+		Reason: "虐童", DecisionNo: "鄂卫禁〔2026〕9号", DecidedOn: "2026-11-01", RegionCode: "420100"}); err != nil {
+		t.Fatal(err)
+	}
+	workersN := w.count(t, "workers")
+	if _, err := w.svc.Commit(ctx, w.collegeA, im.ID); !apperr.Is(err, "no_valid_rows") {
+		t.Fatalf("commit: %v, want no_valid_rows", err)
+	}
+	got, err := w.svc.Get(ctx, w.collegeA, im.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := countsOf(got); c != (counts{1, 0, 1, 0, 0, 0}) || got.Status != rosters.StatusValidated {
+		t.Errorf("after the refusal %+v %s, want the row counted invalid", c, got.Status)
+	}
+	if errs := w.rowErrors(t, w.collegeA, im.ID); fmt.Sprint(errs) != "map[2:[banned]]" {
+		t.Errorf("row errors %v", errs)
+	}
+	var buf bytes.Buffer
+	if _, err := w.svc.WriteErrorsCSV(ctx, w.collegeA, im.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n"); len(lines) != 2 || !strings.Contains(lines[1], "禁入") {
+		t.Errorf("errors.csv %q, want the banned row", lines)
+	}
+	if w.count(t, "workers") != workersN {
+		t.Error("a refused commit wrote workers")
 	}
 }

@@ -117,6 +117,7 @@ func (s Store) SetProgress(ctx context.Context, id int64, progress int) error {
 // RowFilter selects rows of an import.
 type RowFilter struct {
 	Outcomes []string // empty: all
+	WithDiff bool     // only rows that differ from the stored worker
 	Limit    int      // 0: all
 	Offset   int
 }
@@ -127,6 +128,9 @@ func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, err
 	q := s.db.NewSelect().Model(&out).Where("rr.import_id = ?", id).OrderExpr("rr.row_num")
 	if len(f.Outcomes) > 0 {
 		q = q.Where("rr.outcome IN (?)", bun.In(f.Outcomes))
+	}
+	if f.WithDiff {
+		q = q.Where("rr.diff <> '{}'::jsonb")
 	}
 	if f.Limit > 0 {
 		q = q.Limit(int64(f.Limit)).Offset(int64(f.Offset))

@@ -22,7 +22,8 @@ const bulkChunk = 10_000
 // number's blind index. Personal data arrives already encrypted and indexed
 // (the caller owns the cipher calls, so rows can be prepared before the
 // transaction). Empty optional fields (no phone, education, major or
-// graduation year) leave what is stored untouched.
+// graduation year) leave what is stored untouched; a phone fills only an
+// empty one. A worker of another college than CollegeOrgID is left alone.
 type BulkRow struct {
 	Name           string
 	IDNumberEnc    []byte
@@ -31,13 +32,13 @@ type BulkRow struct {
 	Sex            Sex
 	BirthDate      time.Time
 	IDAreaCode     string
-	PhoneEnc       []byte // nil: keep the stored phone
+	PhoneEnc       []byte // written only when the worker has no phone
 	PhoneIdx       []byte
 	PhoneMask      string
 	Education      Education // "": keep
 	Major          string    // "": keep
 	GraduationYear int       // 0: keep
-	CollegeOrgID   int64     // the college that sent the roster; set on every write
+	CollegeOrgID   int64     // the college that sent the roster; set on every write to a worker of no or this college
 }
 
 // BulkResult counts what a bulk write did.
@@ -200,12 +201,16 @@ func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	for from := 0; from < b.n && !addOnly; from += bulkChunk {
 		// Existing workers, only where a value differs, so a repeated write
 		// changes nothing (not even updated_at) and fires no trigger. Empty
-		// optional fields keep the stored value; the college is always set.
+		// optional fields keep the stored value; a stored phone is never
+		// overwritten (the worker may have set it), only an absent one
+		// filled; the college is always set. Another college's graduate is
+		// never touched: the caller refuses such rows, and this condition,
+		// evaluated again on the locked row, holds against a concurrent claim.
 		n, err := countRows(ctx, tx, `UPDATE workers AS w SET
 				name = b.name,
-				phone_enc = CASE WHEN b.phone_idx IS NULL OR b.phone_idx = w.phone_idx THEN w.phone_enc ELSE b.phone_enc END,
-				phone_idx = coalesce(b.phone_idx, w.phone_idx),
-				phone_mask = CASE WHEN b.phone_idx IS NULL THEN w.phone_mask ELSE b.phone_mask END,
+				phone_enc = CASE WHEN w.phone_idx IS NULL THEN b.phone_enc ELSE w.phone_enc END,
+				phone_idx = coalesce(w.phone_idx, b.phone_idx),
+				phone_mask = CASE WHEN w.phone_idx IS NULL AND b.phone_idx IS NOT NULL THEN b.phone_mask ELSE w.phone_mask END,
 				education = coalesce(b.education, w.education),
 				major = CASE WHEN coalesce(b.major, '') = '' THEN w.major ELSE b.major END,
 				graduation_year = coalesce(b.graduation_year, w.graduation_year),
@@ -213,8 +218,9 @@ func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 				updated_at = now()
 			FROM worker_bulk AS b
 			WHERE b.seq >= ? AND b.seq < ? AND w.id_number_idx = b.id_number_idx
+				AND (w.college_org_id IS NULL OR w.college_org_id = b.college_org_id)
 				AND (w.name, w.phone_idx, w.education, w.major, w.graduation_year, w.college_org_id)
-				IS DISTINCT FROM (b.name, coalesce(b.phone_idx, w.phone_idx), coalesce(b.education, w.education),
+				IS DISTINCT FROM (b.name, coalesce(w.phone_idx, b.phone_idx), coalesce(b.education, w.education),
 					CASE WHEN coalesce(b.major, '') = '' THEN w.major ELSE b.major END,
 					coalesce(b.graduation_year, w.graduation_year), b.college_org_id)
 			RETURNING w.id`, from, from+bulkChunk)
