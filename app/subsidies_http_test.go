@@ -127,7 +127,7 @@ func TestSubsidiesCalculatorPage(t *testing.T) {
 	}
 	form := url.Values{
 		"as_of": {"2025-06-30"}, "region": {"420100"}, "employment": {"enterprise_employee"}, "insured_months": {"11"},
-		"banned": {"no"}, "groups": {"graduate_of_year", "rural_migrant"},
+		"banned": {"no"}, "groups_answer": {"some"}, "groups": {"graduate_of_year", "rural_migrant"},
 		"c1_kind": {"skill_level"}, "c1_occupation": {"4-10-01-03"}, "c1_level": {"4"}, "c1_issued_on": {"2025-03-01"}, "c1_first": {"yes"},
 		"c2_kind": {"training"}, "c2_occupation": {"manager"}, "c2_issued_on": {"2025-05-01"},
 	}
@@ -152,6 +152,40 @@ func TestSubsidiesCalculatorPage(t *testing.T) {
 	if res.StatusCode != 422 || !strings.Contains(string(out), "证书1 等级") || !strings.Contains(string(out), `value="2025-03-01"`) {
 		t.Errorf("bad level: %d", res.StatusCode)
 	}
+	// A bad group value is named in the form's words, not as a JSON path.
+	form.Set("c1_level", "4")
+	form.Add("groups", "veteran")
+	res, out = c.do("POST", "/subsidies/calculator", form.Encode())
+	if res.StatusCode != 422 || !strings.Contains(string(out), "六类人员第 3 项") || strings.Contains(string(out), "person.groups") {
+		t.Errorf("bad group: %d", res.StatusCode)
+	}
+	form.Set("groups", "graduate_of_year")
+
+	// The untouched form says nothing about the person: employment, ban
+	// and groups start as 不确定, and blanks stay unknown, never "no".
+	_, out = c.do("GET", "/subsidies/calculator", nil)
+	page = string(out)
+	if strings.Contains(page, `value="enterprise_employee" selected`) || strings.Contains(page, `value="no" selected`) ||
+		!strings.Contains(page, `name="groups_answer" value="unknown" checked`) {
+		t.Error("the empty calculator form does not default to 不确定 for employment, ban and groups")
+	}
+	blank := url.Values{"as_of": {"2025-06-30"}, "region": {"420100"}, "employment": {""}, "banned": {""}, "groups_answer": {"unknown"},
+		"c1_kind": {"skill_level"}, "c1_occupation": {"4-10-01-03"}, "c1_level": {"4"}, "c1_issued_on": {"2025-03-01"}, "c1_first": {"yes"}}
+	res, out = c.do("POST", "/subsidies/calculator", blank.Encode())
+	page = string(out)
+	if res.StatusCode != 200 || !strings.Contains(page, "未提供是否属于六类人员") || !strings.Contains(page, "未提供就业状态") ||
+		!strings.Contains(page, "未提供是否被列入终身禁入名单") || strings.Contains(page, "不符合条件") {
+		t.Errorf("blank answers: %d, want unknown checks and no 不符合条件", res.StatusCode)
+	}
+	blank.Set("groups_answer", "none")
+	if _, out = c.do("POST", "/subsidies/calculator", blank.Encode()); !strings.Contains(string(out), "不属于六类人员（") {
+		t.Error("都不属于 is not evaluated as no group")
+	}
+	blank.Add("groups", "rural_migrant")
+	if res, out = c.do("POST", "/subsidies/calculator", blank.Encode()); res.StatusCode != 422 || !strings.Contains(string(out), "都不属于") {
+		t.Errorf("都不属于 with a ticked group: %d", res.StatusCode)
+	}
+
 	// Logged-in users post the form with the page's CSRF token.
 	w := login(t, "hr_reviewer1")
 	form.Set("c1_level", "4")

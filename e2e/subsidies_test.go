@@ -22,6 +22,16 @@ func calculatorJourney(t *testing.T, srv *Server) {
 		t.Fatal("the visitor is logged in; the calculator must work without a login")
 	}
 
+	// Nothing about the person is assumed: the form starts at 不确定.
+	for _, sel := range []string{`select[name="employment"]`, `select[name="banned"]`} {
+		if got := b.Texts(sel + ` option:checked`); len(got) != 1 || got[0] != "不确定" {
+			t.Errorf("%s starts as %q, want 不确定", sel, got)
+		}
+	}
+	if !b.Exists(`input[name="groups_answer"][value="unknown"]:checked`) {
+		t.Error("the six-groups question does not start as 不确定")
+	}
+
 	// An enterprise employee with 14 insured months and a 保育师 level-4
 	// certificate issued three months ago, a graduate of the year, first
 	// evaluation: eligible for all three.
@@ -31,6 +41,7 @@ func calculatorJourney(t *testing.T, srv *Server) {
 	b.Fill(`select[name="employment"]`, "enterprise_employee")
 	b.Fill(`input[name="insured_months"]`, "14")
 	b.Fill(`select[name="banned"]`, "no")
+	b.Click(`input[name="groups_answer"][value="some"]`)
 	b.Click(`input[name="groups"][value="graduate_of_year"]`)
 	b.Fill(`select[name="c1_kind"]`, "skill_level")
 	b.Fill(`select[name="c1_occupation"]`, "4-10-01-03")

@@ -114,17 +114,27 @@ type paidForm struct {
 	Subsidy, Certificate, Occupation, Level, PaidOn string
 }
 
+// Answers to "属于以下哪类人员": a three-way question, so that a form left
+// alone says "unknown" rather than "none of them".
+const (
+	groupsSome    = "some"    // 属于以下人员 (the ticked ones)
+	groupsNone    = "none"    // 都不属于
+	groupsUnknown = "unknown" // 不确定
+)
+
 // calcForm holds the calculator's inputs as typed, to show them again.
 type calcForm struct {
 	AsOf, Region, Employment, InsuredMonths, Banned string
 	Groups                                          []string
-	GroupsUnknown                                   bool
+	GroupsAnswer                                    string
 	Certs                                           []certForm
 	Paid                                            []paidForm
 }
 
+// newCalcForm is the empty form: every answer about the person starts as
+// 不确定, so nothing the visitor did not say is counted (DESIGN §6.1).
 func newCalcForm(today Date) calcForm {
-	f := calcForm{AsOf: today.String(), Region: "420100", Employment: EmploymentEnterprise, Banned: "no"}
+	f := calcForm{AsOf: today.String(), Region: "420100", GroupsAnswer: groupsUnknown}
 	for i := 1; i <= calcRows; i++ {
 		f.Certs = append(f.Certs, certForm{N: i, Occupation: catalog.OccupationNursery})
 		f.Paid = append(f.Paid, paidForm{N: i, Certificate: "other", Occupation: catalog.OccupationNursery})
@@ -135,7 +145,7 @@ func newCalcForm(today Date) calcForm {
 func readCalcForm(c *fiber.Ctx) calcForm {
 	v := func(k string) string { return strings.TrimSpace(c.FormValue(k)) }
 	f := calcForm{AsOf: v("as_of"), Region: v("region"), Employment: v("employment"), InsuredMonths: v("insured_months"),
-		Banned: v("banned"), GroupsUnknown: v("groups_unknown") != ""}
+		Banned: v("banned"), GroupsAnswer: v("groups_answer")}
 	for _, g := range c.Request().PostArgs().PeekMulti("groups") {
 		f.Groups = append(f.Groups, string(g))
 	}
@@ -147,7 +157,28 @@ func readCalcForm(c *fiber.Ctx) calcForm {
 		f.Paid = append(f.Paid, paidForm{N: i, Subsidy: v(p + "subsidy"), Certificate: v(p + "certificate"),
 			Occupation: v(p + "occupation"), Level: v(p + "level"), PaidOn: v(p + "paid_on")})
 	}
+	if f.GroupsAnswer == "" || (f.GroupsAnswer == groupsUnknown && len(f.Groups) > 0) {
+		// Ticking a group answers the question even if the radio was left alone.
+		f.GroupsAnswer = groupsUnknown
+		if len(f.Groups) > 0 {
+			f.GroupsAnswer = groupsSome
+		}
+	}
 	return f
+}
+
+// check reports answers that contradict each other, which the situation
+// cannot express, in the form's words.
+func (f calcForm) check() []string {
+	switch {
+	case f.GroupsAnswer == groupsNone && len(f.Groups) > 0:
+		return []string{"六类人员：选择了“都不属于”，又勾选了人员类别，请只选其一"}
+	case f.GroupsAnswer == groupsSome && len(f.Groups) == 0:
+		return []string{"六类人员：选择了“属于以下人员”，请勾选属于哪一类"}
+	case f.GroupsAnswer != groupsSome && f.GroupsAnswer != groupsNone && f.GroupsAnswer != groupsUnknown:
+		return []string{"六类人员：请选择属于、都不属于或不确定"}
+	}
+	return nil
 }
 
 // situationJSON turns the form into the API's situation document, so the
@@ -174,13 +205,16 @@ func (f calcForm) situationJSON() []byte {
 	if f.InsuredMonths != "" {
 		person["insured_months"] = num(f.InsuredMonths)
 	}
-	if !f.GroupsUnknown {
+	switch f.GroupsAnswer {
+	case groupsSome:
 		groups := []any{}
 		for _, g := range f.Groups {
 			groups = append(groups, g)
 		}
 		person["groups"] = groups
-	}
+	case groupsNone:
+		person["groups"] = []any{}
+	} // unknown: absent
 	switch f.Banned {
 	case "yes":
 		person["banned"] = true
@@ -244,19 +278,56 @@ func (f calcForm) situationJSON() []byte {
 	return b
 }
 
-// fieldLabel names a situation field path in the words of the form.
+// fieldLabels names the situation's fields in the words of the form.
+var fieldLabels = map[string]string{
+	"as_of": "计算日期", "region": "地区", "person": "个人情况",
+	"person.employment": "就业状态", "person.insured_months": "失业保险缴费月数",
+	"person.groups": "六类人员", "person.banned": "是否被列入终身禁入名单",
+	"id": "编号", "kind": "证书类别", "occupation": "职业（工种）", "level": "等级", "issued_on": "发证日期",
+	"first_evaluation": "是否初次参加技能评价", "hours": "培训学时",
+	"subsidy": "补贴种类", "certificate_id": "对应证书", "paid_on": "发放日期",
+}
+
+// fieldLabel names a situation field path (certificates[0].level,
+// person.groups[1]) in the words of the form (证书1 等级, 六类人员第 2 项);
+// a path it does not know is shown as it is.
 func fieldLabel(path string) string {
-	repl := strings.NewReplacer("person.insured_months", "失业保险缴费月数", "person.employment", "就业状态",
-		"person.groups", "六类人员", "as_of", "计算日期", "region", "地区")
-	for i := calcRows; i >= 1; i-- {
-		n := strconv.Itoa(i)
-		repl2 := strings.NewReplacer(
-			fmt.Sprintf("certificates[%d].", i-1), "证书"+n+" ", fmt.Sprintf("paid[%d].", i-1), "已领补贴"+n+" ")
-		path = repl2.Replace(path)
+	if l, ok := fieldLabels[path]; ok {
+		return l
 	}
-	path = strings.NewReplacer("issued_on", "发证日期", "level", "等级", "hours", "培训学时", "kind", "证书类别",
-		"paid_on", "发放日期", "subsidy", "补贴种类").Replace(path)
-	return repl.Replace(path)
+	var i int
+	var rest string
+	switch {
+	case scanIndex(path, "certificates", &i, &rest):
+		if l, ok := fieldLabels[rest]; ok || rest == "" {
+			return strings.TrimSpace("证书" + strconv.Itoa(i+1) + " " + l)
+		}
+	case scanIndex(path, "paid", &i, &rest):
+		if l, ok := fieldLabels[rest]; ok || rest == "" {
+			return strings.TrimSpace("已领补贴" + strconv.Itoa(i+1) + " " + l)
+		}
+	case scanIndex(path, "person.groups", &i, &rest) && rest == "":
+		return fmt.Sprintf("六类人员第 %d 项", i+1)
+	}
+	return path
+}
+
+// scanIndex splits "prefix[i].rest" (or "prefix[i]") into i and rest.
+func scanIndex(path, prefix string, i *int, rest *string) bool {
+	tail, ok := strings.CutPrefix(path, prefix+"[")
+	if !ok {
+		return false
+	}
+	num, after, ok := strings.Cut(tail, "]")
+	if !ok {
+		return false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return false
+	}
+	*i, *rest = n, strings.TrimPrefix(after, ".")
+	return true
 }
 
 // Views of an evaluation for the page.
@@ -326,6 +397,10 @@ func (h *Handler) calculatorPage(c *fiber.Ctx) error {
 
 func (h *Handler) calculatorForm(c *fiber.Ctx) error {
 	f := readCalcForm(c)
+	if msgs := f.check(); len(msgs) > 0 {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return h.renderCalculator(c, f, fiber.Map{"Error": "情形信息有误，请按提示修改", "Errors": msgs})
+	}
 	s, err := DecodeSituation(bytes.NewReader(f.situationJSON()))
 	var ev Evaluation
 	if err == nil {
