@@ -215,7 +215,9 @@ func fromFiber(fe *fiber.Error) *apperr.Error {
 		e := apperr.NotFound("method_not_allowed", "不支持该请求方法")
 		return e
 	case fiber.StatusRequestEntityTooLarge:
-		return apperr.TooLarge("body_too_large", "请求体过大")
+		// The server refuses such a body before any handler reads it, so
+		// the message names the upload limit every upload form states.
+		return apperr.TooLarge("body_too_large", "请求体过大：上传的文件不能超过 20 MB")
 	case fiber.StatusUnsupportedMediaType:
 		return apperr.Unsupported("unsupported_media_type", "不支持的内容类型")
 	case fiber.StatusBadRequest, fiber.StatusUnprocessableEntity:
