@@ -3,11 +3,16 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"mime/multipart"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"tuoyu/modules/workers"
 )
 
 type classBody struct {
@@ -20,14 +25,37 @@ type classBody struct {
 	Name       string `json:"name"`
 }
 
-// freeWorkers returns n unbanned demo workers other than worker1.
+// personSeq makes the ID numbers of registered test people differ.
+var personSeq atomic.Uint64
+
+// register records a new person as the login username's organisation would
+// (provider1: in its scope; college1: not in any provider's) and returns
+// their worker ID and full ID number.
+func register(t *testing.T, username string) (int64, string) {
+	t.Helper()
+	a, ctx := testApp(t), context.Background()
+	p, err := a.Accounts.PrincipalByUsername(ctx, username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := personSeq.Add(1)
+	r := rand.New(rand.NewPCG(n, uint64(time.Now().UnixNano())))
+	number := workers.GenerateID(r, "420106", time.Date(1980+int(n%20), time.Month(1+n%12), 1+int(n%28), 0, 0, 0, 0, time.UTC), workers.SexFemale)
+	w, err := a.Workers.Register(ctx, &p, workers.RegisterInput{Name: "测试学员", IDNumber: number})
+	if err != nil {
+		t.Fatalf("register %s: %v", number, err)
+	}
+	return w.ID, number
+}
+
+// freeWorkers returns n new workers registered by provider1, so that it may
+// enrol them by worker ID (a provider names by ID only workers in its scope).
 func freeWorkers(t *testing.T, n int) []int64 {
 	t.Helper()
-	var ids []int64
-	err := testApp(t).DB.NewRaw(`SELECT id FROM workers WHERE NOT banned
-		AND id NOT IN (SELECT worker_id FROM users WHERE worker_id IS NOT NULL) ORDER BY id DESC LIMIT ?`, n).Scan(context.Background(), &ids)
-	if err != nil || len(ids) < n {
-		t.Fatalf("free demo workers: %v (%d)", err, len(ids))
+	ids := make([]int64, 0, n)
+	for range n {
+		id, _ := register(t, "provider1")
+		ids = append(ids, id)
 	}
 	return ids
 }
@@ -77,7 +105,9 @@ func TestClassesAndEnrolmentHTTP(t *testing.T) {
 	if res.StatusCode != 201 || !strings.Contains(string(body), `"status":"enrolled"`) {
 		t.Fatalf("worker1 enrols: %d %s", res.StatusCode, body)
 	}
-	if res, body := w1.do("POST", path+"/enrolments", map[string]any{}); res.StatusCode != 409 || problemCode(t, body) != "already_enrolled" {
+	// The problem keeps its numeric status; the enrolment's is beside it.
+	if res, body := w1.do("POST", path+"/enrolments", map[string]any{}); res.StatusCode != 409 || problemCode(t, body) != "already_enrolled" ||
+		!strings.Contains(string(body), `"status":409`) || !strings.Contains(string(body), `"enrolment_status":"enrolled"`) {
 		t.Errorf("enrol twice: %d %s", res.StatusCode, body)
 	}
 	ws := freeWorkers(t, 2)
@@ -89,9 +119,8 @@ func TestClassesAndEnrolmentHTTP(t *testing.T) {
 	if res.StatusCode != 201 || !strings.Contains(string(body), `"status":"waitlisted"`) {
 		t.Fatalf("full class: %d %s", res.StatusCode, body)
 	}
-	var banned int64
-	if err := testApp(t).DB.NewRaw("SELECT id FROM workers WHERE banned ORDER BY id LIMIT 1").Scan(context.Background(), &banned); err == nil {
-		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"worker_id": banned}); res.StatusCode != 403 || problemCode(t, body) != "banned" {
+	if _, bannedID, err := testApp(t).Workers.DemoBanned(context.Background()); err == nil {
+		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": bannedID}); res.StatusCode != 403 || problemCode(t, body) != "banned" {
 			t.Errorf("banned worker: %d %s", res.StatusCode, body)
 		}
 	} else {
@@ -141,6 +170,114 @@ func TestClassesAndEnrolmentHTTP(t *testing.T) {
 	}
 	if res, body := w1.do("POST", path+"/enrolments", map[string]any{}); res.StatusCode != 409 || problemCode(t, body) != "class_not_open" {
 		t.Errorf("enrol in a cancelled class: %d %s", res.StatusCode, body)
+	}
+}
+
+// A provider enrols by worker ID only workers in its scope; a person it
+// has in front of it, by the full ID number. Withdrawal ends the scope.
+func TestProviderEnrolmentScopeHTTP(t *testing.T) {
+	a, ctx := testApp(t), context.Background()
+	p1 := login(t, "provider1")
+	day := func(n int) string { return time.Now().AddDate(0, 0, n).Format(time.DateOnly) }
+	res, body := p1.do("POST", "/api/v1/classes", map[string]any{"plan_code": "BYS-5", "name": "代报测试班",
+		"starts_on": day(430), "ends_on": day(433), "capacity": 5, "region": "420106"})
+	if res.StatusCode != 201 {
+		t.Fatalf("create class: %d %s", res.StatusCode, body)
+	}
+	c := decode[classBody](t, body)
+	path := fmt.Sprintf("/api/v1/classes/%d", c.ID)
+	if res, body := p1.do("POST", path+"/open", nil); res.StatusCode != 200 {
+		t.Fatalf("open: %d %s", res.StatusCode, body)
+	}
+	stranger, number := register(t, "college1")
+	workerPath := fmt.Sprintf("/api/v1/workers/%d", stranger)
+	stored := func() int {
+		var n int
+		if err := a.DB.NewRaw("SELECT count(*) FROM enrolments WHERE worker_id = ?", stranger).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	res, body = p1.do("POST", path+"/enrolments", map[string]any{"worker_id": stranger})
+	if res.StatusCode != 404 || problemCode(t, body) != "worker_not_found" || stored() != 0 {
+		t.Fatalf("enrol a stranger by worker_id: %d %s, %d stored", res.StatusCode, body, stored())
+	}
+	if res, _ := p1.do("GET", workerPath, nil); res.StatusCode != 404 {
+		t.Errorf("provider1 reads a stranger's record: %d", res.StatusCode)
+	}
+	for name, b := range map[string]map[string]any{
+		"a short number":  {"id_number": number[:17]},
+		"id and number":   {"worker_id": stranger, "id_number": number},
+		"nothing at all":  {},
+		"a number as int": {"id_number": 4201},
+	} {
+		res, body := p1.do("POST", path+"/enrolments", b)
+		if res.StatusCode != 422 || !strings.Contains(string(body), `"field":"id_number"`) {
+			t.Errorf("%s: %d %s, want 422 on id_number", name, res.StatusCode, body)
+		}
+	}
+	unknown := workers.GenerateID(rand.New(rand.NewPCG(7, 7)), "420106", time.Date(1970, 7, 7, 0, 0, 0, 0, time.UTC), workers.SexMale)
+	if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": unknown}); res.StatusCode != 404 || problemCode(t, body) != "worker_not_found" {
+		t.Errorf("a number nobody has: %d %s", res.StatusCode, body)
+	}
+	if stored() != 0 {
+		t.Fatalf("%d enrolments stored by refusals", stored())
+	}
+
+	res, body = p1.do("POST", path+"/enrolments", map[string]any{"id_number": number})
+	got := decode[struct {
+		ID       int64  `json:"id"`
+		WorkerID int64  `json:"worker_id"`
+		Status   string `json:"status"`
+	}](t, body)
+	if res.StatusCode != 201 || got.WorkerID != stranger || got.Status != "enrolled" {
+		t.Fatalf("enrol by id_number: %d %s", res.StatusCode, body)
+	}
+	if res, body := p1.do("GET", workerPath, nil); res.StatusCode != 200 {
+		t.Errorf("provider1 reads its new trainee: %d %s", res.StatusCode, body)
+	}
+	if res, _ := login(t, "provider2").do("GET", workerPath, nil); res.StatusCode != 404 {
+		t.Errorf("provider2 reads provider1's trainee: %d", res.StatusCode)
+	}
+	if res, body := p1.do("POST", fmt.Sprintf("/api/v1/enrolments/%d/withdraw", got.ID), nil); res.StatusCode != 200 {
+		t.Fatalf("withdraw: %d %s", res.StatusCode, body)
+	}
+	if res, _ := p1.do("GET", workerPath, nil); res.StatusCode != 404 {
+		t.Errorf("after withdrawal provider1 still reads the record: %d", res.StatusCode)
+	}
+
+	// The page's form takes the ID number, and the roster names the source.
+	page := fmt.Sprintf("/classes/%d", c.ID)
+	if _, body := p1.do("GET", page, nil); !strings.Contains(string(body), `name="id_number"`) || strings.Contains(string(body), `name="worker_id"`) {
+		t.Errorf("the class page's enrol form does not take the ID number")
+	}
+	res, body = p1.do("POST", page+"/enrolments", "id_number="+number)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "报名：已报名") {
+		t.Fatalf("enrol form: %d", res.StatusCode)
+	}
+	roster := string(body)[strings.Index(string(body), "学员名册"):]
+	if !strings.Contains(roster, "<td>机构代报</td>") || strings.Contains(roster, "<td>provider</td>") {
+		t.Errorf("the roster does not show the source in Chinese")
+	}
+	if !strings.Contains(string(body), "候补期间不能再报名日期与本班重叠") {
+		t.Errorf("the class page does not say a waiting place blocks overlapping classes")
+	}
+	// The class has not started: no hours yet.
+	res, body = p1.do("POST", path+"/attendance", map[string]any{"entries": []map[string]any{
+		{"enrolment_id": got.ID, "course_code": "LAW-01", "hours": 1}}})
+	if res.StatusCode != 409 || problemCode(t, body) != "class_not_running" {
+		t.Errorf("hours in an open class: %d %s", res.StatusCode, body)
+	}
+	// Nor can a class be set up to have started already.
+	res, body = p1.do("POST", "/api/v1/classes", map[string]any{"plan_code": "BYS-5", "name": "补开班",
+		"starts_on": day(-1), "ends_on": day(3), "capacity": 5, "region": "420106"})
+	if res.StatusCode != 422 || !strings.Contains(string(body), `"field":"starts_on"`) {
+		t.Errorf("a class starting yesterday: %d %s", res.StatusCode, body)
+	}
+	res, body = p1.do("POST", page+"/enrolments", "id_number=12345")
+	if res.StatusCode != 422 || !strings.Contains(string(body), `class="alert"`) {
+		t.Errorf("enrol form with a bad number: %d", res.StatusCode)
 	}
 }
 
@@ -232,6 +369,15 @@ func TestAttendanceHTTP(t *testing.T) {
 	if res.StatusCode != 422 || problemCode(t, body) != "attendance_invalid" || !strings.Contains(string(body), `"row":2`) {
 		t.Errorf("bad attendance: %d %s", res.StatusCode, body)
 	}
+	// Hours that are valid JSON but not tenths are a field error, not
+	// malformed JSON; nothing is stored.
+	for _, h := range []string{`1.25`, `1e308`, `"NaN"`} {
+		raw := fmt.Sprintf(`{"entries":[{"enrolment_id":%d,"course_code":%q,"hours":%s,"reason":"x"}]}`, first.ID, course.Code, h)
+		res, body := p1.do("POST", path+"/attendance", json.RawMessage(raw))
+		if res.StatusCode != 422 || !strings.Contains(string(body), `"field":"hours"`) || !strings.Contains(string(body), "学时须为 0.1 的整数倍") {
+			t.Errorf("hours %s: %d %s", h, res.StatusCode, body)
+		}
+	}
 	// A correction with its reason is stored.
 	res, body = p1.do("POST", path+"/attendance", map[string]any{"entries": []map[string]any{
 		{"enrolment_id": first.ID, "course_code": course.Code, "hours": course.Max - 0.5, "reason": "迟到半小时"},
@@ -297,19 +443,19 @@ func TestCatalogAdminHTTP(t *testing.T) {
 				Code string  `json:"code"`
 				Req  float64 `json:"required_hours"`
 			} `json:"courses"`
-			Minimums []struct {
-				Category string  `json:"category"`
-				Min      float64 `json:"min_hours"`
-			} `json:"minimums"`
+			MinTotal    json.RawMessage `json:"min_total_hours"`
+			PassMark    json.RawMessage `json:"pass_mark"`
+			MaxAttempts json.RawMessage `json:"max_attempts"`
+			Minimums    json.RawMessage `json:"minimums"`
 		} `json:"current"`
 	}](t, body)
-	// The demo enrolled workers under BYS-GQ: an edit makes a new version.
-	in := map[string]any{"min_total_hours": 120, "pass_mark": 60, "max_attempts": 2}
-	mins := map[string]any{}
-	for _, m := range plan.Current.Minimums {
-		mins[m.Category] = m.Min
+	// What GET says is what PUT takes: the minimums as the same list.
+	if !strings.HasPrefix(string(plan.Current.Minimums), `[{"category":"law","min_hours":`) {
+		t.Fatalf("GET minimums: %s", plan.Current.Minimums)
 	}
-	in["minimums"] = mins
+	// The demo enrolled workers under BYS-GQ: an edit makes a new version.
+	in := map[string]any{"min_total_hours": plan.Current.MinTotal, "pass_mark": plan.Current.PassMark,
+		"max_attempts": plan.Current.MaxAttempts, "minimums": plan.Current.Minimums}
 	var courses []map[string]any
 	for _, c := range plan.Current.Courses {
 		courses = append(courses, map[string]any{"code": c.Code, "hours": c.Req})
@@ -318,6 +464,23 @@ func TestCatalogAdminHTTP(t *testing.T) {
 	res, body := admin.do("PUT", "/api/v1/plans/BYS-GQ", in)
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"new_version":true`) {
 		t.Fatalf("edit BYS-GQ: %d %s", res.StatusCode, body)
+	}
+	_, after := admin.do("GET", "/api/v1/plans/BYS-GQ", nil)
+	if got := decode[struct {
+		Current struct {
+			Minimums json.RawMessage `json:"minimums"`
+		} `json:"current"`
+	}](t, after).Current.Minimums; string(got) != string(plan.Current.Minimums) {
+		t.Errorf("minimums after the round trip: %s, want %s", got, plan.Current.Minimums)
+	}
+	// The old map shape is refused with a field error, not half understood.
+	old := map[string]any{}
+	for k, v := range in {
+		old[k] = v
+	}
+	old["minimums"] = map[string]any{"law": 14}
+	if res, body := admin.do("PUT", "/api/v1/plans/BYS-GQ", old); res.StatusCode != 422 || !strings.Contains(string(body), `"field":"minimums"`) {
+		t.Errorf("minimums as a map: %d %s", res.StatusCode, body)
 	}
 	in["min_total_hours"] = 5000
 	if res, body := admin.do("PUT", "/api/v1/plans/BYS-GQ", in); res.StatusCode != 422 || problemCode(t, body) != "invalid_plan_version" {

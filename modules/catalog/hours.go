@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"tuoyu/modules/apperr"
 )
 
 // Hours is a number of training hours counted in tenths of an hour.
@@ -117,6 +119,10 @@ func (h *Hours) scanText(s string) error {
 func (h Hours) MarshalJSON() ([]byte, error) { return []byte(h.String()), nil }
 
 // UnmarshalJSON reads a JSON number (or numeric string) of hours exactly.
+// A value that is not hours in tenths (1.25, 1e308, "NaN") is valid JSON
+// but a wrong value, so the error is an apperr.Invalid (invalid_hours) on
+// field hours, which the strict decoder passes on as a 422, not as
+// malformed JSON.
 func (h *Hours) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	if s == "null" {
@@ -125,7 +131,9 @@ func (h *Hours) UnmarshalJSON(b []byte) error {
 	}
 	v, err := ParseHours(s)
 	if err != nil {
-		return err
+		return apperr.Invalid("invalid_hours", "学时填写有误", apperr.FieldError{
+			Field: "hours", Code: "invalid_hours", Message: "学时须为 0.1 的整数倍、不小于 0 且不超过课程学时",
+		}).Wrap(err)
 	}
 	*h = v
 	return nil

@@ -2,7 +2,11 @@ package catalog
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/web"
 )
 
 func TestParseHours(t *testing.T) {
@@ -75,5 +79,40 @@ func TestHoursJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"H": 1.25}`), &v); err == nil {
 		t.Error("1.25 hours accepted, want an error")
+	}
+}
+
+// Values that are valid JSON but not hours are a field error on hours (a
+// 422 through the strict decoder), not malformed JSON.
+func TestHoursJSONRefusalIsAFieldError(t *testing.T) {
+	for _, raw := range []string{`1.25`, `1e308`, `"NaN"`, `1234567`} {
+		var v struct {
+			H Hours `json:"hours"`
+		}
+		err := web.DecodeJSON(strings.NewReader(`{"hours": `+raw+`}`), &v)
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "hours" ||
+			e.Fields[0].Message != "学时须为 0.1 的整数倍、不小于 0 且不超过课程学时" {
+			t.Errorf("%s: %v (%+v), want invalid on hours", raw, err, e)
+		}
+	}
+}
+
+func TestMinimumsJSON(t *testing.T) {
+	var in VersionInput
+	err := web.DecodeJSON(strings.NewReader(`{"minimums": [{"category": "law", "min_hours": 8}, {"category": "skills", "min_hours": 20.5}]}`), &in)
+	if err != nil || len(in.Minimums) != 2 || in.Minimums[CategoryLaw] != H(8) || in.Minimums[CategorySkills] != 205 {
+		t.Fatalf("list shape: %v %v", err, in.Minimums)
+	}
+	for name, body := range map[string]string{
+		"the old map shape":  `{"minimums": {"law": 8}}`,
+		"a category twice":   `{"minimums": [{"category": "law", "min_hours": 8}, {"category": "law", "min_hours": 2}]}`,
+		"an unknown member":  `{"minimums": [{"category": "law", "min": 8}]}`,
+		"hours not in tenth": `{"minimums": [{"category": "law", "min_hours": 8.25}]}`,
+	} {
+		err := web.DecodeJSON(strings.NewReader(body), &VersionInput{})
+		if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 {
+			t.Errorf("%s: %v, want one field error", name, err)
+		}
 	}
 }

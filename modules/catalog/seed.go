@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -44,8 +45,45 @@ type VersionInput struct {
 	MinTotalHours Hours                `json:"min_total_hours"`
 	PassMark      int                  `json:"pass_mark"`
 	MaxAttempts   int                  `json:"max_attempts"`
-	Minimums      map[Category]Hours   `json:"minimums"`
+	Minimums      Minimums             `json:"minimums"`
 	Courses       []VersionCourseInput `json:"courses"`
+}
+
+// Minimums are the minimum hours per category of a plan version. In JSON
+// they are a list of {"category", "min_hours"}: the shape a plan is read in
+// (PlanVersion.Minimums), so what GET returns can be PUT back unchanged.
+type Minimums map[Category]Hours
+
+// UnmarshalJSON reads the list shape, strictly: an object (the map shape
+// this API once took), unknown members or a category named twice are
+// refused with an apperr.Invalid on field minimums.
+func (m *Minimums) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*m = nil
+		return nil
+	}
+	bad := func(msg string) error {
+		return apperr.Invalid("invalid_minimums", "各类别最低学时填写有误",
+			apperr.FieldError{Field: "minimums", Code: "invalid_minimums", Message: msg})
+	}
+	var list []CategoryMinimum
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&list); err != nil {
+		if e, ok := apperr.As(err); ok {
+			return e
+		}
+		return bad(`最低学时应为列表：[{"category": "law", "min_hours": 8}, …]`)
+	}
+	out := make(Minimums, len(list))
+	for _, cm := range list {
+		if _, dup := out[cm.Category]; dup {
+			return bad(fmt.Sprintf("类别 %s 重复", cm.Category))
+		}
+		out[cm.Category] = cm.Min
+	}
+	*m = out
+	return nil
 }
 
 // VersionCourseInput names a course of a plan version by code with the hours

@@ -45,6 +45,17 @@ type AttendanceResult struct {
 	Reopened  []int64 `json:"reopened"`  // enrolments no longer complete
 }
 
+// attendable refuses hours for a class whose training has not begun (draft,
+// open: nobody can have attended yet, and the roster may still change) or
+// was cancelled.
+func attendable(c Class) error {
+	if c.State == StateRunning || c.State == StateCompleted {
+		return nil
+	}
+	return apperr.Conflict("class_not_running",
+		fmt.Sprintf("培训班当前状态为“%s”，开始培训后才能登记学时", c.State.Label())).With("state", string(c.State))
+}
+
 func rowErr(row int, field, code, msg string) apperr.FieldError {
 	return apperr.FieldError{Row: row, Field: field, Code: code, Message: msg}
 }
@@ -52,8 +63,8 @@ func rowErr(row int, field, code, msg string) apperr.FieldError {
 // RecordAttendance stores entries for class classID, all or nothing, and
 // recomputes completion of every enrolment touched in the same
 // transaction. Only the class's provider (or an admin) may record, and only
-// while the class is open, running or completed. Errors: apperr.NotFound
-// (class_not_found), apperr.Conflict (class_state), apperr.Invalid
+// once the class is running or completed. Errors: apperr.NotFound
+// (class_not_found), apperr.Conflict (class_not_running), apperr.Invalid
 // (attendance_invalid with one error per bad row: not_enrolled,
 // unknown_course, negative, hours_over_limit, reason_required, duplicate).
 func (s *Service) RecordAttendance(ctx context.Context, p *accounts.Principal, classID int64, entries []AttendanceEntry, source string) (AttendanceResult, error) {
@@ -63,8 +74,8 @@ func (s *Service) RecordAttendance(ctx context.Context, p *accounts.Principal, c
 		if err != nil {
 			return err
 		}
-		if c.State != StateOpen && c.State != StateRunning && c.State != StateCompleted {
-			return errState(c, "登记学时")
+		if err := attendable(c); err != nil {
+			return err
 		}
 		res, err = s.record(ctx, tx, p, c, entries, source)
 		return err
@@ -347,8 +358,8 @@ func (s *Service) ImportAttendance(ctx context.Context, p *accounts.Principal, c
 		if err != nil {
 			return err
 		}
-		if c.State != StateOpen && c.State != StateRunning && c.State != StateCompleted {
-			return errState(c, "登记学时")
+		if err := attendable(c); err != nil {
+			return err
 		}
 		ens, err := classEnrolments(ctx, tx, c.ID)
 		if err != nil {

@@ -31,6 +31,7 @@ func TestCompletionFlipsWithAttendanceAndBack(t *testing.T) {
 	x := w.worker()
 	e, err := w.svc.Enrol(ctx, x.P, c.ID, 0)
 	w.must(err)
+	w.start(w.providerA, c)
 	v, err := w.svc.Progress(ctx, x.P, e.ID)
 	w.must(err)
 	// BYS-GQ: every course at its required hours is exactly 120 and meets
@@ -114,6 +115,7 @@ func TestCompletionKeepsThePlanVersionEnrolledUnder(t *testing.T) {
 	if e2.PlanVersionID != v2.ID || e1.PlanVersionID == v2.ID {
 		t.Fatalf("versions: early %d, late %d, new %d", e1.PlanVersionID, e2.PlanVersionID, v2.ID)
 	}
+	w.start(w.providerA, c)
 	// The same hours (version 1's requirements) complete early but not late.
 	p1, _ := w.svc.Progress(ctx, early.P, e1.ID)
 	var entries []enrolment.AttendanceEntry
@@ -151,6 +153,7 @@ func TestAttendanceRefusals(t *testing.T) {
 	w.must(err)
 	waiting, err := w.svc.Enrol(ctx, y.P, c.ID, 0)
 	w.must(err)
+	w.start(w.providerA, c) // the waiting list ends: y's place is cancelled
 	v, _ := w.svc.Progress(ctx, x.P, e.ID)
 	course := v.Progress.Courses[0] // LAW-01, 8 hours
 	var fzr int64
@@ -194,9 +197,25 @@ func TestAttendanceRefusals(t *testing.T) {
 	if !errors.As(err, &pgErr) || pgErr.Field('n') != "attendance_within_course" {
 		t.Errorf("direct insert above the course hours: %v", err)
 	}
-	// A draft or cancelled class takes no hours.
+	// A draft, open or cancelled class takes no hours: nobody has attended.
+	open := w.class(w.providerA, "BYS-ZG", "420106", "2027-05-01", 5, 1)
+	z := w.worker()
+	ez, err := w.svc.Enrol(ctx, z.P, open.ID, 0)
+	w.must(err)
+	early := []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: ez.ID, CourseID: course.CourseID, Hours: 1}}
+	_, err = w.svc.RecordAttendance(ctx, w.providerA, open.ID, early, enrolment.AttendanceForm)
+	if ae, ok := apperr.As(err); !ok || ae.Code != "class_not_running" || ae.Kind != apperr.KindConflict || !strings.Contains(ae.Message, "开始培训后") {
+		t.Errorf("hours in an open class: %v", err)
+	}
+	if _, err := w.svc.ImportAttendance(ctx, w.providerA, open.ID, []byte("报名编号,课程代码,学时\n"+itoa(ez.ID)+",LAW-01,1\n"), "a.csv"); !apperr.Is(err, "class_not_running") {
+		t.Errorf("hours file for an open class: %v", err)
+	}
+	w.must(w.db.NewRaw("SELECT count(*) FROM attendance WHERE enrolment_id = ?", ez.ID).Scan(ctx, &n))
+	if n != 0 {
+		t.Errorf("%d attendance rows stored for an open class", n)
+	}
 	d := w.draft(w.providerA, "BYS-ZG", "420106", "2027-06-01", 5, 1)
-	if _, err := w.svc.RecordAttendance(ctx, w.providerA, d.ID, entries[:1], enrolment.AttendanceForm); !apperr.Is(err, "class_state") {
+	if _, err := w.svc.RecordAttendance(ctx, w.providerA, d.ID, entries[:1], enrolment.AttendanceForm); !apperr.Is(err, "class_not_running") {
 		t.Errorf("hours in a draft class: %v", err)
 	}
 }
@@ -210,6 +229,7 @@ func TestImportAttendance(t *testing.T) {
 	w.must(err)
 	ey, err := w.svc.Enrol(ctx, y.P, c.ID, 0)
 	w.must(err)
+	w.start(w.providerA, c)
 	stranger := w.worker()
 
 	bad := "身份证号,课程代码,学时,更正原因\n" +

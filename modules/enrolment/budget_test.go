@@ -46,7 +46,7 @@ func TestQueryBudget(t *testing.T) {
 	var firstWorker worker
 	var many []worker
 	for i := range 50 {
-		x := w.worker()
+		x := w.registeredBy(w.providerA, w.worker())
 		if i == 0 {
 			firstWorker = x
 		}
@@ -59,6 +59,7 @@ func TestQueryBudget(t *testing.T) {
 		}
 	}
 	// Hours for everyone in the big class, so progress has rows to read.
+	w.start(w.providerA, big)
 	_, roster, err := w.svc.ClassRoster(ctx, w.providerA, big.ID)
 	w.must(err)
 	var entries []enrolment.AttendanceEntry

@@ -6,7 +6,9 @@
 // Capacity holds under concurrency because every enrolment change locks
 // its class row first and a trigger keeps the class's counts, which a CHECK
 // bounds by the capacity: an overfull class cannot be stored. An exclusion
-// constraint keeps one worker out of two classes with overlapping dates.
+// constraint keeps one worker out of two classes with overlapping dates;
+// it counts waiting-list places too, on purpose: a waiting worker may be
+// promoted at any time and must then be free on the class's dates.
 //
 // Banned workers are refused by the workers.banned flag, read under a share
 // lock inside the enrolling transaction. The bans module keeps that flag in
@@ -97,6 +99,19 @@ const (
 	SourceRoster   Source = "roster"
 	SourceProvider Source = "provider"
 )
+
+// Label is the Chinese name of s, as the class roster shows it.
+func (s Source) Label() string {
+	switch s {
+	case SourceSelf:
+		return "本人报名"
+	case SourceRoster:
+		return "花名册"
+	case SourceProvider:
+		return "机构代报"
+	}
+	return string(s)
+}
 
 // Class is one run of a plan by a provider.
 type Class struct {

@@ -18,7 +18,7 @@ func TestFiftyConcurrentEnrolmentsForTenPlaces(t *testing.T) {
 	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-01-10", 20, 10)
 	ws := make([]worker, 50)
 	for i := range ws {
-		ws[i] = w.worker()
+		ws[i] = w.registeredBy(w.providerA, w.worker())
 	}
 	results := make([]enrolment.Enrolment, len(ws))
 	errs := make([]error, len(ws))
@@ -99,7 +99,7 @@ func TestEnrolRefusals(t *testing.T) {
 	_, err = w.svc.Enrol(ctx, a.P, overlapping.ID, 0)
 	expect("overlapping class", err, "class_overlap", apperr.KindConflict)
 
-	banned := w.worker()
+	banned := w.registeredBy(w.providerA, w.worker())
 	w.ban(banned.ID)
 	_, err = w.svc.Enrol(ctx, banned.P, c.ID, 0)
 	expect("banned self", err, "banned", apperr.KindForbidden)
@@ -110,7 +110,7 @@ func TestEnrolRefusals(t *testing.T) {
 	expect("unknown worker", err, "worker_not_found", apperr.KindNotFound)
 
 	draft := w.draft(w.providerA, "BYS-GQ", "420106", "2027-03-01", 5, 5)
-	b := w.worker()
+	b := w.registeredBy(w.providerA, w.worker())
 	_, err = w.svc.Enrol(ctx, b.P, draft.ID, 0)
 	expect("draft class (invisible to workers)", err, "class_not_found", apperr.KindNotFound)
 	_, err = w.svc.Enrol(ctx, w.providerA, draft.ID, b.ID)
@@ -294,8 +294,20 @@ func TestClassLifecycle(t *testing.T) {
 	if _, err := w.svc.Enrol(ctx, ws[0].P, c3.ID, 0); err != nil {
 		t.Errorf("enrol after cancellation: %v", err)
 	}
-	// A class whose first day passed cannot be opened.
-	old := w.draft(w.providerA, "BYS-5", "420106", "2026-11-01", 3, 1)
+	// A class cannot be created to start in the past, nor opened once its
+	// first day has passed (this one was created when it lay ahead).
+	past := enrolment.ClassInput{PlanCode: "BYS-5", Name: "往期班", StartsOn: "2026-11-01", EndsOn: "2026-11-03", Capacity: 1, Region: "420106"}
+	_, err = w.svc.CreateClass(ctx, w.providerA, past)
+	if ae, ok := apperr.As(err); !ok || ae.Code != "invalid_class" || len(ae.Fields) != 1 || ae.Fields[0].Field != "starts_on" || ae.Fields[0].Code != "in_past" {
+		t.Errorf("a class starting in the past: %v", err)
+	}
+	today := past
+	today.StartsOn, today.EndsOn = "2026-12-01", "2026-12-03"
+	if _, err := w.svc.CreateClass(ctx, w.providerA, today); err != nil {
+		t.Errorf("a class starting today: %v", err)
+	}
+	old, err := w.at("2026-10-01").CreateClass(ctx, w.providerA, past)
+	w.must(err)
 	if _, err := w.svc.Open(ctx, w.providerA, old.ID); !apperr.Is(err, "class_started") {
 		t.Errorf("opening a past class: %v", err)
 	}

@@ -285,8 +285,25 @@ func (h *Handler) apiRoster(c *fiber.Ctx) error {
 	return c.JSON(web.List(enrolmentsJSON(vs[from:to]), total))
 }
 
+// enrolInput is the body of an enrolment: {} by a worker for themself; by a
+// provider either {"worker_id"} of a worker in its scope or {"id_number"}
+// of a registered person it has in front of it.
 type enrolInput struct {
-	WorkerID int64 `json:"worker_id"`
+	WorkerID int64  `json:"worker_id"`
+	IDNumber string `json:"id_number"`
+}
+
+// enrol runs the enrolment in names.
+func (h *Handler) enrol(c *fiber.Ctx, classID int64, in enrolInput) (Enrolment, error) {
+	ctx, p := c.UserContext(), web.Principal(c)
+	if strings.TrimSpace(in.IDNumber) == "" {
+		return h.svc.Enrol(ctx, p, classID, in.WorkerID)
+	}
+	if in.WorkerID != 0 {
+		return Enrolment{}, apperr.Invalid("invalid_enrolment", "请只填写学员编号或身份证号中的一项",
+			apperr.FieldError{Field: "id_number", Code: "one_of", Message: "worker_id 与 id_number 只能填写一项"})
+	}
+	return h.svc.EnrolByIDNumber(ctx, p, classID, in.IDNumber)
 }
 
 func (h *Handler) apiEnrol(c *fiber.Ctx) error {
@@ -298,7 +315,7 @@ func (h *Handler) apiEnrol(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &in); err != nil {
 		return err
 	}
-	e, err := h.svc.Enrol(c.UserContext(), web.Principal(c), id, in.WorkerID)
+	e, err := h.enrol(c, id, in)
 	if err != nil {
 		return err
 	}

@@ -122,6 +122,24 @@ func (w *world) worker() worker {
 	return worker{ID: workerID, IDNumber: id, P: &accounts.Principal{UserID: userID, Role: accounts.RoleWorker, WorkerID: workerID}}
 }
 
+// registeredBy records that provider p registered worker x, which puts x in
+// p's scope: a provider may enrol by worker ID only workers in its scope.
+func (w *world) registeredBy(p *accounts.Principal, x worker) worker {
+	w.t.Helper()
+	if _, err := w.db.NewRaw("UPDATE workers SET registered_by_org_id = ? WHERE id = ?", p.OrgID, x.ID).Exec(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+	return x
+}
+
+// start marks class c running by its provider p: only then are hours recorded.
+func (w *world) start(p *accounts.Principal, c enrolment.Class) {
+	w.t.Helper()
+	if _, err := w.svc.Start(context.Background(), p, c.ID); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 func (w *world) ban(workerID int64) {
 	w.t.Helper()
 	if _, err := w.db.NewRaw("UPDATE workers SET banned = true WHERE id = ?", workerID).Exec(context.Background()); err != nil {

@@ -248,15 +248,18 @@ func (h *Handler) enrolForm(c *fiber.Ctx) error {
 		return err
 	}
 	p := web.Principal(c)
-	workerID, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue("worker_id")), 10, 64)
-	e, err := h.svc.Enrol(c.UserContext(), p, id, workerID)
+	in := enrolInput{IDNumber: c.FormValue("id_number")}
+	if p.Is(accounts.RoleProvider) && strings.TrimSpace(in.IDNumber) == "" {
+		in.WorkerID, _ = strconv.ParseInt(strings.TrimSpace(c.FormValue("worker_id")), 10, 64)
+	}
+	e, err := h.enrol(c, id, in)
 	if err != nil {
 		return h.renderShow(c, err, "")
 	}
 	if p.Is(accounts.RoleWorker) {
 		return web.Redirect(c, "/me/classes")
 	}
-	return h.renderShow(c, nil, fmt.Sprintf("已为学员 %d 报名：%s。", workerID, e.Status.Label()))
+	return h.renderShow(c, nil, fmt.Sprintf("已为学员（报名编号 %d）报名：%s。", e.ID, e.Status.Label()))
 }
 
 // attendanceLine is one enrolled worker on the attendance form.

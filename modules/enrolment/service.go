@@ -16,6 +16,7 @@ import (
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/notify"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/workers"
 )
 
 // Service holds the use cases of training delivery.
@@ -77,7 +78,7 @@ func parseDate(fields *[]apperr.FieldError, field, label, s string, required boo
 }
 
 // validate checks in and returns the class it describes (without plan).
-func (in ClassInput) validate() (Class, []apperr.FieldError) {
+func (in ClassInput) validate(today time.Time) (Class, []apperr.FieldError) {
 	var fields []apperr.FieldError
 	c := Class{Name: strings.TrimSpace(in.Name), Place: strings.TrimSpace(in.Place), Capacity: in.Capacity,
 		RegionCode: strings.TrimSpace(in.Region), State: StateDraft}
@@ -97,6 +98,9 @@ func (in ClassInput) validate() (Class, []apperr.FieldError) {
 	end := parseDate(&fields, "ends_on", "结业日期", in.EndsOn, true)
 	c.EnrolOpensOn = parseDate(&fields, "enrol_opens_on", "报名开始日期", in.EnrolOpensOn, false)
 	c.EnrolClosesOn = parseDate(&fields, "enrol_closes_on", "报名截止日期", in.EnrolClosesOn, false)
+	if start != nil && start.Before(today) {
+		fields = append(fields, apperr.FieldError{Field: "starts_on", Code: "in_past", Message: "开班日期不能早于今天"})
+	}
 	if start != nil && end != nil {
 		c.StartsOn, c.EndsOn = *start, *end
 		if end.Before(*start) {
@@ -117,12 +121,13 @@ func (in ClassInput) validate() (Class, []apperr.FieldError) {
 
 // CreateClass makes a class of a plan in state draft for the caller's
 // organisation (a provider). Errors: apperr.Invalid (invalid_class, with
-// fields: unknown plan, bad dates, end before start, capacity, region).
+// fields: unknown plan, bad dates, a start before today, end before start,
+// capacity, region).
 func (s *Service) CreateClass(ctx context.Context, p *accounts.Principal, in ClassInput) (Class, error) {
 	if !p.Is(accounts.RoleProvider) {
 		return Class{}, apperr.Forbidden("forbidden", "只有培训机构可以开设培训班")
 	}
-	c, fields := in.validate()
+	c, fields := in.validate(s.today())
 	var out Class
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if strings.TrimSpace(in.PlanCode) != "" {
@@ -380,26 +385,100 @@ func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, id int64, r
 
 // Enrol enrols a worker in class classID: a worker enrols themself
 // (workerID is ignored), a provider enrols workerID in one of its own
-// classes. A full class puts the worker on its waiting list. Errors:
-// apperr.NotFound (class_not_found, worker_not_found), apperr.Conflict
+// classes. A provider may name by ID only a worker already in its scope
+// (registered by it, or holding a place in one of its classes): otherwise
+// any provider could pull any worker into its scope, and with it read and
+// edit their record. A person not yet in scope is enrolled by the full ID
+// number instead (EnrolByIDNumber). A full class puts the worker on its
+// waiting list. Errors: apperr.NotFound (class_not_found, worker_not_found
+// also for a worker outside the provider's scope), apperr.Conflict
 // (class_not_open, already_enrolled, class_overlap), apperr.Forbidden
 // (banned; forbidden for other roles).
 func (s *Service) Enrol(ctx context.Context, p *accounts.Principal, classID, workerID int64) (Enrolment, error) {
+	if p.Is(accounts.RoleProvider) && workerID <= 0 {
+		return Enrolment{}, apperr.Invalid("invalid_enrolment", "请指定学员",
+			apperr.FieldError{Field: "id_number", Code: "required", Message: "请填写要报名学员的身份证号"})
+	}
+	return s.enrolAs(ctx, p, classID, target{workerID: workerID})
+}
+
+// EnrolByIDNumber enrols, in one of the provider's own classes, the
+// registered worker with the full resident ID number idNumber. Knowing the
+// whole number (the person is in front of the provider) is the proof that
+// lets a provider enrol someone it has not met before; after that the
+// worker is in its scope. Errors: apperr.Invalid (id_* codes on field
+// id_number), apperr.NotFound (class_not_found; worker_not_found when no
+// worker has this number), and those of Enrol.
+func (s *Service) EnrolByIDNumber(ctx context.Context, p *accounts.Principal, classID int64, idNumber string) (Enrolment, error) {
+	if !p.Is(accounts.RoleProvider) {
+		return Enrolment{}, apperr.Forbidden("forbidden", "只有培训机构可以按身份证号为学员报名")
+	}
+	number, err := lookupNumber(idNumber, s.now())
+	if err != nil {
+		return Enrolment{}, err
+	}
+	return s.enrolAs(ctx, p, classID, target{idNumberIdx: s.cipher.Index(pii.KindIDNumber, number)})
+}
+
+// lookupNumber checks an ID number typed to find a worker. The age limits of
+// registration do not apply: a registered worker may have aged past them.
+func lookupNumber(raw string, now time.Time) (string, error) {
+	id, err := workers.ValidateID(raw, now)
+	if apperr.Is(err, workers.CodeIDAge) {
+		return workers.NormalizeID(raw), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return id.Number, nil
+}
+
+// target names the worker an enrolment request is about.
+type target struct {
+	workerID    int64
+	idNumberIdx []byte // the blind index of a full ID number; wins over workerID
+	// trusted skips the provider's scope check: only the demo seed, which
+	// replays providers enrolling the people in front of them.
+	trusted bool
+}
+
+func errWorkerNotFound() *apperr.Error {
+	return apperr.NotFound("worker_not_found", "未找到该学员：请核对身份证号，或先登记学员信息")
+}
+
+// enrolAs is Enrol and EnrolByIDNumber once the worker is named.
+func (s *Service) enrolAs(ctx context.Context, p *accounts.Principal, classID int64, t target) (Enrolment, error) {
 	source := SourceProvider
 	switch {
 	case p.Is(accounts.RoleWorker):
-		workerID, source = p.WorkerID, SourceSelf
+		t, source = target{workerID: p.WorkerID}, SourceSelf
 	case p.Is(accounts.RoleProvider):
-		if workerID <= 0 {
-			return Enrolment{}, apperr.Invalid("invalid_enrolment", "请指定学员",
-				apperr.FieldError{Field: "worker_id", Code: "required", Message: "请指定要报名的学员"})
-		}
 	default:
 		return Enrolment{}, apperr.Forbidden("forbidden", "只有学员本人或培训机构可以报名")
 	}
 	var out Enrolment
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := NewStore(tx)
+		workerID := t.workerID
+		switch {
+		case t.idNumberIdx != nil:
+			w, err := workers.NewStore(tx).ByIDNumberIdx(ctx, t.idNumberIdx)
+			if apperr.Is(err, "worker_not_found") {
+				return errWorkerNotFound()
+			}
+			if err != nil {
+				return err
+			}
+			workerID = w.ID
+		case source == SourceProvider && !t.trusted:
+			// The same answer for a worker outside the scope as for none,
+			// so worker IDs cannot be probed.
+			if _, err := workers.NewStore(tx).ByID(ctx, p, workerID); apperr.Is(err, "worker_not_found") {
+				return errWorkerNotFound()
+			} else if err != nil {
+				return err
+			}
+		}
 		// The worker's row is locked before the class's, the same order as a
 		// roster commit (workers, then EnrolFromRoster), so the two never
 		// deadlock.
@@ -427,7 +506,8 @@ func (s *Service) Enrol(ctx context.Context, p *accounts.Principal, classID, wor
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "enrolments.create", TargetType: "enrolment",
 			TargetID: strconv.FormatInt(e.ID, 10),
-			Summary:  map[string]any{"class_id": c.ID, "worker_id": workerID, "status": string(e.Status), "source": string(source)},
+			Summary: map[string]any{"class_id": c.ID, "worker_id": workerID, "status": string(e.Status), "source": string(source),
+				"by_id_number": t.idNumberIdx != nil},
 		})
 	})
 	return out, err
@@ -465,8 +545,13 @@ func (s *Service) enrol(ctx context.Context, tx bun.Tx, c Class, workerID int64,
 		return Enrolment{}, err
 	}
 	if prev != nil && prev.Status.Active() {
-		return Enrolment{}, errAlreadyEnrolled().With("enrolment_id", prev.ID).With("status", string(prev.Status))
+		// "status" is the problem document's HTTP status (RFC 9457), hence
+		// enrolment_status.
+		return Enrolment{}, errAlreadyEnrolled().With("enrolment_id", prev.ID).With("enrolment_status", string(prev.Status))
 	}
+	// A place on a waiting list counts as much as a seat (so does the
+	// exclusion constraint, which sees waitlisted rows): a waiting worker may
+	// be promoted at any moment, and must then be free on those dates.
 	overlap, err := st.Overlaps(ctx, workerID, c.ID, c.StartsOn, c.EndsOn)
 	if err != nil {
 		return Enrolment{}, err

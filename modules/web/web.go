@@ -90,6 +90,11 @@ func DecodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		// A value's own UnmarshalJSON (catalog.Hours) may refuse valid JSON
+		// with an *apperr.Error naming the field: that is a 422, not a 400.
+		if e, ok := apperr.As(err); ok {
+			return e
+		}
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
 		switch {

@@ -28,11 +28,14 @@ func NewStore(db bun.IDB) Store { return Store{db: db} }
 func errNotFound() *apperr.Error { return apperr.NotFound("worker_not_found", "学员不存在") }
 
 // providerScope lists the providers that see a worker: the one that
-// registered them and every provider whose class they enrolled in. It reads
-// the enrolment module's tables (a read only; workers sits below enrolment
-// and does not import it) because scope must be one WHERE of one query.
+// registered them and every provider in whose class they hold a place
+// (enrolled, waitlisted or completed). A withdrawn or cancelled enrolment
+// does not keep a worker in a provider's scope. It reads the enrolment
+// module's tables (a read only; workers sits below enrolment and does not
+// import it) because scope must be one WHERE of one query.
 const providerScope = `SELECT w.registered_by_org_id
-	UNION SELECT c.provider_org_id FROM enrolments AS e JOIN classes AS c ON c.id = e.class_id WHERE e.worker_id = w.id`
+	UNION SELECT c.provider_org_id FROM enrolments AS e JOIN classes AS c ON c.id = e.class_id
+	WHERE e.worker_id = w.id AND e.status IN ('enrolled', 'waitlisted', 'completed')`
 
 // institutionScope puts a worker in the scope of the institution that
 // employs them, through the organisation linked to the institution.
