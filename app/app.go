@@ -142,8 +142,14 @@ func (a *App) LoadReferenceData(ctx context.Context) error {
 	if err := a.Catalog.Seed(ctx); err != nil {
 		return fmt.Errorf("load course catalogue: %w", err)
 	}
-	if _, err := a.Subsidies.LoadDefaults(ctx); err != nil {
+	loaded, err := a.Subsidies.LoadDefaults(ctx)
+	if err != nil {
 		return fmt.Errorf("load default policy parameters: %w", err)
+	}
+	for _, c := range loaded.Changed {
+		// The stored row stands; a correction must ship as a new dated row.
+		a.Logger.Warn("shipped default policy parameter differs from the stored one and was not loaded; ship corrections as a new row with a later effective_from",
+			"name", c.Param.Name, "region", c.Param.Region, "effective_from", c.Param.EffectiveFrom.String(), "differs", c.Fields)
 	}
 	return nil
 }

@@ -42,19 +42,42 @@ func NewService(db *bun.DB, loc *time.Location, now func() time.Time) *Service {
 	return &Service{db: db, loc: loc, now: now}
 }
 
+// DefaultsLoad is what LoadDefaults did.
+type DefaultsLoad struct {
+	Added int // shipped values that were not stored yet
+	// Changed lists shipped values whose stored default row (same name,
+	// region and start date) says something else. The stored row stands:
+	// a shipped default is corrected by a new dated row, never in place, so
+	// evaluations already made stay explainable. The caller logs these, so
+	// that a correction made in place does not vanish silently.
+	Changed []DefaultChange
+}
+
+// DefaultChange is a shipped default that differs from its stored row.
+type DefaultChange struct {
+	Param  Param  // as shipped
+	Fields string // what differs: value, effective_to, reference, example
+}
+
 // LoadDefaults adds the shipped default values that are not in the database
-// yet (by name, region and start date) and returns how many it added. It is
-// idempotent and safe to run from several instances at once.
-func (s *Service) LoadDefaults(ctx context.Context) (int, error) {
+// yet (by name, region and start date) and reports shipped values that
+// differ from the stored ones. It is idempotent and safe to run from several
+// instances at once.
+func (s *Service) LoadDefaults(ctx context.Context) (DefaultsLoad, error) {
 	dp, err := DefaultParams()
 	if err != nil {
-		return 0, err
+		return DefaultsLoad{}, err
 	}
+	return s.loadDefaults(ctx, dp)
+}
+
+func (s *Service) loadDefaults(ctx context.Context, dp []Param) (DefaultsLoad, error) {
 	if _, err := NewParamSet(dp); err != nil {
-		return 0, fmt.Errorf("default parameters: %w", err)
+		return DefaultsLoad{}, fmt.Errorf("default parameters: %w", err)
 	}
-	added := 0
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	var res DefaultsLoad
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res = DefaultsLoad{}
 		st := NewStore(tx)
 		for _, p := range dp {
 			sp := storedFrom(p, SourceDefault, 0, "")
@@ -63,18 +86,62 @@ func (s *Service) LoadDefaults(ctx context.Context) (int, error) {
 				return err
 			}
 			if ok {
-				added++
+				res.Added++
+				continue
+			}
+			old, err := st.Default(ctx, p.Name, p.Region, p.EffectiveFrom)
+			if err != nil {
+				return err
+			}
+			if diff := defaultDiff(old.Param(), p); diff != "" {
+				res.Changed = append(res.Changed, DefaultChange{Param: p, Fields: diff})
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return DefaultsLoad{}, err
 	}
 	s.mu.Lock()
 	s.defaults, s.checkedAt = true, time.Time{}
 	s.mu.Unlock()
-	return added, nil
+	return res, nil
+}
+
+// defaultDiff names the fields in which a shipped default differs from its
+// stored row ("" when none); values compare as JSON, not as text.
+func defaultDiff(stored, shipped Param) string {
+	var diff []string
+	if canonicalJSON(stored.Value) != canonicalJSON(shipped.Value) {
+		diff = append(diff, "value")
+	}
+	if (stored.EffectiveTo == nil) != (shipped.EffectiveTo == nil) ||
+		stored.EffectiveTo != nil && *stored.EffectiveTo != *shipped.EffectiveTo {
+		diff = append(diff, "effective_to")
+	}
+	if stored.Reference != shipped.Reference {
+		diff = append(diff, "reference")
+	}
+	if stored.Example != shipped.Example {
+		diff = append(diff, "example")
+	}
+	return strings.Join(diff, ", ")
+}
+
+// canonicalJSON rewrites a JSON value with sorted keys and no spaces, as
+// PostgreSQL's jsonb does not keep the text it was given.
+func canonicalJSON(raw json.RawMessage) string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return string(raw)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
 }
 
 func storedFrom(p Param, source string, by int64, note string) StoredParam {

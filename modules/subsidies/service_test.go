@@ -2,6 +2,7 @@ package subsidies
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -65,15 +66,15 @@ func TestLoadDefaultsIdempotent(t *testing.T) {
 	svc := NewService(db, shanghai, time.Now)
 	ctx := context.Background()
 	dp, _ := DefaultParams()
-	n, err := svc.LoadDefaults(ctx)
+	res, err := svc.LoadDefaults(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != len(dp) && n != 0 { // 0 when another test of the package loaded them first
+	if n := res.Added; n != len(dp) && n != 0 { // 0 when another test of the package loaded them first
 		t.Fatalf("loaded %d of %d defaults", n, len(dp))
 	}
-	if n, err = NewService(db, shanghai, time.Now).LoadDefaults(ctx); err != nil || n != 0 {
-		t.Fatalf("second load added %d (%v)", n, err)
+	if res, err = NewService(db, shanghai, time.Now).LoadDefaults(ctx); err != nil || res.Added != 0 || len(res.Changed) != 0 {
+		t.Fatalf("second load added %d, changed %v (%v)", res.Added, res.Changed, err)
 	}
 	count, err := db.NewSelect().Table("policy_parameters").Where("source = 'default'").Count(ctx)
 	if err != nil || count != int64(len(dp)) {
@@ -291,4 +292,41 @@ func TestCalculateRefusesUnknownRegion(t *testing.T) {
 // extra is added to the standard tier.
 func threeTiers(extra string) string {
 	return `{"standard":{"5":1000,"4":1500,"3":2000` + extra + `},"paper_only":{"5":500,"4":700,"3":1000},"shortage":{"5":1300,"4":1950,"3":2600}}`
+}
+
+// TestLoadDefaultsReportsCorrectionsInPlace: a shipped default changed under
+// the same name, region and start date is not loaded (corrections are new
+// dated rows), but it is reported, so it does not vanish silently.
+func TestLoadDefaultsReportsCorrectionsInPlace(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	svc := NewService(db, shanghai, time.Now)
+	if _, err := svc.LoadDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dp, _ := DefaultParams()
+	corrected := false
+	for i, p := range dp {
+		if p.Name == "appraisal.amount" {
+			dp[i].Value = json.RawMessage(`250`)
+			corrected = true
+		}
+	}
+	if !corrected {
+		t.Fatal("no appraisal.amount among the defaults")
+	}
+	res, err := svc.loadDefaults(ctx, dp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Added != 0 || len(res.Changed) != 1 || res.Changed[0].Param.Name != "appraisal.amount" || res.Changed[0].Fields != "value" {
+		t.Fatalf("load of a corrected default: %+v", res)
+	}
+	ps, err := svc.Params(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := ps.Lookup("appraisal.amount", ProvinceRegion, MustDate("2025-06-30")); string(p.Value) != "200" {
+		t.Errorf("the stored default changed to %s", p.Value)
+	}
 }

@@ -86,6 +86,18 @@ func (s *Store) InsertDefault(ctx context.Context, sp *StoredParam) (bool, error
 	return n == 1, nil
 }
 
+// Default returns the default row of a name, region and start date.
+func (s *Store) Default(ctx context.Context, name, region string, from Date) (StoredParam, error) {
+	var sp StoredParam
+	err := s.db.NewSelect().Model(&sp).
+		Where("pp.name = ? AND pp.region_code = ? AND pp.effective_from = ? AND pp.source = ?", name, region, from, SourceDefault).
+		Scan(ctx)
+	if err != nil {
+		return sp, fmt.Errorf("default parameter %s %s %s: %w", name, region, from, err)
+	}
+	return sp, nil
+}
+
 // MaxID returns the id of the newest row (0 when empty); it tells whether
 // another instance added a value since the set was built.
 func (s *Store) MaxID(ctx context.Context) (int64, error) {
