@@ -289,40 +289,27 @@ func levelless(c *Certificate) bool {
 	return c.Kind == KindSpecialAbility || c.Kind == KindTraining
 }
 
-// sameLevelAs compares levels as values: a missing level matches a missing
-// level (DESIGN §6.3); a missing level against a given one could be it,
-// unless the certificate is of a kind without levels.
+// sameLevelAs compares levels as values, exactly as DESIGN §6.3 fixes it: a
+// missing level matches only a missing level. (Occupations differ: DESIGN
+// says nothing of a missing one, so §6.1 makes it unknown.)
 func sameLevelAs(p Payment, c *Certificate) match {
 	switch {
 	case p.Level == nil && c.Level == nil:
 		return yes
-	case p.Level != nil && c.Level != nil:
-		if *p.Level == *c.Level {
-			return yes
-		}
-		return no
-	case c.Level == nil && levelless(c):
-		return no
+	case p.Level != nil && c.Level != nil && *p.Level == *c.Level:
+		return yes
 	}
-	return maybe
+	return no
 }
 
 // higherLevel tells whether a payment was for a higher level (smaller
-// number) than the certificate; a missing level could be higher unless
-// nothing is higher than the certificate's own.
+// number) than the certificate; a missing level is never higher or lower
+// than another (DESIGN §6.3).
 func higherLevel(p Payment, c *Certificate) match {
-	switch {
-	case c.Level != nil && *c.Level == 1:
-		return no
-	case p.Level != nil && c.Level != nil:
-		if *p.Level < *c.Level {
-			return yes
-		}
-		return no
-	case c.Level == nil && levelless(c):
-		return no
+	if p.Level != nil && c.Level != nil && *p.Level < *c.Level {
+		return yes
 	}
-	return maybe
+	return no
 }
 
 // levelName gives "四级" for 4.
