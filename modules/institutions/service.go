@@ -72,7 +72,7 @@ func notFound() *apperr.Error {
 
 // validate checks in and returns the institution it describes. Errors:
 // Invalid validation_failed with one error per field.
-func validate(p *accounts.Principal, in Input) (Institution, error) {
+func validate(p *accounts.Principal, in Input, today time.Time) (Institution, error) {
 	var fields []apperr.FieldError
 	bad := func(field, code, msg string) {
 		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
@@ -119,6 +119,13 @@ func validate(p *accounts.Principal, in Input) (Institution, error) {
 	}
 	if err2 != nil {
 		bad("revoked_on", "invalid_date", "撤销日期格式应为 YYYY-MM-DD")
+	}
+	// A filing or revocation is a fact of the past: a date after today is a typo.
+	if filed != nil && filed.After(today) {
+		bad("filed_on", "in_future", "备案日期不能晚于今天")
+	}
+	if revoked != nil && revoked.After(today) {
+		bad("revoked_on", "in_future", "撤销日期不能晚于今天")
 	}
 	n.FiledOn, n.RevokedOn = filed, revoked
 	switch n.FilingStatus {
@@ -168,7 +175,7 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in Input) (
 	if !p.Is(keepers...) {
 		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以维护托育机构")
 	}
-	n, err := validate(p, in)
+	n, err := validate(p, in, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +216,7 @@ func (s *Service) Update(ctx context.Context, p *accounts.Principal, id int64, i
 			}
 			return fmt.Errorf("select institution %d: %w", id, err)
 		}
-		n, err := validate(p, in)
+		n, err := validate(p, in, s.now())
 		if err != nil {
 			return err
 		}

@@ -76,6 +76,12 @@ func TestCreateUpdateDelete(t *testing.T) {
 		}
 	}
 
+	future := in
+	future.FiledOn = time.Now().AddDate(0, 0, 2).Format(time.DateOnly)
+	if _, err := svc.Update(ctx, regWuhan, n.ID, future); !hasField(err, "filed_on", "in_future") {
+		t.Errorf("filing date after today: %v", err)
+	}
+
 	upd := in
 	upd.FilingStatus, upd.RevokedOn, upd.Places = "revoked", "2026-03-01", 60
 	got, err := svc.Update(ctx, regWuhan, n.ID, upd)
