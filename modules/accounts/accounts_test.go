@@ -327,3 +327,29 @@ func TestScopeMatrix(t *testing.T) {
 		})
 	}
 }
+
+// TestWorkerLoginNeedsAnExistingWorker: an account linked to a worker id
+// that does not exist yet would take over whoever gets that id later.
+func TestWorkerLoginNeedsAnExistingWorker(t *testing.T) {
+	db := dbtest.DB(t)
+	svc := accounts.NewService(db, time.Now)
+	ctx := context.Background()
+	for _, id := range []int64{999999, -5} {
+		_, err := svc.CreateUser(ctx, accounts.NewUser{Username: fmt.Sprintf("preclaim%d", seq.Add(1)), Role: accounts.RoleWorker, WorkerID: id, Password: "Good-Pass-2026"})
+		if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid {
+			t.Fatalf("worker login for worker %d: %v", id, err)
+		}
+	}
+	var workerID int64
+	err := db.NewRaw(`INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code)
+		VALUES ('甲', '\x00', '\x01', 'm', 'female', '1990-01-01', '420106') RETURNING id`).Scan(ctx, &workerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, accounts.NewUser{Username: "linked1", Role: accounts.RoleWorker, WorkerID: workerID, Password: "Good-Pass-2026"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, accounts.NewUser{Username: "linked2", Role: accounts.RoleWorker, WorkerID: workerID, Password: "Good-Pass-2026"}); !apperr.Is(err, "worker_has_login") {
+		t.Fatalf("second login for one worker: %v", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -245,7 +246,7 @@ func CreateUserTx(ctx context.Context, tx bun.IDB, in NewUser) (User, error) {
 	u := User{Username: in.Username, DisplayName: strings.TrimSpace(in.DisplayName), Role: in.Role, Active: true}
 	st := NewStore(tx)
 	if in.Role == RoleWorker {
-		if in.WorkerID == 0 {
+		if in.WorkerID <= 0 {
 			fields = append(fields, apperr.FieldError{Field: "worker_id", Code: "required", Message: "学员账号须关联学员档案"})
 		}
 		u.WorkerID = in.WorkerID
@@ -342,9 +343,9 @@ func (s *Service) PrincipalByUsername(ctx context.Context, username string) (Pri
 // token, shown once. Errors: Invalid.
 func (s *Service) CreateToken(ctx context.Context, orgCode, name string, createdBy int64) (string, APIToken, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", APIToken{}, apperr.Invalid("invalid_token_name", "请填写令牌名称",
-			apperr.FieldError{Field: "name", Code: "required", Message: "请填写令牌名称"})
+	if name == "" || utf8.RuneCountInString(name) > 50 {
+		return "", APIToken{}, apperr.Invalid("invalid_token_name", "请填写令牌名称（不超过 50 字）",
+			apperr.FieldError{Field: "name", Code: "invalid_name", Message: "请填写令牌名称（不超过 50 字）"})
 	}
 	raw := "tuoyu_" + randomToken(30)
 	t := APIToken{Name: name, Prefix: raw[:12], TokenHash: hashToken(raw), CreatedBy: createdBy}
