@@ -8,12 +8,15 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/gofiber/template/html/v2"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/assets"
 	"tuoyu/modules/accounts"
@@ -58,6 +61,7 @@ func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service) *fiber.App
 	app.Use(accessLog(logger))
 	app.Use(securityHeaders)
 	app.Use(limitBody)
+	app.Use(checkText)
 	app.Use(authenticate(acc, strings.HasPrefix(cfg.BaseURL, "https://")))
 	app.Use("/assets", filesystem.New(filesystem.Config{Root: http.FS(assets.FS), MaxAge: 3600}))
 	return app
@@ -127,6 +131,81 @@ func limitBody(c *fiber.Ctx) error {
 		return apperr.TooLarge("body_too_large", "请求体过大（上限 1 MB）")
 	}
 	return c.Next()
+}
+
+// checkText refuses, in one place for every route, text no field of this
+// domain may hold: NUL bytes (PostgreSQL cannot store them), invalid UTF-8,
+// and invisible format characters (bidirectional overrides, zero-width
+// spaces) that make a name or a document number look like something else or
+// like nothing. It reads query values, form fields and JSON bodies; uploaded
+// files are checked by the modules that read them.
+func checkText(c *fiber.Ctx) error {
+	var bad string
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if bad == "" && !cleanText(v) {
+			bad = string(k)
+		}
+	})
+	ct := c.Get(fiber.HeaderContentType)
+	switch {
+	case bad != "":
+	case strings.HasPrefix(ct, fiber.MIMEApplicationForm):
+		c.Context().PostArgs().VisitAll(func(k, v []byte) {
+			if bad == "" && !cleanText(v) {
+				bad = string(k)
+			}
+		})
+	case strings.HasPrefix(ct, fiber.MIMEApplicationJSON):
+		body := c.Body()
+		// JSON spells a NUL as \u0000 and the format characters as escapes too.
+		if !cleanText(body) || jsonEscapedBadText(body) {
+			bad = "body"
+		}
+	}
+	if bad != "" {
+		return apperr.Invalid("invalid_text", "内容含有不允许的字符（空字符、不可见的格式控制符或非 UTF-8 编码）",
+			apperr.FieldError{Field: bad, Code: "invalid_text", Message: "含有不允许的字符，请删除后重试"})
+	}
+	return c.Next()
+}
+
+// cleanText reports whether b is valid UTF-8 without NUL or invisible
+// format characters.
+func cleanText(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if r == 0 || isFormatChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isFormatChar(r rune) bool {
+	return (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0xFEFF
+}
+
+// jsonEscapedBadText finds \u escapes of the characters cleanText refuses.
+func jsonEscapedBadText(b []byte) bool {
+	for i := 0; i+6 <= len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == '\\' { // an escaped backslash: skip both
+			i++
+			continue
+		}
+		if b[i+1] != 'u' {
+			continue
+		}
+		n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 32)
+		if err == nil && (n == 0 || isFormatChar(rune(n))) {
+			return true
+		}
+	}
+	return false
 }
 
 // authenticate resolves the caller from a bearer token or the session cookie,
@@ -224,6 +303,8 @@ func fromFiber(fe *fiber.Error) *apperr.Error {
 		return apperr.BadRequest("bad_request", "请求格式有误")
 	case fiber.StatusTooManyRequests:
 		return apperr.RateLimited("rate_limited", "请求过于频繁，请稍后再试")
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return apperr.TooLarge("header_too_large", "请求头或网址过长")
 	}
 	return apperr.Internal(fe)
 }
@@ -235,15 +316,25 @@ func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 		e, ok := apperr.As(err)
 		if !ok {
 			var fe *fiber.Error
-			if errors.As(err, &fe) {
+			var pgErr pgdriver.Error
+			switch {
+			case errors.As(err, &fe):
 				e = fromFiber(fe)
-			} else {
+			case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Field('C'), "22"):
+				// A data exception (a date or number PostgreSQL cannot hold) is
+				// bad input that slipped past validation: refuse it, don't crash.
+				logger.Warn("data exception reached the database", "path", c.Path(), "request_id", requestIDOf(c), "sqlstate", pgErr.Field('C'))
+				e = apperr.Invalid("invalid_value", "输入的日期或数值超出允许范围").Wrap(err)
+			default:
 				e = apperr.Internal(err)
 			}
 		}
 		status := statusOf(e.Kind)
-		if e.Code == "method_not_allowed" {
+		switch e.Code {
+		case "method_not_allowed":
 			status = fiber.StatusMethodNotAllowed
+		case "header_too_large":
+			status = fiber.StatusRequestHeaderFieldsTooLarge
 		}
 		if status >= 500 {
 			logger.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "error", err.Error())

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -138,7 +139,10 @@ func (h *Handler) logoutForm(c *fiber.Ctx) error {
 
 // safeNext keeps redirects on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	// Browsers drop tabs and newlines and read "\\" as "/", so "/\t/evil" or
+	// "/\\evil" would leave the site: allow only plain local paths.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\t\r\n") || strings.IndexFunc(next, unicode.IsControl) >= 0 {
 		return "/"
 	}
 	return next
@@ -162,8 +166,8 @@ func pageParams(c *fiber.Ctx) (int, int, error) {
 	page, per := 1, 20
 	if s := c.Query("page"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return 0, 0, apperr.Invalid("invalid_pagination", "分页参数有误", apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为正整数"})
+		if err != nil || n < 1 || n > 1_000_000 {
+			return 0, 0, apperr.Invalid("invalid_pagination", "分页参数有误", apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为 1–1000000 的整数"})
 		}
 		page = n
 	}

@@ -6,6 +6,7 @@ package orgs
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -91,8 +92,8 @@ func (in Input) Validate() error {
 	if len(in.Code) < 2 || len(in.Code) > 40 || strings.Trim(in.Code, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" {
 		fs = append(fs, apperr.FieldError{Field: "code", Code: "invalid_code", Message: "机构编码为 2–40 位小写字母、数字、_ 或 -"})
 	}
-	if in.Name == "" {
-		fs = append(fs, apperr.FieldError{Field: "name", Code: "required", Message: "请填写机构名称"})
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 100 {
+		fs = append(fs, apperr.FieldError{Field: "name", Code: "required", Message: "请填写机构名称（不超过 100 字）"})
 	}
 	if KindLabel(in.Kind) == in.Kind {
 		fs = append(fs, apperr.FieldError{Field: "kind", Code: "invalid_kind", Message: "未知机构类型"})

@@ -70,7 +70,7 @@ func (s Store) List(ctx context.Context, kind string, limit, offset int) ([]Orga
 
 // Insert stores o; a taken code or credit code is a conflict.
 func (s Store) Insert(ctx context.Context, o *Organisation) error {
-	_, err := s.db.NewInsert().Model(o).ExcludeColumn("id", "created_at", "updated_at").Returning("id").Exec(ctx)
+	_, err := s.db.NewInsert().Model(o).ExcludeColumn("id", "created_at", "updated_at").Returning("id, created_at, updated_at").Exec(ctx)
 	if isUnique(err) {
 		return apperr.Conflict("organisation_exists", "机构编码或统一社会信用代码已存在")
 	}

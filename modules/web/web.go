@@ -49,8 +49,8 @@ func Pagination(c *fiber.Ctx) (Page, error) {
 	var fields []apperr.FieldError
 	if s := c.Query("page"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			fields = append(fields, apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为正整数"})
+		if err != nil || n < 1 || n > 1_000_000 {
+			fields = append(fields, apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为 1–1000000 的整数"})
 		}
 		p.Page = n
 	}
@@ -100,6 +100,9 @@ func DecodeJSON(r io.Reader, v any) error {
 		switch {
 		case errors.As(err, &typeErr):
 			field := typeErr.Field
+			if field == "" {
+				field = "body"
+			}
 			return apperr.Invalid("invalid_field", "请求字段类型有误",
 				apperr.FieldError{Field: field, Code: "invalid_type", Message: fmt.Sprintf("字段 %s 应为 %s", field, typeName(typeErr.Type.Kind().String()))})
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
