@@ -288,6 +288,7 @@ func TestRosterHTTPOtherCollege(t *testing.T) {
 		t.Fatal(err)
 	}
 	type profile struct {
+		Name        string `json:"name"`
 		PhoneMasked string `json:"phone_masked"`
 		Major       string `json:"major"`
 		RegionCode  string `json:"region_code"`
@@ -316,7 +317,7 @@ func TestRosterHTTPOtherCollege(t *testing.T) {
 		t.Errorf("college2 preview %+v, want the graduate's row invalid", im)
 	}
 	_, rows := c2.do("GET", fmt.Sprintf("/api/v1/rosters/%d/rows?outcome=invalid", im.ID), nil)
-	if !strings.Contains(string(rows), `"code":"other_college"`) || !strings.Contains(string(rows), "其他院校") {
+	if !strings.Contains(string(rows), `"code":"other_college"`) || !strings.Contains(string(rows), "不属于本校毕业生") {
 		t.Errorf("invalid rows %s, want other_college", rows)
 	}
 	_, page := c2.do("GET", fmt.Sprintf("/rosters/%d", im.ID), nil)
@@ -340,25 +341,27 @@ func TestRosterHTTPOtherCollege(t *testing.T) {
 		t.Errorf("college2 reads college1's graduate: %d", res.StatusCode)
 	}
 
-	// A provider's worker is claimed; their phone stays.
+	// A provider's worker is not the college's to claim either: refused,
+	// and the stored record stays the provider's, unread and unchanged.
 	id := workerstest.IDNumber("420106")
 	rv, _ := workers.ValidateID(id, time.Now())
 	res, body = login(t, "provider1").do("POST", "/api/v1/workers", map[string]string{"name": "机构登记", "id_number": id, "phone": "13822223333"})
 	if res.StatusCode != 201 {
 		t.Fatalf("provider registers: %d %s", res.StatusCode, body)
 	}
-	claimed := decode[struct {
+	registered := decode[struct {
 		ID int64 `json:"id"`
 	}](t, body).ID
-	res, body = c1.upload("/api/v1/rosters", "claim.csv", []byte("姓名,身份证号,性别,手机号,专业,毕业年份\n机构登记,"+id+","+rv.Sex.Label()+",13644445555,早期教育,2026\n"))
-	if im := decode[importBody](t, body); res.StatusCode != 201 || im.RowsChanged != 1 {
+	res, body = c1.upload("/api/v1/rosters", "claim.csv", []byte("姓名,身份证号,性别,手机号,专业,毕业年份\n张冒名,"+id+","+rv.Sex.Label()+",13644445555,早期教育,2026\n"))
+	if im := decode[importBody](t, body); res.StatusCode != 201 || im.RowsInvalid != 1 || im.RowsChanged != 0 {
 		t.Fatalf("claim upload: %d %s", res.StatusCode, body)
-	} else if res, body := c1.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", im.ID), nil); res.StatusCode != 200 {
-		t.Fatalf("claim commit: %d %s", res.StatusCode, body)
 	}
-	res, body = c1.do("GET", fmt.Sprintf("/api/v1/workers/%d", claimed), nil)
-	if got := decode[profile](t, body); res.StatusCode != 200 || got.PhoneMasked != "138****3333" || got.Major != "早期教育" || got.College == nil {
-		t.Errorf("claimed worker: %d %+v, want college1's graduate with the phone kept", res.StatusCode, got)
+	if res, _ := c1.do("GET", fmt.Sprintf("/api/v1/workers/%d", registered), nil); res.StatusCode != 404 {
+		t.Errorf("college1 reads a provider's worker: %d", res.StatusCode)
+	}
+	res, body = login(t, "provider1").do("GET", fmt.Sprintf("/api/v1/workers/%d", registered), nil)
+	if got := decode[profile](t, body); res.StatusCode != 200 || got.Name != "机构登记" || got.College != nil {
+		t.Errorf("the provider's worker changed: %d %+v", res.StatusCode, got)
 	}
 }
 

@@ -421,14 +421,16 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 // Reasons of the row errors found against the database.
 const (
 	msgBanned       = "该人员已被列入托育从业人员终身禁入名单，不能导入"
-	msgOtherCollege = "该身份证号已由其他院校报送，如有疑问请联系省级平台核实"
+	msgOtherCollege = "该身份证号已有学员档案且不属于本校毕业生，如确为本校毕业生请联系省级平台核实"
 )
 
-// otherCollege reports whether ex is another college's graduate, whom a
-// roster of college may neither see nor change. A worker with no college
-// yet (registered by a provider, say) may be claimed.
+// otherCollege reports whether ex is anyone but this college's own
+// graduate: another college's, or a person already on file without a
+// college (registered by a provider, say). A roster may neither see nor
+// change them: knowing an ID number must not let a college read a stranger's
+// record or take them over; a platform administrator settles such cases.
 func otherCollege(ex workers.Existing, college int64) bool {
-	return ex.CollegeOrgID != 0 && ex.CollegeOrgID != college
+	return ex.CollegeOrgID != college
 }
 
 // diff lists what committing r would change on the stored worker ex. It

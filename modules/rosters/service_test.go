@@ -659,7 +659,7 @@ func TestOtherCollegeCannotTakeOver(t *testing.T) {
 			}
 			r := rows[0]
 			if r.Outcome != rosters.OutcomeInvalid || len(r.Errors) != 1 || r.Errors[0].Code != rosters.CodeOtherCollege ||
-				!strings.Contains(r.Errors[0].Message, "其他院校") {
+				!strings.Contains(r.Errors[0].Message, "不属于本校毕业生") {
 				t.Errorf("row 2 %s %+v, want invalid other_college", r.Outcome, r.Errors)
 			}
 			if r.WorkerID != 0 || len(r.Diff) != 0 {
@@ -703,77 +703,72 @@ func TestOtherCollegeCannotTakeOver(t *testing.T) {
 	}
 }
 
-// TestClaimWorkerWithoutCollege: a worker a provider registered has no
-// college yet; a college's roster claims them (college, major, graduation
-// year) but keeps the phone number already stored, and fills it only when
-// there is none.
-func TestClaimWorkerWithoutCollege(t *testing.T) {
+// TestWorkerOfNoCollegeIsNotClaimed: a person already on file who is not
+// this college's graduate (registered by a provider, say) is refused like
+// another college's graduate: the preview must not show what is stored, and
+// the commit must not rename or take them over.
+func TestWorkerOfNoCollegeIsNotClaimed(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	ws := workers.NewService(w.db, workerstest.Cipher(t), func() time.Time { return testNow })
 	provider := workerstest.Staff(t, w.db, accounts.RoleProvider, workerstest.Org(t, w.db, "provider", "420100"), "420100")
-	withPhone, noPhone := newPerson(t, 0), newPerson(t, 1)
-	withPhone.phone = "13811112222"
-	for _, p := range []person{withPhone, noPhone} {
-		phone := p.phone
-		if p == noPhone {
-			phone = ""
-		}
-		if _, err := ws.Register(ctx, provider, workers.RegisterInput{Name: p.name, IDNumber: p.id, Phone: phone}); err != nil {
-			t.Fatal(err)
-		}
+	known := newPerson(t, 0)
+	if _, err := ws.Register(ctx, provider, workers.RegisterInput{Name: known.name, IDNumber: known.id, Phone: "13811112222"}); err != nil {
+		t.Fatal(err)
 	}
-
-	roster := withPhone
-	roster.phone, roster.major, roster.year = "13933334444", "婴幼儿托育", "2026"
-	noPhone.phone = "13955556666"
-	im := w.upload(t, w.collegeA, "claim.csv", []byte(csvOf(roster, noPhone)), "")
-	if got := countsOf(im); got != (counts{2, 2, 0, 0, 2, 0}) {
-		t.Fatalf("claim preview %+v, want both rows changed", got)
+	impostor := known
+	impostor.name, impostor.major = "张冒名", "婴幼儿托育"
+	im := w.upload(t, w.collegeA, "claim.csv", []byte(csvOf(impostor)), "")
+	if got := countsOf(im); got != (counts{1, 0, 1, 0, 0, 0}) {
+		t.Fatalf("preview %+v, want the row invalid", got)
 	}
 	rows, _, err := w.svc.Rows(ctx, w.collegeA, im.ID, nil, 10, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := rows[0].Diff; d["phone"] != (rosters.Change{Old: "138****2222", New: "139****4444", Kept: true}) ||
-		d["college"] != (rosters.Change{Old: "", New: "甲学院"}) || d["major"].New != "婴幼儿托育" {
-		t.Errorf("row 2 diff %+v, want the phone kept and the college set", d)
+	if r := rows[0]; len(r.Errors) != 1 || r.Errors[0].Code != rosters.CodeOtherCollege || len(r.Diff) != 0 || r.WorkerID != 0 {
+		t.Fatalf("row %+v, want other_college with no diff and no worker", r)
+	}
+	got := w.worker(t, known.name)
+	if got.CollegeOrgID != 0 || got.PhoneMask != "138****2222" {
+		t.Fatalf("the stored worker changed: %+v", got)
+	}
+	if _, err := ws.ByID(ctx, w.collegeA, got.ID); apperr.KindOf(err) != apperr.KindNotFound {
+		t.Fatalf("college A sees a worker it does not own: %v", err)
+	}
+}
+
+// TestRosterKeepsAStoredPhone: a college's own graduate keeps the phone on
+// file (the worker may have set it); a roster only fills an empty one.
+func TestRosterKeepsAStoredPhone(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	withPhone, noPhone := newPerson(t, 0), newPerson(t, 1)
+	withPhone.phone = "13811112222"
+	noPhone.phone = ""
+	w.commit(t, w.collegeA, w.upload(t, w.collegeA, "first.csv", []byte(csvOf(withPhone, noPhone)), "").ID)
+
+	withPhone.phone, noPhone.phone = "13933334444", "13955556666"
+	im := w.upload(t, w.collegeA, "again.csv", []byte(csvOf(withPhone, noPhone)), "")
+	if got := countsOf(im); got != (counts{2, 2, 0, 0, 1, 1}) {
+		t.Fatalf("preview %+v, want the empty phone filled and the stored one kept", got)
+	}
+	rows, _, err := w.svc.Rows(ctx, w.collegeA, im.ID, nil, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rows[0].Diff; d["phone"] != (rosters.Change{Old: "138****2222", New: "139****4444", Kept: true}) {
+		t.Errorf("row 2 diff %+v, want the phone shown as kept", d)
 	}
 	if d := rows[1].Diff; d["phone"] != (rosters.Change{Old: "", New: "139****6666"}) {
 		t.Errorf("row 3 diff %+v, want the empty phone filled", d)
 	}
-	done := w.commit(t, w.collegeA, im.ID)
-	if done.RowsChanged != 2 {
-		t.Errorf("claim commit %+v", countsOf(done))
-	}
-	got := w.worker(t, withPhone.name)
-	if got.CollegeOrgID != w.collegeA.OrgID || got.Major != "婴幼儿托育" || got.GraduationYear != 2026 {
-		t.Errorf("claimed worker %+v", got)
-	}
-	if got.PhoneMask != "138****2222" {
+	w.commit(t, w.collegeA, im.ID)
+	if got := w.worker(t, withPhone.name); got.PhoneMask != "138****2222" {
 		t.Errorf("the roster overwrote a stored phone: %s", got.PhoneMask)
 	}
-	if got := w.worker(t, noPhone.name); got.PhoneMask != "139****6666" || got.CollegeOrgID != w.collegeA.OrgID {
-		t.Errorf("worker without a phone %+v, want the roster's phone", got)
-	}
-	if _, err := ws.ByID(ctx, w.collegeA, got.ID); err != nil {
-		t.Errorf("college A does not see the claimed worker: %v", err)
-	}
-
-	// Only a different phone: nothing to write, but the preview says the
-	// stored number is kept.
-	again := roster
-	again.phone = "13000000000"
-	im = w.upload(t, w.collegeA, "again.csv", []byte(csvOf(again)), "")
-	if got := countsOf(im); got != (counts{1, 1, 0, 0, 0, 1}) {
-		t.Errorf("phone-only preview %+v, want unchanged", got)
-	}
-	rows, _, _ = w.svc.Rows(ctx, w.collegeA, im.ID, nil, 10, 0)
-	if d := rows[0].Diff; len(d) != 1 || !d["phone"].Kept {
-		t.Errorf("phone-only diff %+v, want the phone shown as kept", d)
-	}
-	if w.commit(t, w.collegeA, im.ID).RowsUnchanged != 1 || w.worker(t, withPhone.name).PhoneMask != "138****2222" {
-		t.Error("a phone-only roster changed the worker")
+	if got := w.worker(t, noPhone.name); got.PhoneMask != "139****6666" {
+		t.Errorf("the empty phone was not filled: %s", got.PhoneMask)
 	}
 }
 
