@@ -35,6 +35,9 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	checker := web.Require(checkers...)
 	limit := web.RateLimit(CheckLimit, time.Minute, func(c *fiber.Ctx) string {
 		if p := web.Principal(c); p != nil {
+			if p.TokenID != 0 { // API tokens have no user: each token its own bucket
+				return "bans.check:token:" + strconv.FormatInt(p.TokenID, 10)
+			}
 			return "bans.check:" + strconv.FormatInt(p.UserID, 10)
 		}
 		return "bans.check:ip:" + c.IP()

@@ -34,8 +34,9 @@ func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
 	return &Service{db: db, cipher: cipher, now: now}
 }
 
-// keepers record and lift bans.
-var keepers = []accounts.Role{accounts.RoleRegulator, accounts.RoleAdmin}
+// keepers record and lift bans: regulators only (DESIGN §2, §4.6: lifting
+// takes two different regulators, so no other role may stand in for one).
+var keepers = []accounts.Role{accounts.RoleRegulator}
 
 // checkers may ask whether a person is banned: those who hire or train.
 var checkers = []accounts.Role{accounts.RoleInstitution, accounts.RoleProvider}

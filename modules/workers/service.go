@@ -232,11 +232,12 @@ type ProfileInput struct {
 }
 
 // editable says which profile fields each role may change. Workers keep
-// their contact, schooling, employer and bank details current; colleges
-// their graduates' schooling; HR everything the subsidy rules read, since
-// HR answers for those facts; regulators and institutions only look.
+// their contact, schooling and bank details current (not their employer: it
+// decides which HR bureau answers for them, so staff set it); colleges their
+// graduates' schooling; HR everything the subsidy rules read, since HR
+// answers for those facts; regulators and institutions only look.
 var editable = map[accounts.Role][]string{
-	accounts.RoleWorker:     {"phone", "education", "employer_institution_id", "bank_account", "bank_name"},
+	accounts.RoleWorker:     {"phone", "education", "bank_account", "bank_name"},
 	accounts.RoleCollege:    {"phone", "education", "major", "graduation_year"},
 	accounts.RoleProvider:   {"phone", "education"},
 	accounts.RoleHRReviewer: allProfileFields,

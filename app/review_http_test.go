@@ -1,0 +1,57 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"tuoyu/modules/workers/workerstest"
+)
+
+// Findings of the second review, kept as tests.
+
+func TestOnlyRegulatorsKeepBans(t *testing.T) {
+	res, body := login(t, "admin").do("POST", "/api/v1/bans", map[string]string{"name": "张三", "id_number": "420106199001011234",
+		"reason": "x", "decision_no": "x", "decided_on": "2026-01-01"})
+	if res.StatusCode != 403 || problemCode(t, body) != "forbidden_role" {
+		t.Fatalf("admin records a ban: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestWorkerCannotChooseTheirHRBureau(t *testing.T) {
+	w := login(t, "worker1")
+	_, body := w.do("GET", "/api/v1/me/worker", nil)
+	me := decode[struct {
+		ID int64 `json:"id"`
+	}](t, body)
+	res, body := w.do("PATCH", fmt.Sprintf("/api/v1/workers/%d", me.ID), map[string]any{"employer_institution_id": 2})
+	if res.StatusCode != 422 || !strings.Contains(string(body), `"not_editable"`) {
+		t.Fatalf("worker sets own employer: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestEachTokenHasItsOwnBanCheckLimit(t *testing.T) {
+	admin := login(t, "admin")
+	token := func(org string) *client {
+		res, body := admin.do("POST", "/api/v1/tokens", map[string]string{"organisation": org, "name": "招聘系统-" + org})
+		if res.StatusCode != 201 {
+			t.Fatalf("token for %s: %d %s", org, res.StatusCode, body)
+		}
+		return &client{t: t, a: testApp(t), bearer: decode[struct {
+			Token string `json:"token"`
+		}](t, body).Token}
+	}
+	noisy, quiet := token("provider2"), token("institution1")
+	id := workerstest.IDNumber("420106")
+	limited := false
+	for i := 0; i < 40 && !limited; i++ {
+		res, _ := noisy.do("GET", "/api/v1/bans/check?id_number="+id, nil)
+		limited = res.StatusCode == 429
+	}
+	if !limited {
+		t.Fatal("40 checks by one token were never limited")
+	}
+	if res, body := quiet.do("GET", "/api/v1/bans/check?id_number="+id, nil); res.StatusCode != 200 {
+		t.Fatalf("another organisation's token shares the limit: %d %s", res.StatusCode, body)
+	}
+}
