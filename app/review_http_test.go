@@ -55,3 +55,43 @@ func TestEachTokenHasItsOwnBanCheckLimit(t *testing.T) {
 		t.Fatalf("another organisation's token shares the limit: %d %s", res.StatusCode, body)
 	}
 }
+
+// TestSubsidyFactsOnlyForThoseWhoDecide: colleges, providers and
+// institutions see a worker's identity and training, not employment,
+// insurance, target groups or the payout account.
+func TestSubsidyFactsOnlyForThoseWhoDecide(t *testing.T) {
+	hr := login(t, "hr_reviewer1")
+	_, body := hr.do("GET", "/api/v1/workers?per_page=200", nil)
+	items := decode[struct {
+		Items []struct {
+			ID      int64 `json:"id"`
+			College *struct {
+				Name string `json:"name"`
+			} `json:"college"`
+		} `json:"items"`
+	}](t, body).Items
+	var id int64
+	for _, it := range items {
+		if it.College != nil && it.College.Name == "武汉城市职业学院" {
+			id = it.ID
+			break
+		}
+	}
+	if id == 0 {
+		t.Fatal("no college1 graduate in 武汉")
+	}
+	path := fmt.Sprintf("/api/v1/workers/%d", id)
+	_, body = hr.do("GET", path, nil)
+	if !strings.Contains(string(body), `"subsidy_facts_shown":true`) {
+		t.Fatalf("HR does not see the subsidy facts: %s", body)
+	}
+	res, body := login(t, "college1").do("GET", path, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"subsidy_facts_shown":false`) ||
+		strings.Contains(string(body), `"target_groups"`) || strings.Contains(string(body), `"bank_account_masked"`) || strings.Contains(string(body), `"employment"`) {
+		t.Fatalf("the college sees subsidy facts: %d %s", res.StatusCode, body)
+	}
+	res, page := login(t, "college1").do("GET", fmt.Sprintf("/workers/%d", id), nil)
+	if res.StatusCode != 200 || strings.Contains(string(page), "补贴收款账户") || !strings.Contains(string(page), "仅本人及人社部门可见") {
+		t.Fatalf("the college's profile page shows subsidy facts (%d)", res.StatusCode)
+	}
+}

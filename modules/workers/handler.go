@@ -68,17 +68,21 @@ type item struct {
 // profile is one worker in full, personal data still masked.
 type profile struct {
 	item
-	Education           Education  `json:"education"`
-	Major               string     `json:"major"`
-	GraduationYear      int        `json:"graduation_year,omitempty"`
-	Occupations         []string   `json:"occupations"`
-	Employment          Employment `json:"employment"`
-	InsuredMonths       *int       `json:"insured_months"`
+	Education      Education `json:"education"`
+	Major          string    `json:"major"`
+	GraduationYear int       `json:"graduation_year,omitempty"`
+	Occupations    []string  `json:"occupations"`
+	// The facts behind subsidies (employment, insurance, target groups, the
+	// payout account) go only to the worker, HR and admins: colleges,
+	// providers and institutions have no need of them (data minimisation).
+	SubsidyFactsShown   bool       `json:"subsidy_facts_shown"`
+	Employment          Employment `json:"employment,omitempty"`
+	InsuredMonths       *int       `json:"insured_months,omitempty"`
 	InsuredMonthsOn     string     `json:"insured_months_on,omitempty"`
 	InsuredMonthsSource string     `json:"insured_months_source,omitempty"`
-	TargetGroups        []string   `json:"target_groups"`
-	BankAccountMasked   string     `json:"bank_account_masked"`
-	BankName            string     `json:"bank_name"`
+	TargetGroups        []string   `json:"target_groups,omitempty"`
+	BankAccountMasked   string     `json:"bank_account_masked,omitempty"`
+	BankName            string     `json:"bank_name,omitempty"`
 	CreatedAt           time.Time  `json:"created_at"`
 	UpdatedAt           time.Time  `json:"updated_at"`
 }
@@ -95,15 +99,26 @@ func toItem(w *Worker) item {
 	return it
 }
 
-func toProfile(w *Worker) profile {
-	p := profile{item: toItem(w), Education: w.Education, Major: w.Major, GraduationYear: w.GraduationYear,
-		Occupations: nonNil(w.Occupations), Employment: w.Employment, InsuredMonths: w.InsuredMonths,
-		InsuredMonthsSource: w.InsuredMonthsSource, TargetGroups: nonNil(w.TargetGroups),
-		BankAccountMasked: w.BankAccountMask, BankName: w.BankName, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
-	if w.InsuredMonthsOn != nil {
-		p.InsuredMonthsOn = w.InsuredMonthsOn.Format(time.DateOnly)
+// SeesSubsidyFacts reports whether p may see a worker's subsidy facts:
+// the worker themself, HR (who decide on them) and admins.
+func SeesSubsidyFacts(p *accounts.Principal, w *Worker) bool {
+	return p.Is(accounts.RoleHRReviewer, accounts.RoleHRApprover, accounts.RoleAdmin) ||
+		(p.Is(accounts.RoleWorker) && p.WorkerID == w.ID)
+}
+
+func toProfile(p *accounts.Principal, w *Worker) profile {
+	out := profile{item: toItem(w), Education: w.Education, Major: w.Major, GraduationYear: w.GraduationYear,
+		Occupations: nonNil(w.Occupations), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+	if !SeesSubsidyFacts(p, w) {
+		return out
 	}
-	return p
+	out.SubsidyFactsShown = true
+	out.Employment, out.InsuredMonths, out.InsuredMonthsSource = w.Employment, w.InsuredMonths, w.InsuredMonthsSource
+	out.TargetGroups, out.BankAccountMasked, out.BankName = nonNil(w.TargetGroups), w.BankAccountMask, w.BankName
+	if w.InsuredMonthsOn != nil {
+		out.InsuredMonthsOn = w.InsuredMonthsOn.Format(time.DateOnly)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -150,7 +165,7 @@ func (h *Handler) apiRegister(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(toProfile(w))
+	return c.Status(fiber.StatusCreated).JSON(toProfile(web.Principal(c), w))
 }
 
 func (h *Handler) apiShow(c *fiber.Ctx) error {
@@ -162,7 +177,7 @@ func (h *Handler) apiShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toProfile(w))
+	return c.JSON(toProfile(web.Principal(c), w))
 }
 
 func (h *Handler) apiMe(c *fiber.Ctx) error {
@@ -170,7 +185,7 @@ func (h *Handler) apiMe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toProfile(w))
+	return c.JSON(toProfile(web.Principal(c), w))
 }
 
 // patchForm is the body of PATCH /workers/{id}: only the fields present
@@ -217,7 +232,7 @@ func (h *Handler) apiUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toProfile(w))
+	return c.JSON(toProfile(web.Principal(c), w))
 }
 
 // Pages.
@@ -252,6 +267,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, w *Worker, fullID string) error {
 	p := web.Principal(c)
 	return web.Render(c, "workers/show", fiber.Map{"Title": w.Name + " - 从业人员档案", "W": w, "FullID": fullID,
 		"IsSelf":    p.Is(accounts.RoleWorker) && p.WorkerID == w.ID,
+		"SeesFacts": SeesSubsidyFacts(p, w),
 		"CanReveal": p.Is(revealers...), "CanEdit": len(EditableFields(p)) > 0,
 		"Groups": groupLabels(w.TargetGroups), "Occupations": occupationLabels(w.Occupations)})
 }
