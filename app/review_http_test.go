@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"tuoyu/modules/workers/workerstest"
 )
@@ -93,5 +94,22 @@ func TestSubsidyFactsOnlyForThoseWhoDecide(t *testing.T) {
 	res, page := login(t, "college1").do("GET", fmt.Sprintf("/workers/%d", id), nil)
 	if res.StatusCode != 200 || strings.Contains(string(page), "补贴收款账户") || !strings.Contains(string(page), "仅本人及人社部门可见") {
 		t.Fatalf("the college's profile page shows subsidy facts (%d)", res.StatusCode)
+	}
+}
+
+// TestProviderOpensClassesOnlyInItsCity: a class's region decides whose
+// waiting graduates it takes in, so a 武汉 provider cannot open one in 宜昌.
+func TestProviderOpensClassesOnlyInItsCity(t *testing.T) {
+	p := login(t, "provider1")
+	starts := time.Now().AddDate(0, 2, 0)
+	body := map[string]any{"plan_code": "FZR-GW", "name": "跨市班", "starts_on": starts.Format(time.DateOnly),
+		"ends_on": starts.AddDate(0, 0, 10).Format(time.DateOnly), "capacity": 10, "region": "420500"}
+	res, out := p.do("POST", "/api/v1/classes", body)
+	if res.StatusCode != 422 || !strings.Contains(string(out), `"region_out_of_scope"`) {
+		t.Fatalf("class in another city: %d %s", res.StatusCode, out)
+	}
+	body["region"] = "420106"
+	if res, out := p.do("POST", "/api/v1/classes", body); res.StatusCode != 201 {
+		t.Fatalf("class in its own city: %d %s", res.StatusCode, out)
 	}
 }

@@ -146,6 +146,10 @@ func (s *Service) CreateClass(ctx context.Context, p *accounts.Principal, in Cla
 			}
 			if !exists {
 				fields = append(fields, apperr.FieldError{Field: "region", Code: "invalid_region", Message: "行政区划代码不存在"})
+			} else if !strings.HasPrefix(c.RegionCode, providerArea(p.Region)) {
+				// A class's region decides whose waiting graduates it takes in,
+				// so a provider runs classes only in its own city.
+				fields = append(fields, apperr.FieldError{Field: "region", Code: "region_out_of_scope", Message: "培训班须开设在本机构所在城市"})
 			}
 		}
 		if len(fields) > 0 {
@@ -714,4 +718,19 @@ func (s *Service) Advance(ctx context.Context) (started, completed []int64, err 
 		return nil
 	})
 	return started, completed, err
+}
+
+// providerArea is the region prefix a provider may open classes in: its
+// city (4201 for any of 武汉's districts), the province for a provincial
+// provider, itself for a directly administered county-level unit (4290xx).
+func providerArea(region string) string {
+	switch {
+	case len(region) != 6:
+		return region
+	case strings.HasSuffix(region, "0000"):
+		return region[:2]
+	case strings.HasPrefix(region, "4290"):
+		return region
+	}
+	return region[:4]
 }
