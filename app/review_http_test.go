@@ -113,3 +113,33 @@ func TestProviderOpensClassesOnlyInItsCity(t *testing.T) {
 		t.Fatalf("class in its own city: %d %s", res.StatusCode, out)
 	}
 }
+
+// TestInstitutionLinksOnlyToAnInstitutionAccount: the link decides which
+// institution users see the workers employed there.
+func TestInstitutionLinksOnlyToAnInstitutionAccount(t *testing.T) {
+	a := testApp(t)
+	var provider1, institution1 int64
+	_ = a.DB.NewRaw("SELECT id FROM organisations WHERE code = 'provider1'").Scan(t.Context(), &provider1)
+	_ = a.DB.NewRaw("SELECT id FROM organisations WHERE code = 'institution1'").Scan(t.Context(), &institution1)
+	var instID int64
+	_ = a.DB.NewRaw("SELECT id FROM institutions WHERE region_code LIKE '4201%' ORDER BY id LIMIT 1").Scan(t.Context(), &instID)
+	reg := login(t, "regulator2")
+	path := fmt.Sprintf("/api/v1/institutions/%d", instID)
+	res, body := reg.do("PATCH", path, map[string]any{"organisation_id": provider1})
+	if res.StatusCode != 422 || !strings.Contains(string(body), `"invalid_organisation"`) {
+		t.Fatalf("link to a provider: %d %s", res.StatusCode, body)
+	}
+	if res, body := reg.do("PATCH", path, map[string]any{"organisation_id": institution1}); res.StatusCode != 200 {
+		t.Fatalf("link to an institution account: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestDemoInstitutionSeesItsEmployees(t *testing.T) {
+	res, body := login(t, "institution1").do("GET", "/api/v1/workers?per_page=200", nil)
+	got := decode[struct {
+		Total int `json:"total"`
+	}](t, body)
+	if res.StatusCode != 200 || got.Total == 0 {
+		t.Fatalf("institution1 sees %d workers (%d)", got.Total, res.StatusCode)
+	}
+}

@@ -41,5 +41,13 @@ func (s *Service) SeedDemo(ctx context.Context) error {
 			return fmt.Errorf("seed institution %s: %w", d.name, err)
 		}
 	}
+	// The demo institution login (organisation institution1) is the staff of
+	// the first institution, so it sees the workers employed there.
+	_, err := s.db.NewUpdate().Table("institutions").
+		Set("organisation_id = (SELECT id FROM organisations WHERE code = 'institution1' AND kind = 'institution')").
+		Where("name = ? AND organisation_id IS NULL", demoInstitutions[0].name).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("link the demo institution login: %w", err)
+	}
 	return nil
 }

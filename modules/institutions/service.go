@@ -180,6 +180,9 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in Input) (
 		return nil, err
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := checkLinkedOrg(ctx, tx, p, n.OrganisationID); err != nil {
+			return err
+		}
 		_, err := tx.NewInsert().Model(&n).ExcludeColumn("id", "created_at", "updated_at").
 			Returning("id, created_at, updated_at").Exec(ctx)
 		if err != nil {
@@ -224,6 +227,11 @@ func (s *Service) Update(ctx context.Context, p *accounts.Principal, id int64, i
 		changed := changedFields(old, &n)
 		if len(changed) == 0 {
 			return nil
+		}
+		if n.OrganisationID != old.OrganisationID {
+			if err := checkLinkedOrg(ctx, tx, p, n.OrganisationID); err != nil {
+				return err
+			}
 		}
 		_, err = tx.NewUpdate().Model(&n).
 			Column("uscc", "name", "kind", "region_code", "address", "places", "filing_status", "filed_on", "revoked_on", "organisation_id").
@@ -378,4 +386,23 @@ func translate(err error) error {
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// checkLinkedOrg refuses linking an institution to an organisation that is
+// not a childcare institution in the caller's region: the link decides which
+// institution users see the workers employed there.
+func checkLinkedOrg(ctx context.Context, tx bun.IDB, p *accounts.Principal, orgID int64) error {
+	if orgID == 0 {
+		return nil
+	}
+	var kind, region string
+	err := tx.NewSelect().Table("organisations").Column("kind", "region_code").Where("id = ?", orgID).Scan(ctx, &kind, &region)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if err != nil || kind != "institution" || !p.Scope().CoversRegion(region) {
+		return apperr.Invalid("validation_failed", "托育机构信息有误", apperr.FieldError{Field: "organisation_id",
+			Code: "invalid_organisation", Message: "关联的机构须是本辖区内的托育机构账号"})
+	}
+	return nil
 }
