@@ -386,6 +386,25 @@ func (d *decoder) level(path string, v any) *int {
 	return d.integer(path, v, 1, 5, "等级应为 1–5（1 为一级/高级技师，5 为五级/初级）")
 }
 
+// occupationCode is the national occupation code (国家职业分类大典), e.g.
+// 4-10-01-03; "manager" stands for 托育机构负责人, which has none.
+var occupationCode = regexp.MustCompile(`^[0-9]-[0-9]{2}-[0-9]{2}-[0-9]{2}$`)
+
+// occupation reads an occupation code. A typo such as 4-10-01-3 would
+// compare unequal to every payment and wrongly pass the once-only checks, so
+// anything that is not a code is refused.
+func (d *decoder) occupation(path string, v any) string {
+	s, ok := d.str(path, v)
+	if !ok || s == "" {
+		return s
+	}
+	if s != "manager" && !occupationCode.MatchString(s) {
+		d.fail(path, "unknown_value", "职业代码应为国家职业分类代码，如 4-10-01-03")
+		return ""
+	}
+	return s
+}
+
 func (d *decoder) certificate(path string, v any) Certificate {
 	var c Certificate
 	m := d.object(path, v, "id", "kind", "occupation", "level", "issued_on", "first_evaluation", "hours")
@@ -397,7 +416,7 @@ func (d *decoder) certificate(path string, v any) Certificate {
 	}
 	c.ID, _ = d.str(path+".id", m["id"])
 	c.Kind, _ = d.oneOf(path+".kind", m["kind"], Kinds)
-	c.Occupation, _ = d.str(path+".occupation", m["occupation"])
+	c.Occupation = d.occupation(path+".occupation", m["occupation"])
 	c.Level = d.level(path+".level", m["level"])
 	c.IssuedOn = d.date(path+".issued_on", m["issued_on"])
 	c.FirstEvaluation = d.boolean(path+".first_evaluation", m["first_evaluation"])
@@ -421,7 +440,7 @@ func (d *decoder) payment(path string, v any) Payment {
 	}
 	p.Subsidy, _ = d.oneOf(path+".subsidy", m["subsidy"], Subsidies)
 	p.CertificateID, _ = d.str(path+".certificate_id", m["certificate_id"])
-	p.Occupation, _ = d.str(path+".occupation", m["occupation"])
+	p.Occupation = d.occupation(path+".occupation", m["occupation"])
 	p.Level = d.level(path+".level", m["level"])
 	p.PaidOn = d.date(path+".paid_on", m["paid_on"])
 	return p

@@ -152,3 +152,28 @@ func FuzzDecodeSituation(f *testing.F) {
 		}
 	})
 }
+
+func TestOccupationMustBeACode(t *testing.T) {
+	for occ, ok := range map[string]bool{"4-10-01-03": true, "manager": true, "4-10-01-3": false, "保育师": false, "4-10-01-03 ": false} {
+		_, err := DecodeSituation(strings.NewReader(`{"as_of":"2025-06-30","region":"420100","certificates":[{"id":"c1","kind":"skill_level","occupation":"` + occ + `","level":4,"issued_on":"2025-03-01"}]}`))
+		if (err == nil) != ok {
+			t.Errorf("occupation %q: err %v, want ok=%v", occ, err, ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "unknown_value") && !hasFieldCode(err, "certificates[0].occupation", "unknown_value") {
+			t.Errorf("occupation %q: %v", occ, err)
+		}
+	}
+}
+
+func hasFieldCode(err error, field, code string) bool {
+	e, ok := apperr.As(err)
+	if !ok {
+		return false
+	}
+	for _, f := range e.Fields {
+		if f.Field == field && f.Code == code {
+			return true
+		}
+	}
+	return false
+}
