@@ -133,8 +133,13 @@ func TestRosterHTTP(t *testing.T) {
 	}
 	if res, body := c1.do("GET", path+"/errors.csv", nil); res.StatusCode != 200 ||
 		!strings.HasPrefix(string(body), "\xEF\xBB\xBF姓名,身份证号,性别,手机号,专业,毕业年份,错误") ||
-		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || res.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("errors.csv: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	var downloads int
+	_ = testApp(t).DB.NewRaw("SELECT count(*) FROM audit_events WHERE action = 'rosters.errors_download' AND target_id = ?", fmt.Sprint(im.ID)).Scan(t.Context(), &downloads)
+	if downloads != 1 {
+		t.Errorf("%d audit events for the errors.csv download, want 1", downloads)
 	}
 	if res, body := c1.do("GET", "/api/v1/rosters/template.xlsx", nil); res.StatusCode != 200 || !bytes.HasPrefix(body, []byte("PK")) {
 		t.Errorf("template: %d", res.StatusCode)

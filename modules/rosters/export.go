@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/audit"
 	"tuoyu/modules/tabular"
 )
 
@@ -51,6 +53,12 @@ func (s *Service) WriteErrorsCSV(ctx context.Context, p *accounts.Principal, id 
 	}
 	if err := cw.Flush(); err != nil {
 		return nil, fmt.Errorf("write errors.csv: %w", err)
+	}
+	// The report holds the rows as uploaded, ID numbers in full: who
+	// downloaded it is on the audit trail.
+	if err := audit.Record(ctx, s.db, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "rosters.errors_download",
+		TargetType: "roster_import", TargetID: strconv.FormatInt(im.ID, 10), Summary: map[string]any{"rows_invalid": im.RowsInvalid}}); err != nil {
+		return nil, err
 	}
 	return im, nil
 }

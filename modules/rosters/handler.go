@@ -207,6 +207,7 @@ func (h *Handler) errorsCSV(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-store") // full ID numbers: not for caches
 	attachment(c, fmt.Sprintf("roster-%d-errors.csv", im.ID), strings.TrimSuffix(im.FileName, "."+im.Format)+"-错误.csv")
 	return c.Send(buf.Bytes())
 }
