@@ -143,3 +143,31 @@ func TestDemoInstitutionSeesItsEmployees(t *testing.T) {
 		t.Fatalf("institution1 sees %d workers (%d)", got.Total, res.StatusCode)
 	}
 }
+
+// TestIDSearchesPost: the search forms post, so a full ID number typed into
+// them never lands in a URL.
+func TestIDSearchesPost(t *testing.T) {
+	a := testApp(t)
+	var enc []byte
+	var name string
+	if err := a.DB.NewRaw("SELECT id_number_enc, name FROM workers WHERE region_code LIKE '4201%' ORDER BY id LIMIT 1").Scan(t.Context(), &enc, &name); err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.Cipher.Decrypt(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := login(t, "hr_reviewer1")
+	_, page := hr.do("GET", "/workers", nil)
+	if !strings.Contains(string(page), `<form method="post" action="/workers" class="search">`) {
+		t.Fatal("the worker search form does not post")
+	}
+	res, page := hr.do("POST", "/workers", "q="+id)
+	if res.StatusCode != 200 || !strings.Contains(string(page), name) || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("posted ID search: %d, found=%v, cache %q", res.StatusCode, strings.Contains(string(page), name), res.Header.Get("Cache-Control"))
+	}
+	reg := login(t, "regulator1")
+	if res, page := reg.do("POST", "/bans/search", "q=&status="); res.StatusCode != 200 || !strings.Contains(string(page), "终身禁入名单") {
+		t.Fatalf("posted ban search: %d", res.StatusCode)
+	}
+}

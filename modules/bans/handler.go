@@ -54,6 +54,9 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	pages.Get("/bans/check", checker, h.checkPage)
 	pages.Post("/bans/check", checker, limit, h.checkForm)
 	pages.Get("/bans", keeper, h.listPage)
+	// The search form posts, so a full ID number never sits in a URL
+	// (browser history, proxies, the login redirect).
+	pages.Post("/bans/search", keeper, h.listPage)
 	pages.Get("/bans/new", keeper, h.newPage)
 	pages.Post("/bans", keeper, h.recordForm)
 	pages.Get("/bans/:id", keeper, h.showPage)
@@ -245,7 +248,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q, status := strings.TrimSpace(c.Query("q")), Status(c.Query("status"))
+	q, status := strings.TrimSpace(searchQuery(c)), Status(formOrQuery(c, "status"))
 	bs, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: q, Status: status, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
@@ -390,3 +393,19 @@ func formValues(c *fiber.Ctx, name string) []string {
 }
 
 func maskOf(idNumber string) string { return pii.MaskID(workers.NormalizeID(idNumber)) }
+
+// searchQuery is the search text: posted by the search form, or in the
+// query string of a paging link.
+func searchQuery(c *fiber.Ctx) string {
+	if c.Method() == fiber.MethodPost {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
+	return formOrQuery(c, "q")
+}
+
+func formOrQuery(c *fiber.Ctx, key string) string {
+	if c.Method() == fiber.MethodPost {
+		return c.FormValue(key)
+	}
+	return c.Query(key)
+}

@@ -36,6 +36,9 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	api.Get("/me/worker", worker, h.apiMe)
 
 	pages.Get("/workers", web.Require(staff...), h.listPage)
+	// The search form posts, so a full ID number never sits in a URL
+	// (browser history, proxies, the login redirect).
+	pages.Post("/workers", web.Require(staff...), h.listPage)
 	pages.Get("/workers/:id", anyone, h.showPage)
 	pages.Post("/workers/:id/reveal", web.Require(revealers...), h.revealForm)
 	pages.Get("/workers/:id/edit", anyone, h.editPage)
@@ -242,7 +245,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := strings.TrimSpace(c.Query("q"))
+	q := strings.TrimSpace(searchQuery(c))
 	ws, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: q, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
@@ -462,4 +465,14 @@ func occupationLabels(codes []string) []label {
 func redisplay(err error) bool {
 	k := apperr.KindOf(err)
 	return k == apperr.KindInvalid || k == apperr.KindConflict
+}
+
+// searchQuery is the search text: posted by the search form, or in the
+// query string of a paging link.
+func searchQuery(c *fiber.Ctx) string {
+	if c.Method() == fiber.MethodPost {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.FormValue("q")
+	}
+	return c.Query("q")
 }
