@@ -26,11 +26,14 @@ func TestInbox(t *testing.T) {
 	}
 	must(db.NewRaw("INSERT INTO organisations (code, name, kind, region_code) VALUES ('n-org', 'x', 'provider', '420100') RETURNING id").Scan(ctx, &orgID))
 	must(db.NewRaw("INSERT INTO users (username, role, organisation_id, password_hash) VALUES ('n-a', 'provider', ?, 'x') RETURNING id", orgID).Scan(ctx, &userA))
-	must(db.NewRaw("INSERT INTO users (username, role, worker_id, password_hash) VALUES ('n-w', 'worker', 4242, 'x') RETURNING id").Scan(ctx, &userB))
+	var workerID int64
+	must(db.NewRaw(`INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code)
+		VALUES ('乙', '\x00', '\x02', 'm', 'female', '1990-01-01', '420106') RETURNING id`).Scan(ctx, &workerID))
+	must(db.NewRaw("INSERT INTO users (username, role, worker_id, password_hash) VALUES ('n-w', 'worker', ?, 'x') RETURNING id", workerID).Scan(ctx, &userB))
 	staff := &accounts.Principal{UserID: userA, Role: accounts.RoleProvider, OrgID: orgID}
-	worker := &accounts.Principal{UserID: userB, Role: accounts.RoleWorker, WorkerID: 4242}
+	worker := &accounts.Principal{UserID: userB, Role: accounts.RoleWorker, WorkerID: workerID}
 
-	reminder := notify.Message{WorkerID: 4242, Kind: "reminders.sitting", Title: "考核提醒", DedupeKey: "sitting:1:4242:3d"}
+	reminder := notify.Message{WorkerID: workerID, Kind: "reminders.sitting", Title: "考核提醒", DedupeKey: "sitting:1:worker:3d"}
 	must(notify.Send(ctx, db, reminder, notify.Message{UserID: userA, Kind: "rosters.done", Title: "花名册已校验", Link: "/rosters/1"}))
 	must(notify.Send(ctx, db, reminder)) // sent once only
 
