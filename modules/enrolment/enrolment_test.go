@@ -248,6 +248,9 @@ func TestClassLifecycle(t *testing.T) {
 	if _, err := w.svc.Finish(ctx, w.providerA, c.ID); !apperr.Is(err, "class_state") {
 		t.Errorf("finishing an open class: %v", err)
 	}
+	if _, err := w.at("2027-05-31").Start(ctx, w.providerA, c.ID); !apperr.Is(err, "class_not_started") {
+		t.Errorf("starting the day before the first day: %v", err)
+	}
 	run, err := w.at("2027-06-01").Start(ctx, w.providerA, c.ID)
 	w.must(err)
 	if run.State != enrolment.StateRunning || run.WaitlistedCount != 0 {

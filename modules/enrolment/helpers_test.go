@@ -132,10 +132,11 @@ func (w *world) registeredBy(p *accounts.Principal, x worker) worker {
 	return x
 }
 
-// start marks class c running by its provider p: only then are hours recorded.
+// start marks class c running by its provider p on its first day: only
+// then are hours recorded.
 func (w *world) start(p *accounts.Principal, c enrolment.Class) {
 	w.t.Helper()
-	if _, err := w.svc.Start(context.Background(), p, c.ID); err != nil {
+	if _, err := w.at(c.StartsOn.Format(time.DateOnly)).Start(context.Background(), p, c.ID); err != nil {
 		w.t.Fatal(err)
 	}
 }

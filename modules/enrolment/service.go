@@ -289,6 +289,10 @@ func (s *Service) move(ctx context.Context, p *accounts.Principal, id int64, to 
 		if to == StateCompleted && c.EndsOn.After(s.today()) {
 			return apperr.Conflict("class_not_ended", "培训班尚未到结业日期")
 		}
+		// Training (and so recording hours) begins on the first day, not before.
+		if to == StateRunning && c.StartsOn.After(s.today()) {
+			return apperr.Conflict("class_not_started", "培训班尚未到开班日期，不能开始培训")
+		}
 		from := c.State
 		if err := s.setState(ctx, tx, &c, to); err != nil {
 			return err
