@@ -126,8 +126,10 @@ func (h Hours) MarshalJSON() ([]byte, error) { return []byte(h.String()), nil }
 func (h *Hours) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	if s == "null" {
-		*h = 0
-		return nil
+		// null is "not given", not zero: taken as 0 it erased recorded hours.
+		// (Optional hours are *Hours, which JSON leaves nil without calling this.)
+		return apperr.Invalid("invalid_hours", "学时填写有误", apperr.FieldError{
+			Field: "hours", Code: "required", Message: "请填写学时"})
 	}
 	v, err := ParseHours(s)
 	if err != nil {

@@ -116,3 +116,14 @@ func TestMinimumsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestHoursNullIsNotZero: taken as 0, a null erased recorded hours.
+func TestHoursNullIsNotZero(t *testing.T) {
+	var v struct {
+		H Hours `json:"hours"`
+	}
+	err := web.DecodeJSON(strings.NewReader(`{"hours": null}`), &v)
+	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "hours" || e.Fields[0].Code != "required" {
+		t.Fatalf("null hours: %v", err)
+	}
+}
