@@ -21,7 +21,7 @@ func NewHandler(s *Scheduler) *Handler { return &Handler{s: s} }
 // Routes registers, for administrators only, GET /api/v1/jobs,
 // POST /api/v1/jobs/:name/run, the page /admin/jobs and its "run now" form.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	admin := web.Require(accounts.RoleAdmin)
+	admin := accounts.Require(accounts.RoleAdmin)
 	api.Get("/jobs", admin, h.apiList)
 	api.Post("/jobs/:name/run", admin, h.apiRun)
 	pages.Get("/admin/jobs", admin, h.page)

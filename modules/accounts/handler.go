@@ -9,11 +9,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/web"
 )
 
 // Handler serves login, logout, the home page and the admin pages for users
-// and API tokens. (It cannot use package web, which builds on this package,
-// so it renders with fiber directly.)
+// and API tokens.
 type Handler struct {
 	svc          *Service
 	secureCookie bool
@@ -24,8 +24,6 @@ type Handler struct {
 func NewHandler(svc *Service, secureCookie bool) *Handler {
 	return &Handler{svc: svc, secureCookie: secureCookie}
 }
-
-const layout = "layouts/main"
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
@@ -67,7 +65,7 @@ type loginInput struct {
 
 func (h *Handler) apiLogin(c *fiber.Ctx) error {
 	var in loginInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := web.BindJSON(c, &in); err != nil {
 		return err
 	}
 	if in.Username == "" || in.Password == "" {
@@ -101,14 +99,14 @@ func (h *Handler) home(c *fiber.Ctx) error {
 	if p == nil {
 		return c.Redirect("/login", fiber.StatusSeeOther)
 	}
-	return c.Render("accounts/home", fiber.Map{"Title": "首页"}, layout)
+	return c.Render("accounts/home", fiber.Map{"Title": "首页"}, web.Layout)
 }
 
 func (h *Handler) loginPage(c *fiber.Ctx) error {
 	if PrincipalOf(c) != nil {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": safeNext(c.Query("next"))}, layout)
+	return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": safeNext(c.Query("next"))}, web.Layout)
 }
 
 func (h *Handler) loginForm(c *fiber.Ctx) error {
@@ -121,7 +119,7 @@ func (h *Handler) loginForm(c *fiber.Ctx) error {
 			return err
 		}
 		c.Status(statusFor(e.Kind))
-		return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": next, "Username": username, "Error": e.Message}, layout)
+		return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": next, "Username": username, "Error": e.Message}, web.Layout)
 	}
 	h.setCookie(c, res.SessionID)
 	return c.Redirect(next, fiber.StatusSeeOther)
@@ -162,30 +160,12 @@ func statusFor(k apperr.Kind) int {
 	return fiber.StatusUnauthorized
 }
 
-func pageParams(c *fiber.Ctx) (int, int, error) {
-	page, per := 1, 20
-	if s := c.Query("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1_000_000 {
-			return 0, 0, apperr.Invalid("invalid_pagination", "分页参数有误", apperr.FieldError{Field: "page", Code: "invalid_page", Message: "page 须为 1–1000000 的整数"})
-		}
-		page = n
-	}
-	if s := c.Query("per_page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 200 {
-			return 0, 0, apperr.Invalid("invalid_pagination", "分页参数有误", apperr.FieldError{Field: "per_page", Code: "invalid_per_page", Message: "per_page 须为 1–200 的整数"})
-		}
-		per = n
-	}
-	return page, per, nil
-}
-
 func (h *Handler) apiUsers(c *fiber.Ctx) error {
-	page, per, err := pageParams(c)
+	pg, err := web.Pagination(c)
 	if err != nil {
 		return err
 	}
+	page, per := pg.Page, pg.PerPage
 	rows, total, err := h.svc.ListUsers(c.UserContext(), c.Query("q"), page, per)
 	if err != nil {
 		return err
@@ -212,7 +192,7 @@ func (in userInput) newUser() NewUser {
 
 func (h *Handler) apiCreateUser(c *fiber.Ctx) error {
 	var in userInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := web.BindJSON(c, &in); err != nil {
 		return err
 	}
 	id, err := h.svc.CreateUser(c.UserContext(), in.newUser())
@@ -225,10 +205,11 @@ func (h *Handler) apiCreateUser(c *fiber.Ctx) error {
 func (h *Handler) usersPage(c *fiber.Ctx) error { return h.renderUsers(c, nil, userInput{}) }
 
 func (h *Handler) renderUsers(c *fiber.Ctx, formErr error, form userInput) error {
-	page, per, err := pageParams(c)
+	pg, err := web.Pagination(c)
 	if err != nil {
 		return err
 	}
+	page, per := pg.Page, pg.PerPage
 	rows, total, err := h.svc.ListUsers(c.UserContext(), c.Query("q"), page, per)
 	if err != nil {
 		return err
@@ -243,7 +224,7 @@ func (h *Handler) renderUsers(c *fiber.Ctx, formErr error, form userInput) error
 		data["Error"], data["Fields"] = e.Message, e.Fields
 		c.Status(statusFor(e.Kind))
 	}
-	return c.Render("accounts/users", data, layout)
+	return c.Render("accounts/users", data, web.Layout)
 }
 
 func (h *Handler) createUserForm(c *fiber.Ctx) error {
@@ -297,7 +278,7 @@ type tokenInput struct {
 
 func (h *Handler) apiCreateToken(c *fiber.Ctx) error {
 	var in tokenInput
-	if err := decodeJSON(c, &in); err != nil {
+	if err := web.BindJSON(c, &in); err != nil {
 		return err
 	}
 	raw, t, err := h.svc.CreateToken(c.UserContext(), in.Organisation, in.Name, PrincipalOf(c).UserID)
@@ -334,7 +315,7 @@ func (h *Handler) renderTokens(c *fiber.Ctx, newToken string, formErr error) err
 		data["Error"], data["Fields"] = e.Message, e.Fields
 		c.Status(statusFor(e.Kind))
 	}
-	return c.Render("accounts/tokens", data, layout)
+	return c.Render("accounts/tokens", data, web.Layout)
 }
 
 func (h *Handler) createTokenForm(c *fiber.Ctx) error {

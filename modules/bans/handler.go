@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/web"
@@ -31,10 +32,10 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 // Routes registers the API and page routes. The check is rate limited per
 // user, across the API and the page together.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	keeper := web.Require(keepers...)
-	checker := web.Require(checkers...)
+	keeper := accounts.Require(keepers...)
+	checker := accounts.Require(checkers...)
 	limit := web.RateLimit(CheckLimit, time.Minute, func(c *fiber.Ctx) string {
-		if p := web.Principal(c); p != nil {
+		if p := accounts.PrincipalOf(c); p != nil {
 			if p.TokenID != 0 { // API tokens have no user: each token its own bucket
 				return "bans.check:token:" + strconv.FormatInt(p.TokenID, 10)
 			}
@@ -121,7 +122,7 @@ func (h *Handler) apiRecord(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &f); err != nil {
 		return err
 	}
-	bs, err := h.svc.Record(c.UserContext(), web.Principal(c), f.input())
+	bs, err := h.svc.Record(c.UserContext(), accounts.PrincipalOf(c), f.input())
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func (h *Handler) apiRecord(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiCheck(c *fiber.Ctx) error {
-	banned, err := h.svc.Check(c.UserContext(), web.Principal(c), c.Query("id_number"))
+	banned, err := h.svc.Check(c.UserContext(), accounts.PrincipalOf(c), c.Query("id_number"))
 	if err != nil {
 		return err
 	}
@@ -146,7 +147,7 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	bs, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: c.Query("q"), Status: Status(c.Query("status")),
+	bs, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: c.Query("q"), Status: Status(c.Query("status")),
 		Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
@@ -171,7 +172,7 @@ func (h *Handler) load(c *fiber.Ctx) (*Ban, error) {
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	return h.svc.ByID(c.UserContext(), accounts.PrincipalOf(c), id)
 }
 
 type liftForm struct {
@@ -188,7 +189,7 @@ func (h *Handler) apiLiftRequest(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &f); err != nil {
 		return err
 	}
-	b, err := h.svc.RequestLift(c.UserContext(), web.Principal(c), id, f.LiftDocument, f.Reason)
+	b, err := h.svc.RequestLift(c.UserContext(), accounts.PrincipalOf(c), id, f.LiftDocument, f.Reason)
 	if err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func (h *Handler) apiLiftConfirm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := h.svc.ConfirmLift(c.UserContext(), web.Principal(c), id)
+	b, err := h.svc.ConfirmLift(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func (h *Handler) apiLiftReject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := h.svc.RejectLift(c.UserContext(), web.Principal(c), id)
+	b, err := h.svc.RejectLift(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -226,7 +227,7 @@ func (h *Handler) checkPage(c *fiber.Ctx) error {
 }
 
 func (h *Handler) checkForm(c *fiber.Ctx) error {
-	banned, err := h.svc.Check(c.UserContext(), web.Principal(c), c.FormValue("id_number"))
+	banned, err := h.svc.Check(c.UserContext(), accounts.PrincipalOf(c), c.FormValue("id_number"))
 	data := fiber.Map{"Title": "终身禁入查询"}
 	if err != nil {
 		if !redisplay(err) {
@@ -249,7 +250,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 		return err
 	}
 	q, status := strings.TrimSpace(searchQuery(c)), Status(formOrQuery(c, "status"))
-	bs, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: q, Status: status, Page: pg.Page, PerPage: pg.PerPage})
+	bs, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: q, Status: status, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
 	}
@@ -280,7 +281,7 @@ func (h *Handler) renderNew(c *fiber.Ctx, f recordForm, formErr error) error {
 		f.Managers[i].IDNumber = ""
 	}
 	return web.Render(c, "bans/new", fiber.Map{"Title": "记录终身禁入", "Form": f, "Error": msg, "Fields": fields,
-		"Region": web.Principal(c).Region})
+		"Region": accounts.PrincipalOf(c).Region})
 }
 
 func (h *Handler) recordForm(c *fiber.Ctx) error {
@@ -296,7 +297,7 @@ func (h *Handler) recordForm(c *fiber.Ctx) error {
 			f.Managers = append(f.Managers, m)
 		}
 	}
-	bs, err := h.svc.Record(c.UserContext(), web.Principal(c), f.input())
+	bs, err := h.svc.Record(c.UserContext(), accounts.PrincipalOf(c), f.input())
 	if err != nil {
 		return h.renderNew(c, f, err)
 	}
@@ -319,11 +320,11 @@ func (h *Handler) renderShow(c *fiber.Ctx, b *Ban, formErr error) error {
 	if formErr != nil {
 		c.Status(statusOf(formErr))
 	}
-	decision, err := h.svc.Decision(c.UserContext(), web.Principal(c), b)
+	decision, err := h.svc.Decision(c.UserContext(), accounts.PrincipalOf(c), b)
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	return web.Render(c, "bans/show", fiber.Map{"Title": "终身禁入记录", "B": b, "Decision": decision,
 		"CanConfirm": b.Status() == StatusLiftRequested && b.LiftRequestedBy != p.UserID,
 		"Error":      msg, "Fields": fields})
@@ -331,21 +332,21 @@ func (h *Handler) renderShow(c *fiber.Ctx, b *Ban, formErr error) error {
 
 func (h *Handler) liftRequestForm(c *fiber.Ctx) error {
 	return h.liftAction(c, func(id int64) error {
-		_, err := h.svc.RequestLift(c.UserContext(), web.Principal(c), id, c.FormValue("lift_document"), c.FormValue("reason"))
+		_, err := h.svc.RequestLift(c.UserContext(), accounts.PrincipalOf(c), id, c.FormValue("lift_document"), c.FormValue("reason"))
 		return err
 	})
 }
 
 func (h *Handler) liftConfirmForm(c *fiber.Ctx) error {
 	return h.liftAction(c, func(id int64) error {
-		_, err := h.svc.ConfirmLift(c.UserContext(), web.Principal(c), id)
+		_, err := h.svc.ConfirmLift(c.UserContext(), accounts.PrincipalOf(c), id)
 		return err
 	})
 }
 
 func (h *Handler) liftRejectForm(c *fiber.Ctx) error {
 	return h.liftAction(c, func(id int64) error {
-		_, err := h.svc.RejectLift(c.UserContext(), web.Principal(c), id)
+		_, err := h.svc.RejectLift(c.UserContext(), accounts.PrincipalOf(c), id)
 		return err
 	})
 }

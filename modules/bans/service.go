@@ -307,12 +307,9 @@ func (s *Service) ConfirmLift(ctx context.Context, p *accounts.Principal, id int
 		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以解除终身禁入")
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		b, err := s.lockScoped(ctx, tx, p, id)
+		b, err := s.pendingLift(ctx, tx, p, id)
 		if err != nil {
 			return err
-		}
-		if b.Status() != StatusLiftRequested {
-			return apperr.Conflict("lift_not_requested", "该禁入记录没有待复核的解除申请")
 		}
 		if b.LiftRequestedBy == p.UserID {
 			return fourEyes()
@@ -342,6 +339,20 @@ func (s *Service) ConfirmLift(ctx context.Context, p *accounts.Principal, id int
 	return s.ByID(ctx, p, id)
 }
 
+// pendingLift locks ban id, in p's scope, and requires a lift request that
+// awaits its second regulator. Errors: NotFound ban_not_found; Conflict
+// lift_not_requested.
+func (s *Service) pendingLift(ctx context.Context, tx bun.Tx, p *accounts.Principal, id int64) (*Ban, error) {
+	b, err := s.lockScoped(ctx, tx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Status() != StatusLiftRequested {
+		return nil, apperr.Conflict("lift_not_requested", "该禁入记录没有待复核的解除申请")
+	}
+	return b, nil
+}
+
 // RejectLift withdraws a pending lift request of ban id; the ban stays.
 // Recorded as bans.lift_reject. Errors: Forbidden forbidden_role; NotFound
 // ban_not_found; Conflict lift_not_requested.
@@ -350,12 +361,9 @@ func (s *Service) RejectLift(ctx context.Context, p *accounts.Principal, id int6
 		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以处理解除申请")
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		b, err := s.lockScoped(ctx, tx, p, id)
+		b, err := s.pendingLift(ctx, tx, p, id)
 		if err != nil {
 			return err
-		}
-		if b.Status() != StatusLiftRequested {
-			return apperr.Conflict("lift_not_requested", "该禁入记录没有待复核的解除申请")
 		}
 		_, err = tx.NewUpdate().Table("bans").
 			Set("lift_requested_by = NULL, lift_requested_at = NULL, lift_document = NULL, lift_reason = NULL").

@@ -20,8 +20,8 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	anyone := web.Require()
-	admin := web.Require(accounts.RoleAdmin)
+	anyone := accounts.Require()
+	admin := accounts.Require(accounts.RoleAdmin)
 	api.Get("/courses", anyone, h.apiCourses)
 	api.Patch("/courses/:id", admin, h.apiUpdateCourse)
 	api.Get("/plans", anyone, h.apiPlans)
@@ -292,7 +292,7 @@ func (h *Handler) renderPlan(c *fiber.Ctx, p PlanSummary, in VersionInput, formE
 	}
 	return web.Render(c, "catalog/plan", fiber.Map{"Title": p.Name, "Plan": planRows([]PlanSummary{p})[0], "Input": in,
 		"Courses": rows, "Minimums": mins, "Error": msg, "Fields": fields, "Notice": notice,
-		"CanEdit": web.Principal(c).Is(accounts.RoleAdmin)})
+		"CanEdit": accounts.PrincipalOf(c).Is(accounts.RoleAdmin)})
 }
 
 func (h *Handler) planForm(c *fiber.Ctx) error {

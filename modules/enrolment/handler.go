@@ -32,12 +32,12 @@ const maxUpload = 5 << 20
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	anyone := web.Require()
-	provider := web.Require(accounts.RoleProvider)
-	worker := web.Require(accounts.RoleWorker)
-	staff := web.Require(accounts.RoleProvider, accounts.RoleAdmin, accounts.RoleHRReviewer, accounts.RoleHRApprover, accounts.RoleRegulator)
-	enrollers := web.Require(accounts.RoleWorker, accounts.RoleProvider)
-	keepers := web.Require(accounts.RoleProvider, accounts.RoleAdmin)
+	anyone := accounts.Require()
+	provider := accounts.Require(accounts.RoleProvider)
+	worker := accounts.Require(accounts.RoleWorker)
+	staff := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin, accounts.RoleHRReviewer, accounts.RoleHRApprover, accounts.RoleRegulator)
+	enrollers := accounts.Require(accounts.RoleWorker, accounts.RoleProvider)
+	keepers := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin)
 
 	api.Post("/classes", provider, h.apiCreate)
 	api.Get("/classes", anyone, h.apiList)
@@ -183,7 +183,7 @@ func (h *Handler) apiCreate(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &in); err != nil {
 		return err
 	}
-	cl, err := h.svc.CreateClass(c.UserContext(), web.Principal(c), in)
+	cl, err := h.svc.CreateClass(c.UserContext(), accounts.PrincipalOf(c), in)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cs, total, err := h.svc.Classes(c.UserContext(), web.Principal(c), f)
+	cs, total, err := h.svc.Classes(c.UserContext(), accounts.PrincipalOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func (h *Handler) apiShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cl, err := h.svc.Class(c.UserContext(), web.Principal(c), id)
+	cl, err := h.svc.Class(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (h *Handler) apiMove(move func(ctx context.Context, p *accounts.Principal, 
 		if err != nil {
 			return err
 		}
-		cl, err := move(c.UserContext(), web.Principal(c), id)
+		cl, err := move(c.UserContext(), accounts.PrincipalOf(c), id)
 		if err != nil {
 			return err
 		}
@@ -253,7 +253,7 @@ func (h *Handler) apiCancel(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &in); err != nil {
 		return err
 	}
-	res, err := h.svc.Cancel(c.UserContext(), web.Principal(c), id, in.Reason)
+	res, err := h.svc.Cancel(c.UserContext(), accounts.PrincipalOf(c), id, in.Reason)
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (h *Handler) apiRoster(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, vs, err := h.svc.ClassRoster(c.UserContext(), web.Principal(c), id)
+	_, vs, err := h.svc.ClassRoster(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -295,7 +295,7 @@ type enrolInput struct {
 
 // enrol runs the enrolment in names.
 func (h *Handler) enrol(c *fiber.Ctx, classID int64, in enrolInput) (Enrolment, error) {
-	ctx, p := c.UserContext(), web.Principal(c)
+	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
 	if strings.TrimSpace(in.IDNumber) == "" {
 		return h.svc.Enrol(ctx, p, classID, in.WorkerID)
 	}
@@ -361,7 +361,7 @@ func (h *Handler) apiAttendance(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return apperr.Invalid("attendance_invalid", "有学时记录有误，全部未保存", fields...)
 	}
-	res, err := h.svc.RecordAttendance(c.UserContext(), web.Principal(c), id, entries, AttendanceForm)
+	res, err := h.svc.RecordAttendance(c.UserContext(), accounts.PrincipalOf(c), id, entries, AttendanceForm)
 	if err != nil {
 		return err
 	}
@@ -411,7 +411,7 @@ func (h *Handler) apiImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := h.svc.ImportAttendance(c.UserContext(), web.Principal(c), id, data, name)
+	res, err := h.svc.ImportAttendance(c.UserContext(), accounts.PrincipalOf(c), id, data, name)
 	if err != nil {
 		return err
 	}
@@ -419,7 +419,7 @@ func (h *Handler) apiImport(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiMine(c *fiber.Ctx) error {
-	vs, err := h.svc.MyEnrolments(c.UserContext(), web.Principal(c))
+	vs, err := h.svc.MyEnrolments(c.UserContext(), accounts.PrincipalOf(c))
 	if err != nil {
 		return err
 	}
@@ -431,7 +431,7 @@ func (h *Handler) apiProgress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.svc.Progress(c.UserContext(), web.Principal(c), id)
+	v, err := h.svc.Progress(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -443,7 +443,7 @@ func (h *Handler) apiWithdraw(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, err := h.svc.Withdraw(c.UserContext(), web.Principal(c), id)
+	e, err := h.svc.Withdraw(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cs, total, err := h.svc.Classes(c.UserContext(), web.Principal(c), f)
+	cs, total, err := h.svc.Classes(c.UserContext(), accounts.PrincipalOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	pg, _ := web.Pagination(c)
 	return web.Render(c, "classes/list", fiber.Map{"Title": "培训班", "Classes": classRows(cs), "Total": total,
 		"Page": pg.Page, "PerPage": pg.PerPage, "Plans": plans, "States": []State{StateDraft, StateOpen, StateRunning, StateCompleted, StateCancelled},
-		"Filter": f, "Query": query(c), "IsProvider": web.Principal(c).Is(accounts.RoleProvider)})
+		"Filter": f, "Query": query(c), "IsProvider": accounts.PrincipalOf(c).Is(accounts.RoleProvider)})
 }
 
 func (h *Handler) newPage(c *fiber.Ctx) error { return h.renderNew(c, ClassInput{Capacity: 30}, nil) }
@@ -116,7 +116,7 @@ func (h *Handler) createForm(c *fiber.Ctx) error {
 	in := ClassInput{PlanCode: c.FormValue("plan_code"), Name: c.FormValue("name"), StartsOn: c.FormValue("starts_on"),
 		EndsOn: c.FormValue("ends_on"), Capacity: cap, Region: c.FormValue("region"), Place: c.FormValue("place"),
 		EnrolOpensOn: c.FormValue("enrol_opens_on"), EnrolClosesOn: c.FormValue("enrol_closes_on")}
-	cl, err := h.svc.CreateClass(c.UserContext(), web.Principal(c), in)
+	cl, err := h.svc.CreateClass(c.UserContext(), accounts.PrincipalOf(c), in)
 	if err != nil {
 		return h.renderNew(c, in, err)
 	}
@@ -144,9 +144,9 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 	// A worker sees where they already are instead of a button that would
 	// only answer "already enrolled".
 	mine := map[int64]string{}
-	isWorker := web.Principal(c).Is(accounts.RoleWorker)
+	isWorker := accounts.PrincipalOf(c).Is(accounts.RoleWorker)
 	if isWorker {
-		ens, err := h.svc.MyEnrolments(c.UserContext(), web.Principal(c))
+		ens, err := h.svc.MyEnrolments(c.UserContext(), accounts.PrincipalOf(c))
 		if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, actionErr error, notice string) error
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	cl, roster, err := h.svc.ClassRoster(c.UserContext(), p, id)
 	if err != nil {
 		return err
@@ -219,7 +219,7 @@ func (h *Handler) stateForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, p := c.UserContext(), web.Principal(c)
+	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
 	switch c.FormValue("action") {
 	case "open":
 		_, err = h.svc.Open(ctx, p, id)
@@ -247,7 +247,7 @@ func (h *Handler) enrolForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	in := enrolInput{IDNumber: c.FormValue("id_number")}
 	if p.Is(accounts.RoleProvider) && strings.TrimSpace(in.IDNumber) == "" {
 		in.WorkerID, _ = strconv.ParseInt(strings.TrimSpace(c.FormValue("worker_id")), 10, 64)
@@ -278,7 +278,7 @@ func (h *Handler) renderAttendance(c *fiber.Ctx, formErr error, notice string, v
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	cl, roster, err := h.svc.ClassRoster(c.UserContext(), p, id)
 	if err != nil {
 		return err
@@ -339,7 +339,7 @@ func (h *Handler) attendanceForm(c *fiber.Ctx) error {
 		return err
 	}
 	courseID, _ := strconv.ParseInt(c.FormValue("course_id"), 10, 64)
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	_, roster, err := h.svc.ClassRoster(c.UserContext(), p, id)
 	if err != nil {
 		return err
@@ -390,7 +390,7 @@ func (h *Handler) importForm(c *fiber.Ctx) error {
 	if err != nil {
 		return h.renderAttendance(c, err, "", nil)
 	}
-	res, err := h.svc.ImportAttendance(c.UserContext(), web.Principal(c), id, data, name)
+	res, err := h.svc.ImportAttendance(c.UserContext(), accounts.PrincipalOf(c), id, data, name)
 	if err != nil {
 		return h.renderAttendance(c, err, "", nil)
 	}
@@ -398,7 +398,7 @@ func (h *Handler) importForm(c *fiber.Ctx) error {
 }
 
 func (h *Handler) minePage(c *fiber.Ctx) error {
-	vs, err := h.svc.MyEnrolments(c.UserContext(), web.Principal(c))
+	vs, err := h.svc.MyEnrolments(c.UserContext(), accounts.PrincipalOf(c))
 	if err != nil {
 		return err
 	}
@@ -427,7 +427,7 @@ func (h *Handler) progressPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.svc.Progress(c.UserContext(), web.Principal(c), id)
+	v, err := h.svc.Progress(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -453,7 +453,7 @@ func (h *Handler) withdrawForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	e, err := h.svc.Withdraw(c.UserContext(), p, id)
 	if err != nil {
 		return err

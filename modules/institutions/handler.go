@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/web"
 )
@@ -22,8 +23,8 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 // Routes registers the API and page routes. Reading is open to any
 // logged-in user; the service decides who may write.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	anyone := web.Require()
-	keeper := web.Require(keepers...)
+	anyone := accounts.Require()
+	keeper := accounts.Require(keepers...)
 	api.Get("/institutions", anyone, h.apiList)
 	api.Post("/institutions", keeper, h.apiCreate)
 	api.Get("/institutions/:id", anyone, h.apiShow)
@@ -103,7 +104,7 @@ func (h *Handler) apiCreate(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &f); err != nil {
 		return err
 	}
-	n, err := h.svc.Create(c.UserContext(), web.Principal(c), Input(f))
+	n, err := h.svc.Create(c.UserContext(), accounts.PrincipalOf(c), Input(f))
 	if err != nil {
 		return err
 	}
@@ -138,7 +139,7 @@ func (h *Handler) apiUpdate(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &f); err != nil {
 		return err
 	}
-	n, err := h.svc.Update(c.UserContext(), web.Principal(c), id, Input(f))
+	n, err := h.svc.Update(c.UserContext(), accounts.PrincipalOf(c), id, Input(f))
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (h *Handler) apiDelete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Delete(c.UserContext(), web.Principal(c), id); err != nil {
+	if err := h.svc.Delete(c.UserContext(), accounts.PrincipalOf(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -207,7 +208,7 @@ func (h *Handler) renderList(c *fiber.Ctx, in Input, formErr error) error {
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	return web.Render(c, "institutions/list", fiber.Map{"Title": "托育机构", "Institutions": ns, "Total": total,
 		"Page": pg.Page, "PerPage": pg.PerPage, "Q": q, "CanCreate": p.Is(keepers...), "Form": in,
 		"Kinds": Kinds, "Statuses": FilingStatuses, "Regions": regions, "Error": msg, "Fields": fields})
@@ -217,7 +218,7 @@ func (h *Handler) createForm(c *fiber.Ctx) error {
 	in, err := formInput(c)
 	if err == nil {
 		var n *Institution
-		if n, err = h.svc.Create(c.UserContext(), web.Principal(c), in); err == nil {
+		if n, err = h.svc.Create(c.UserContext(), accounts.PrincipalOf(c), in); err == nil {
 			return web.Redirect(c, "/institutions/"+strconv.FormatInt(n.ID, 10))
 		}
 	}
@@ -258,7 +259,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, n *Institution, in Input, formErr err
 		return err
 	}
 	return web.Render(c, "institutions/show", fiber.Map{"Title": n.Name + " - 托育机构", "N": n, "Form": in,
-		"CanEdit": CanEdit(web.Principal(c), n), "Kinds": Kinds, "Statuses": FilingStatuses, "Regions": regions,
+		"CanEdit": CanEdit(accounts.PrincipalOf(c), n), "Kinds": Kinds, "Statuses": FilingStatuses, "Regions": regions,
 		"Error": msg, "Fields": fields})
 }
 
@@ -274,7 +275,7 @@ func (h *Handler) updateForm(c *fiber.Ctx) error {
 	in, err := formInput(c)
 	in.OrganisationID = cur.OrganisationID
 	if err == nil {
-		if _, err = h.svc.Update(c.UserContext(), web.Principal(c), id, in); err == nil {
+		if _, err = h.svc.Update(c.UserContext(), accounts.PrincipalOf(c), id, in); err == nil {
 			return web.Redirect(c, "/institutions/"+strconv.FormatInt(id, 10))
 		}
 	}
@@ -290,7 +291,7 @@ func (h *Handler) deleteForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.Delete(c.UserContext(), web.Principal(c), id); err != nil {
+	if err := h.svc.Delete(c.UserContext(), accounts.PrincipalOf(c), id); err != nil {
 		return h.renderShow(c, cur, toInput(cur), err)
 	}
 	return web.Redirect(c, "/institutions")

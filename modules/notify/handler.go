@@ -3,6 +3,7 @@ package notify
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"tuoyu/modules/accounts"
 	"tuoyu/modules/web"
 )
 
@@ -14,7 +15,7 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 // Routes registers the API and page routes; every logged-in caller has an inbox.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	in := web.Require()
+	in := accounts.Require()
 	api.Get("/notifications", in, h.apiList)
 	api.Post("/notifications/:id/read", in, h.apiRead)
 	pages.Get("/notifications", in, h.page)
@@ -26,7 +27,7 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ms, total, unread, err := h.svc.Inbox(c.UserContext(), web.Principal(c), pg.PerPage, pg.Offset())
+	ms, total, unread, err := h.svc.Inbox(c.UserContext(), accounts.PrincipalOf(c), pg.PerPage, pg.Offset())
 	if err != nil {
 		return err
 	}
@@ -40,7 +41,7 @@ func (h *Handler) apiRead(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.MarkRead(c.UserContext(), web.Principal(c), id); err != nil {
+	if err := h.svc.MarkRead(c.UserContext(), accounts.PrincipalOf(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -51,7 +52,7 @@ func (h *Handler) page(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ms, total, unread, err := h.svc.Inbox(c.UserContext(), web.Principal(c), pg.PerPage, pg.Offset())
+	ms, total, unread, err := h.svc.Inbox(c.UserContext(), accounts.PrincipalOf(c), pg.PerPage, pg.Offset())
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (h *Handler) readForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.MarkRead(c.UserContext(), web.Principal(c), id); err != nil {
+	if err := h.svc.MarkRead(c.UserContext(), accounts.PrincipalOf(c), id); err != nil {
 		return err
 	}
 	return web.Redirect(c, "/notifications")

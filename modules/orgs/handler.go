@@ -17,7 +17,7 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	admin := web.Require(accounts.RoleAdmin)
+	admin := accounts.Require(accounts.RoleAdmin)
 	api.Get("/regions", h.apiRegions)
 	api.Get("/organisations", admin, h.apiList)
 	api.Post("/organisations", admin, h.apiCreate)

@@ -31,8 +31,8 @@ const previewRows = 50
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	college := web.Require(accounts.RoleCollege)
-	readers := web.Require(accounts.RoleCollege, accounts.RoleAdmin)
+	college := accounts.Require(accounts.RoleCollege)
+	readers := accounts.Require(accounts.RoleCollege, accounts.RoleAdmin)
 
 	api.Post("/rosters", college, h.apiUpload)
 	api.Get("/rosters", readers, h.apiList)
@@ -125,7 +125,7 @@ func (h *Handler) apiUpload(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	im, err := h.svc.Upload(c.UserContext(), web.Principal(c), in)
+	im, err := h.svc.Upload(c.UserContext(), accounts.PrincipalOf(c), in)
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := h.svc.List(c.UserContext(), web.Principal(c), pg.PerPage, pg.Offset())
+	list, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), pg.PerPage, pg.Offset())
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h *Handler) apiShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	im, err := h.svc.Get(c.UserContext(), web.Principal(c), id)
+	im, err := h.svc.Get(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (h *Handler) apiRows(c *fiber.Ctx) error {
 	if o := strings.TrimSpace(c.Query("outcome")); o != "" {
 		outcomes = strings.Split(o, ",")
 	}
-	rows, total, err := h.svc.Rows(c.UserContext(), web.Principal(c), id, outcomes, pg.PerPage, pg.Offset())
+	rows, total, err := h.svc.Rows(c.UserContext(), accounts.PrincipalOf(c), id, outcomes, pg.PerPage, pg.Offset())
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (h *Handler) apiCommit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	im, err := h.svc.Commit(c.UserContext(), web.Principal(c), id)
+	im, err := h.svc.Commit(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func (h *Handler) errorsCSV(c *fiber.Ctx) error {
 		return err
 	}
 	var buf bytes.Buffer
-	im, err := h.svc.WriteErrorsCSV(c.UserContext(), web.Principal(c), id, &buf)
+	im, err := h.svc.WriteErrorsCSV(c.UserContext(), accounts.PrincipalOf(c), id, &buf)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := h.svc.List(c.UserContext(), web.Principal(c), pg.PerPage, pg.Offset())
+	list, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), pg.PerPage, pg.Offset())
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (h *Handler) uploadForm(c *fiber.Ctx) error {
 	in, err := readUpload(c)
 	if err == nil {
 		var im *Import
-		if im, err = h.svc.Upload(c.UserContext(), web.Principal(c), in); err == nil {
+		if im, err = h.svc.Upload(c.UserContext(), accounts.PrincipalOf(c), in); err == nil {
 			return web.Redirect(c, fmt.Sprintf("/rosters/%d", im.ID))
 		}
 	}
@@ -337,7 +337,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, errMsg string) error {
 	if err != nil {
 		return err
 	}
-	ctx, p := c.UserContext(), web.Principal(c)
+	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
 	im, err := h.svc.Get(ctx, p, id)
 	if err != nil {
 		return err
@@ -374,7 +374,7 @@ func (h *Handler) commitForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := h.svc.Commit(c.UserContext(), web.Principal(c), id); err != nil {
+	if _, err := h.svc.Commit(c.UserContext(), accounts.PrincipalOf(c), id); err != nil {
 		e, ok := apperr.As(err)
 		if !ok || e.Kind == apperr.KindInternal || e.Kind == apperr.KindNotFound {
 			return err

@@ -56,7 +56,7 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 
 	pages.Get("/subsidies/calculator", h.calculatorPage)
 	pages.Post("/subsidies/calculator", limit, h.calculatorForm)
-	admin := web.Require(accounts.RoleAdmin)
+	admin := accounts.Require(accounts.RoleAdmin)
 	pages.Get("/subsidies/parameters", admin, h.parametersPage)
 	pages.Post("/subsidies/parameters", admin, h.parametersForm)
 }

@@ -1,6 +1,8 @@
-// Package web holds the small helpers every module's handlers share: the
-// caller, role checks, pagination, strict JSON binding, rendering inside the
-// shared layout and rate limits. It decides nothing about the domain.
+// Package web holds the small helpers every module's handlers share:
+// pagination, strict JSON binding, rendering inside the shared layout and
+// rate limits. It decides nothing about the domain and sits below every
+// module (the caller and role checks are accounts.PrincipalOf and
+// accounts.Require).
 package web
 
 import (
@@ -16,19 +18,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 
-	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 )
 
 // MaxPerPage is the largest page size a list accepts.
 const MaxPerPage = 200
-
-// Principal returns the caller, nil when anonymous.
-func Principal(c *fiber.Ctx) *accounts.Principal { return accounts.PrincipalOf(c) }
-
-// Require lets only callers with one of roles through (any logged-in caller
-// when none is given).
-func Require(roles ...accounts.Role) fiber.Handler { return accounts.Require(roles...) }
 
 // IsAPI reports whether the request is for the JSON API.
 func IsAPI(c *fiber.Ctx) bool { return strings.HasPrefix(c.Path(), "/api/") }

@@ -27,20 +27,20 @@ var staff = []accounts.Role{accounts.RoleCollege, accounts.RoleProvider, account
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	anyone := web.Require()
-	worker := web.Require(accounts.RoleWorker)
-	api.Get("/workers", web.Require(staff...), h.apiList)
-	api.Post("/workers", web.Require(registrars...), h.apiRegister)
+	anyone := accounts.Require()
+	worker := accounts.Require(accounts.RoleWorker)
+	api.Get("/workers", accounts.Require(staff...), h.apiList)
+	api.Post("/workers", accounts.Require(registrars...), h.apiRegister)
 	api.Get("/workers/:id", anyone, h.apiShow)
 	api.Patch("/workers/:id", anyone, h.apiUpdate)
 	api.Get("/me/worker", worker, h.apiMe)
 
-	pages.Get("/workers", web.Require(staff...), h.listPage)
+	pages.Get("/workers", accounts.Require(staff...), h.listPage)
 	// The search form posts, so a full ID number never sits in a URL
 	// (browser history, proxies, the login redirect).
-	pages.Post("/workers", web.Require(staff...), h.listPage)
+	pages.Post("/workers", accounts.Require(staff...), h.listPage)
 	pages.Get("/workers/:id", anyone, h.showPage)
-	pages.Post("/workers/:id/reveal", web.Require(revealers...), h.revealForm)
+	pages.Post("/workers/:id/reveal", accounts.Require(revealers...), h.revealForm)
 	pages.Get("/workers/:id/edit", anyone, h.editPage)
 	pages.Post("/workers/:id/edit", anyone, h.editForm)
 	pages.Get("/me", worker, h.mePage)
@@ -136,7 +136,7 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ws, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: c.Query("q"), Page: pg.Page, PerPage: pg.PerPage})
+	ws, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: c.Query("q"), Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
 	}
@@ -160,15 +160,15 @@ func (h *Handler) apiRegister(c *fiber.Ctx) error {
 	if err := web.BindJSON(c, &f); err != nil {
 		return err
 	}
-	w, err := h.svc.Register(c.UserContext(), web.Principal(c), RegisterInput(f))
+	w, err := h.svc.Register(c.UserContext(), accounts.PrincipalOf(c), RegisterInput(f))
 	if err != nil {
 		return err
 	}
-	w, err = h.svc.ByID(c.UserContext(), web.Principal(c), w.ID)
+	w, err = h.svc.ByID(c.UserContext(), accounts.PrincipalOf(c), w.ID)
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(toProfile(web.Principal(c), w))
+	return c.Status(fiber.StatusCreated).JSON(toProfile(accounts.PrincipalOf(c), w))
 }
 
 func (h *Handler) apiShow(c *fiber.Ctx) error {
@@ -176,19 +176,19 @@ func (h *Handler) apiShow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	w, err := h.svc.ByID(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(toProfile(web.Principal(c), w))
+	return c.JSON(toProfile(accounts.PrincipalOf(c), w))
 }
 
 func (h *Handler) apiMe(c *fiber.Ctx) error {
-	w, err := h.svc.Me(c.UserContext(), web.Principal(c))
+	w, err := h.svc.Me(c.UserContext(), accounts.PrincipalOf(c))
 	if err != nil {
 		return err
 	}
-	return c.JSON(toProfile(web.Principal(c), w))
+	return c.JSON(toProfile(accounts.PrincipalOf(c), w))
 }
 
 // patchForm is the body of PATCH /workers/{id}: only the fields present
@@ -214,7 +214,7 @@ func (h *Handler) apiUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	// Scope first, so that a worker outside it is 404 whatever the body says.
 	if _, err := h.svc.ByID(c.UserContext(), p, id); err != nil {
 		return err
@@ -235,7 +235,7 @@ func (h *Handler) apiUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(toProfile(web.Principal(c), w))
+	return c.JSON(toProfile(accounts.PrincipalOf(c), w))
 }
 
 // Pages.
@@ -246,7 +246,7 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 		return err
 	}
 	q := strings.TrimSpace(searchQuery(c))
-	ws, total, err := h.svc.List(c.UserContext(), web.Principal(c), Filter{Q: q, Page: pg.Page, PerPage: pg.PerPage})
+	ws, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: q, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
 	}
@@ -259,7 +259,7 @@ func (h *Handler) showPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	w, err := h.svc.ByID(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (h *Handler) showPage(c *fiber.Ctx) error {
 }
 
 func (h *Handler) renderShow(c *fiber.Ctx, w *Worker, fullID string) error {
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	return web.Render(c, "workers/show", fiber.Map{"Title": w.Name + " - 从业人员档案", "W": w, "FullID": fullID,
 		"IsSelf":    p.Is(accounts.RoleWorker) && p.WorkerID == w.ID,
 		"SeesFacts": SeesSubsidyFacts(p, w),
@@ -276,7 +276,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, w *Worker, fullID string) error {
 }
 
 func (h *Handler) mePage(c *fiber.Ctx) error {
-	w, err := h.svc.Me(c.UserContext(), web.Principal(c))
+	w, err := h.svc.Me(c.UserContext(), accounts.PrincipalOf(c))
 	if err != nil {
 		return err
 	}
@@ -288,11 +288,11 @@ func (h *Handler) revealForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	full, err := h.svc.RevealID(c.UserContext(), web.Principal(c), id)
+	full, err := h.svc.RevealID(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
-	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	w, err := h.svc.ByID(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -306,7 +306,7 @@ func (h *Handler) editPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	w, err := h.svc.ByID(c.UserContext(), web.Principal(c), id)
+	w, err := h.svc.ByID(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -321,7 +321,7 @@ func (h *Handler) renderEdit(c *fiber.Ctx, w *Worker, formErr error) error {
 	if formErr != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	insts, err := NewStore(h.svc.db).InstitutionOptions(c.UserContext())
 	if err != nil {
 		return err
@@ -336,7 +336,7 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := web.Principal(c)
+	p := accounts.PrincipalOf(c)
 	w, err := h.svc.ByID(c.UserContext(), p, id)
 	if err != nil {
 		return err
