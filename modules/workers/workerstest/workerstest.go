@@ -77,16 +77,26 @@ func WorkerUser(t testing.TB, db bun.IDB, workerID int64) *accounts.Principal {
 var (
 	idMu   sync.Mutex
 	idRand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	// idSeen keeps every number handed out: the space (≈ 3 million per area
+	// and decade) makes repeats likely once a test package draws thousands,
+	// and a repeat silently turned a "new" person into an existing one.
+	idSeen = map[string]bool{}
 )
 
-// IDNumber returns a fresh valid ID number in area for someone aged about 30.
+// IDNumber returns a valid ID number in area for someone aged about 30,
+// never the same one twice in a process.
 func IDNumber(area string) string {
 	idMu.Lock()
 	defer idMu.Unlock()
-	birth := time.Date(1990+idRand.IntN(10), time.Month(1+idRand.IntN(12)), 1+idRand.IntN(28), 0, 0, 0, 0, time.UTC)
-	sex := workers.SexFemale
-	if idRand.IntN(2) == 1 {
-		sex = workers.SexMale
+	for {
+		birth := time.Date(1990+idRand.IntN(10), time.Month(1+idRand.IntN(12)), 1+idRand.IntN(28), 0, 0, 0, 0, time.UTC)
+		sex := workers.SexFemale
+		if idRand.IntN(2) == 1 {
+			sex = workers.SexMale
+		}
+		if id := workers.GenerateID(idRand, area, birth, sex); !idSeen[id] {
+			idSeen[id] = true
+			return id
+		}
 	}
-	return workers.GenerateID(idRand, area, birth, sex)
 }
