@@ -285,3 +285,42 @@ func TestSubsidiesNewDatedAmount(t *testing.T) {
 		t.Error("parameters page does not show the new value")
 	}
 }
+
+// TestSubsidiesCalculateNeedsACertificate: no certificate is bad input (a
+// field error on certificates), not an empty result with the hash of nothing.
+func TestSubsidiesCalculateNeedsACertificate(t *testing.T) {
+	c := anon(t)
+	for _, body := range []string{`{"as_of":"2025-06-30","region":"420100","certificates":[]}`, `{"as_of":"2025-06-30"}`} {
+		res, out := c.do("POST", "/api/v1/subsidies/calculate", strings.NewReader(body), "Content-Type", "application/json")
+		if res.StatusCode != 422 || problemCode(t, out) != "invalid_situation" ||
+			!strings.Contains(string(out), `"field":"certificates"`) || !strings.Contains(string(out), "至少填写一张证书") {
+			t.Errorf("%s: %d %s", body, res.StatusCode, out)
+		}
+	}
+}
+
+// TestSubsidiesCalculateListsEveryError: a region that is not in the table,
+// an unknown employment and an issue date after as_of come back together,
+// not one after another as each stage is fixed.
+func TestSubsidiesCalculateListsEveryError(t *testing.T) {
+	c := anon(t)
+	body := `{"as_of":"2025-06-30","region":"429999","person":{"employment":"astronaut"},
+		"certificates":[{"id":"c1","kind":"skill_level","occupation":"4-10-01-03","level":4,"issued_on":"2025-07-01"}]}`
+	res, out := c.do("POST", "/api/v1/subsidies/calculate", strings.NewReader(body), "Content-Type", "application/json")
+	if res.StatusCode != 422 {
+		t.Fatalf("%d %s", res.StatusCode, out)
+	}
+	for _, field := range []string{"region", "person.employment", "certificates[0].issued_on"} {
+		if !strings.Contains(string(out), `"field":"`+field+`"`) {
+			t.Errorf("error does not name %s: %s", field, out)
+		}
+	}
+	// The same without as_of: today stands in for it in the same pass.
+	body = `{"region":"429999","person":{"employment":"astronaut"},"certificates":[{"id":"c1","issued_on":"2099-01-01"}]}`
+	res, out = c.do("POST", "/api/v1/subsidies/calculate", strings.NewReader(body), "Content-Type", "application/json")
+	for _, field := range []string{"region", "person.employment", "certificates[0].issued_on"} {
+		if res.StatusCode != 422 || !strings.Contains(string(out), `"field":"`+field+`"`) {
+			t.Errorf("without as_of, error does not name %s: %d %s", field, res.StatusCode, out)
+		}
+	}
+}

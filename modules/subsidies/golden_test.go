@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+
+	"tuoyu/modules/apperr"
 )
 
 // update rewrites the "expect" part of every golden file from the engine.
@@ -25,6 +27,9 @@ type goldenCase struct {
 	Params      []Param         `json:"params,omitempty"`
 	Intent      []goldenResult  `json:"intent"`
 	Expect      []goldenResult  `json:"expect"`
+	// Refused, for a case of bad input, lists the field errors the decoder
+	// must answer with (field and code); such a case has no results.
+	Refused []apperr.FieldError `json:"refused,omitempty"`
 }
 
 // goldenResult is the part of a Result the golden files fix: messages are
@@ -105,6 +110,10 @@ func TestGolden(t *testing.T) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			gc := readGolden(t, file)
+			if len(gc.Refused) > 0 {
+				checkRefused(t, gc)
+				return
+			}
 			ev := evaluateGolden(t, gc)
 			got := make([]goldenResult, len(ev.Results))
 			for i, r := range ev.Results {
@@ -130,6 +139,33 @@ func TestGolden(t *testing.T) {
 			}
 			checkIntent(t, got, gc.Intent)
 		})
+	}
+}
+
+// checkRefused verifies a case of bad input: the decoder refuses it with
+// exactly the listed field errors, and the file promises no results.
+func checkRefused(t *testing.T, gc goldenCase) {
+	t.Helper()
+	if len(gc.Intent) > 0 || len(gc.Expect) > 0 {
+		t.Error("a refused case cannot also expect results")
+	}
+	_, err := DecodeSituation(bytes.NewReader(gc.Situation))
+	e, ok := apperr.As(err)
+	if !ok || e.Code != "invalid_situation" {
+		t.Fatalf("got %v, want invalid_situation", err)
+	}
+	var got, want []string
+	for _, f := range e.Fields {
+		got = append(got, f.Field+"/"+f.Code)
+		if f.Message == "" {
+			t.Errorf("%s has no message", f.Field)
+		}
+	}
+	for _, f := range gc.Refused {
+		want = append(want, f.Field+"/"+f.Code)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("refused with %v, want %v", got, want)
 	}
 }
 

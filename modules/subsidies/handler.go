@@ -62,7 +62,7 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 }
 
 func (h *Handler) apiCalculate(c *fiber.Ctx) error {
-	s, err := DecodeSituation(bytes.NewReader(c.Body()))
+	s, err := h.svc.ReadSituation(c.UserContext(), bytes.NewReader(c.Body()))
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (f calcForm) situationJSON() []byte {
 
 // fieldLabels names the situation's fields in the words of the form.
 var fieldLabels = map[string]string{
-	"as_of": "计算日期", "region": "地区", "person": "个人情况",
+	"as_of": "计算日期", "region": "地区", "person": "个人情况", "certificates": "证书",
 	"person.employment": "就业状态", "person.insured_months": "失业保险缴费月数",
 	"person.groups": "六类人员", "person.banned": "是否被列入终身禁入名单",
 	"id": "编号", "kind": "证书类别", "occupation": "职业（工种）", "level": "等级", "issued_on": "发证日期",
@@ -401,7 +401,7 @@ func (h *Handler) calculatorForm(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return h.renderCalculator(c, f, fiber.Map{"Error": "情形信息有误，请按提示修改", "Errors": msgs})
 	}
-	s, err := DecodeSituation(bytes.NewReader(f.situationJSON()))
+	s, err := h.svc.ReadSituation(c.UserContext(), bytes.NewReader(f.situationJSON()))
 	var ev Evaluation
 	if err == nil {
 		ev, err = h.svc.Calculate(c.UserContext(), s)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -199,13 +200,26 @@ func (s *Service) Params(ctx context.Context) (ParamSet, error) {
 // reference data that only migrations change, so it is read once per
 // process rather than on every calculation. Errors: Invalid.
 func (s *Service) checkRegion(ctx context.Context, code string) error {
+	known, err := s.knownRegions(ctx)
+	if err != nil {
+		return err
+	}
+	if !known[code] {
+		return apperr.Invalid("invalid_situation", "情形信息有误，请按提示修改",
+			apperr.FieldError{Field: "region", Code: "unknown_region", Message: "行政区划代码「" + code + "」不存在"})
+	}
+	return nil
+}
+
+// knownRegions returns the codes of the regions table, read once per process.
+func (s *Service) knownRegions(ctx context.Context) (map[string]bool, error) {
 	s.mu.Lock()
 	known := s.regions
 	s.mu.Unlock()
 	if known == nil {
 		rows, err := orgs.NewStore(s.db).Regions(ctx)
 		if err != nil {
-			return fmt.Errorf("list regions: %w", err)
+			return nil, fmt.Errorf("list regions: %w", err)
 		}
 		known = make(map[string]bool, len(rows))
 		for _, r := range rows {
@@ -215,11 +229,20 @@ func (s *Service) checkRegion(ctx context.Context, code string) error {
 		s.regions = known
 		s.mu.Unlock()
 	}
-	if !known[code] {
-		return apperr.Invalid("invalid_situation", "情形信息有误，请按提示修改",
-			apperr.FieldError{Field: "region", Code: "unknown_region", Message: "行政区划代码「" + code + "」不存在"})
+	return known, nil
+}
+
+// ReadSituation decodes a situation sent by a person (the calculate API and
+// the calculator page) and checks it against stored facts in the same pass:
+// a region that does not exist and dates after today (when as_of is left
+// out) are reported together with every other error, not after them.
+// Errors: BadRequest malformed_json, Invalid invalid_situation.
+func (s *Service) ReadSituation(ctx context.Context, r io.Reader) (Situation, error) {
+	known, err := s.knownRegions(ctx)
+	if err != nil {
+		return Situation{}, err
 	}
-	return nil
+	return decodeSituation(r, &decoder{knownRegion: func(code string) bool { return known[code] }, today: s.Today()})
 }
 
 // Today is the current date in the service's zone.

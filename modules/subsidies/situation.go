@@ -104,8 +104,16 @@ var regionPattern = regexp.MustCompile(`^42[0-9]{4}$`)
 // values is an Invalid error with code invalid_situation and one field error
 // per bad field (unknown fields or values, wrong types, unparsable dates,
 // levels outside 1–5, as_of before a certificate's issue date or a payment, a region
-// outside Hubei). Missing fields are not errors: they are unknown.
+// outside Hubei, no certificate at all). Other missing fields are not
+// errors: they are unknown.
 func DecodeSituation(r io.Reader) (Situation, error) {
+	return decodeSituation(r, &decoder{})
+}
+
+// decodeSituation runs the decoder d, which may carry checks against stored
+// facts (known regions, today's date), so that one answer lists every error
+// of the request instead of revealing them one stage at a time.
+func decodeSituation(r io.Reader, d *decoder) (Situation, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {
 		return Situation{}, fmt.Errorf("read situation: %w", err)
@@ -119,7 +127,6 @@ func DecodeSituation(r io.Reader) (Situation, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Situation{}, malformed(errors.New("data after the JSON value"))
 	}
-	d := &decoder{}
 	s := d.situation(doc)
 	if len(d.errs) > 0 {
 		return Situation{}, apperr.Invalid("invalid_situation", "情形信息有误，请按提示修改", d.errs...)
@@ -164,6 +171,11 @@ func malformed(err error) *apperr.Error {
 // path (certificates[0].level), which encoding/json's typed errors do not.
 type decoder struct {
 	errs []apperr.FieldError
+	// knownRegion, when set, refuses region codes of the right shape that
+	// are not in the regions table.
+	knownRegion func(code string) bool
+	// today, when set, stands in for an absent as_of in the date checks.
+	today Date
 }
 
 func (d *decoder) fail(field, code, msg string) {
@@ -326,16 +338,31 @@ func (d *decoder) situation(doc any) Situation {
 		return s
 	}
 	s.AsOf = d.date("as_of", m["as_of"])
+	asOf := s.AsOf
+	if asOf.IsZero() && m["as_of"] == nil {
+		asOf = d.today
+	}
 	if r, ok := d.str("region", m["region"]); ok {
-		if regionPattern.MatchString(r) {
-			s.Region = r
-		} else {
+		switch {
+		case !regionPattern.MatchString(r):
 			d.fail("region", "invalid_region", "地区应为湖北省的六位行政区划代码（42 开头）")
+		case d.knownRegion != nil && !d.knownRegion(r):
+			d.fail("region", "unknown_region", "行政区划代码「"+r+"」不存在")
+		default:
+			s.Region = r
 		}
 	}
 	s.Person = d.person(m["person"])
+	certs := d.array("certificates", m["certificates"], maxCertificates)
+	if len(certs) == 0 {
+		if a, isArray := m["certificates"].([]any); m["certificates"] == nil || (isArray && len(a) == 0) {
+			// Without a certificate there is nothing to calculate: an empty
+			// answer would look like "no subsidy" rather than "ask again".
+			d.fail("certificates", "required", "至少填写一张证书")
+		}
+	}
 	ids := map[string]bool{}
-	for i, v := range d.array("certificates", m["certificates"], maxCertificates) {
+	for i, v := range certs {
 		path := fmt.Sprintf("certificates[%d]", i)
 		c := d.certificate(path, v)
 		if c.ID != "" {
@@ -344,7 +371,7 @@ func (d *decoder) situation(doc any) Situation {
 			}
 			ids[c.ID] = true
 		}
-		if !s.AsOf.IsZero() && !c.IssuedOn.IsZero() && s.AsOf.Before(c.IssuedOn) {
+		if !asOf.IsZero() && !c.IssuedOn.IsZero() && asOf.Before(c.IssuedOn) {
 			d.fail(path+".issued_on", "after_as_of", msgIssuedAfterAsOf)
 		}
 		s.Certificates = append(s.Certificates, c)
@@ -352,7 +379,7 @@ func (d *decoder) situation(doc any) Situation {
 	for i, v := range d.array("paid", m["paid"], maxPaid) {
 		path := fmt.Sprintf("paid[%d]", i)
 		p := d.payment(path, v)
-		if !s.AsOf.IsZero() && !p.PaidOn.IsZero() && s.AsOf.Before(p.PaidOn) {
+		if !asOf.IsZero() && !p.PaidOn.IsZero() && asOf.Before(p.PaidOn) {
 			d.fail(path+".paid_on", "after_as_of", msgPaidAfterAsOf)
 		}
 		s.Paid = append(s.Paid, p)

@@ -33,7 +33,7 @@ func TestDecodeSituationValid(t *testing.T) {
 		t.Errorf("absent fields not unknown: %+v", s)
 	}
 	// An empty groups list is known to be empty.
-	s, _ = DecodeSituation(strings.NewReader(`{"person":{"groups":[]}}`))
+	s, _ = DecodeSituation(strings.NewReader(`{"person":{"groups":[]},"certificates":[{}]}`))
 	if s.Person.Groups == nil || len(s.Person.Groups) != 0 {
 		t.Errorf("empty groups decoded as %#v", s.Person.Groups)
 	}
@@ -73,6 +73,9 @@ func TestDecodeSituationInvalid(t *testing.T) {
 		{"certificate null", `{"certificates":[null]}`, "certificates[0]", "wrong_type"},
 		{"person a list", `{"person":[]}`, "person", "wrong_type"},
 		{"duplicate certificate id", `{"certificates":[{"id":"a"},{"id":"a"}]}`, "certificates[1].id", "duplicate"},
+		{"no certificates", `{"as_of":"2025-06-30","certificates":[]}`, "certificates", "required"},
+		{"certificates absent", `{"as_of":"2025-06-30"}`, "certificates", "required"},
+		{"certificates null", `{"certificates":null}`, "certificates", "required"},
 		{"top level array", `[]`, "$", "wrong_type"},
 		{"top level null", `null`, "$", "wrong_type"},
 	}
