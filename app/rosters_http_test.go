@@ -393,8 +393,8 @@ func TestRosterHTTPRefusedCommit(t *testing.T) {
 	if got := decode[importBody](t, body); got.RowsValid != 0 || got.RowsInvalid != 1 || got.RowsNew != 0 || got.Status != "validated" {
 		t.Errorf("after the refusal %+v, want the row counted invalid", got)
 	}
-	if _, body := c1.do("GET", path+"/errors.csv", nil); !strings.Contains(string(body), "禁入") {
-		t.Errorf("errors.csv %q, want the banned row", body)
+	if _, body := c1.do("GET", path+"/errors.csv", nil); !strings.Contains(string(body), "无法登记") || strings.Contains(string(body), "禁") {
+		t.Errorf("errors.csv %q, want the row refused without naming the ban", body)
 	}
 }
 
@@ -487,5 +487,25 @@ func TestRosterProgressPage(t *testing.T) {
 	res, body = c.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", id), nil)
 	if res.StatusCode != 409 || problemCode(t, body) != "not_validated" {
 		t.Errorf("commit while validating: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestRosterHTTPFiltersNamed: an unknown outcome filter answers 422 naming
+// the parameter, not an empty list or a 5xx.
+func TestRosterHTTPFiltersNamed(t *testing.T) {
+	c1 := login(t, "college1")
+	res, body := c1.upload("/api/v1/rosters", "filters.csv", []byte(sampleRoster(t)))
+	if res.StatusCode != 201 && res.StatusCode != 200 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	im := decode[importBody](t, body)
+	for _, q := range []string{"outcome=bogus", "outcome=new,bogus"} {
+		res, body := c1.do("GET", fmt.Sprintf("/api/v1/rosters/%d/rows?%s", im.ID, q), nil)
+		if res.StatusCode != 422 || problemCode(t, body) != "invalid_filter" || !strings.Contains(string(body), `"field":"outcome"`) {
+			t.Errorf("%s: %d %s", q, res.StatusCode, body)
+		}
+	}
+	if res, body := c1.do("GET", fmt.Sprintf("/api/v1/rosters/%d/rows?outcome=exists,new", im.ID), nil); res.StatusCode != 200 {
+		t.Errorf("known outcomes: %d %s", res.StatusCode, body)
 	}
 }

@@ -147,7 +147,12 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	bs, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: c.Query("q"), Status: Status(c.Query("status")),
+	f := web.NewFilters(c)
+	status := Status(f.Enum("status", statusValues()...))
+	if err := f.Err(); err != nil {
+		return err
+	}
+	bs, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: c.Query("q"), Status: status,
 		Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
@@ -249,7 +254,11 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q, status := strings.TrimSpace(searchQuery(c)), Status(formOrQuery(c, "status"))
+	f := web.NewFilters(c)
+	q, status := strings.TrimSpace(searchQuery(c)), Status(f.EnumValue("status", formOrQuery(c, "status"), statusValues()...))
+	if err := f.Err(); err != nil {
+		return err
+	}
 	bs, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: q, Status: status, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
@@ -402,6 +411,11 @@ func searchQuery(c *fiber.Ctx) string {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 	}
 	return formOrQuery(c, "q")
+}
+
+// statusValues are the values the status filter accepts.
+func statusValues() []string {
+	return []string{string(StatusActive), string(StatusLiftRequested), string(StatusLifted)}
 }
 
 func formOrQuery(c *fiber.Ctx, key string) string {

@@ -20,6 +20,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -153,6 +154,26 @@ func Normalize(kind, plain string) string {
 func MaskID(id string) string {
 	return maskMiddle(strings.TrimSpace(id), 6, 4)
 }
+
+// MaskIDCell masks what someone typed as an ID number. A well-formed number
+// (15 digits, or 17 digits and a digit or X) is masked as MaskID does; a
+// mangled one (4.20106199001011E+17, a typo, a number cut short) shows
+// only a short prefix and an ellipsis: 4.2010…. Keeping its end as well
+// would show digits that MaskID hides in a correct number, and a typo
+// may differ from the real number in one place only.
+func MaskIDCell(s string) string {
+	s = strings.TrimSpace(s)
+	if wellFormedID.MatchString(s) {
+		return MaskID(s)
+	}
+	r := []rune(s)
+	if len(r) == 0 {
+		return ""
+	}
+	return string(r[:min(6, len(r)/2)]) + "…"
+}
+
+var wellFormedID = regexp.MustCompile(`^([0-9]{15}|[0-9]{17}[0-9Xx])$`)
 
 // MaskPhone shows the first three and last four digits: 138****5678.
 func MaskPhone(phone string) string {

@@ -164,3 +164,24 @@ func TestMaskNeverShowsWholeValue(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskIDCell: a mangled ID number is masked as a whole, a short prefix
+// and an ellipsis, never with its end showing.
+func TestMaskIDCell(t *testing.T) {
+	tests := map[string]string{
+		"420106199001011234":   "420106********1234",
+		"42010619900101123x":   "420106********123x",
+		"4.20106199001011E+17": "4.2010…",
+		"42010619900101123":    "420106…", // one digit short
+		"4201061990010112345":  "420106…", // one too many
+		"420106-19900101-1234": "420106…",
+		"12345":                "12…",
+		"1":                    "…",
+		"":                     "",
+	}
+	for in, want := range tests {
+		if got := MaskIDCell(in); got != want {
+			t.Errorf("MaskIDCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

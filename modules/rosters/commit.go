@@ -18,8 +18,8 @@ import (
 // and enrols the rows that name a plan. It runs once: the import row is
 // locked first, so a second or concurrent commit finds it committed.
 // Rows whose person was banned, or became another college's graduate,
-// since validation are refused now (outcome invalid, code banned or
-// other_college). When that leaves no valid row the commit is refused with
+// since validation are refused now (outcome invalid, code not_registrable
+// or other_college). When that leaves no valid row the commit is refused with
 // no_valid_rows, and the refused rows and counts are kept, so the page, the
 // API and errors.csv say why. Errors: Forbidden forbidden_role; NotFound
 // roster_not_found (also another college's import); Conflict
@@ -118,7 +118,7 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 // recheck repeats, inside the commit, the checks that depend on others: a
 // ban recorded since validation must still keep the person out (DESIGN
 // §4.6), and a person another college has sent since must stay theirs.
-// Refused rows become invalid (code banned or other_college) and leave the
+// Refused rows become invalid (code not_registrable or other_college) and leave the
 // counts; the rest are returned.
 func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row) ([]Row, error) {
 	kept := rows[:0:0]
@@ -140,7 +140,10 @@ func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row
 			var e RowError
 			switch ex, found := existing[string(r.IDNumberIdx)]; {
 			case banned[string(r.IDNumberIdx)]:
-				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeBanned, Message: msgBanned}
+				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeNotRegistrable, Message: msgNotRegistrable}
+				if err := auditNotRegistrable(ctx, tx, im, r.RowNum, r.IDMask); err != nil {
+					return nil, err
+				}
 			case found && otherCollege(ex, im.CollegeOrgID):
 				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeOtherCollege, Message: msgOtherCollege}
 			default:
@@ -161,7 +164,7 @@ func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row
 				im.RowsNew--
 			case OutcomeChanged:
 				im.RowsChanged--
-			case OutcomeUnchanged:
+			case OutcomeUnchanged, OutcomeExists:
 				im.RowsUnchanged--
 			}
 		}

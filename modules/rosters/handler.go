@@ -174,8 +174,16 @@ func (h *Handler) apiRows(c *fiber.Ctx) error {
 		return err
 	}
 	var outcomes []string
+	f := web.NewFilters(c)
 	if o := strings.TrimSpace(c.Query("outcome")); o != "" {
-		outcomes = strings.Split(o, ",")
+		for _, v := range strings.Split(o, ",") {
+			if v = f.EnumValue("outcome", v, Outcomes...); v != "" {
+				outcomes = append(outcomes, v)
+			}
+		}
+	}
+	if err := f.Err(); err != nil {
+		return err
 	}
 	rows, total, err := h.svc.Rows(c.UserContext(), accounts.PrincipalOf(c), id, outcomes, pg.PerPage, pg.Offset())
 	if err != nil {
@@ -366,6 +374,11 @@ func (h *Handler) renderShow(c *fiber.Ctx, errMsg string) error {
 	data["Changed"], data["ChangedMore"] = previewOf(changed), nChanged-len(changed)
 	data["New"], data["NewMore"] = previewOf(added), nNew-len(added)
 	data["Invalid"], data["InvalidMore"] = previewOf(invalid), nInvalid-len(invalid)
+	existing, nExisting, err := h.svc.Rows(ctx, p, id, []string{OutcomeExists}, previewRows, 0)
+	if err != nil {
+		return err
+	}
+	data["Existing"], data["ExistingMore"] = previewOf(existing), nExisting-len(existing)
 	return web.Render(c, "rosters/show", data)
 }
 

@@ -16,17 +16,19 @@ import (
 // Row error codes besides the workers.CodeID* codes of ValidateID and the
 // name_* codes of ValidateName. They are stable: the API and tests use them.
 const (
-	CodeDuplicate     = "duplicate_in_file"
-	CodeBanned        = "banned"
-	CodeOtherCollege  = "other_college" // the person is another college's graduate
-	CodePhone         = workers.CodePhoneFormat
-	CodeSexMismatch   = "sex_mismatch"
-	CodeSexInvalid    = "sex_invalid"
-	CodeUnknownPlan   = "unknown_plan"
-	CodeEducation     = "invalid_education"
-	CodeMajorTooLong  = "major_too_long"
-	CodeGradYear      = "invalid_graduation_year"
-	CodeRequiredField = "required"
+	CodeDuplicate = "duplicate_in_file"
+	// CodeNotRegistrable: the person may not be registered. A college is
+	// not told why (a ban is for the regulator and the person to know).
+	CodeNotRegistrable = "not_registrable"
+	CodeOtherCollege   = "other_college" // the person is another college's graduate
+	CodePhone          = workers.CodePhoneFormat
+	CodeSexMismatch    = "sex_mismatch"
+	CodeSexInvalid     = "sex_invalid"
+	CodeUnknownPlan    = "unknown_plan"
+	CodeEducation      = "invalid_education"
+	CodeMajorTooLong   = "major_too_long"
+	CodeGradYear       = "invalid_graduation_year"
+	CodeRequiredField  = "required"
 )
 
 // parsed is a roster row after the checks that need no database.

@@ -46,7 +46,13 @@ const (
 	OutcomeChanged   = "changed"
 	OutcomeUnchanged = "unchanged"
 	OutcomeInvalid   = "invalid"
+	// OutcomeExists: add_only and the person is on file; the row is
+	// skipped and shows the stored values, not the file's.
+	OutcomeExists = "exists"
 )
+
+// Outcomes lists the outcomes of a row, for filters.
+var Outcomes = []string{OutcomeNew, OutcomeChanged, OutcomeUnchanged, OutcomeExists, OutcomeInvalid}
 
 // BackgroundRows is the size above which a file is validated in the
 // background (issue 3).
@@ -156,6 +162,8 @@ func (r *Row) OutcomeLabel() string {
 		return "更新"
 	case OutcomeUnchanged:
 		return "无变化"
+	case OutcomeExists:
+		return "已存在，跳过"
 	case OutcomeInvalid:
 		return "有错误"
 	}

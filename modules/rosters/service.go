@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -359,9 +360,16 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 			return nil, fmt.Errorf("encrypt row %d: %w", p.Num, err)
 		}
 		r.Cells = maskCells(p.Cells, idCol, phoneCol)
+		if !p.IDOK && idCol >= 0 && idCol < len(r.Cells) {
+			// The preview shows what was typed, masked as a whole.
+			r.IDMask = r.Cells[idCol]
+		}
 		if p.IDOK {
 			if banned[string(idxs[i])] {
-				v.check.fail(p, "id_number", CodeBanned, msgBanned)
+				v.check.fail(p, "id_number", CodeNotRegistrable, msgNotRegistrable)
+				if err := auditNotRegistrable(ctx, tx, v.im, p.Num, pii.MaskID(p.ID.Number)); err != nil {
+					return nil, err
+				}
 			}
 			if ex, ok := existing[string(idxs[i])]; ok && otherCollege(ex, v.im.CollegeOrgID) {
 				// Nothing of the stored worker reaches this college's
@@ -398,10 +406,14 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 			r.Outcome = OutcomeNew
 			v.im.RowsNew++
 		case v.im.Mode == ModeAddOnly:
-			// add_only leaves existing workers as they are: committing
-			// this row changes nothing, whatever differs.
+			// add_only leaves existing workers as they are: the row is
+			// skipped, and the preview shows what is on file (masked), not
+			// the file's values, which will not be written. It counts as
+			// unchanged: committing it changes nothing.
 			r.WorkerID = ex.ID
-			r.Outcome = OutcomeUnchanged
+			r.Outcome = OutcomeExists
+			r.Name, r.PhoneMask, r.Education, r.Major, r.GraduationYear = ex.Name, ex.PhoneMask, ex.Education, ex.Major, ex.GraduationYear
+			r.PhoneEnc, r.PhoneIdx = nil, nil
 			v.im.RowsUnchanged++
 		default:
 			r.WorkerID = ex.ID
@@ -420,9 +432,22 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 
 // Reasons of the row errors found against the database.
 const (
-	msgBanned       = "该人员已被列入托育从业人员终身禁入名单，不能导入"
-	msgOtherCollege = "该身份证号已有学员档案且不属于本校毕业生，如确为本校毕业生请联系省级平台核实"
+	msgNotRegistrable = "该人员无法登记，请联系属地卫健部门"
+	msgOtherCollege   = "该身份证号已有学员档案且不属于本校毕业生，如确为本校毕业生请联系省级平台核实"
 )
+
+// auditNotRegistrable records that row num of im named a banned person, with
+// the college that uploaded it as the actor (validation may run in the
+// background, where the request's caller is not in ctx): the regulator can
+// see who tried to register whom, while the college only learns the row
+// cannot be registered.
+func auditNotRegistrable(ctx context.Context, tx bun.Tx, im *Import, num int, idMask string) error {
+	return audit.Record(ctx, tx, audit.Event{
+		ActorUserID: im.UploadedByUserID, ActorOrgID: im.CollegeOrgID, ActorLabel: im.UploadedBy,
+		Action: "rosters.row_not_registrable", TargetType: "roster_import", TargetID: strconv.FormatInt(im.ID, 10),
+		Summary: map[string]any{"row": num, "id_mask": idMask, "reason": "banned"},
+	})
+}
 
 // otherCollege reports whether ex is anyone but this college's own
 // graduate: another college's, or a person already on file without a
@@ -486,7 +511,10 @@ func maskCells(cells []string, idCol, phoneCol int) []string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
 		switch {
-		case i == idCol || looksLikeID.MatchString(c):
+		case i == idCol:
+			// A mangled number is masked whole (4.2010…), never in part.
+			out[i] = pii.MaskIDCell(strings.TrimPrefix(strings.TrimSpace(c), "'"))
+		case looksLikeID.MatchString(c):
 			out[i] = pii.MaskID(c)
 		case i == phoneCol || looksLikePhone.MatchString(c):
 			out[i] = pii.MaskPhone(c)
@@ -566,14 +594,12 @@ func (s *Service) Differing(ctx context.Context, p *accounts.Principal, id int64
 
 // Rows returns a page of the rows of import id (p must see the import),
 // optionally only those with the given outcomes. Errors: NotFound
-// roster_not_found; Invalid invalid_outcome.
+// roster_not_found; Invalid invalid_filter.
 func (s *Service) Rows(ctx context.Context, p *accounts.Principal, id int64, outcomes []string, limit, offset int) ([]Row, int, error) {
 	for _, o := range outcomes {
-		switch o {
-		case OutcomeNew, OutcomeChanged, OutcomeUnchanged, OutcomeInvalid:
-		default:
-			return nil, 0, apperr.Invalid("invalid_outcome", "outcome 只能是 new、changed、unchanged、invalid",
-				apperr.FieldError{Field: "outcome", Code: "invalid_outcome", Message: "无效的结果类型 " + o})
+		if !slices.Contains(Outcomes, o) {
+			return nil, 0, apperr.Invalid("invalid_filter", "筛选条件有误",
+				apperr.FieldError{Field: "outcome", Code: "invalid_filter", Message: "outcome 的取值「" + o + "」无效，可选：" + strings.Join(Outcomes, "、")})
 		}
 	}
 	if _, err := NewStore(s.db).ByID(ctx, p, id); err != nil {

@@ -238,6 +238,20 @@ func TestChangesAndAddOnly(t *testing.T) {
 	if got, want := countsOf(addOnly), (counts{3, 3, 0, 1, 0, 2}); got != want {
 		t.Fatalf("add_only preview %+v, want %+v", got, want)
 	}
+	// The existing people show as exists (已存在，跳过) with what is on
+	// file, masked, not the file's values (which will not be written).
+	existing, _, err := w.svc.Rows(context.Background(), w.collegeA, addOnly.ID, []string{rosters.OutcomeExists}, 10, 0)
+	if err != nil || len(existing) != 2 {
+		t.Fatalf("exists rows %+v %v", existing, err)
+	}
+	ra := existing[0]
+	if ra.Outcome != rosters.OutcomeExists || ra.OutcomeLabel() != "已存在，跳过" || ra.Major != a.major ||
+		ra.PhoneMask != "138****0000" || ra.IDMask != a.id[:6]+"********"+a.id[14:] {
+		t.Errorf("exists row shows %+v, want the stored values", ra)
+	}
+	if rb := existing[1]; rb.Major != b.major || rb.GraduationYear != 2026 || rb.PhoneMask != "138****0001" {
+		t.Errorf("exists row with empty cells shows %+v, want the stored values", rb)
+	}
 	w.commit(t, w.collegeA, addOnly.ID)
 	var major string
 	w.db.NewSelect().Table("workers").Column("major").Where("name = ?", a.name).Scan(context.Background(), &major)
@@ -307,7 +321,7 @@ func TestRowChecks(t *testing.T) {
 	want := map[int][]string{
 		3: {rosters.CodeSexMismatch}, 4: {rosters.CodePhone}, 5: {rosters.CodeUnknownPlan},
 		6: {rosters.CodeRequiredField}, 7: {rosters.CodeGradYear}, 8: {workers.CodeIDExcelScientific},
-		9: {workers.CodeIDExcelTruncated}, 10: {workers.CodeIDRequired}, 11: {rosters.CodeBanned},
+		9: {workers.CodeIDExcelTruncated}, 10: {workers.CodeIDRequired}, 11: {rosters.CodeNotRegistrable},
 		12: {rosters.CodeDuplicate},
 	}
 	if got := w.rowErrors(t, w.collegeA, im.ID); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -330,7 +344,7 @@ func TestRowChecks(t *testing.T) {
 	if got := countsOf(done); got != (counts{12, 1, 11, 1, 0, 0}) {
 		t.Errorf("commit counts %+v", got)
 	}
-	if got := w.rowErrors(t, w.collegeA, im.ID)[2]; fmt.Sprint(got) != "[banned]" {
+	if got := w.rowErrors(t, w.collegeA, im.ID)[2]; fmt.Sprint(got) != "[not_registrable]" {
 		t.Errorf("row 2 after a ban: %v", got)
 	}
 	// The plan code row was put on the plan's waiting list (no open class).
@@ -798,17 +812,82 @@ func TestRefusedCommitKeepsRecheck(t *testing.T) {
 	if c := countsOf(got); c != (counts{1, 0, 1, 0, 0, 0}) || got.Status != rosters.StatusValidated {
 		t.Errorf("after the refusal %+v %s, want the row counted invalid", c, got.Status)
 	}
-	if errs := w.rowErrors(t, w.collegeA, im.ID); fmt.Sprint(errs) != "map[2:[banned]]" {
+	if errs := w.rowErrors(t, w.collegeA, im.ID); fmt.Sprint(errs) != "map[2:[not_registrable]]" {
 		t.Errorf("row errors %v", errs)
 	}
 	var buf bytes.Buffer
 	if _, err := w.svc.WriteErrorsCSV(ctx, w.collegeA, im.ID, &buf); err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n"); len(lines) != 2 || !strings.Contains(lines[1], "禁入") {
+	if lines := strings.Split(strings.TrimSpace(buf.String()), "\r\n"); len(lines) != 2 || !strings.Contains(lines[1], "无法登记") || strings.Contains(lines[1], "禁") {
 		t.Errorf("errors.csv %q, want the banned row", lines)
 	}
 	if w.count(t, "workers") != workersN {
 		t.Error("a refused commit wrote workers")
+	}
+}
+
+// TestBannedRowIsNotRegistrable: a college uploading a banned person's row
+// learns only that the row cannot be registered, never the word ban, and
+// each such row is audited with the college as the actor.
+func TestBannedRowIsNotRegistrable(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	banned, other := newPerson(t, 0), newPerson(t, 1)
+	if _, err := w.bans.Record(ctx, w.regulator, bans.RecordInput{Person: bans.Person{Name: banned.name, IDNumber: banned.id},
+		Reason: "虐童", DecisionNo: "鄂卫禁〔2026〕21号", DecidedOn: "2026-11-01", RegionCode: "420100"}); err != nil {
+		t.Fatal(err)
+	}
+	im := w.upload(t, w.collegeA, "nr.csv", []byte(csvOf(other, banned)), "")
+	rows, _, err := w.svc.Rows(ctx, w.collegeA, im.ID, []string{rosters.OutcomeInvalid}, 10, 0)
+	if err != nil || len(rows) != 1 || len(rows[0].Errors) != 1 {
+		t.Fatalf("invalid rows %+v %v", rows, err)
+	}
+	e := rows[0].Errors[0]
+	if e.Code != rosters.CodeNotRegistrable || e.Message != "该人员无法登记，请联系属地卫健部门" {
+		t.Errorf("row error %+v", e)
+	}
+	out, _ := json.Marshal(rows)
+	var buf bytes.Buffer
+	if _, err := w.svc.WriteErrorsCSV(ctx, w.collegeA, im.ID, &buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{string(out), buf.String()} {
+		if strings.Contains(text, "禁") || strings.Contains(strings.ToLower(text), "ban") {
+			t.Errorf("the college is told of the ban: %s", text)
+		}
+	}
+	var events []struct {
+		ActorUserID int64  `bun:"actor_user_id"`
+		ActorOrgID  int64  `bun:"actor_org_id"`
+		TargetID    string `bun:"target_id"`
+		Summary     string `bun:"summary"`
+	}
+	if err := w.db.NewSelect().Table("audit_events").Column("actor_user_id", "actor_org_id", "target_id", "summary").
+		Where("action = 'rosters.row_not_registrable' AND target_id = ?", fmt.Sprint(im.ID)).Scan(ctx, &events); err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].ActorUserID != w.collegeA.UserID || events[0].ActorOrgID != w.collegeA.OrgID ||
+		!strings.Contains(events[0].Summary, `"row": 3`) && !strings.Contains(events[0].Summary, `"row":3`) {
+		t.Errorf("audit events %+v, want one for row 3 by the college", events)
+	}
+}
+
+// TestMangledIDMaskedWhole: an ID number mangled by a spreadsheet is shown
+// back in the preview masked as a whole, a short prefix and an ellipsis.
+func TestMangledIDMaskedWhole(t *testing.T) {
+	w := newWorld(t)
+	sci, short := newPerson(t, 0), newPerson(t, 1)
+	sci.id = "4.20106199001011E+17"
+	short.id = short.id[:17]
+	im := w.upload(t, w.collegeA, "mangled.csv", []byte(csvOf(sci, short)), "")
+	rows, _, err := w.svc.Rows(context.Background(), w.collegeA, im.ID, []string{rosters.OutcomeInvalid}, 10, 0)
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("rows %+v %v", rows, err)
+	}
+	for i, want := range []string{"4.2010…", short.id[:6] + "…"} {
+		if rows[i].Cells[1] != want || rows[i].IDMask != want {
+			t.Errorf("row %d shows %q / %q, want %q", rows[i].RowNum, rows[i].Cells[1], rows[i].IDMask, want)
+		}
 	}
 }
