@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/web"
 )
 
 // Handler serves the admin pages of the audit trail. The caller mounts it on
@@ -49,19 +50,14 @@ func (h *Handler) filter(c *fiber.Ctx) (Filter, error) {
 		}
 		f.PerPage = n
 	}
-	for _, d := range []struct {
-		name string
-		dst  *time.Time
-		add  int
-	}{{"from", &f.From, 0}, {"to", &f.To, 1}} {
-		if s := c.Query(d.name); s != "" {
-			t, err := time.ParseInLocation("2006-01-02", s, h.loc)
-			if err != nil {
-				fields = append(fields, apperr.FieldError{Field: d.name, Code: "invalid_date", Message: d.name + " 须为 YYYY-MM-DD 格式的日期"})
-				continue
-			}
-			*d.dst = t.AddDate(0, 0, d.add)
-		}
+	dates := web.NewFilters(c)
+	f.From = dates.Date("from", h.loc)
+	if to := dates.Date("to", h.loc); !to.IsZero() {
+		f.To = to.AddDate(0, 0, 1) // up to the end of that day
+	}
+	if err := dates.Err(); err != nil {
+		e, _ := apperr.As(err)
+		fields = append(fields, e.Fields...)
 	}
 	if len(fields) > 0 {
 		return f, apperr.Invalid("invalid_filter", "筛选条件有误", fields...)

@@ -88,7 +88,11 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ns, total, err := h.svc.List(c.UserContext(), Filter{Q: c.Query("q"), Region: c.Query("region"), Page: pg.Page, PerPage: pg.PerPage})
+	region, err := h.regionFilter(c)
+	if err != nil {
+		return err
+	}
+	ns, total, err := h.svc.List(c.UserContext(), Filter{Q: c.Query("q"), Region: region, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
 	}
@@ -193,7 +197,11 @@ func (h *Handler) renderList(c *fiber.Ctx, in Input, formErr error) error {
 		return err
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	ns, total, err := h.svc.List(c.UserContext(), Filter{Q: q, Region: c.Query("region"), Page: pg.Page, PerPage: pg.PerPage})
+	region, err := h.regionFilter(c)
+	if err != nil {
+		return err
+	}
+	ns, total, err := h.svc.List(c.UserContext(), Filter{Q: q, Region: region, Page: pg.Page, PerPage: pg.PerPage})
 	if err != nil {
 		return err
 	}
@@ -302,4 +310,23 @@ func (h *Handler) deleteForm(c *fiber.Ctx) error {
 func redisplay(err error) bool {
 	k := apperr.KindOf(err)
 	return k == apperr.KindInvalid || k == apperr.KindConflict
+}
+
+// regionFilter reads ?region=, a region code of the regions table.
+// Errors: Invalid invalid_filter.
+func (h *Handler) regionFilter(c *fiber.Ctx) (string, error) {
+	region := strings.TrimSpace(c.Query("region"))
+	if region == "" {
+		return "", nil
+	}
+	known, err := h.svc.KnownRegion(c.UserContext(), region)
+	if err != nil {
+		return "", err
+	}
+	if !known {
+		f := web.NewFilters(c)
+		f.Fail("region", "region 的取值「"+region+"」不是已知的行政区划代码")
+		return "", f.Err()
+	}
+	return region, nil
 }

@@ -406,3 +406,13 @@ func checkLinkedOrg(ctx context.Context, tx bun.IDB, p *accounts.Principal, orgI
 	}
 	return nil
 }
+
+// KnownRegion reports whether code names a region, for the list's region
+// filter: a code that names none would silently list nothing.
+func (s *Service) KnownRegion(ctx context.Context, code string) (bool, error) {
+	err := orgs.CheckRegion(ctx, s.db, "region", code)
+	if apperr.KindOf(err) == apperr.KindInvalid {
+		return false, nil
+	}
+	return err == nil, err
+}

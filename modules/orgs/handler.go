@@ -43,7 +43,11 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	os, total, err := h.svc.List(c.UserContext(), c.Query("kind"), pg.Page, pg.PerPage)
+	kind, err := kindFilter(c)
+	if err != nil {
+		return err
+	}
+	os, total, err := h.svc.List(c.UserContext(), kind, pg.Page, pg.PerPage)
 	if err != nil {
 		return err
 	}
@@ -113,7 +117,11 @@ func (h *Handler) renderList(c *fiber.Ctx, form Input, formErr error) error {
 	if err != nil {
 		return err
 	}
-	os, total, err := h.svc.List(c.UserContext(), c.Query("kind"), pg.Page, pg.PerPage)
+	kind, err := kindFilter(c)
+	if err != nil {
+		return err
+	}
+	os, total, err := h.svc.List(c.UserContext(), kind, pg.Page, pg.PerPage)
 	if err != nil {
 		return err
 	}
@@ -191,3 +199,12 @@ func (h *Handler) updateForm(c *fiber.Ctx) error {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// kindFilter reads ?kind=, one of Kinds. Errors: Invalid invalid_filter.
+func kindFilter(c *fiber.Ctx) (string, error) {
+	codes := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		codes[i] = k.Code
+	}
+	return web.QueryEnum(c, "kind", codes...)
+}
