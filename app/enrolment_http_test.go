@@ -461,9 +461,25 @@ func TestCatalogAdminHTTP(t *testing.T) {
 		courses = append(courses, map[string]any{"code": c.Code, "hours": c.Req})
 	}
 	in["courses"] = courses
-	res, body := admin.do("PUT", "/api/v1/plans/BYS-GQ", in)
+	// A real edit of a version in use makes a new version; putting the old
+	// values back then leaves the requirements as they were for the other
+	// tests. (Putting back unchanged values makes no version at all: see
+	// TestPlansRoundTrip.)
+	var pass int
+	if err := json.Unmarshal(plan.Current.PassMark, &pass); err != nil {
+		t.Fatal(err)
+	}
+	edited := map[string]any{}
+	for k, v := range in {
+		edited[k] = v
+	}
+	edited["pass_mark"] = pass - 1
+	res, body := admin.do("PUT", "/api/v1/plans/BYS-GQ", edited)
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"new_version":true`) {
 		t.Fatalf("edit BYS-GQ: %d %s", res.StatusCode, body)
+	}
+	if res, body := admin.do("PUT", "/api/v1/plans/BYS-GQ", in); res.StatusCode != 200 {
+		t.Fatalf("edit BYS-GQ back: %d %s", res.StatusCode, body)
 	}
 	_, after := admin.do("GET", "/api/v1/plans/BYS-GQ", nil)
 	if got := decode[struct {

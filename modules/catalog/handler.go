@@ -85,8 +85,12 @@ func (h *Handler) apiEditPlan(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var in VersionInput
-	if err := web.BindJSON(c, &in); err != nil {
+	var form versionForm
+	if err := web.BindJSON(c, &form); err != nil {
+		return err
+	}
+	in, err := form.input(p)
+	if err != nil {
 		return err
 	}
 	v, created, err := h.svc.EditPlan(c.UserContext(), p.ID, in)
@@ -330,4 +334,68 @@ func (h *Handler) planForm(c *fiber.Ctx) error {
 		url += "&new=1"
 	}
 	return web.Redirect(c, url)
+}
+
+// versionForm is the body of PUT /api/v1/plans/{code}: the plan version in
+// the shape GET shows it under "current", so what GET returns can be PUT
+// back unchanged. The editable members are min_total_hours, pass_mark,
+// max_attempts, minimums and, per course, code and required_hours (hours is
+// the older name of required_hours). The read-only members GET adds are
+// accepted: id and version, when given, must name the current version (an
+// edit made on a stale copy is refused), plan_id this plan; the course's
+// course_id, title, category and max_hours and the version's in_use and
+// created_at are the catalogue's and are not written.
+type versionForm struct {
+	ID            *int64              `json:"id"`
+	PlanID        *int64              `json:"plan_id"`
+	Version       *int                `json:"version"`
+	InUse         *bool               `json:"in_use"`
+	CreatedAt     *string             `json:"created_at"`
+	MinTotalHours Hours               `json:"min_total_hours"`
+	PassMark      int                 `json:"pass_mark"`
+	MaxAttempts   int                 `json:"max_attempts"`
+	Minimums      Minimums            `json:"minimums"`
+	Courses       []versionCourseForm `json:"courses"`
+}
+
+// versionCourseForm is one course of a versionForm.
+type versionCourseForm struct {
+	CourseID *int64    `json:"course_id"`
+	Code     string    `json:"code"`
+	Title    *string   `json:"title"`
+	Category *Category `json:"category"`
+	Required *Hours    `json:"required_hours"`
+	Hours    *Hours    `json:"hours"`
+	Max      *Hours    `json:"max_hours"`
+}
+
+// input checks the read-only members against plan p and returns the edit.
+// Errors: Conflict stale_version; Invalid invalid_plan_version.
+func (f versionForm) input(p PlanSummary) (VersionInput, error) {
+	if (f.ID != nil && *f.ID != p.Current.ID) || (f.Version != nil && *f.Version != p.Current.Version) {
+		return VersionInput{}, apperr.Conflict("stale_version", "培训计划已有更新的版本，请重新读取后再修改").
+			With("current_version", p.Current.Version)
+	}
+	var fields []apperr.FieldError
+	if f.PlanID != nil && *f.PlanID != p.ID {
+		fields = append(fields, apperr.FieldError{Field: "plan_id", Code: "read_only", Message: "plan_id 与所改的培训计划不符"})
+	}
+	in := VersionInput{MinTotalHours: f.MinTotalHours, PassMark: f.PassMark, MaxAttempts: f.MaxAttempts, Minimums: f.Minimums}
+	for i, c := range f.Courses {
+		ci := VersionCourseInput{Code: c.Code}
+		switch {
+		case c.Required != nil && c.Hours != nil && *c.Required != *c.Hours:
+			fields = append(fields, apperr.FieldError{Field: "courses[" + strconv.Itoa(i) + "].required_hours", Code: "conflicting",
+				Message: "required_hours 与 hours 不一致（两者同义，填写一个即可）"})
+		case c.Required != nil:
+			ci.Hours = *c.Required
+		case c.Hours != nil:
+			ci.Hours = *c.Hours
+		}
+		in.Courses = append(in.Courses, ci)
+	}
+	if len(fields) > 0 {
+		return VersionInput{}, apperr.Invalid("invalid_plan_version", "培训计划填写有误", fields...)
+	}
+	return in, nil
 }

@@ -140,8 +140,9 @@ func (s *Service) UseCurrentVersion(ctx context.Context, idb bun.IDB, planID int
 // EditPlan changes the requirements of plan planID. When the current
 // version is in use (someone enrolled under it) a new version is made and
 // becomes current; otherwise the current version is changed in place. It
-// returns the version now current and whether it is new. Errors:
-// apperr.NotFound (plan_not_found), apperr.Invalid (invalid_plan_version).
+// returns the version now current and whether it is new. An edit that asks
+// exactly what the current version asks changes and records nothing.
+// Errors: apperr.NotFound (plan_not_found), apperr.Invalid (invalid_plan_version).
 func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (PlanVersion, bool, error) {
 	var out PlanVersion
 	var created bool
@@ -171,6 +172,16 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 			return fmt.Errorf("lock plan version %d: %w", p.CurrentVersionID, err)
 		}
 		v.PlanID = p.ID
+		// Putting back what GET returned changes nothing: no new version
+		// for an edit that edits nothing, and no audit event.
+		stored, err := st.Versions(ctx, []int64{cur.ID})
+		if err != nil {
+			return err
+		}
+		if sameRequirements(stored[cur.ID], v) {
+			out = stored[cur.ID]
+			return nil
+		}
 		if cur.InUse {
 			v.Version = cur.Version + 1
 			if err := st.InsertVersion(ctx, &v); err != nil {
@@ -199,6 +210,35 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 		return PlanVersion{}, false, err
 	}
 	return out, created, nil
+}
+
+// sameRequirements reports whether versions a and b ask the same: total,
+// pass mark, attempts, courses with their required hours (in any order) and
+// category minimums.
+func sameRequirements(a, b PlanVersion) bool {
+	if a.MinTotalHours != b.MinTotalHours || a.PassMark != b.PassMark || a.MaxAttempts != b.MaxAttempts ||
+		len(a.Courses) != len(b.Courses) || len(a.Minimums) != len(b.Minimums) {
+		return false
+	}
+	req := map[int64]Hours{}
+	for _, c := range a.Courses {
+		req[c.CourseID] = c.Required
+	}
+	for _, c := range b.Courses {
+		if r, ok := req[c.CourseID]; !ok || r != c.Required {
+			return false
+		}
+	}
+	min := map[Category]Hours{}
+	for _, m := range a.Minimums {
+		min[m.Category] = m.Min
+	}
+	for _, m := range b.Minimums {
+		if v, ok := min[m.Category]; !ok || v != m.Min {
+			return false
+		}
+	}
+	return true
 }
 
 // CourseInput is what an admin edits of a course.
