@@ -82,7 +82,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
 
 	// HTTP.
-	f := newFiber(cfg, logger, a.Accounts)
+	f := newFiber(cfg, logger, a.Accounts, newRegionNames(a.Orgs))
 	a.Fiber = f
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", func(c *fiber.Ctx) error {

@@ -35,9 +35,9 @@ const (
 
 // newFiber builds the fiber app with the view engine, the one error handler
 // and the middleware every request passes through.
-func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service) *fiber.App {
+func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service, regions *regionNames) *fiber.App {
 	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
-	engine.AddFuncMap(templateFuncs(cfg.Location))
+	engine.AddFuncMap(templateFuncs(cfg.Location, regions))
 	fcfg := fiber.Config{
 		AppName:               "tuoyu",
 		Views:                 engine,

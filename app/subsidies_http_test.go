@@ -104,7 +104,7 @@ func TestSubsidiesCalculateRejects(t *testing.T) {
 
 func TestSubsidiesCalculateRateLimited(t *testing.T) {
 	a := testApp(t)
-	f := newFiber(testConfig(), slog.New(slog.NewTextHandler(logBuf, nil)), a.Accounts)
+	f := newFiber(testConfig(), slog.New(slog.NewTextHandler(logBuf, nil)), a.Accounts, nil)
 	subsidies.NewHandler(a.Subsidies, 3).Routes(f.Group("/api/v1"), f.Group(""))
 	c := &client{t: t, a: &App{Fiber: f}}
 	for i := 1; i <= 4; i++ {

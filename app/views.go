@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"strings"
+	"sync"
 	"time"
 
 	"tuoyu/modules/accounts"
@@ -13,8 +15,9 @@ import (
 
 // templateFuncs are the helpers every template may use. Times show in the
 // configured zone (Asia/Shanghai by default).
-func templateFuncs(loc *time.Location) map[string]any {
+func templateFuncs(loc *time.Location, regions *regionNames) map[string]any {
 	return map[string]any{
+		"regionName": regions.name,
 		"datetime": func(t any) string {
 			switch v := t.(type) {
 			case time.Time:
@@ -100,4 +103,56 @@ func toFloat(v any) float64 {
 		return float64(x)
 	}
 	return 0
+}
+
+// regionNames names region codes for people (template func regionName):
+// 420106 → 武汉市武昌区, 420100 → 武汉市. The regions table is reference
+// data only migrations change, so it is read once, on first use; a failed
+// read is tried again on the next page, and meanwhile the code is shown.
+type regionNames struct {
+	load func(context.Context) ([]orgs.Region, error)
+
+	mu    sync.Mutex
+	names map[string]string
+}
+
+func newRegionNames(o *orgs.Service) *regionNames {
+	if o == nil {
+		return &regionNames{}
+	}
+	return &regionNames{load: o.Regions}
+}
+
+// name returns the full name of code: a district or county with its city
+// (襄阳市襄城区), a city or the province alone; an unknown code as it is.
+func (r *regionNames) name(code string) string {
+	if r == nil || r.load == nil || code == "" {
+		return code
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.names == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rows, err := r.load(ctx)
+		if err != nil {
+			return code
+		}
+		byCode := make(map[string]orgs.Region, len(rows))
+		for _, x := range rows {
+			byCode[x.Code] = x
+		}
+		r.names = make(map[string]string, len(rows))
+		for _, x := range rows {
+			name := x.Name
+			if p, ok := byCode[x.ParentCode]; ok && p.Level > 1 {
+				name = p.Name + x.Name
+			}
+			r.names[x.Code] = name
+		}
+	}
+	if n, ok := r.names[code]; ok {
+		return n
+	}
+	return code
 }
