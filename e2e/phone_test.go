@@ -36,7 +36,7 @@ type phoneReport struct {
 const measureJS = `(() => {
   const vw = document.documentElement.clientWidth;
   const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") +
-    (e.getAttribute("name") ? "[name=" + e.getAttribute("name") + "]" : "") + " «" + (e.innerText || e.value || "").trim().slice(0, 20) + "»";
+    (e.getAttribute("name") ? "[name=" + e.getAttribute("name") + "]" : "") + " «" + ((/^(INPUT|SELECT|TEXTAREA)$/.test(e.tagName) ? e.value : e.innerText) || "").trim().slice(0, 20) + "»";
   const wide = [];
   for (const e of document.body.querySelectorAll("*")) {
     const r = e.getBoundingClientRect();
@@ -50,7 +50,7 @@ const measureJS = `(() => {
     const r = e.getBoundingClientRect();
     const st = getComputedStyle(e);
     if (r.width === 0 || r.height === 0 || st.visibility === "hidden") continue;
-    if (r.height < ` + "44" + ` - 0.5 || r.width < ` + "44" + ` - 0.5) small.push(name(e) + " " + Math.round(r.width) + "×" + Math.round(r.height));
+    if (r.height < 43.5 || r.width < 43.5) small.push(name(e) + " " + Math.round(r.width) + "×" + Math.round(r.height));
   }
   return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, clientWidth: vw, wide, small};
 })()`
