@@ -150,12 +150,18 @@ func phoneJourney(t *testing.T, srv *Server) {
 		t.Errorf("the menu's 我的培训 led to %s (%d)", w.Path(), status)
 	}
 
-	// A childcare institution's staff.
-	n := srv.Browser(t)
-	n.Phone()
-	n.Login("institution1")
-	for _, path := range []string{"/", "/bans/check", "/notifications"} {
-		checkPhonePage(t, n, path)
+	// A childcare institution's staff, a college and a training provider.
+	for user, paths := range map[string][]string{
+		"institution1": {"/", "/bans/check", "/notifications"},
+		"college1":     {"/", "/rosters", "/rosters/new", "/workers"},
+		"provider1":    {"/", "/classes", "/workers", "/bans/check"},
+	} {
+		n := srv.Browser(t)
+		n.Phone()
+		n.Login(user)
+		for _, path := range paths {
+			checkPhonePage(t, n, path)
+		}
 	}
 }
 
