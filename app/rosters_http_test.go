@@ -509,3 +509,32 @@ func TestRosterHTTPFiltersNamed(t *testing.T) {
 		t.Errorf("known outcomes: %d %s", res.StatusCode, body)
 	}
 }
+
+// TestRosterHTTPAddOnlyShowsExisting: uploading people already on file in
+// add_only mode shows them as 已存在，跳过 with what is stored, on the API
+// and on the preview page, not as 无变化 with the file's values.
+func TestRosterHTTPAddOnlyShowsExisting(t *testing.T) {
+	c1 := login(t, "college1")
+	roster := sampleRoster(t)
+	res, body := c1.upload("/api/v1/rosters", "first.csv", []byte(roster))
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, body)
+	}
+	if res, body := c1.do("POST", fmt.Sprintf("/api/v1/rosters/%d/commit", decode[importBody](t, body).ID), nil); res.StatusCode != 200 {
+		t.Fatalf("commit: %d %s", res.StatusCode, body)
+	}
+	again := strings.Replace(roster, "测试,", "测试改,", 1) // the file says another name
+	res, body = c1.upload("/api/v1/rosters", "again.csv", []byte(again), "mode", "add_only")
+	if res.StatusCode != 201 {
+		t.Fatalf("add_only upload: %d %s", res.StatusCode, body)
+	}
+	im := decode[importBody](t, body)
+	_, rows := c1.do("GET", fmt.Sprintf("/api/v1/rosters/%d/rows", im.ID), nil)
+	if !strings.Contains(string(rows), `"outcome":"exists"`) || !strings.Contains(string(rows), `"name":"测试"`) || strings.Contains(string(rows), `"name":"测试改"`) {
+		t.Errorf("add_only rows %s, want exists with the stored name", rows)
+	}
+	_, page := c1.do("GET", fmt.Sprintf("/rosters/%d", im.ID), nil)
+	if !strings.Contains(string(page), "已存在，跳过") {
+		t.Error("the preview page does not list the existing person as 已存在，跳过")
+	}
+}
