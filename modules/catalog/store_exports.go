@@ -8,3 +8,9 @@ import "github.com/uptrace/bun"
 func VersionNumbers(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("plan_versions").Column("id", "version")
 }
+
+// PlanNames selects each plan's id, code and name: a sub-query other
+// modules' stores join for display.
+func PlanNames(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plans").Column("id", "code", "name")
+}

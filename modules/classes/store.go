@@ -10,6 +10,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/orgs"
 )
 
 // Store reads and writes the classes table, on the database or inside a
@@ -25,15 +27,16 @@ func NewStore(db bun.IDB) Store { return Store{db: db} }
 // reading enrolments.
 type Membership func(db bun.IDB, workerID int64) *bun.SelectQuery
 
-// classQuery selects a class with the names pages show.
+// classQuery selects a class with the names pages show; plan, provider and
+// region names come from their owners' sub-queries.
 func (s Store) classQuery(dst any) *bun.SelectQuery {
 	return s.db.NewSelect().Model(dst).
 		ColumnExpr("cl.*").
 		ColumnExpr("pl.code AS plan_code, pl.name AS plan_name").
 		ColumnExpr("o.name AS provider_name, r.name AS region_name").
-		Join("JOIN plans AS pl ON pl.id = cl.plan_id").
-		Join("JOIN organisations AS o ON o.id = cl.provider_org_id").
-		Join("JOIN regions AS r ON r.code = cl.region_code")
+		Join("JOIN (?) AS pl ON pl.id = cl.plan_id", catalog.PlanNames(s.db)).
+		Join("JOIN (?) AS o ON o.id = cl.provider_org_id", orgs.OrganisationNames(s.db)).
+		Join("JOIN (?) AS r ON r.code = cl.region_code", orgs.RegionNames(s.db))
 }
 
 // scope keeps the classes p may see: providers their own, HR and
@@ -219,6 +222,6 @@ func Display(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("classes AS c").
 		ColumnExpr("c.id, c.name, c.state, c.starts_on, c.ends_on, c.place, c.region_code, c.provider_org_id, c.plan_id").
 		ColumnExpr("pl.code AS plan_code, pl.name AS plan_name, o.name AS provider_name").
-		Join("JOIN plans AS pl ON pl.id = c.plan_id").
-		Join("JOIN organisations AS o ON o.id = c.provider_org_id")
+		Join("JOIN (?) AS pl ON pl.id = c.plan_id", catalog.PlanNames(db)).
+		Join("JOIN (?) AS o ON o.id = c.provider_org_id", orgs.OrganisationNames(db))
 }

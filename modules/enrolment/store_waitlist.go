@@ -7,6 +7,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/workers"
 )
 
@@ -99,8 +101,8 @@ func (s Store) WaitingSummary(ctx context.Context) ([]PlanWaiting, error) {
 	err := s.db.NewSelect().TableExpr("plan_waitlist AS w").
 		ColumnExpr("pl.code AS plan_code, pl.name AS plan_name, w.region_code, r.name AS region_name").
 		ColumnExpr("count(*) AS waiting, min(w.created_at) AS oldest").
-		Join("JOIN plans AS pl ON pl.id = w.plan_id").
-		Join("JOIN regions AS r ON r.code = w.region_code").
+		Join("JOIN (?) AS pl ON pl.id = w.plan_id", catalog.PlanNames(s.db)).
+		Join("JOIN (?) AS r ON r.code = w.region_code", orgs.RegionNames(s.db)).
 		Where("w.status = 'waiting'").
 		GroupExpr("pl.code, pl.name, w.region_code, r.name").
 		OrderExpr("pl.code, w.region_code").Scan(ctx, &out)
