@@ -31,6 +31,7 @@ type Stored struct {
 type Key struct{ Enrolment, Course int64 }
 
 // HoursOf loads the attendance of the given enrolments, in one query.
+// Errors: none of its own (database failures only).
 func (s Store) HoursOf(ctx context.Context, enrolmentIDs []int64) (map[Key]Stored, error) {
 	out := map[Key]Stored{}
 	if len(enrolmentIDs) == 0 {

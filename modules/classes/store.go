@@ -95,6 +95,7 @@ type Filter struct {
 
 // List returns a page of the classes p may see that match f, with the
 // total, in two queries.
+// Errors: none of its own (database failures only).
 func (s Store) List(ctx context.Context, p *accounts.Principal, member Membership, f Filter) ([]Class, int, error) {
 	var cs []Class
 	q := s.classQuery(&cs)
@@ -140,6 +141,7 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, member Membershi
 }
 
 // Insert stores a new class and sets its ID.
+// Errors: none of its own (database failures only).
 func (s Store) Insert(ctx context.Context, c *Class) error {
 	_, err := s.db.NewInsert().Model(c).
 		ExcludeColumn("id", "enrolled_count", "waitlisted_count", "cancel_reason", "cancelled_at", "created_at", "updated_at").
@@ -151,6 +153,7 @@ func (s Store) Insert(ctx context.Context, c *Class) error {
 }
 
 // SetState writes c's state (and, when cancelled, its reason and time).
+// Errors: none of its own (database failures only).
 func (s Store) SetState(ctx context.Context, c *Class) error {
 	q := s.db.NewUpdate().Model(c).Column("state").Set("updated_at = now()").WherePK()
 	if c.State == StateCancelled {
@@ -170,6 +173,7 @@ type Started struct {
 
 // StartDue moves open classes whose first day is on or before today to
 // running and returns them.
+// Errors: none of its own (database failures only).
 func (s Store) StartDue(ctx context.Context, today time.Time) ([]Started, error) {
 	var out []Started
 	err := s.db.NewRaw(`UPDATE classes SET state = 'running', updated_at = now()
@@ -182,6 +186,7 @@ func (s Store) StartDue(ctx context.Context, today time.Time) ([]Started, error)
 
 // CompleteDue moves running classes whose last day is before today to
 // completed and returns their IDs.
+// Errors: none of its own (database failures only).
 func (s Store) CompleteDue(ctx context.Context, today time.Time) ([]int64, error) {
 	var out []int64
 	err := s.db.NewRaw(`UPDATE classes SET state = 'completed', updated_at = now()
@@ -195,6 +200,7 @@ func (s Store) CompleteDue(ctx context.Context, today time.Time) ([]int64, error
 // OpenWithPlaces lists, soonest first, up to limit classes of plan planID
 // in the region prefix that take enrolments today and have a free place.
 // The caller locks each before using it: a place may go meanwhile.
+// Errors: none of its own (database failures only).
 func (s Store) OpenWithPlaces(ctx context.Context, planID int64, regionPrefix string, today time.Time, limit int) ([]int64, error) {
 	var ids []int64
 	err := s.db.NewSelect().Table("classes").Column("id").

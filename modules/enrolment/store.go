@@ -32,6 +32,7 @@ func Membership(db bun.IDB, workerID int64) *bun.SelectQuery {
 }
 
 // Of returns the worker's enrolment row in class classID, nil when none.
+// Errors: none of its own (database failures only).
 func (s Store) Of(ctx context.Context, workerID, classID int64) (*Enrolment, error) {
 	var e Enrolment
 	err := s.db.NewSelect().Model(&e).Where("en.worker_id = ? AND en.class_id = ?", workerID, classID).Scan(ctx)
@@ -74,6 +75,7 @@ func (s Store) Lock(ctx context.Context, id int64) (Enrolment, error) {
 
 // Overlaps reports whether the worker holds an active enrolment in another
 // class whose dates overlap [from, to].
+// Errors: none of its own (database failures only).
 func (s Store) Overlaps(ctx context.Context, workerID, exceptClassID int64, from, to time.Time) (bool, error) {
 	return s.db.NewSelect().Table("enrolments").
 		Where("worker_id = ? AND class_id <> ?", workerID, exceptClassID).
@@ -84,6 +86,7 @@ func (s Store) Overlaps(ctx context.Context, workerID, exceptClassID int64, from
 
 // NextPosition is the next free place on the class's waiting list; the
 // caller holds the class lock.
+// Errors: none of its own (database failures only).
 func (s Store) NextPosition(ctx context.Context, classID int64) (int, error) {
 	var n int
 	err := s.db.NewSelect().Table("enrolments").ColumnExpr("coalesce(max(position), 0) + 1").
@@ -118,6 +121,7 @@ func (s Store) Reuse(ctx context.Context, e *Enrolment) error {
 }
 
 // SetWithdrawn marks e withdrawn now.
+// Errors: none of its own (database failures only).
 func (s Store) SetWithdrawn(ctx context.Context, e *Enrolment) error {
 	e.Status, e.Position = StatusWithdrawn, nil
 	if _, err := s.db.NewUpdate().Model(e).Column("status", "position").
@@ -129,6 +133,7 @@ func (s Store) SetWithdrawn(ctx context.Context, e *Enrolment) error {
 
 // FirstWaiting returns the first waitlisted, unbanned enrolment of class
 // classID, 0 when nobody waits; the caller holds the class lock.
+// Errors: none of its own (database failures only).
 func (s Store) FirstWaiting(ctx context.Context, classID int64) (int64, error) {
 	var id int64
 	err := s.db.NewSelect().TableExpr("enrolments AS e").Column("e.id").
@@ -163,6 +168,7 @@ type Left struct {
 
 // CloseWaitlists cancels every waitlisted enrolment of the classes and
 // returns whose they were.
+// Errors: none of its own (database failures only).
 func (s Store) CloseWaitlists(ctx context.Context, classIDs []int64) ([]Left, error) {
 	var out []Left
 	if len(classIDs) == 0 {
@@ -179,6 +185,7 @@ func (s Store) CloseWaitlists(ctx context.Context, classIDs []int64) ([]Left, er
 
 // CancelAll cancels every active enrolment of class classID and returns the
 // workers it concerned.
+// Errors: none of its own (database failures only).
 func (s Store) CancelAll(ctx context.Context, classID int64) ([]int64, error) {
 	var affected []int64
 	err := s.db.NewUpdate().Table("enrolments").
@@ -193,6 +200,7 @@ func (s Store) CancelAll(ctx context.Context, classID int64) ([]int64, error) {
 
 // ActiveInPlan returns the status of the worker's latest active enrolment in
 // any class of plan planID; ok is false when there is none.
+// Errors: none of its own (database failures only).
 func (s Store) ActiveInPlan(ctx context.Context, workerID, planID int64) (status Status, ok bool, err error) {
 	err = s.db.NewSelect().Table("enrolments").Column("status").
 		Where("worker_id = ? AND status IN ('enrolled', 'waitlisted', 'completed')", workerID).
@@ -216,6 +224,7 @@ type Seat struct {
 }
 
 // Seats loads every enrolment of class classID by ID, in one query.
+// Errors: none of its own (database failures only).
 func (s Store) Seats(ctx context.Context, classID int64) (map[int64]Seat, error) {
 	var es []Seat
 	err := s.db.NewSelect().Table("enrolments").Column("id", "worker_id", "plan_version_id", "status").
@@ -231,6 +240,7 @@ func (s Store) Seats(ctx context.Context, classID int64) (map[int64]Seat, error)
 }
 
 // SetCompleted marks enrolments ids completed on day.
+// Errors: none of its own (database failures only).
 func (s Store) SetCompleted(ctx context.Context, ids []int64, day time.Time) error {
 	if len(ids) == 0 {
 		return nil
@@ -244,6 +254,7 @@ func (s Store) SetCompleted(ctx context.Context, ids []int64, day time.Time) err
 }
 
 // Reopen takes completed enrolments ids back to enrolled.
+// Errors: none of its own (database failures only).
 func (s Store) Reopen(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -271,6 +282,7 @@ func (s Store) viewQuery() *bun.SelectQuery {
 
 // ViewsOfWorker returns the worker's enrolments, newest class first (at
 // most 200).
+// Errors: none of its own (database failures only).
 func (s Store) ViewsOfWorker(ctx context.Context, workerID int64) ([]View, error) {
 	var views []View
 	err := s.viewQuery().Where("en.worker_id = ?", workerID).
@@ -284,6 +296,7 @@ func (s Store) ViewsOfWorker(ctx context.Context, workerID int64) ([]View, error
 // ViewsOfClass returns the enrolments of class classID (only onlyWorker's
 // when not 0): the enrolled and completed by name, then the waiting list in
 // order, then those who left.
+// Errors: none of its own (database failures only).
 func (s Store) ViewsOfClass(ctx context.Context, classID, onlyWorker int64) ([]View, error) {
 	q := s.viewQuery().Where("en.class_id = ?", classID)
 	if onlyWorker != 0 {

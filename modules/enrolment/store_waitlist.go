@@ -18,6 +18,7 @@ import (
 // the table belongs here, not to classes.
 
 // IsWaiting reports whether the worker waits on plan planID's list.
+// Errors: none of its own (database failures only).
 func (s Store) IsWaiting(ctx context.Context, workerID, planID int64) (bool, error) {
 	ok, err := s.db.NewSelect().Table("plan_waitlist").
 		Where("worker_id = ? AND plan_id = ? AND status = 'waiting'", workerID, planID).Exists(ctx)
@@ -29,6 +30,7 @@ func (s Store) IsWaiting(ctx context.Context, workerID, planID int64) (bool, err
 
 // AddWaiting puts the worker on plan planID's list for region and returns
 // the entry's ID; rosterImportID 0 means none.
+// Errors: none of its own (database failures only).
 func (s Store) AddWaiting(ctx context.Context, planID, workerID int64, region string, rosterImportID int64) (int64, error) {
 	var w struct {
 		bun.BaseModel `bun:"table:plan_waitlist"`
@@ -61,6 +63,7 @@ const regionPrefixSQL = `CASE WHEN w.region_code LIKE '__0000' THEN left(w.regio
 
 // WaitingFor lists, oldest first and at most limit, the unbanned workers
 // waiting for plan planID whose region covers region.
+// Errors: none of its own (database failures only).
 func (s Store) WaitingFor(ctx context.Context, planID int64, region string, limit int) ([]Waiting, error) {
 	var out []Waiting
 	err := s.db.NewSelect().TableExpr("plan_waitlist AS w").
@@ -76,6 +79,7 @@ func (s Store) WaitingFor(ctx context.Context, planID int64, region string, limi
 }
 
 // MarkPlaced records that waiting entry id became enrolment enrolmentID.
+// Errors: none of its own (database failures only).
 func (s Store) MarkPlaced(ctx context.Context, id, enrolmentID int64) error {
 	_, err := s.db.NewUpdate().Table("plan_waitlist").
 		Set("status = 'placed', enrolment_id = ?, placed_at = now()", enrolmentID).Where("id = ?", id).Exec(ctx)
@@ -96,6 +100,7 @@ type PlanWaiting struct {
 }
 
 // WaitingSummary sums the plan waiting lists by plan and region.
+// Errors: none of its own (database failures only).
 func (s Store) WaitingSummary(ctx context.Context) ([]PlanWaiting, error) {
 	var out []PlanWaiting
 	err := s.db.NewSelect().TableExpr("plan_waitlist AS w").

@@ -16,6 +16,7 @@ import (
 // transaction of each enrolment change; a row with neither is deleted.
 
 // LinkRegistrar records that provider orgID registered worker workerID.
+// Errors: none of its own (database failures only).
 func (s Store) LinkRegistrar(ctx context.Context, orgID, workerID int64) error {
 	_, err := s.db.NewRaw(`INSERT INTO provider_workers (organisation_id, worker_id, registered) VALUES (?, ?, true)
 		ON CONFLICT (organisation_id, worker_id) DO UPDATE SET registered = true`, orgID, workerID).Exec(ctx)
@@ -27,6 +28,7 @@ func (s Store) LinkRegistrar(ctx context.Context, orgID, workerID int64) error {
 
 // AddProviderPlace counts one more active enrolment of worker workerID in a
 // class of provider orgID.
+// Errors: none of its own (database failures only).
 func (s Store) AddProviderPlace(ctx context.Context, orgID, workerID int64) error {
 	_, err := s.db.NewRaw(`INSERT INTO provider_workers (organisation_id, worker_id, places) VALUES (?, ?, 1)
 		ON CONFLICT (organisation_id, worker_id) DO UPDATE SET places = provider_workers.places + 1`, orgID, workerID).Exec(ctx)
@@ -39,6 +41,7 @@ func (s Store) AddProviderPlace(ctx context.Context, orgID, workerID int64) erro
 // RemoveProviderPlaces counts one active enrolment less in a class of
 // provider orgID for each of workerIDs (a worker may appear more than
 // once), and drops the links that no longer hold anything.
+// Errors: none of its own (database failures only).
 func (s Store) RemoveProviderPlaces(ctx context.Context, orgID int64, workerIDs []int64) error {
 	if len(workerIDs) == 0 {
 		return nil
@@ -78,6 +81,7 @@ func (s Store) BannedForShare(ctx context.Context, workerID int64) (bool, error)
 }
 
 // IDNumberIndexes returns the ID-number blind index of each of ids.
+// Errors: none of its own (database failures only).
 func (s Store) IDNumberIndexes(ctx context.Context, ids []int64) (map[int64][]byte, error) {
 	out := make(map[int64][]byte, len(ids))
 	if len(ids) == 0 {
