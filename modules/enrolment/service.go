@@ -32,9 +32,6 @@ func NewService(db *bun.DB, cls *classes.Service, cat *catalog.Service, cipher *
 	return &Service{db: db, classes: cls, catalog: cat, cipher: cipher}
 }
 
-// Classes returns the classes service this service builds on.
-func (s *Service) Classes() *classes.Service { return s.classes }
-
 // At returns a copy of the service whose clock reads t (the demo world is
 // built in the past through the same use cases as production).
 func (s *Service) At(t time.Time) *Service {

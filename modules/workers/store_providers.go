@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // provider_workers is the read model of a provider's scope over workers:
@@ -40,25 +41,28 @@ func (s Store) AddProviderPlace(ctx context.Context, orgID, workerID int64) erro
 
 // RemoveProviderPlaces counts one active enrolment less in a class of
 // provider orgID for each of workerIDs (a worker may appear more than
-// once), and drops the links that no longer hold anything.
+// once), and drops the links that no longer hold anything. The links are
+// locked in worker order first, so two transactions ending places of the
+// same workers cannot deadlock.
 // Errors: none of its own (database failures only).
 func (s Store) RemoveProviderPlaces(ctx context.Context, orgID int64, workerIDs []int64) error {
 	if len(workerIDs) == 0 {
 		return nil
 	}
-	n := map[int64]int{}
-	for _, w := range workerIDs {
-		n[w]++
+	ids := pgdialect.Array(workerIDs)
+	_, err := s.db.NewRaw(`SELECT 1 FROM provider_workers WHERE organisation_id = ? AND worker_id = ANY(?)
+		ORDER BY worker_id FOR UPDATE`, orgID, ids).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("lock provider %d links: %w", orgID, err)
 	}
-	for w, k := range n {
-		_, err := s.db.NewRaw(`UPDATE provider_workers SET places = places - ? WHERE organisation_id = ? AND worker_id = ?`,
-			k, orgID, w).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("unlink worker %d from provider %d: %w", w, orgID, err)
-		}
+	_, err = s.db.NewRaw(`UPDATE provider_workers AS pw SET places = pw.places - d.n
+		FROM (SELECT w AS worker_id, count(*) AS n FROM unnest(?::bigint[]) AS w GROUP BY w) AS d
+		WHERE pw.organisation_id = ? AND pw.worker_id = d.worker_id`, ids, orgID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("unlink workers from provider %d: %w", orgID, err)
 	}
-	_, err := s.db.NewRaw(`DELETE FROM provider_workers WHERE organisation_id = ? AND worker_id IN (?)
-		AND places = 0 AND NOT registered`, orgID, bun.In(workerIDs)).Exec(ctx)
+	_, err = s.db.NewRaw(`DELETE FROM provider_workers WHERE organisation_id = ? AND worker_id = ANY(?)
+		AND places = 0 AND NOT registered`, orgID, ids).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("drop empty provider links of provider %d: %w", orgID, err)
 	}
