@@ -118,7 +118,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// classes, then enrolment, then attendance: fixed paths such as
 	// /classes/new and /classes/search come before /classes/:id.
 	classes.NewHandler(a.Classes, a.Catalog).Routes(api, pages)
-	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
+	enrolment.NewHandler(a.Enrolment, a.Classes, a.Catalog).Routes(api, pages)
 	attendance.NewHandler(a.Attendance, a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)

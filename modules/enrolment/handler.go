@@ -18,12 +18,13 @@ import (
 // and hours, is served by package attendance.
 type Handler struct {
 	svc     *Service
+	classes *classes.Service
 	catalog *catalog.Service
 }
 
 // NewHandler returns the enrolment handler.
-func NewHandler(svc *Service, cat *catalog.Service) *Handler {
-	return &Handler{svc: svc, catalog: cat}
+func NewHandler(svc *Service, cls *classes.Service, cat *catalog.Service) *Handler {
+	return &Handler{svc: svc, classes: cls, catalog: cat}
 }
 
 // Routes registers the API and page routes. Register it after the classes
@@ -131,7 +132,7 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
-	cs, total, err := h.svc.classes.OpenClasses(ctx, f)
+	cs, total, err := h.classes.OpenClasses(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,7 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rs, err := h.svc.classes.Regions(ctx)
+	rs, err := h.classes.Regions(ctx)
 	if err != nil {
 		return err
 	}
