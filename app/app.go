@@ -19,9 +19,11 @@ import (
 	"tuoyu/app/scheduler"
 	"tuoyu/docs"
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/attendance"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
@@ -51,7 +53,9 @@ type App struct {
 	Bans         *bans.Service
 	Subsidies    *subsidies.Service
 	Catalog      *catalog.Service
+	Classes      *classes.Service
 	Enrolment    *enrolment.Service
+	Attendance   *attendance.Service
 	Rosters      *rosters.Service
 }
 
@@ -78,7 +82,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		return nil, err
 	}
 	a.Catalog = catalog.NewService(db)
-	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
+	// A worker's view of classes follows their enrolments: the enrolment
+	// store supplies that sub-query to classes, which sits below it.
+	a.Classes = classes.NewService(db, a.Catalog, enrolment.Membership, now, cfg.Location)
+	a.Enrolment = enrolment.NewService(db, a.Classes, a.Catalog, cipher)
+	a.Attendance = attendance.NewService(db, a.Classes, a.Enrolment, a.Catalog, cipher)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
 
 	// HTTP.
@@ -107,7 +115,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	bans.NewHandler(a.Bans).Routes(api, pages)
 	subsidies.NewHandler(a.Subsidies, calcRate).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
-	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
+	// classes, then enrolment, then attendance: fixed paths such as
+	// /classes/new and /classes/search come before /classes/:id.
+	classes.NewHandler(a.Classes, a.Catalog).Routes(api, pages)
+	enrolment.NewHandler(a.Enrolment, a.Classes, a.Catalog).Routes(api, pages)
+	attendance.NewHandler(a.Attendance, a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"tuoyu/modules/enrolment"
+	"tuoyu/modules/classes"
 )
 
 // queryCounter counts the application's queries while on, leaving out the
@@ -55,8 +55,8 @@ func TestEnrolmentQueryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := func(n int) string { return time.Now().AddDate(0, 0, n).Format(time.DateOnly) }
-	mk := func(start, capacity int) enrolment.Class {
-		c, err := a.Enrolment.CreateClass(ctx, &prov, enrolment.ClassInput{PlanCode: "BYS-5", Name: fmt.Sprintf("预算测试班 %d", start),
+	mk := func(start, capacity int) classes.Class {
+		c, err := a.Classes.Create(ctx, &prov, classes.Input{PlanCode: "BYS-5", Name: fmt.Sprintf("预算测试班 %d", start),
 			StartsOn: day(start), EndsOn: day(start + 2), Capacity: capacity, Region: "420106"})
 		if err != nil {
 			t.Fatal(err)

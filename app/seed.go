@@ -85,7 +85,7 @@ func (a *App) demoSeeds() []demoSeed {
 		{"workers", func(ctx context.Context) error { return a.Workers.SeedDemo(ctx, DemoPassword) }},
 		{"bans", a.seedDemoBan},
 		{"catalog", a.Catalog.Seed},
-		{"enrolment", func(ctx context.Context) error { return a.Enrolment.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
+		{"training", a.seedDemoTraining}, // app/seed_training.go
 		{"rosters", func(ctx context.Context) error { return a.Rosters.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
 	}
 }

@@ -4,8 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
-
-	"tuoyu/modules/enrolment"
+	"tuoyu/modules/classes"
 )
 
 func TestAdvanceFollowsTheCalendar(t *testing.T) {
@@ -31,7 +30,7 @@ func TestAdvanceFollowsTheCalendar(t *testing.T) {
 	}
 	got, err := w.svc.Class(ctx, w.providerA, c.ID)
 	w.must(err)
-	if got.State != enrolment.StateRunning || got.EnrolledCount != 1 || got.WaitlistedCount != 0 {
+	if got.State != classes.StateRunning || got.EnrolledCount != 1 || got.WaitlistedCount != 0 {
 		t.Fatalf("after start: %+v", got)
 	}
 	// The last day is still training; the day after completes it, once.
@@ -52,7 +51,7 @@ func TestAdvanceFollowsTheCalendar(t *testing.T) {
 	}
 	got, err = w.svc.Class(ctx, w.providerA, c.ID)
 	w.must(err)
-	if got.State != enrolment.StateCompleted {
+	if got.State != classes.StateCompleted {
 		t.Fatalf("state %s", got.State)
 	}
 	// Drafts never move by themselves.

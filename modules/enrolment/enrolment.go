@@ -1,20 +1,26 @@
-// Package enrolment runs training delivery: classes (one provider's run of a
-// plan), enrolments of workers in classes with a waiting list per class and
-// per plan, attendance hours per course, and completion, recomputed in the
-// same transaction as every attendance change.
+// Package enrolment keeps workers' places in classes: enrolment by the
+// worker, by a provider or from a roster, the waiting list of each class and
+// of each plan, withdrawal with promotion of the next waiting worker, and
+// the steps of a class's life that change places (opening places the plan's
+// waiting list, starting ends the class's waiting list, cancelling ends
+// every place).
 //
 // Capacity holds under concurrency because every enrolment change locks
 // its class row first and a trigger keeps the class's counts, which a CHECK
-// bounds by the capacity: an overfull class cannot be stored. An exclusion
-// constraint keeps one worker out of two classes with overlapping dates;
-// it counts waiting-list places too, on purpose: a waiting worker may be
-// promoted at any time and must then be free on the class's dates.
+// bounds by the capacity. An exclusion constraint keeps one worker out of
+// two classes with overlapping dates; it counts waiting-list places too, on
+// purpose: a waiting worker may be promoted at any time and must then be
+// free on the class's dates.
 //
 // Banned workers are refused by the workers.banned flag, read under a share
 // lock inside the enrolling transaction. The bans module keeps that flag in
 // step (and sits above this module, so it cannot be imported here); the
 // lock makes a ban recorded at the same moment wait for the enrolment or be
 // seen by it.
+//
+// Every change that gives or takes a worker's place also updates the
+// workers module's provider_workers read model in the same transaction:
+// that is how a provider's scope over workers follows its classes.
 package enrolment
 
 import (
@@ -22,38 +28,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"tuoyu/modules/catalog"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/classes"
 )
-
-// State is where a class is in its life.
-type State string
-
-// Class states: draft → open → running → completed, or cancelled from any
-// state before completed.
-const (
-	StateDraft     State = "draft"
-	StateOpen      State = "open"
-	StateRunning   State = "running"
-	StateCompleted State = "completed"
-	StateCancelled State = "cancelled"
-)
-
-// Label is the Chinese name of s.
-func (s State) Label() string {
-	switch s {
-	case StateDraft:
-		return "草稿"
-	case StateOpen:
-		return "报名中"
-	case StateRunning:
-		return "培训中"
-	case StateCompleted:
-		return "已结业"
-	case StateCancelled:
-		return "已取消"
-	}
-	return string(s)
-}
 
 // Status is where an enrolment stands.
 type Status string
@@ -90,6 +67,9 @@ func (s Status) Active() bool {
 	return s == StatusEnrolled || s == StatusWaitlisted || s == StatusCompleted
 }
 
+// Attending reports whether s takes a seat in the class (hours count).
+func (s Status) Attending() bool { return s == StatusEnrolled || s == StatusCompleted }
+
 // Source says who enrolled the worker.
 type Source string
 
@@ -113,45 +93,6 @@ func (s Source) Label() string {
 	return string(s)
 }
 
-// Class is one run of a plan by a provider.
-type Class struct {
-	bun.BaseModel `bun:"table:classes,alias:cl"`
-
-	ID              int64      `bun:"id,pk,autoincrement" json:"id"`
-	ProviderOrgID   int64      `bun:"provider_org_id,notnull" json:"provider_org_id"`
-	PlanID          int64      `bun:"plan_id,notnull" json:"-"`
-	Name            string     `bun:"name,notnull" json:"name"`
-	StartsOn        time.Time  `bun:"starts_on,type:date,notnull" json:"-"`
-	EndsOn          time.Time  `bun:"ends_on,type:date,notnull" json:"-"`
-	Place           string     `bun:"place,notnull" json:"place"`
-	RegionCode      string     `bun:"region_code,notnull" json:"region"`
-	Capacity        int        `bun:"capacity,notnull" json:"capacity"`
-	EnrolOpensOn    *time.Time `bun:"enrol_opens_on,type:date" json:"-"`
-	EnrolClosesOn   *time.Time `bun:"enrol_closes_on,type:date" json:"-"`
-	State           State      `bun:"state,notnull" json:"state"`
-	EnrolledCount   int        `bun:"enrolled_count,notnull" json:"enrolled"`
-	WaitlistedCount int        `bun:"waitlisted_count,notnull" json:"waitlisted"`
-	CancelReason    string     `bun:"cancel_reason,nullzero" json:"cancel_reason,omitempty"`
-	CancelledAt     *time.Time `bun:"cancelled_at" json:"cancelled_at,omitempty"`
-	CreatedBy       int64      `bun:"created_by,nullzero" json:"-"`
-	CreatedAt       time.Time  `bun:"created_at,nullzero,notnull,default:now()" json:"created_at"`
-	UpdatedAt       time.Time  `bun:"updated_at,nullzero,notnull,default:now()" json:"-"`
-
-	// Joined for display, never written.
-	PlanCode     string `bun:"plan_code,scanonly" json:"plan_code"`
-	PlanName     string `bun:"plan_name,scanonly" json:"plan_name"`
-	ProviderName string `bun:"provider_name,scanonly" json:"provider_name"`
-	RegionName   string `bun:"region_name,scanonly" json:"region_name"`
-}
-
-// Remaining is the number of free places.
-func (c Class) Remaining() int {
-	if c.EnrolledCount >= c.Capacity {
-		return 0
-	}
-	return c.Capacity - c.EnrolledCount
-}
-
 // Enrolment is one worker in one class.
 type Enrolment struct {
 	bun.BaseModel `bun:"table:enrolments,alias:en"`
@@ -172,6 +113,52 @@ type Enrolment struct {
 	UpdatedAt      time.Time  `bun:"updated_at,nullzero,notnull,default:now()" json:"-"`
 }
 
-// Hours is re-exported so callers of this package need not import catalog
-// for attendance values.
-type Hours = catalog.Hours
+// View is an enrolment with its class and worker (masked), as lists and
+// pages show it. Progress in hours is added by the attendance module.
+type View struct {
+	ID            int64      `bun:"id" json:"id"`
+	ClassID       int64      `bun:"class_id" json:"class_id"`
+	WorkerID      int64      `bun:"worker_id" json:"worker_id"`
+	PlanVersionID int64      `bun:"plan_version_id" json:"plan_version_id"`
+	Status        Status     `bun:"status" json:"status"`
+	Source        Source     `bun:"source" json:"source"`
+	Position      *int       `bun:"position" json:"position,omitempty"`
+	CompletedOn   *time.Time `bun:"completed_on" json:"-"`
+	CreatedAt     time.Time  `bun:"created_at" json:"created_at"`
+
+	ClassName    string        `bun:"class_name" json:"class_name"`
+	ClassState   classes.State `bun:"class_state" json:"class_state"`
+	StartsOn     time.Time     `bun:"starts_on" json:"-"`
+	EndsOn       time.Time     `bun:"ends_on" json:"-"`
+	Place        string        `bun:"place" json:"place"`
+	PlanCode     string        `bun:"plan_code" json:"plan_code"`
+	PlanName     string        `bun:"plan_name" json:"plan_name"`
+	ProviderName string        `bun:"provider_name" json:"provider_name"`
+	Version      int           `bun:"version" json:"plan_version"`
+	WorkerName   string        `bun:"worker_name" json:"worker_name"`
+	WorkerIDMask string        `bun:"worker_id_mask" json:"worker_id_mask"`
+}
+
+// CompletedOnText is the completion date as YYYY-MM-DD, "" when none.
+func (v View) CompletedOnText() string {
+	if v.CompletedOn == nil {
+		return ""
+	}
+	return v.CompletedOn.Format(time.DateOnly)
+}
+
+func errNotFound() *apperr.Error {
+	return apperr.NotFound("enrolment_not_found", "报名记录不存在")
+}
+
+func errOverlap() *apperr.Error {
+	return apperr.Conflict("class_overlap", "该学员已报名时间重叠的其他培训班")
+}
+
+func errAlreadyEnrolled() *apperr.Error {
+	return apperr.Conflict("already_enrolled", "该学员已报名本培训班")
+}
+
+func errBanned() *apperr.Error {
+	return apperr.Forbidden("banned", "该人员已被列入托育从业禁止名单，不能报名")
+}

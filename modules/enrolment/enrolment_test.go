@@ -9,6 +9,8 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/attendance"
+	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 )
 
@@ -203,7 +205,7 @@ func TestProviderScope(t *testing.T) {
 	_, checks["cancel"] = w.svc.Cancel(ctx, b, c.ID, "测试")
 	_, checks["enrol"] = w.svc.Enrol(ctx, b, c.ID, w.worker().ID)
 	_, _, checks["roster"] = w.svc.ClassRoster(ctx, b, c.ID)
-	_, checks["attendance"] = w.svc.RecordAttendance(ctx, b, c.ID, []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: e.ID, CourseID: 1, Hours: 10}}, enrolment.AttendanceForm)
+	_, checks["attendance"] = w.svc.RecordAttendance(ctx, b, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: 1, Hours: 10}}, attendance.SourceForm)
 	_, checks["withdraw"] = w.svc.Withdraw(ctx, b, e.ID)
 	_, checks["progress"] = w.svc.Progress(ctx, b, e.ID)
 	for name, err := range checks {
@@ -211,7 +213,7 @@ func TestProviderScope(t *testing.T) {
 			t.Errorf("provider B %s on A's class: %v, want not found", name, err)
 		}
 	}
-	list, total, err := w.svc.Classes(ctx, b, enrolment.ClassFilter{})
+	list, total, err := w.svc.Classes(ctx, b, classes.Filter{})
 	w.must(err)
 	for _, l := range list {
 		if l.ID == c.ID {
@@ -253,7 +255,7 @@ func TestClassLifecycle(t *testing.T) {
 	}
 	run, err := w.at("2027-06-01").Start(ctx, w.providerA, c.ID)
 	w.must(err)
-	if run.State != enrolment.StateRunning || run.WaitlistedCount != 0 {
+	if run.State != classes.StateRunning || run.WaitlistedCount != 0 {
 		t.Errorf("started class %+v: the waiting list should end", run)
 	}
 	if _, err := w.at("2027-06-02").Finish(ctx, w.providerA, c.ID); !apperr.Is(err, "class_not_ended") {
@@ -261,7 +263,7 @@ func TestClassLifecycle(t *testing.T) {
 	}
 	done, err := w.at("2027-06-03").Finish(ctx, w.providerA, c.ID)
 	w.must(err)
-	if done.State != enrolment.StateCompleted {
+	if done.State != classes.StateCompleted {
 		t.Errorf("state %s", done.State)
 	}
 	if _, err := w.svc.Cancel(ctx, w.providerA, c.ID, "晚了"); !apperr.Is(err, "class_state") {
@@ -280,7 +282,7 @@ func TestClassLifecycle(t *testing.T) {
 	res, err := w.svc.Cancel(ctx, w.providerA, c2.ID, "场地不可用")
 	w.must(err)
 	sort.Slice(res.Notified, func(i, j int) bool { return res.Notified[i] < res.Notified[j] })
-	if len(res.Notified) != 2 || res.Notified[0] != ws[0].ID || res.Class.EnrolledCount != 0 || res.Class.State != enrolment.StateCancelled {
+	if len(res.Notified) != 2 || res.Notified[0] != ws[0].ID || res.Class.EnrolledCount != 0 || res.Class.State != classes.StateCancelled {
 		t.Errorf("cancellation %+v", res)
 	}
 	// Each affected worker finds the notice in their inbox.
@@ -299,7 +301,7 @@ func TestClassLifecycle(t *testing.T) {
 	}
 	// A class cannot be created to start in the past, nor opened once its
 	// first day has passed (this one was created when it lay ahead).
-	past := enrolment.ClassInput{PlanCode: "BYS-5", Name: "往期班", StartsOn: "2026-11-01", EndsOn: "2026-11-03", Capacity: 1, Region: "420106"}
+	past := classes.Input{PlanCode: "BYS-5", Name: "往期班", StartsOn: "2026-11-01", EndsOn: "2026-11-03", Capacity: 1, Region: "420106"}
 	_, err = w.svc.CreateClass(ctx, w.providerA, past)
 	if ae, ok := apperr.As(err); !ok || ae.Code != "invalid_class" || len(ae.Fields) != 1 || ae.Fields[0].Field != "starts_on" || ae.Fields[0].Code != "in_past" {
 		t.Errorf("a class starting in the past: %v", err)
@@ -319,21 +321,21 @@ func TestClassLifecycle(t *testing.T) {
 func TestCreateClassRefusesBadInput(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	good := enrolment.ClassInput{PlanCode: "BYS-GQ", Name: "岗前班", StartsOn: "2027-03-01", EndsOn: "2027-03-20", Capacity: 30, Region: "420106"}
+	good := classes.Input{PlanCode: "BYS-GQ", Name: "岗前班", StartsOn: "2027-03-01", EndsOn: "2027-03-20", Capacity: 30, Region: "420106"}
 	tests := []struct {
 		name   string
-		change func(*enrolment.ClassInput)
+		change func(*classes.Input)
 		field  string
 		code   string
 	}{
-		{"end before start", func(in *enrolment.ClassInput) { in.EndsOn = "2027-02-28" }, "ends_on", "ends_before_start"},
-		{"unknown plan", func(in *enrolment.ClassInput) { in.PlanCode = "XXX-9" }, "plan_code", "unknown_plan"},
-		{"no capacity", func(in *enrolment.ClassInput) { in.Capacity = 0 }, "capacity", "invalid"},
-		{"region outside Hubei", func(in *enrolment.ClassInput) { in.Region = "110101" }, "region", "invalid_region"},
-		{"unknown region", func(in *enrolment.ClassInput) { in.Region = "429999" }, "region", "invalid_region"},
-		{"bad date", func(in *enrolment.ClassInput) { in.StartsOn = "2027/03/01" }, "starts_on", "invalid_date"},
-		{"no name", func(in *enrolment.ClassInput) { in.Name = "  " }, "name", "required"},
-		{"window closes after end", func(in *enrolment.ClassInput) { in.EnrolClosesOn = "2027-04-01" }, "enrol_closes_on", "closes_after_end"},
+		{"end before start", func(in *classes.Input) { in.EndsOn = "2027-02-28" }, "ends_on", "ends_before_start"},
+		{"unknown plan", func(in *classes.Input) { in.PlanCode = "XXX-9" }, "plan_code", "unknown_plan"},
+		{"no capacity", func(in *classes.Input) { in.Capacity = 0 }, "capacity", "invalid"},
+		{"region outside Hubei", func(in *classes.Input) { in.Region = "110101" }, "region", "invalid_region"},
+		{"unknown region", func(in *classes.Input) { in.Region = "429999" }, "region", "invalid_region"},
+		{"bad date", func(in *classes.Input) { in.StartsOn = "2027/03/01" }, "starts_on", "invalid_date"},
+		{"no name", func(in *classes.Input) { in.Name = "  " }, "name", "required"},
+		{"window closes after end", func(in *classes.Input) { in.EnrolClosesOn = "2027-04-01" }, "enrol_closes_on", "closes_after_end"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -357,7 +359,7 @@ func TestCreateClassRefusesBadInput(t *testing.T) {
 	}
 	c, err := w.svc.CreateClass(ctx, w.providerA, good)
 	w.must(err)
-	if c.State != enrolment.StateDraft || c.PlanCode != "BYS-GQ" || c.ProviderOrgID != w.providerA.OrgID {
+	if c.State != classes.StateDraft || c.PlanCode != "BYS-GQ" || c.ProviderOrgID != w.providerA.OrgID {
 		t.Errorf("created %+v", c)
 	}
 }

@@ -13,7 +13,9 @@ import (
 
 	"tuoyu/app/dbtest"
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/workers"
@@ -35,7 +37,7 @@ type world struct {
 	db        *bun.DB
 	cipher    *pii.Cipher
 	catalog   *catalog.Service
-	svc       *enrolment.Service
+	svc       *services
 	providerA *accounts.Principal // 武汉
 	providerB *accounts.Principal // 宜昌
 	admin     *accounts.Principal
@@ -54,21 +56,92 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, db: db, cipher: cipher, catalog: cat}
-	w.svc = enrolment.NewService(db, cat, cipher, func() time.Time { return testNow }, shanghai)
+	w.svc = newServices(db, cat, cipher, func() time.Time { return testNow })
 	w.providerA = w.staff(accounts.RoleProvider, "provider", "420100")
 	w.providerB = w.staff(accounts.RoleProvider, "provider", "420500")
 	w.admin = w.staff(accounts.RoleAdmin, "admin", "420000")
 	return w
 }
 
-// at returns the service with the clock set to a date in Hubei.
-func (w *world) at(day string) *enrolment.Service {
+// at returns the services with the clock set to a date in Hubei.
+func (w *world) at(day string) *services {
 	d, err := time.ParseInLocation(time.DateOnly, day, shanghai)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return enrolment.NewService(w.db, w.catalog, w.cipher, func() time.Time { return d.Add(10 * time.Hour) }, shanghai)
+	return newServices(w.db, w.catalog, w.cipher, func() time.Time { return d.Add(10 * time.Hour) })
 }
+
+// services are the classes, enrolment and attendance services wired as the
+// app wires them, under one clock.
+type services struct {
+	cls *classes.Service
+	enr *enrolment.Service
+	att *attendance.Service
+}
+
+func newServices(db *bun.DB, cat *catalog.Service, cipher *pii.Cipher, now func() time.Time) *services {
+	cls := classes.NewService(db, cat, enrolment.Membership, now, shanghai)
+	enr := enrolment.NewService(db, cls, cat, cipher)
+	return &services{cls: cls, enr: enr, att: attendance.NewService(db, cls, enr, cat, cipher)}
+}
+
+func (s *services) CreateClass(ctx context.Context, p *accounts.Principal, in classes.Input) (classes.Class, error) {
+	return s.cls.Create(ctx, p, in)
+}
+func (s *services) Class(ctx context.Context, p *accounts.Principal, id int64) (classes.Class, error) {
+	return s.cls.Class(ctx, p, id)
+}
+func (s *services) Classes(ctx context.Context, p *accounts.Principal, f classes.Filter) ([]classes.Class, int, error) {
+	return s.cls.Classes(ctx, p, f)
+}
+func (s *services) OpenClasses(ctx context.Context, f classes.Filter) ([]classes.Class, int, error) {
+	return s.cls.OpenClasses(ctx, f)
+}
+func (s *services) Open(ctx context.Context, p *accounts.Principal, id int64) (classes.Class, error) {
+	return s.enr.Open(ctx, p, id)
+}
+func (s *services) Start(ctx context.Context, p *accounts.Principal, id int64) (classes.Class, error) {
+	return s.enr.Start(ctx, p, id)
+}
+func (s *services) Finish(ctx context.Context, p *accounts.Principal, id int64) (classes.Class, error) {
+	return s.enr.Finish(ctx, p, id)
+}
+func (s *services) Cancel(ctx context.Context, p *accounts.Principal, id int64, reason string) (enrolment.Cancellation, error) {
+	return s.enr.Cancel(ctx, p, id, reason)
+}
+func (s *services) Advance(ctx context.Context) ([]int64, []int64, error) { return s.enr.Advance(ctx) }
+func (s *services) Enrol(ctx context.Context, p *accounts.Principal, classID, workerID int64) (enrolment.Enrolment, error) {
+	return s.enr.Enrol(ctx, p, classID, workerID)
+}
+func (s *services) EnrolByIDNumber(ctx context.Context, p *accounts.Principal, classID int64, id string) (enrolment.Enrolment, error) {
+	return s.enr.EnrolByIDNumber(ctx, p, classID, id)
+}
+func (s *services) Withdraw(ctx context.Context, p *accounts.Principal, id int64) (enrolment.Enrolment, error) {
+	return s.enr.Withdraw(ctx, p, id)
+}
+func (s *services) EnrolFromRoster(ctx context.Context, idb bun.IDB, r enrolment.RosterRequest) (string, error) {
+	return s.enr.EnrolFromRoster(ctx, idb, r)
+}
+func (s *services) PlanWaitlist(ctx context.Context) ([]enrolment.PlanWaiting, error) {
+	return s.enr.PlanWaitlist(ctx)
+}
+func (s *services) ClassRoster(ctx context.Context, p *accounts.Principal, id int64) (classes.Class, []attendance.Enrolment, error) {
+	return s.att.Roster(ctx, p, id)
+}
+func (s *services) MyEnrolments(ctx context.Context, p *accounts.Principal) ([]attendance.Enrolment, error) {
+	return s.att.Mine(ctx, p)
+}
+func (s *services) Progress(ctx context.Context, p *accounts.Principal, id int64) (attendance.Enrolment, error) {
+	return s.att.Progress(ctx, p, id)
+}
+func (s *services) RecordAttendance(ctx context.Context, p *accounts.Principal, id int64, es []attendance.Entry, source string) (attendance.Result, error) {
+	return s.att.Record(ctx, p, id, es, source)
+}
+func (s *services) ImportAttendance(ctx context.Context, p *accounts.Principal, id int64, data []byte, name string) (attendance.Result, error) {
+	return s.att.Import(ctx, p, id, data, name)
+}
+func (s *services) Now() func() time.Time { return s.cls.Now() }
 
 func (w *world) staff(role accounts.Role, kind, region string) *accounts.Principal {
 	w.t.Helper()
@@ -129,12 +202,17 @@ func (w *world) registeredBy(p *accounts.Principal, x worker) worker {
 	if _, err := w.db.NewRaw("UPDATE workers SET registered_by_org_id = ? WHERE id = ?", p.OrgID, x.ID).Exec(context.Background()); err != nil {
 		w.t.Fatal(err)
 	}
+	// What workers.Service.Register does for a provider: the read model of
+	// the provider's scope.
+	if err := workers.NewStore(w.db).LinkRegistrar(context.Background(), p.OrgID, x.ID); err != nil {
+		w.t.Fatal(err)
+	}
 	return x
 }
 
 // start marks class c running by its provider p on its first day: only
 // then are hours recorded.
-func (w *world) start(p *accounts.Principal, c enrolment.Class) {
+func (w *world) start(p *accounts.Principal, c classes.Class) {
 	w.t.Helper()
 	if _, err := w.at(c.StartsOn.Format(time.DateOnly)).Start(context.Background(), p, c.ID); err != nil {
 		w.t.Fatal(err)
@@ -150,7 +228,7 @@ func (w *world) ban(workerID int64) {
 
 // class makes an open class of plan for provider p starting on start and
 // lasting days days.
-func (w *world) class(p *accounts.Principal, plan, region, start string, days, capacity int) enrolment.Class {
+func (w *world) class(p *accounts.Principal, plan, region, start string, days, capacity int) classes.Class {
 	w.t.Helper()
 	c := w.draft(p, plan, region, start, days, capacity)
 	c, err := w.svc.Open(context.Background(), p, c.ID)
@@ -160,13 +238,13 @@ func (w *world) class(p *accounts.Principal, plan, region, start string, days, c
 	return c
 }
 
-func (w *world) draft(p *accounts.Principal, plan, region, start string, days, capacity int) enrolment.Class {
+func (w *world) draft(p *accounts.Principal, plan, region, start string, days, capacity int) classes.Class {
 	w.t.Helper()
 	s, err := time.Parse(time.DateOnly, start)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	c, err := w.svc.CreateClass(context.Background(), p, enrolment.ClassInput{
+	c, err := w.svc.CreateClass(context.Background(), p, classes.Input{
 		PlanCode: plan, Name: fmt.Sprintf("%s 第%d期", plan, seq.Add(1)), StartsOn: start,
 		EndsOn: s.AddDate(0, 0, days-1).Format(time.DateOnly), Capacity: capacity, Region: region, Place: "武汉市武昌区培训中心",
 	})

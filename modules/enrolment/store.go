@@ -12,133 +12,28 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/classes"
+	"tuoyu/modules/workers"
 )
 
-// Store reads and writes classes, enrolments, the plan waiting list and
-// attendance, on the database or inside a transaction.
+// Store reads and writes enrolments (store_waitlist.go: the plan waiting
+// list), on the database or inside a transaction.
 type Store struct{ db bun.IDB }
 
 // NewStore returns a store working on db.
 func NewStore(db bun.IDB) Store { return Store{db: db} }
 
-func errClassNotFound() *apperr.Error {
-	return apperr.NotFound("class_not_found", "培训班不存在")
-}
-func errEnrolmentNotFound() *apperr.Error {
-	return apperr.NotFound("enrolment_not_found", "报名记录不存在")
-}
-
-// classQuery selects a class with the names pages show.
-func (s Store) classQuery(dst any) *bun.SelectQuery {
-	return s.db.NewSelect().Model(dst).
-		ColumnExpr("cl.*").
-		ColumnExpr("pl.code AS plan_code, pl.name AS plan_name").
-		ColumnExpr("o.name AS provider_name, r.name AS region_name").
-		Join("JOIN plans AS pl ON pl.id = cl.plan_id").
-		Join("JOIN organisations AS o ON o.id = cl.provider_org_id").
-		Join("JOIN regions AS r ON r.code = cl.region_code")
+// Membership selects the IDs of the classes worker workerID holds or held a
+// place in, whatever the status: the classes.Membership the classes module
+// scopes a worker's view with.
+func Membership(db bun.IDB, workerID int64) *bun.SelectQuery {
+	return db.NewSelect().Table("enrolments").Column("class_id").Where("worker_id = ?", workerID)
 }
 
-// scopeClasses keeps the classes p may see: providers their own, HR and
-// regulators those in their region, admins all, workers the open ones and
-// those they are (or were) enrolled in.
-func scopeClasses(q *bun.SelectQuery, p *accounts.Principal) *bun.SelectQuery {
-	if p != nil && p.Role == accounts.RoleWorker {
-		return q.Where("(cl.state = 'open' OR EXISTS (SELECT 1 FROM enrolments AS we WHERE we.class_id = cl.id AND we.worker_id = ?))", p.WorkerID)
-	}
-	return p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id"})
-}
-
-// ClassForCaller returns class id if p may see it; apperr.NotFound
-// (class_not_found) otherwise.
-func (s Store) ClassForCaller(ctx context.Context, p *accounts.Principal, id int64) (Class, error) {
-	var c Class
-	err := scopeClasses(s.classQuery(&c), p).Where("cl.id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Class{}, errClassNotFound()
-	}
-	if err != nil {
-		return Class{}, fmt.Errorf("class %d: %w", id, err)
-	}
-	return c, nil
-}
-
-// LockClass takes the row lock on class id (every enrolment change of the
-// class holds it) and returns the class. apperr.NotFound when absent.
-func (s Store) LockClass(ctx context.Context, id int64) (Class, error) {
-	var c Class
-	err := s.db.NewSelect().Model(&c).Where("cl.id = ?", id).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Class{}, errClassNotFound()
-	}
-	if err != nil {
-		return Class{}, fmt.Errorf("lock class %d: %w", id, err)
-	}
-	return c, nil
-}
-
-// ClassFilter selects classes for a list.
-type ClassFilter struct {
-	State      State
-	PlanCode   string
-	Region     string // a region code; the class's region must lie inside it
-	From, To   time.Time
-	OnlyOpen   bool // enrollable today: state open, window open, places or not
-	Today      time.Time
-	Limit      int
-	Offset     int
-	ProviderID int64
-}
-
-// Classes returns a page of the classes p may see that match f, with the
-// total, in two queries.
-func (s Store) Classes(ctx context.Context, p *accounts.Principal, f ClassFilter) ([]Class, int, error) {
-	var cs []Class
-	q := s.classQuery(&cs)
-	if !f.OnlyOpen {
-		q = scopeClasses(q, p)
-	}
-	if f.OnlyOpen {
-		q = q.Where("cl.state = 'open'").
-			Where("(cl.enrol_opens_on IS NULL OR cl.enrol_opens_on <= ?)", f.Today).
-			Where("coalesce(cl.enrol_closes_on, cl.starts_on) >= ?", f.Today)
-	}
-	if f.State != "" {
-		q = q.Where("cl.state = ?", f.State)
-	}
-	if f.PlanCode != "" {
-		q = q.Where("pl.code = ?", f.PlanCode)
-	}
-	if f.Region != "" {
-		q = q.Where("cl.region_code LIKE ?", accounts.RegionPrefix(f.Region)+"%")
-	}
-	if !f.From.IsZero() {
-		q = q.Where("cl.starts_on >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		q = q.Where("cl.starts_on <= ?", f.To)
-	}
-	if f.ProviderID != 0 {
-		q = q.Where("cl.provider_org_id = ?", f.ProviderID)
-	}
-	if f.Limit <= 0 {
-		f.Limit = 20
-	}
-	// Staff see the newest classes first; workers looking for a class the
-	// soonest start first.
-	order := "cl.starts_on DESC, cl.id DESC"
-	if f.OnlyOpen {
-		order = "cl.starts_on, cl.id"
-	}
-	n, err := q.OrderExpr(order).Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list classes: %w", err)
-	}
-	return cs, int(n), nil
-}
-
-// EnrolmentOf returns the worker's enrolment row in class, if any.
-func (s Store) EnrolmentOf(ctx context.Context, workerID, classID int64) (*Enrolment, error) {
+// Of returns the worker's enrolment row in class classID, nil when none.
+// Errors: none of its own (database failures only).
+func (s Store) Of(ctx context.Context, workerID, classID int64) (*Enrolment, error) {
 	var e Enrolment
 	err := s.db.NewSelect().Model(&e).Where("en.worker_id = ? AND en.class_id = ?", workerID, classID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -150,12 +45,27 @@ func (s Store) EnrolmentOf(ctx context.Context, workerID, classID int64) (*Enrol
 	return &e, nil
 }
 
-// LockEnrolment returns enrolment id locked for update.
-func (s Store) LockEnrolment(ctx context.Context, id int64) (Enrolment, error) {
+// ClassOf returns the class of enrolment id. Errors: NotFound
+// (enrolment_not_found).
+func (s Store) ClassOf(ctx context.Context, id int64) (int64, error) {
+	var classID int64
+	err := s.db.NewSelect().Table("enrolments").Column("class_id").Where("id = ?", id).Scan(ctx, &classID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errNotFound()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("class of enrolment %d: %w", id, err)
+	}
+	return classID, nil
+}
+
+// Lock returns enrolment id locked for update. Errors: NotFound
+// (enrolment_not_found).
+func (s Store) Lock(ctx context.Context, id int64) (Enrolment, error) {
 	var e Enrolment
 	err := s.db.NewSelect().Model(&e).Where("en.id = ?", id).For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Enrolment{}, errEnrolmentNotFound()
+		return Enrolment{}, errNotFound()
 	}
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("lock enrolment %d: %w", id, err)
@@ -165,6 +75,7 @@ func (s Store) LockEnrolment(ctx context.Context, id int64) (Enrolment, error) {
 
 // Overlaps reports whether the worker holds an active enrolment in another
 // class whose dates overlap [from, to].
+// Errors: none of its own (database failures only).
 func (s Store) Overlaps(ctx context.Context, workerID, exceptClassID int64, from, to time.Time) (bool, error) {
 	return s.db.NewSelect().Table("enrolments").
 		Where("worker_id = ? AND class_id <> ?", workerID, exceptClassID).
@@ -173,23 +84,9 @@ func (s Store) Overlaps(ctx context.Context, workerID, exceptClassID int64, from
 		Exists(ctx)
 }
 
-// WorkerBanned reads the worker's ban flag under a share lock, so a ban
-// recorded concurrently either waits for this transaction or is seen.
-// apperr.NotFound (worker_not_found) when there is no such worker.
-func (s Store) WorkerBanned(ctx context.Context, workerID int64) (bool, error) {
-	var banned bool
-	err := s.db.NewSelect().Table("workers").Column("banned").Where("id = ?", workerID).For("SHARE").Scan(ctx, &banned)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, apperr.NotFound("worker_not_found", "学员不存在")
-	}
-	if err != nil {
-		return false, fmt.Errorf("ban flag of worker %d: %w", workerID, err)
-	}
-	return banned, nil
-}
-
 // NextPosition is the next free place on the class's waiting list; the
 // caller holds the class lock.
+// Errors: none of its own (database failures only).
 func (s Store) NextPosition(ctx context.Context, classID int64) (int, error) {
 	var n int
 	err := s.db.NewSelect().Table("enrolments").ColumnExpr("coalesce(max(position), 0) + 1").
@@ -200,9 +97,234 @@ func (s Store) NextPosition(ctx context.Context, classID int64) (int, error) {
 	return n, nil
 }
 
-// period is the daterange literal of a class's dates, both days included.
-func period(c Class) string {
-	return "[" + c.StartsOn.Format(time.DateOnly) + "," + c.EndsOn.Format(time.DateOnly) + "]"
+// Insert stores a new enrolment and sets its ID. Errors: Conflict
+// (class_overlap, already_enrolled, class_full) from the constraints.
+func (s Store) Insert(ctx context.Context, e *Enrolment) error {
+	_, err := s.db.NewInsert().Model(e).
+		ExcludeColumn("id", "completed_on", "withdrawn_at", "created_at", "updated_at").Returning("id").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("enrol worker %d in class %d: %w", e.WorkerID, e.ClassID, translate(err))
+	}
+	return nil
+}
+
+// Reuse writes e over the worker's earlier row of the class (e.ID), which
+// had left it: a worker has one enrolment per class. Errors: as Insert.
+func (s Store) Reuse(ctx context.Context, e *Enrolment) error {
+	_, err := s.db.NewUpdate().Model(e).
+		Column("plan_version_id", "status", "source", "position", "roster_import_id", "created_by").
+		Set("completed_on = NULL, withdrawn_at = NULL, updated_at = now()").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("enrol worker %d in class %d again: %w", e.WorkerID, e.ClassID, translate(err))
+	}
+	return nil
+}
+
+// SetWithdrawn marks e withdrawn now.
+// Errors: none of its own (database failures only).
+func (s Store) SetWithdrawn(ctx context.Context, e *Enrolment) error {
+	e.Status, e.Position = StatusWithdrawn, nil
+	if _, err := s.db.NewUpdate().Model(e).Column("status", "position").
+		Set("withdrawn_at = now(), updated_at = now()").WherePK().Exec(ctx); err != nil {
+		return fmt.Errorf("withdraw enrolment %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+// FirstWaiting returns the first waitlisted, unbanned enrolment of class
+// classID, 0 when nobody waits; the caller holds the class lock.
+// Errors: none of its own (database failures only).
+func (s Store) FirstWaiting(ctx context.Context, classID int64) (int64, error) {
+	var id int64
+	err := s.db.NewSelect().TableExpr("enrolments AS e").Column("e.id").
+		Where("e.class_id = ? AND e.status = 'waitlisted'", classID).
+		Where("e.worker_id IN (?)", workers.Unbanned(s.db)).
+		OrderExpr("e.position").Limit(1).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("first waiting in class %d: %w", classID, err)
+	}
+	return id, nil
+}
+
+// Promote gives waitlisted enrolment id a place. Errors: Conflict
+// (class_full, class_overlap) from the constraints.
+func (s Store) Promote(ctx context.Context, id int64) error {
+	_, err := s.db.NewUpdate().Table("enrolments").Set("status = 'enrolled', position = NULL, updated_at = now()").
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("promote enrolment %d: %w", id, translate(err))
+	}
+	return nil
+}
+
+// Left is a worker whose place in a class ended.
+type Left struct {
+	ClassID  int64 `bun:"class_id"`
+	WorkerID int64 `bun:"worker_id"`
+}
+
+// CloseWaitlists cancels every waitlisted enrolment of the classes and
+// returns whose they were.
+// Errors: none of its own (database failures only).
+func (s Store) CloseWaitlists(ctx context.Context, classIDs []int64) ([]Left, error) {
+	var out []Left
+	if len(classIDs) == 0 {
+		return nil, nil
+	}
+	err := s.db.NewUpdate().Table("enrolments").Set("status = 'cancelled', position = NULL, updated_at = now()").
+		Where("class_id IN (?) AND status = 'waitlisted'", bun.In(classIDs)).
+		Returning("class_id, worker_id").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("close waiting lists: %w", err)
+	}
+	return out, nil
+}
+
+// CancelAll cancels every active enrolment of class classID and returns the
+// workers it concerned.
+// Errors: none of its own (database failures only).
+func (s Store) CancelAll(ctx context.Context, classID int64) ([]int64, error) {
+	var affected []int64
+	err := s.db.NewUpdate().Table("enrolments").
+		Set("status = 'cancelled', position = NULL, completed_on = NULL, updated_at = now()").
+		Where("class_id = ? AND status IN ('enrolled', 'waitlisted', 'completed')", classID).
+		Returning("worker_id").Scan(ctx, &affected)
+	if err != nil {
+		return nil, fmt.Errorf("cancel enrolments of class %d: %w", classID, err)
+	}
+	return affected, nil
+}
+
+// ActiveInPlan returns the status of the worker's latest active enrolment in
+// any class of plan planID; ok is false when there is none.
+// Errors: none of its own (database failures only).
+func (s Store) ActiveInPlan(ctx context.Context, workerID, planID int64) (status Status, ok bool, err error) {
+	err = s.db.NewSelect().Table("enrolments").Column("status").
+		Where("worker_id = ? AND status IN ('enrolled', 'waitlisted', 'completed')", workerID).
+		Where("class_id IN (?)", classes.OfPlan(s.db, planID)).
+		OrderExpr("id DESC").Limit(1).Scan(ctx, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("enrolment of worker %d in plan %d: %w", workerID, planID, err)
+	}
+	return status, true, nil
+}
+
+// Seat is an enrolment of a class as attendance needs it.
+type Seat struct {
+	ID            int64  `bun:"id"`
+	WorkerID      int64  `bun:"worker_id"`
+	PlanVersionID int64  `bun:"plan_version_id"`
+	Status        Status `bun:"status"`
+}
+
+// Seats loads every enrolment of class classID by ID, in one query.
+// Errors: none of its own (database failures only).
+func (s Store) Seats(ctx context.Context, classID int64) (map[int64]Seat, error) {
+	var es []Seat
+	err := s.db.NewSelect().Table("enrolments").Column("id", "worker_id", "plan_version_id", "status").
+		Where("class_id = ?", classID).Scan(ctx, &es)
+	if err != nil {
+		return nil, fmt.Errorf("enrolments of class %d: %w", classID, err)
+	}
+	out := make(map[int64]Seat, len(es))
+	for _, e := range es {
+		out[e.ID] = e
+	}
+	return out, nil
+}
+
+// SetCompleted marks enrolments ids completed on day.
+// Errors: none of its own (database failures only).
+func (s Store) SetCompleted(ctx context.Context, ids []int64, day time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.NewUpdate().Table("enrolments").Set("status = 'completed', completed_on = ?, updated_at = now()", day).
+		Where("id IN (?)", bun.List(ids)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark enrolments completed: %w", err)
+	}
+	return nil
+}
+
+// Reopen takes completed enrolments ids back to enrolled.
+// Errors: none of its own (database failures only).
+func (s Store) Reopen(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.db.NewUpdate().Table("enrolments").Set("status = 'enrolled', completed_on = NULL, updated_at = now()").
+		Where("id IN (?)", bun.List(ids)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("reopen enrolments: %w", err)
+	}
+	return nil
+}
+
+// viewQuery selects enrolment views; class, plan version and worker come
+// from their owners' sub-queries, so the list stays one statement.
+func (s Store) viewQuery() *bun.SelectQuery {
+	return s.db.NewSelect().TableExpr("enrolments AS en").
+		ColumnExpr("en.id, en.class_id, en.worker_id, en.plan_version_id, en.status, en.source, en.position, en.completed_on, en.created_at").
+		ColumnExpr("cl.name AS class_name, cl.state AS class_state, cl.starts_on, cl.ends_on, cl.place").
+		ColumnExpr("cl.plan_code, cl.plan_name, cl.provider_name, pv.version").
+		ColumnExpr("w.name AS worker_name, w.id_mask AS worker_id_mask").
+		Join("JOIN (?) AS cl ON cl.id = en.class_id", classes.Display(s.db)).
+		Join("JOIN (?) AS pv ON pv.id = en.plan_version_id", catalog.VersionNumbers(s.db)).
+		Join("JOIN (?) AS w ON w.id = en.worker_id", workers.Display(s.db))
+}
+
+// ViewsOfWorker returns the worker's enrolments, newest class first (at
+// most 200).
+// Errors: none of its own (database failures only).
+func (s Store) ViewsOfWorker(ctx context.Context, workerID int64) ([]View, error) {
+	var views []View
+	err := s.viewQuery().Where("en.worker_id = ?", workerID).
+		OrderExpr("cl.starts_on DESC, en.id DESC").Limit(200).Scan(ctx, &views)
+	if err != nil {
+		return nil, fmt.Errorf("enrolments of worker %d: %w", workerID, err)
+	}
+	return views, nil
+}
+
+// ViewsOfClass returns the enrolments of class classID (only onlyWorker's
+// when not 0): the enrolled and completed by name, then the waiting list in
+// order, then those who left.
+// Errors: none of its own (database failures only).
+func (s Store) ViewsOfClass(ctx context.Context, classID, onlyWorker int64) ([]View, error) {
+	q := s.viewQuery().Where("en.class_id = ?", classID)
+	if onlyWorker != 0 {
+		q = q.Where("en.worker_id = ?", onlyWorker)
+	}
+	var views []View
+	err := q.OrderExpr(`CASE en.status WHEN 'enrolled' THEN 0 WHEN 'completed' THEN 0 WHEN 'waitlisted' THEN 1 ELSE 2 END,
+		en.position, w.name, en.id`).Scan(ctx, &views)
+	if err != nil {
+		return nil, fmt.Errorf("roster of class %d: %w", classID, err)
+	}
+	return views, nil
+}
+
+// ViewForCaller returns enrolment id if p may see it: the worker themself,
+// the class's provider, HR and regulators of the class's region, admins.
+// Errors: NotFound (enrolment_not_found).
+func (s Store) ViewForCaller(ctx context.Context, p *accounts.Principal, id int64) (View, error) {
+	q := s.viewQuery().Where("en.id = ?", id)
+	q = p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id", Worker: "en.worker_id"})
+	var views []View
+	if err := q.Scan(ctx, &views); err != nil {
+		return View{}, fmt.Errorf("enrolment %d: %w", id, err)
+	}
+	if len(views) == 0 {
+		return View{}, errNotFound()
+	}
+	return views[0], nil
 }
 
 // translate turns the constraint violations that carry a domain meaning
@@ -219,16 +341,6 @@ func translate(err error) error {
 		return errAlreadyEnrolled().Wrap(err)
 	case "classes_capacity_held":
 		return apperr.Conflict("class_full", "培训班名额已满").Wrap(err)
-	case "attendance_within_course":
-		return apperr.Invalid("hours_over_limit", "学时超过课程总学时").Wrap(err)
 	}
 	return err
-}
-
-func errOverlap() *apperr.Error {
-	return apperr.Conflict("class_overlap", "该学员已报名时间重叠的其他培训班")
-}
-
-func errAlreadyEnrolled() *apperr.Error {
-	return apperr.Conflict("already_enrolled", "该学员已报名本培训班")
 }

@@ -22,6 +22,7 @@ import (
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/rosters"
 	"tuoyu/modules/workers"
@@ -52,7 +53,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w := &world{db: db, bans: bans.NewService(db, cipher, clock)}
-	w.svc = rosters.NewService(db, cipher, w.bans, cat, enrolment.NewService(db, cat, cipher, clock, nil), clock, nil)
+	w.svc = rosters.NewService(db, cipher, w.bans, cat, enrolment.NewService(db, classes.NewService(db, cat, enrolment.Membership, clock, nil), cat, cipher), clock, nil)
 	t.Cleanup(w.svc.Close)
 	orgA := workerstest.Org(t, db, "college", "420100")
 	orgB := workerstest.Org(t, db, "college", "420500")

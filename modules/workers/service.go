@@ -95,6 +95,12 @@ func (s *Service) Register(ctx context.Context, p *accounts.Principal, in Regist
 		if err := NewStore(tx).Insert(ctx, w); err != nil {
 			return err
 		}
+		if p.Is(accounts.RoleProvider) {
+			// A provider sees the workers it registers (provider_workers).
+			if err := NewStore(tx).LinkRegistrar(ctx, p.OrgID, w.ID); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
 			Action: "workers.register", TargetType: "worker", TargetID: strconv.FormatInt(w.ID, 10),

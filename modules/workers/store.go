@@ -27,15 +27,13 @@ func NewStore(db bun.IDB) Store { return Store{db: db} }
 // the caller's scope; the two look the same so IDs cannot be probed.
 func errNotFound() *apperr.Error { return apperr.NotFound("worker_not_found", "学员不存在") }
 
-// providerScope lists the providers that see a worker: the one that
-// registered them and every provider in whose class they hold a place
-// (enrolled, waitlisted or completed). A withdrawn or cancelled enrolment
-// does not keep a worker in a provider's scope. It reads the enrolment
-// module's tables (a read only; workers sits below enrolment and does not
-// import it) because scope must be one WHERE of one query.
-const providerScope = `SELECT w.registered_by_org_id
-	UNION SELECT c.provider_org_id FROM enrolments AS e JOIN classes AS c ON c.id = e.class_id
-	WHERE e.worker_id = w.id AND e.status IN ('enrolled', 'waitlisted', 'completed')`
+// providerScope lists the providers that see a worker, from the read model
+// provider_workers: the one that registered them and every provider in
+// whose class they hold a place (enrolled, waitlisted or completed). A
+// withdrawn or cancelled enrolment does not keep a worker in a provider's
+// scope. The enrolment module keeps the rows in step (store_providers.go),
+// so this module reads no other module's table.
+const providerScope = `SELECT pw.organisation_id FROM provider_workers AS pw WHERE pw.worker_id = w.id`
 
 // institutionScope puts a worker in the scope of the institution that
 // employs them, through the organisation linked to the institution.
@@ -70,6 +68,12 @@ func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
 		ColumnExpr("coalesce(co.name, '') AS college_name").
 		Join("LEFT JOIN institutions AS i ON i.id = w.employer_institution_id").
 		Join("LEFT JOIN organisations AS co ON co.id = w.college_org_id")
+	if p != nil && p.Role == accounts.RoleProvider && p.OrgID != 0 {
+		// The same rule as ScopeColumns, written as a semi-join the
+		// (organisation_id, worker_id) key of provider_workers serves: a
+		// provider's list starts from its links, not from every worker.
+		return q.Where("w.id IN (SELECT pw.worker_id FROM provider_workers AS pw WHERE pw.organisation_id = ?)", p.OrgID)
+	}
 	return p.Scope().Apply(q, ScopeColumns(p))
 }
 

@@ -1,4 +1,4 @@
-package enrolment_test
+package attendance_test
 
 import (
 	"context"
@@ -8,8 +8,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
-	"tuoyu/modules/enrolment"
+	"tuoyu/modules/classes"
 )
 
 // counter is a bun query hook that counts the queries of one *bun.DB.
@@ -39,7 +40,7 @@ func TestQueryBudget(t *testing.T) {
 	cnt := &counter{}
 	hooked.AddQueryHook(cnt)
 	cat := catalog.NewService(hooked)
-	svc := enrolment.NewService(hooked, cat, w.cipher, w.svc.Now(), shanghai)
+	svc := newServices(hooked, cat, w.cipher, w.svc.Now())
 
 	small := w.class(w.providerA, "BYS-GQ", "420106", "2027-08-01", 10, 60)
 	big := w.class(w.providerA, "BYS-GQ", "420106", "2027-09-01", 10, 60)
@@ -62,11 +63,11 @@ func TestQueryBudget(t *testing.T) {
 	w.start(w.providerA, big)
 	_, roster, err := w.svc.ClassRoster(ctx, w.providerA, big.ID)
 	w.must(err)
-	var entries []enrolment.AttendanceEntry
+	var entries []attendance.Entry
 	for i, v := range roster {
-		entries = append(entries, enrolment.AttendanceEntry{Row: i + 1, EnrolmentID: v.ID, CourseID: v.Progress.Courses[0].CourseID, Hours: 10})
+		entries = append(entries, attendance.Entry{Row: i + 1, EnrolmentID: v.ID, CourseID: v.Progress.Courses[0].CourseID, Hours: 10})
 	}
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, big.ID, entries, enrolment.AttendanceForm)
+	_, err = w.svc.RecordAttendance(ctx, w.providerA, big.ID, entries, attendance.SourceForm)
 	w.must(err)
 
 	roster5 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.providerA, small.ID); return err })
@@ -80,11 +81,11 @@ func TestQueryBudget(t *testing.T) {
 		w.draft(w.providerA, "BYS-ZG", "420106", "2028-01-01", 3, 10)
 	}
 	list5 := cnt.count(t, func() error {
-		_, _, err := svc.Classes(ctx, w.providerA, enrolment.ClassFilter{Limit: 5})
+		_, _, err := svc.Classes(ctx, w.providerA, classes.Filter{Limit: 5})
 		return err
 	})
 	list50 := cnt.count(t, func() error {
-		cs, _, err := svc.Classes(ctx, w.providerA, enrolment.ClassFilter{Limit: 50})
+		cs, _, err := svc.Classes(ctx, w.providerA, classes.Filter{Limit: 50})
 		if err == nil && len(cs) != 50 {
 			t.Errorf("page of 50 has %d classes", len(cs))
 		}
@@ -93,8 +94,8 @@ func TestQueryBudget(t *testing.T) {
 	if list5 != list50 {
 		t.Errorf("class list: %d queries for 5 rows, %d for 50", list5, list50)
 	}
-	open5 := cnt.count(t, func() error { _, _, err := svc.OpenClasses(ctx, enrolment.ClassFilter{Limit: 5}); return err })
-	open50 := cnt.count(t, func() error { _, _, err := svc.OpenClasses(ctx, enrolment.ClassFilter{Limit: 50}); return err })
+	open5 := cnt.count(t, func() error { _, _, err := svc.OpenClasses(ctx, classes.Filter{Limit: 5}); return err })
+	open50 := cnt.count(t, func() error { _, _, err := svc.OpenClasses(ctx, classes.Filter{Limit: 50}); return err })
 	if open5 != open50 {
 		t.Errorf("open classes: %d queries for 5 rows, %d for 50", open5, open50)
 	}

@@ -1,4 +1,4 @@
-package enrolment
+package attendance
 
 import (
 	"testing"

@@ -1,6 +1,46 @@
-package enrolment
+// Package attendance keeps the hours workers attend in each course of
+// their class (by hand or from a CSV/XLSX file, every change kept with who
+// and why) and decides completion: an enrolment is complete when every
+// course's hours, every category minimum and the total minimum of its plan
+// version are met. Completion is recomputed in the same transaction as
+// every change of hours, and written to the enrolment's status through the
+// enrolment module's store. Progress, the same decision shown course by
+// course, is what the class, roster and "my training" pages show.
+package attendance
 
-import "tuoyu/modules/catalog"
+import (
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/catalog"
+)
+
+// Entry sets the hours of one enrolment in one course to a new total.
+// Changing hours already recorded is a correction and needs a reason. Row
+// is the form line or file row, for error reports.
+type Entry struct {
+	Row         int
+	EnrolmentID int64
+	CourseID    int64
+	Hours       catalog.Hours
+	Reason      string
+}
+
+// Sources of attendance, kept with every change.
+const (
+	SourceForm = "form"
+	SourceCSV  = "csv"
+)
+
+// Result says what a recording changed.
+type Result struct {
+	Changed   int     `json:"changed"`   // rows written (new or corrected)
+	Unchanged int     `json:"unchanged"` // entries equal to what was stored
+	Completed []int64 `json:"completed"` // enrolments that became complete
+	Reopened  []int64 `json:"reopened"`  // enrolments no longer complete
+}
+
+func rowErr(row int, field, code, msg string) apperr.FieldError {
+	return apperr.FieldError{Row: row, Field: field, Code: code, Message: msg}
+}
 
 // Progress is how far one enrolment is through its plan version: every
 // course and category with hours done against hours required, and whether

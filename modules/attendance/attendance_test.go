@@ -1,4 +1,4 @@
-package enrolment_test
+package attendance_test
 
 import (
 	"context"
@@ -10,16 +10,17 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/enrolment"
 )
 
 // hoursFor sets, for one enrolment, every course of its plan to its required
 // hours (or its maximum where the category minimum needs more).
-func fullHours(v enrolment.EnrolmentView) []enrolment.AttendanceEntry {
-	var es []enrolment.AttendanceEntry
+func fullHours(v attendance.Enrolment) []attendance.Entry {
+	var es []attendance.Entry
 	for i, c := range v.Progress.Courses {
-		es = append(es, enrolment.AttendanceEntry{Row: i + 1, EnrolmentID: v.ID, CourseID: c.CourseID, Hours: c.Required})
+		es = append(es, attendance.Entry{Row: i + 1, EnrolmentID: v.ID, CourseID: c.CourseID, Hours: c.Required})
 	}
 	return es
 }
@@ -39,7 +40,7 @@ func TestCompletionFlipsWithAttendanceAndBack(t *testing.T) {
 	entries := fullHours(v)
 	last := &entries[len(entries)-1]
 	last.Hours--
-	res, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, enrolment.AttendanceForm)
+	res, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, attendance.SourceForm)
 	w.must(err)
 	if len(res.Completed) != 0 {
 		t.Fatalf("complete one tenth short: %+v", res)
@@ -50,12 +51,12 @@ func TestCompletionFlipsWithAttendanceAndBack(t *testing.T) {
 	}
 	// The last tenth completes the plan, dated today. Raising hours that
 	// were recorded is a correction and needs a reason.
-	fix := []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: e.ID, CourseID: last.CourseID, Hours: last.Hours + 1}}
-	if _, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, fix, enrolment.AttendanceForm); !apperr.Is(err, "attendance_invalid") {
+	fix := []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: last.CourseID, Hours: last.Hours + 1}}
+	if _, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, fix, attendance.SourceForm); !apperr.Is(err, "attendance_invalid") {
 		t.Fatalf("correction without reason: %v", err)
 	}
 	fix[0].Reason = "补录最后一节课"
-	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, fix, enrolment.AttendanceForm)
+	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, fix, attendance.SourceForm)
 	w.must(err)
 	if len(res.Completed) != 1 || res.Completed[0] != e.ID {
 		t.Fatalf("last tenth: %+v", res)
@@ -65,8 +66,8 @@ func TestCompletionFlipsWithAttendanceAndBack(t *testing.T) {
 		t.Fatalf("after the last tenth: status %s, completed on %q", v.Status, v.CompletedOnText())
 	}
 	// A correction taking an hour away reopens it.
-	back := []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: e.ID, CourseID: entries[0].CourseID, Hours: entries[0].Hours - 10, Reason: "考勤记录有误"}}
-	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, back, enrolment.AttendanceForm)
+	back := []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: entries[0].CourseID, Hours: entries[0].Hours - 10, Reason: "考勤记录有误"}}
+	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, back, attendance.SourceForm)
 	w.must(err)
 	v, _ = w.svc.Progress(ctx, x.P, e.ID)
 	if len(res.Reopened) != 1 || v.Status != enrolment.StatusEnrolled || v.CompletedOn != nil {
@@ -118,13 +119,13 @@ func TestCompletionKeepsThePlanVersionEnrolledUnder(t *testing.T) {
 	w.start(w.providerA, c)
 	// The same hours (version 1's requirements) complete early but not late.
 	p1, _ := w.svc.Progress(ctx, early.P, e1.ID)
-	var entries []enrolment.AttendanceEntry
+	var entries []attendance.Entry
 	for _, cp := range p1.Progress.Courses {
 		entries = append(entries,
-			enrolment.AttendanceEntry{Row: len(entries) + 1, EnrolmentID: e1.ID, CourseID: cp.CourseID, Hours: cp.Required},
-			enrolment.AttendanceEntry{Row: len(entries) + 2, EnrolmentID: e2.ID, CourseID: cp.CourseID, Hours: cp.Required})
+			attendance.Entry{Row: len(entries) + 1, EnrolmentID: e1.ID, CourseID: cp.CourseID, Hours: cp.Required},
+			attendance.Entry{Row: len(entries) + 2, EnrolmentID: e2.ID, CourseID: cp.CourseID, Hours: cp.Required})
 	}
-	res, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, enrolment.AttendanceForm)
+	res, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, attendance.SourceForm)
 	w.must(err)
 	if len(res.Completed) != 1 || res.Completed[0] != e1.ID {
 		t.Fatalf("completed %v, want only the early enrolment %d", res.Completed, e1.ID)
@@ -132,13 +133,13 @@ func TestCompletionKeepsThePlanVersionEnrolledUnder(t *testing.T) {
 	// The course new in version 2 is part of late's plan and completes it.
 	var skl09 int64
 	w.must(w.db.NewRaw("SELECT id FROM courses WHERE code = 'SKL-09'").Scan(ctx, &skl09))
-	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: e2.ID, CourseID: skl09, Hours: catalog.H(4)}}, enrolment.AttendanceForm)
+	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e2.ID, CourseID: skl09, Hours: catalog.H(4)}}, attendance.SourceForm)
 	w.must(err)
 	if len(res.Completed) != 1 || res.Completed[0] != e2.ID {
 		t.Fatalf("version 2 course: completed %v", res.Completed)
 	}
 	// For early, SKL-09 is not in their version: refused.
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: e1.ID, CourseID: skl09, Hours: 1}}, enrolment.AttendanceForm)
+	_, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e1.ID, CourseID: skl09, Hours: 1}}, attendance.SourceForm)
 	if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Code != "unknown_course" {
 		t.Errorf("course outside the early version: %v", err)
 	}
@@ -158,7 +159,7 @@ func TestAttendanceRefusals(t *testing.T) {
 	course := v.Progress.Courses[0] // LAW-01, 8 hours
 	var fzr int64
 	w.must(w.db.NewRaw("SELECT id FROM courses WHERE code = 'SKL-12'").Scan(ctx, &fzr))
-	entries := []enrolment.AttendanceEntry{
+	entries := []attendance.Entry{
 		{Row: 1, EnrolmentID: e.ID, CourseID: course.CourseID, Hours: 1}, // fine on its own
 		{Row: 2, EnrolmentID: e.ID, CourseID: v.Progress.Courses[1].CourseID, Hours: course.Max + 100},
 		{Row: 3, EnrolmentID: e.ID, CourseID: v.Progress.Courses[2].CourseID, Hours: -5},
@@ -167,7 +168,7 @@ func TestAttendanceRefusals(t *testing.T) {
 		{Row: 6, EnrolmentID: 999999, CourseID: course.CourseID, Hours: 1},
 		{Row: 7, EnrolmentID: e.ID, CourseID: course.CourseID, Hours: 2},
 	}
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, enrolment.AttendanceForm)
+	_, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, attendance.SourceForm)
 	ae, ok := apperr.As(err)
 	if !ok || ae.Code != "attendance_invalid" {
 		t.Fatalf("error %v", err)
@@ -202,8 +203,8 @@ func TestAttendanceRefusals(t *testing.T) {
 	z := w.worker()
 	ez, err := w.svc.Enrol(ctx, z.P, open.ID, 0)
 	w.must(err)
-	early := []enrolment.AttendanceEntry{{Row: 1, EnrolmentID: ez.ID, CourseID: course.CourseID, Hours: 1}}
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, open.ID, early, enrolment.AttendanceForm)
+	early := []attendance.Entry{{Row: 1, EnrolmentID: ez.ID, CourseID: course.CourseID, Hours: 1}}
+	_, err = w.svc.RecordAttendance(ctx, w.providerA, open.ID, early, attendance.SourceForm)
 	if ae, ok := apperr.As(err); !ok || ae.Code != "class_not_running" || ae.Kind != apperr.KindConflict || !strings.Contains(ae.Message, "开始培训后") {
 		t.Errorf("hours in an open class: %v", err)
 	}
@@ -215,7 +216,7 @@ func TestAttendanceRefusals(t *testing.T) {
 		t.Errorf("%d attendance rows stored for an open class", n)
 	}
 	d := w.draft(w.providerA, "BYS-ZG", "420106", "2027-06-01", 5, 1)
-	if _, err := w.svc.RecordAttendance(ctx, w.providerA, d.ID, entries[:1], enrolment.AttendanceForm); !apperr.Is(err, "class_not_running") {
+	if _, err := w.svc.RecordAttendance(ctx, w.providerA, d.ID, entries[:1], attendance.SourceForm); !apperr.Is(err, "class_not_running") {
 		t.Errorf("hours in a draft class: %v", err)
 	}
 }

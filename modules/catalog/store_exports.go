@@ -1,0 +1,16 @@
+package catalog
+
+import "github.com/uptrace/bun"
+
+// VersionNumbers selects each plan version's id and number (version): a
+// sub-query other modules' stores join, so their lists stay one statement
+// without naming this module's tables.
+func VersionNumbers(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plan_versions").Column("id", "version")
+}
+
+// PlanNames selects each plan's id, code and name: a sub-query other
+// modules' stores join for display.
+func PlanNames(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plans").Column("id", "code", "name")
+}

@@ -1,0 +1,198 @@
+package classes
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/web"
+)
+
+// Handler serves the class API and the pages to create and list classes.
+// The class page itself shows enrolments and hours and belongs to the
+// modules above (attendance).
+type Handler struct {
+	svc     *Service
+	catalog *catalog.Service
+}
+
+// NewHandler returns the classes handler.
+func NewHandler(svc *Service, cat *catalog.Service) *Handler {
+	return &Handler{svc: svc, catalog: cat}
+}
+
+// Routes registers the API and page routes. Register it before the
+// enrolment and attendance handlers: /classes/new and /classes/search come
+// before /classes/:id.
+func (h *Handler) Routes(api, pages fiber.Router) {
+	anyone := accounts.Require()
+	provider := accounts.Require(accounts.RoleProvider)
+	staff := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin, accounts.RoleHRReviewer, accounts.RoleHRApprover, accounts.RoleRegulator)
+	keepers := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin)
+
+	api.Post("/classes", provider, h.apiCreate)
+	api.Get("/classes", anyone, h.apiList)
+	api.Get("/classes/search", anyone, h.apiSearch)
+	api.Get("/classes/:id", anyone, h.apiShow)
+	api.Post("/classes/:id/finish", keepers, h.apiFinish)
+
+	pages.Get("/classes", staff, h.listPage)
+	pages.Post("/classes", provider, h.createForm)
+	pages.Get("/classes/new", provider, h.newPage)
+}
+
+// ClassJSON is a class as the API returns it.
+type ClassJSON struct {
+	ID            int64      `json:"id"`
+	Name          string     `json:"name"`
+	PlanCode      string     `json:"plan_code"`
+	PlanName      string     `json:"plan_name"`
+	ProviderID    int64      `json:"provider_org_id"`
+	ProviderName  string     `json:"provider_name"`
+	StartsOn      string     `json:"starts_on"`
+	EndsOn        string     `json:"ends_on"`
+	Place         string     `json:"place"`
+	Region        string     `json:"region"`
+	RegionName    string     `json:"region_name"`
+	Capacity      int        `json:"capacity"`
+	Enrolled      int        `json:"enrolled"`
+	Waitlisted    int        `json:"waitlisted"`
+	Remaining     int        `json:"remaining"`
+	EnrolOpensOn  *string    `json:"enrol_opens_on"`
+	EnrolClosesOn *string    `json:"enrol_closes_on"`
+	State         State      `json:"state"`
+	CancelReason  string     `json:"cancel_reason,omitempty"`
+	CancelledAt   *time.Time `json:"cancelled_at,omitempty"`
+}
+
+// DateText is a date as YYYY-MM-DD, nil for none.
+func DateText(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+// JSON is c as the API returns it.
+func JSON(c Class) ClassJSON {
+	return ClassJSON{ID: c.ID, Name: c.Name, PlanCode: c.PlanCode, PlanName: c.PlanName, ProviderID: c.ProviderOrgID,
+		ProviderName: c.ProviderName, StartsOn: c.StartsOn.Format(time.DateOnly), EndsOn: c.EndsOn.Format(time.DateOnly),
+		Place: c.Place, Region: c.RegionCode, RegionName: c.RegionName, Capacity: c.Capacity, Enrolled: c.EnrolledCount,
+		Waitlisted: c.WaitlistedCount, Remaining: c.Remaining(), EnrolOpensOn: DateText(c.EnrolOpensOn),
+		EnrolClosesOn: DateText(c.EnrolClosesOn), State: c.State, CancelReason: c.CancelReason, CancelledAt: c.CancelledAt}
+}
+
+func listJSON(cs []Class) []ClassJSON {
+	out := make([]ClassJSON, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, JSON(c))
+	}
+	return out
+}
+
+// FilterOf reads the list filters of a query string: state, plan, city (or
+// region), from, to, and the page. Errors: Invalid (invalid_filter,
+// invalid_pagination).
+func FilterOf(c *fiber.Ctx) (Filter, error) {
+	f := Filter{State: State(c.Query("state")), PlanCode: c.Query("plan"), Region: c.Query("region")}
+	if f.Region == "" {
+		f.Region = c.Query("city")
+	}
+	var fields []apperr.FieldError
+	f.From = queryDate(c, "from", &fields)
+	f.To = queryDate(c, "to", &fields)
+	if f.Region != "" && (len(f.Region) != 6 || strings.Trim(f.Region, "0123456789") != "") {
+		fields = append(fields, apperr.FieldError{Field: "region", Code: "invalid_region", Message: "行政区划代码应为6位数字"})
+	}
+	switch f.State {
+	case "", StateDraft, StateOpen, StateRunning, StateCompleted, StateCancelled:
+	default:
+		fields = append(fields, apperr.FieldError{Field: "state", Code: "invalid_state", Message: "班级状态无效"})
+	}
+	if len(fields) > 0 {
+		return f, apperr.Invalid("invalid_filter", "查询条件有误", fields...)
+	}
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return f, err
+	}
+	f.Limit, f.Offset = pg.PerPage, pg.Offset()
+	return f, nil
+}
+
+func queryDate(c *fiber.Ctx, name string, fields *[]apperr.FieldError) time.Time {
+	s := c.Query(name)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		*fields = append(*fields, apperr.FieldError{Field: name, Code: "invalid_date", Message: "日期应为 YYYY-MM-DD"})
+	}
+	return t
+}
+
+func (h *Handler) apiCreate(c *fiber.Ctx) error {
+	var in Input
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	cl, err := h.svc.Create(c.UserContext(), accounts.PrincipalOf(c), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(JSON(cl))
+}
+
+func (h *Handler) apiList(c *fiber.Ctx) error {
+	f, err := FilterOf(c)
+	if err != nil {
+		return err
+	}
+	cs, total, err := h.svc.Classes(c.UserContext(), accounts.PrincipalOf(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(web.List(listJSON(cs), total))
+}
+
+func (h *Handler) apiSearch(c *fiber.Ctx) error {
+	f, err := FilterOf(c)
+	if err != nil {
+		return err
+	}
+	cs, total, err := h.svc.OpenClasses(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(web.List(listJSON(cs), total))
+}
+
+func (h *Handler) apiShow(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	cl, err := h.svc.Class(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(JSON(cl))
+}
+
+func (h *Handler) apiFinish(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	cl, err := h.svc.Finish(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(JSON(cl))
+}

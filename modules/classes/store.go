@@ -1,0 +1,233 @@
+package classes
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/orgs"
+)
+
+// Store reads and writes the classes table, on the database or inside a
+// transaction.
+type Store struct{ db bun.IDB }
+
+// NewStore returns a store working on db.
+func NewStore(db bun.IDB) Store { return Store{db: db} }
+
+// Membership selects the IDs of the classes a worker holds or held a place
+// in. The enrolment module owns that fact and supplies the sub-query, so a
+// worker's view of classes stays one statement without this package
+// reading enrolments.
+type Membership func(db bun.IDB, workerID int64) *bun.SelectQuery
+
+// classQuery selects a class with the names pages show; plan, provider and
+// region names come from their owners' sub-queries.
+func (s Store) classQuery(dst any) *bun.SelectQuery {
+	return s.db.NewSelect().Model(dst).
+		ColumnExpr("cl.*").
+		ColumnExpr("pl.code AS plan_code, pl.name AS plan_name").
+		ColumnExpr("o.name AS provider_name, r.name AS region_name").
+		Join("JOIN (?) AS pl ON pl.id = cl.plan_id", catalog.PlanNames(s.db)).
+		Join("JOIN (?) AS o ON o.id = cl.provider_org_id", orgs.OrganisationNames(s.db)).
+		Join("JOIN (?) AS r ON r.code = cl.region_code", orgs.RegionNames(s.db))
+}
+
+// scope keeps the classes p may see: providers their own, HR and
+// regulators those in their region, admins all, workers the open ones and
+// those member lists for them.
+func (s Store) scope(q *bun.SelectQuery, p *accounts.Principal, member Membership) *bun.SelectQuery {
+	if p != nil && p.Role == accounts.RoleWorker {
+		if member == nil {
+			return q.Where("cl.state = 'open'")
+		}
+		return q.Where("(cl.state = 'open' OR cl.id IN (?))", member(s.db, p.WorkerID))
+	}
+	return p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id"})
+}
+
+// ForCaller returns class id if p may see it. Errors: NotFound
+// (class_not_found).
+func (s Store) ForCaller(ctx context.Context, p *accounts.Principal, member Membership, id int64) (Class, error) {
+	var c Class
+	err := s.scope(s.classQuery(&c), p, member).Where("cl.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Class{}, ErrNotFound()
+	}
+	if err != nil {
+		return Class{}, fmt.Errorf("class %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// Lock takes the row lock on class id (every enrolment change of the class
+// holds it) and returns the class. Errors: NotFound (class_not_found).
+func (s Store) Lock(ctx context.Context, id int64) (Class, error) {
+	var c Class
+	err := s.db.NewSelect().Model(&c).Where("cl.id = ?", id).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Class{}, ErrNotFound()
+	}
+	if err != nil {
+		return Class{}, fmt.Errorf("lock class %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// Filter selects classes for a list.
+type Filter struct {
+	State      State
+	PlanCode   string
+	Region     string // a region code; the class's region must lie inside it
+	From, To   time.Time
+	OnlyOpen   bool // enrollable today: state open, window open, places or not
+	Today      time.Time
+	Limit      int
+	Offset     int
+	ProviderID int64
+}
+
+// List returns a page of the classes p may see that match f, with the
+// total, in two queries.
+// Errors: none of its own (database failures only).
+func (s Store) List(ctx context.Context, p *accounts.Principal, member Membership, f Filter) ([]Class, int, error) {
+	var cs []Class
+	q := s.classQuery(&cs)
+	if f.OnlyOpen {
+		q = q.Where("cl.state = 'open'").
+			Where("(cl.enrol_opens_on IS NULL OR cl.enrol_opens_on <= ?)", f.Today).
+			Where("coalesce(cl.enrol_closes_on, cl.starts_on) >= ?", f.Today)
+	} else {
+		q = s.scope(q, p, member)
+	}
+	if f.State != "" {
+		q = q.Where("cl.state = ?", f.State)
+	}
+	if f.PlanCode != "" {
+		q = q.Where("pl.code = ?", f.PlanCode)
+	}
+	if f.Region != "" {
+		q = q.Where("cl.region_code LIKE ?", accounts.RegionPrefix(f.Region)+"%")
+	}
+	if !f.From.IsZero() {
+		q = q.Where("cl.starts_on >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("cl.starts_on <= ?", f.To)
+	}
+	if f.ProviderID != 0 {
+		q = q.Where("cl.provider_org_id = ?", f.ProviderID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 20
+	}
+	// Staff see the newest classes first; workers looking for a class the
+	// soonest start first.
+	order := "cl.starts_on DESC, cl.id DESC"
+	if f.OnlyOpen {
+		order = "cl.starts_on, cl.id"
+	}
+	n, err := q.OrderExpr(order).Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list classes: %w", err)
+	}
+	return cs, int(n), nil
+}
+
+// Insert stores a new class and sets its ID.
+// Errors: none of its own (database failures only).
+func (s Store) Insert(ctx context.Context, c *Class) error {
+	_, err := s.db.NewInsert().Model(c).
+		ExcludeColumn("id", "enrolled_count", "waitlisted_count", "cancel_reason", "cancelled_at", "created_at", "updated_at").
+		Returning("id").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("insert class: %w", err)
+	}
+	return nil
+}
+
+// SetState writes c's state (and, when cancelled, its reason and time).
+// Errors: none of its own (database failures only).
+func (s Store) SetState(ctx context.Context, c *Class) error {
+	q := s.db.NewUpdate().Model(c).Column("state").Set("updated_at = now()").WherePK()
+	if c.State == StateCancelled {
+		q = q.Column("cancel_reason").Set("cancelled_at = now()")
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("set class %d state %s: %w", c.ID, c.State, err)
+	}
+	return nil
+}
+
+// Started is a class the calendar started: its ID and provider.
+type Started struct {
+	ID            int64 `bun:"id"`
+	ProviderOrgID int64 `bun:"provider_org_id"`
+}
+
+// StartDue moves open classes whose first day is on or before today to
+// running and returns them.
+// Errors: none of its own (database failures only).
+func (s Store) StartDue(ctx context.Context, today time.Time) ([]Started, error) {
+	var out []Started
+	err := s.db.NewRaw(`UPDATE classes SET state = 'running', updated_at = now()
+		WHERE state = 'open' AND starts_on <= ? RETURNING id, provider_org_id`, today).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("start classes: %w", err)
+	}
+	return out, nil
+}
+
+// CompleteDue moves running classes whose last day is before today to
+// completed and returns their IDs.
+// Errors: none of its own (database failures only).
+func (s Store) CompleteDue(ctx context.Context, today time.Time) ([]int64, error) {
+	var out []int64
+	err := s.db.NewRaw(`UPDATE classes SET state = 'completed', updated_at = now()
+		WHERE state = 'running' AND ends_on < ? RETURNING id`, today).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("complete classes: %w", err)
+	}
+	return out, nil
+}
+
+// OpenWithPlaces lists, soonest first, up to limit classes of plan planID
+// in the region prefix that take enrolments today and have a free place.
+// The caller locks each before using it: a place may go meanwhile.
+// Errors: none of its own (database failures only).
+func (s Store) OpenWithPlaces(ctx context.Context, planID int64, regionPrefix string, today time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.db.NewSelect().Table("classes").Column("id").
+		Where("plan_id = ? AND state = 'open' AND enrolled_count < capacity", planID).
+		Where("region_code LIKE ?", regionPrefix+"%").
+		Where("(enrol_opens_on IS NULL OR enrol_opens_on <= ?)", today).
+		Where("coalesce(enrol_closes_on, starts_on) >= ?", today).
+		OrderExpr("starts_on, id").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("open classes of plan %d: %w", planID, err)
+	}
+	return ids, nil
+}
+
+// OfPlan selects the IDs of the classes of plan planID, a sub-query for the
+// enrolment store ("is the worker already in a class of this plan?").
+func OfPlan(db bun.IDB, planID int64) *bun.SelectQuery {
+	return db.NewSelect().Table("classes").Column("id").Where("plan_id = ?", planID)
+}
+
+// Display selects, per class, the columns an enrolment list shows (alias
+// it cl): a sub-query for the enrolment store's views, so the list stays
+// one statement.
+func Display(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("classes AS c").
+		ColumnExpr("c.id, c.name, c.state, c.starts_on, c.ends_on, c.place, c.region_code, c.provider_org_id, c.plan_id").
+		ColumnExpr("pl.code AS plan_code, pl.name AS plan_name, o.name AS provider_name").
+		Join("JOIN (?) AS pl ON pl.id = c.plan_id", catalog.PlanNames(db)).
+		Join("JOIN (?) AS o ON o.id = c.provider_org_id", orgs.OrganisationNames(db))
+}

@@ -1,0 +1,42 @@
+package enrolment
+
+import (
+	"context"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/classes"
+)
+
+// Mine returns the caller's (a worker's) enrolments, newest class first;
+// nothing for other roles. Errors: none of its own (database failures
+// only).
+func (s *Service) Mine(ctx context.Context, p *accounts.Principal) ([]View, error) {
+	if !p.Is(accounts.RoleWorker) {
+		return nil, nil
+	}
+	return NewStore(s.db).ViewsOfWorker(ctx, p.WorkerID)
+}
+
+// ClassRoster returns the class (if p may see it) and its enrolments: the
+// enrolled and completed by name, then the waiting list in order, then
+// those who left; a worker sees only their own. Errors: NotFound
+// (class_not_found).
+func (s *Service) ClassRoster(ctx context.Context, p *accounts.Principal, classID int64) (classes.Class, []View, error) {
+	c, err := s.classes.Class(ctx, p, classID)
+	if err != nil {
+		return classes.Class{}, nil, err
+	}
+	var only int64
+	if p.Is(accounts.RoleWorker) {
+		only = p.WorkerID
+	}
+	views, err := NewStore(s.db).ViewsOfClass(ctx, classID, only)
+	return c, views, err
+}
+
+// View returns one enrolment if p may see it: the worker themself, the
+// class's provider, HR and regulators of the class's region, admins.
+// Errors: NotFound (enrolment_not_found).
+func (s *Service) View(ctx context.Context, p *accounts.Principal, enrolmentID int64) (View, error) {
+	return NewStore(s.db).ViewForCaller(ctx, p, enrolmentID)
+}
