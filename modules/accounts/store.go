@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes users, sessions, login attempts and API tokens.
@@ -68,14 +68,14 @@ func (s Store) UserByID(ctx context.Context, id int64) (principalRow, error) {
 // InsertUser stores u and sets its ID; a taken username is a conflict.
 func (s Store) InsertUser(ctx context.Context, u *User) error {
 	_, err := s.db.NewInsert().Model(u).ExcludeColumn("id", "created_at", "updated_at").Returning("id").Exec(ctx)
-	switch constraintOf(err) {
+	switch _, name := pg.Violation(err); name {
 	case "users_worker_id_key":
 		return apperr.Conflict("worker_has_login", "该学员档案已有登录账号")
 	case "users_worker_fk":
 		return apperr.Invalid("unknown_worker", "学员档案不存在",
 			apperr.FieldError{Field: "worker_id", Code: "unknown_worker", Message: "学员档案不存在"})
 	}
-	if isUniqueViolation(err) {
+	if pg.IsUnique(err, "") {
 		return apperr.Conflict("username_taken", "用户名已被使用")
 	}
 	if err != nil {
@@ -269,18 +269,4 @@ func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
 		return p, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
 	}
 	return p, err
-}
-
-// constraintOf names the constraint an integrity error broke ("" for others).
-func constraintOf(err error) string {
-	var pgErr pgdriver.Error
-	if errors.As(err, &pgErr) && (pgErr.Field('C') == "23505" || pgErr.Field('C') == "23503") {
-		return pgErr.Field('n')
-	}
-	return ""
-}
-
-func isUniqueViolation(err error) bool {
-	var pgErr pgdriver.Error
-	return errors.As(err, &pgErr) && pgErr.Field('C') == "23505"
 }

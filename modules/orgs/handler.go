@@ -125,9 +125,7 @@ func (h *Handler) renderList(c *fiber.Ctx, form Input, formErr error) error {
 	if formErr != nil && msg == "" {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
+	web.FormStatus(c, formErr)
 	return web.Render(c, "orgs/list", fiber.Map{"Title": "机构管理", "Orgs": os, "Total": total, "Page": pg.Page, "PerPage": pg.PerPage,
 		"Kind": c.Query("kind"), "Kinds": Kinds, "Regions": regions, "Form": form, "Error": msg, "Fields": fields})
 }
@@ -166,9 +164,7 @@ func (h *Handler) renderEdit(c *fiber.Ctx, o Organisation, formErr error) error 
 	if formErr != nil && msg == "" {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
+	web.FormStatus(c, formErr)
 	return web.Render(c, "orgs/edit", fiber.Map{"Title": "编辑机构", "Org": o, "KindLabel": KindLabel(o.Kind), "Regions": regions, "Error": msg, "Fields": fields})
 }
 

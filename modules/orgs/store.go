@@ -7,9 +7,9 @@ import (
 	"fmt"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/pg"
 )
 
 // Store reads regions and reads and writes organisations.
@@ -71,7 +71,7 @@ func (s Store) List(ctx context.Context, kind string, limit, offset int) ([]Orga
 // Insert stores o; a taken code or credit code is a conflict.
 func (s Store) Insert(ctx context.Context, o *Organisation) error {
 	_, err := s.db.NewInsert().Model(o).ExcludeColumn("id", "created_at", "updated_at").Returning("id, created_at, updated_at").Exec(ctx)
-	if isUnique(err) {
+	if pg.IsUnique(err, "") {
 		return apperr.Conflict("organisation_exists", "机构编码或统一社会信用代码已存在")
 	}
 	if err != nil {
@@ -84,13 +84,17 @@ func (s Store) Insert(ctx context.Context, o *Organisation) error {
 func (s Store) Update(ctx context.Context, o *Organisation) error {
 	_, err := s.db.NewUpdate().Model(o).Column("name", "region_code", "uscc", "site_code", "active").
 		Set("updated_at = now()").WherePK().Exec(ctx)
-	if isUnique(err) {
+	if pg.IsUnique(err, "") {
 		return apperr.Conflict("organisation_exists", "统一社会信用代码已被其他机构使用")
 	}
 	return err
 }
 
-func isUnique(err error) bool {
-	var pgErr pgdriver.Error
-	return errors.As(err, &pgErr) && pgErr.Field('C') == "23505"
+// JoinRegionName adds to q the column region_name, the name of the region
+// whose code is in codeCol (a constant of the caller's code, e.g.
+// "n.region_code"): other modules' lists show region names in the same
+// statement without naming this module's table themselves.
+func JoinRegionName(q *bun.SelectQuery, codeCol string) *bun.SelectQuery {
+	return q.ColumnExpr("coalesce(r.name, '') AS region_name").
+		Join("LEFT JOIN regions AS r ON r.code = ?", bun.Safe(codeCol))
 }

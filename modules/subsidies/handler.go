@@ -415,7 +415,7 @@ func (h *Handler) calculatorForm(c *fiber.Ctx) error {
 		for _, fe := range e.Fields {
 			msgs = append(msgs, fieldLabel(fe.Field)+"："+fe.Message)
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
+		c.Status(apperr.Status(e))
 		return h.renderCalculator(c, f, fiber.Map{"Error": e.Message, "Errors": msgs})
 	}
 	return h.renderCalculator(c, f, fiber.Map{"Evaluation": ev, "Certs": evaluationView(ev, s), "NoCertificates": len(s.Certificates) == 0})
@@ -504,9 +504,7 @@ func (h *Handler) renderParameters(c *fiber.Ctx, form NewValue, formErr error) e
 	if formErr != nil && msg == "" {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
+	web.FormStatus(c, formErr)
 	return web.Render(c, "subsidies/parameters", fiber.Map{"Title": "补贴参数", "Groups": groups, "Today": today.String(),
 		"Form": form, "Error": msg, "Fields": fields, "Added": c.Query("added")})
 }

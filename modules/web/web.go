@@ -185,3 +185,32 @@ func FieldMessages(err error) (map[string]string, string) {
 	}
 	return m, e.Message
 }
+
+// Redisplay reports whether a form's error belongs on the form (bad input or
+// a clash with stored state, plus the listed codes a form explains itself)
+// rather than on an error page (not found, forbidden, internal). When it
+// does, it sets the response status from apperr.Status, so a refused form is
+// never answered 200; the caller then re-renders the form with
+// FieldMessages(err).
+func Redisplay(c *fiber.Ctx, err error, codes ...string) bool {
+	if err == nil {
+		return false
+	}
+	k := apperr.KindOf(err)
+	ok := k == apperr.KindInvalid || k == apperr.KindConflict
+	for _, code := range codes {
+		ok = ok || apperr.Is(err, code)
+	}
+	if ok {
+		c.Status(apperr.Status(err))
+	}
+	return ok
+}
+
+// FormStatus sets the response status of a form re-rendered with err, from
+// the one mapping in apperr; it is for forms that show every error they get.
+func FormStatus(c *fiber.Ctx, err error) {
+	if err != nil {
+		c.Status(apperr.Status(err))
+	}
+}

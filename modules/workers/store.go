@@ -8,10 +8,10 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes the workers table. It works on the database or
@@ -153,7 +153,7 @@ func (s Store) Insert(ctx context.Context, w *Worker) error {
 		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at").
 		Returning("id, region_code, banned, created_at, updated_at").Exec(ctx)
 	if err != nil {
-		if isUniqueViolation(err, "workers_id_number_idx_key") {
+		if pg.IsUnique(err, "workers_id_number_idx_key") {
 			return apperr.Conflict("worker_exists", "该身份证号已登记为学员").Wrap(err)
 		}
 		return fmt.Errorf("insert worker: %w", err)
@@ -190,14 +190,6 @@ func (s Store) SetBanned(ctx context.Context, idx []byte, banned bool) (int64, e
 		return 0, fmt.Errorf("set worker banned: %w", err)
 	}
 	return id, nil
-}
-
-func isUniqueViolation(err error, constraint string) bool {
-	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) || pgErr.Field('C') != "23505" {
-		return false
-	}
-	return constraint == "" || pgErr.Field('n') == constraint
 }
 
 func escapeLike(s string) string {

@@ -1,18 +1,14 @@
 package workers
 
 import (
-	"bufio"
 	"context"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 	"time"
+
+	"tuoyu/modules/pg"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // bulkChunk is how many rows one statement of BulkUpsert writes.
@@ -123,10 +119,8 @@ func (b *Bulk) Add(ctx context.Context, rows []BulkRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeBulkCopy(pw, b.n, rows)) }()
-	_, err := pgdriver.CopyFrom(ctx, b.conn, pr, `COPY worker_bulk (seq, `+bulkColumns+`) FROM STDIN`)
-	pr.Close()
+	err := pg.CopyFrom(ctx, b.conn, `COPY worker_bulk (seq, `+bulkColumns+`) FROM STDIN`,
+		func(w *pg.CopyWriter) error { return writeBulkCopy(w, b.n, rows) })
 	if err != nil {
 		return fmt.Errorf("copy rows into worker_bulk: %w", err)
 	}
@@ -262,60 +256,27 @@ func countRows(ctx context.Context, tx bun.Tx, query string, args ...any) (int, 
 	return n, rows.Err()
 }
 
-// writeBulkCopy writes rows in COPY text format: tab-separated, \N for
-// NULL, backslash escapes, bytea as \\x hex.
-func writeBulkCopy(w io.Writer, first int, rows []BulkRow) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var line []byte
+// writeBulkCopy writes rows in the column order of bulkColumns, after seq.
+func writeBulkCopy(w *pg.CopyWriter, first int, rows []BulkRow) error {
 	for i, r := range rows {
-		line = line[:0]
-		line = strconv.AppendInt(line, int64(first+i), 10)
-		line = copyText(append(line, '\t'), r.Name)
-		line = copyBytea(append(line, '\t'), r.IDNumberEnc)
-		line = copyBytea(append(line, '\t'), r.IDNumberIdx)
-		line = copyText(append(line, '\t'), r.IDMask)
-		line = copyText(append(line, '\t'), string(r.Sex))
-		line = append(append(line, '\t'), r.BirthDate.Format(time.DateOnly)...)
-		line = copyText(append(line, '\t'), r.IDAreaCode)
-		line = copyBytea(append(line, '\t'), r.PhoneEnc)
-		line = copyBytea(append(line, '\t'), r.PhoneIdx)
-		line = copyNullText(append(line, '\t'), r.PhoneMask, r.PhoneIdx == nil)
-		line = copyNullText(append(line, '\t'), string(r.Education), r.Education == "")
-		line = copyText(append(line, '\t'), r.Major)
-		if r.GraduationYear == 0 {
-			line = append(line, "\t\\N"...)
-		} else {
-			line = strconv.AppendInt(append(line, '\t'), int64(r.GraduationYear), 10)
-		}
-		line = strconv.AppendInt(append(line, '\t'), r.CollegeOrgID, 10)
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
+		w.Int(int64(first + i))
+		w.Text(r.Name)
+		w.Bytea(r.IDNumberEnc)
+		w.Bytea(r.IDNumberIdx)
+		w.Text(r.IDMask)
+		w.Text(string(r.Sex))
+		w.Date(&r.BirthDate)
+		w.Text(r.IDAreaCode)
+		w.Bytea(r.PhoneEnc)
+		w.Bytea(r.PhoneIdx)
+		w.NullText(r.PhoneMask, r.PhoneIdx == nil)
+		w.NullText(string(r.Education), r.Education == "")
+		w.Text(r.Major)
+		w.NullInt(int64(r.GraduationYear))
+		w.Int(r.CollegeOrgID)
+		if err := w.End(); err != nil {
 			return err
 		}
 	}
-	return bw.Flush()
-}
-
-var copyEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
-
-func copyText(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, "\\\t\n\r") {
-		return append(b, s...)
-	}
-	return append(b, copyEscaper.Replace(s)...)
-}
-
-func copyNullText(b []byte, s string, null bool) []byte {
-	if null {
-		return append(b, `\N`...)
-	}
-	return copyText(b, s)
-}
-
-func copyBytea(b []byte, v []byte) []byte {
-	if v == nil {
-		return append(b, `\N`...)
-	}
-	b = append(b, `\\x`...)
-	return hex.AppendEncode(b, v)
+	return nil
 }
