@@ -270,3 +270,11 @@ func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
 	}
 	return p, err
 }
+
+// UserName is a scalar sub-query giving the display name (else the username)
+// of the user whose id is in idCol (a constant of the caller's code, e.g.
+// "b.recorded_by"), or NULL: other modules show who acted in the same
+// statement without naming this module's table themselves.
+func UserName(idCol string) bun.Safe {
+	return bun.Safe("(SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = " + idCol + ")")
+}

@@ -18,8 +18,8 @@ const demoManagerID = "420103197805120021"
 // workers seed) and one direct manager, recorded by the given regulator. It
 // does nothing when the decision is already recorded.
 func (s *Service) SeedDemo(ctx context.Context, regulator *accounts.Principal, name, idNumber string) error {
-	n, err := s.db.NewSelect().Table("bans").Where("decision_no = ?", demoDecision).Count(ctx)
-	if err != nil || n > 0 {
+	done, err := s.DecisionRecorded(ctx, demoDecision)
+	if err != nil || done {
 		return err
 	}
 	_, err = s.Record(ctx, regulator, RecordInput{

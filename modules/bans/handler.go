@@ -354,8 +354,6 @@ func (h *Handler) liftAction(c *fiber.Ctx, act func(id int64) error) error {
 	return web.Redirect(c, "/bans/"+strconv.FormatInt(b.ID, 10))
 }
 
-
-
 // formValues returns every value of a repeated form field, in order.
 func formValues(c *fiber.Ctx, name string) []string {
 	var out []string

@@ -181,7 +181,6 @@ func formHours(c *fiber.Ctx, field, label string, fields *[]apperr.FieldError) H
 	return h
 }
 
-
 func (h *Handler) plansPage(c *fiber.Ctx) error {
 	ps, err := h.svc.Plans(c.UserContext())
 	if err != nil {

@@ -22,9 +22,9 @@ func NewService(db *bun.DB) *Service { return &Service{db: db} }
 
 // PlanCodes returns the code of every plan, for validating roster rows.
 func (s *Service) PlanCodes(ctx context.Context) (map[string]bool, error) {
-	var codes []string
-	if err := s.db.NewSelect().Table("plans").Column("code").Scan(ctx, &codes); err != nil {
-		return nil, fmt.Errorf("plan codes: %w", err)
+	codes, err := NewStore(s.db).PlanCodes(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string]bool, len(codes))
 	for _, c := range codes {
@@ -98,9 +98,9 @@ func (s *Service) PlansByID(ctx context.Context, idb bun.IDB, ids []int64) (map[
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var ps []Plan
-	if err := idb.NewSelect().Model(&ps).Where("pl.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("plans by id: %w", err)
+	ps, err := NewStore(idb).PlansByID(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range ps {
 		out[p.ID] = p
@@ -119,22 +119,12 @@ func (s *Service) Versions(ctx context.Context, idb bun.IDB, ids []int64) (map[i
 // it). From then on an edit of the plan makes a new version. It returns
 // apperr.NotFound (plan_not_found) when the plan is absent.
 func (s *Service) UseCurrentVersion(ctx context.Context, idb bun.IDB, planID int64) (int64, error) {
-	var versionID int64
-	err := idb.NewSelect().Table("plans").Column("current_version_id").Where("id = ?", planID).Scan(ctx, &versionID)
+	st := NewStore(idb)
+	versionID, err := st.CurrentVersionID(ctx, planID)
 	if err != nil {
-		if isNoRows(err) {
-			return 0, errPlanNotFound()
-		}
-		return 0, fmt.Errorf("current version of plan %d: %w", planID, err)
+		return 0, err
 	}
-	// Only the first enrolment writes: once in_use is true the WHERE does not
-	// match and takes no row lock, so concurrent enrolments do not queue here.
-	_, err = idb.NewUpdate().Table("plan_versions").Set("in_use = true").
-		Where("id = ? AND NOT in_use", versionID).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("mark plan version %d in use: %w", versionID, err)
-	}
-	return versionID, nil
+	return versionID, st.MarkVersionInUse(ctx, versionID)
 }
 
 // EditPlan changes the requirements of plan planID. When the current
@@ -147,13 +137,9 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 	var created bool
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := NewStore(tx)
-		var p Plan
-		err := tx.NewSelect().Model(&p).Where("pl.id = ?", planID).For("UPDATE").Scan(ctx)
-		if isNoRows(err) {
-			return errPlanNotFound()
-		}
+		p, err := st.LockPlan(ctx, planID)
 		if err != nil {
-			return fmt.Errorf("lock plan %d: %w", planID, err)
+			return err
 		}
 		courses, err := st.Courses(ctx)
 		if err != nil {
@@ -165,10 +151,9 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 		}
 		// Lock the current version: an enrolment marking it in use waits for
 		// us, so we never change a version somebody just enrolled under.
-		var cur PlanVersion
-		err = tx.NewSelect().Model(&cur).Where("pv.id = ?", p.CurrentVersionID).For("UPDATE").Scan(ctx)
+		cur, err := st.LockVersion(ctx, p.CurrentVersionID)
 		if err != nil {
-			return fmt.Errorf("lock plan version %d: %w", p.CurrentVersionID, err)
+			return err
 		}
 		v.PlanID = p.ID
 		if cur.InUse {
@@ -176,8 +161,8 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 			if err := st.InsertVersion(ctx, &v); err != nil {
 				return err
 			}
-			if _, err := tx.NewUpdate().Table("plans").Set("current_version_id = ?", v.ID).Where("id = ?", p.ID).Exec(ctx); err != nil {
-				return fmt.Errorf("make version %d current: %w", v.ID, err)
+			if err := st.SetCurrentVersion(ctx, p.ID, v.ID); err != nil {
+				return err
 			}
 			created = true
 		} else {
@@ -234,28 +219,22 @@ func (s *Service) UpdateCourse(ctx context.Context, id int64, in CourseInput) (C
 	}
 	var c Course
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Model(&c).Where("co.id = ?", id).For("UPDATE").Scan(ctx)
-		if isNoRows(err) {
-			return errCourseNotFound()
+		st := NewStore(tx)
+		var err error
+		if c, err = st.LockCourse(ctx, id); err != nil {
+			return err
 		}
+		need, err := st.HoursRequired(ctx, id)
 		if err != nil {
-			return fmt.Errorf("lock course %d: %w", id, err)
-		}
-		var need Hours
-		err = tx.NewSelect().Table("plan_version_courses").ColumnExpr("coalesce(max(required_hours), 0)").
-			Where("course_id = ?", id).Scan(ctx, &need)
-		if err != nil {
-			return fmt.Errorf("hours required of course %d: %w", id, err)
+			return err
 		}
 		if in.TheoryHours+in.PracticeHours < need {
 			return apperr.Conflict("course_hours_in_use",
 				fmt.Sprintf("有培训计划要求本课程 %s 学时，课程总学时不能少于此数", need))
 		}
 		c.Title, c.TheoryHours, c.PracticeHours, c.Description = in.Title, in.TheoryHours, in.PracticeHours, in.Description
-		_, err = tx.NewUpdate().Model(&c).Column("title", "theory_hours", "practice_hours", "description").
-			Set("updated_at = now()").WherePK().Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update course %d: %w", id, err)
+		if err := st.UpdateCourse(ctx, &c); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "catalog.course_update", TargetType: "course", TargetID: strconv.FormatInt(id, 10),
@@ -277,9 +256,8 @@ func (s *Service) Seed(ctx context.Context) error {
 		for _, sc := range seed.Courses {
 			c := Course{Code: sc.Code, Category: sc.Category, Title: sc.Title, TheoryHours: sc.TheoryHours,
 				PracticeHours: sc.PracticeHours, Description: sc.Description}
-			_, err := tx.NewInsert().Model(&c).ExcludeColumn("id").On("CONFLICT (code) DO NOTHING").Exec(ctx)
-			if err != nil {
-				return fmt.Errorf("seed course %s: %w", sc.Code, err)
+			if err := NewStore(tx).InsertCourseIfAbsent(ctx, &c); err != nil {
+				return err
 			}
 		}
 		st := NewStore(tx)
@@ -290,12 +268,11 @@ func (s *Service) Seed(ctx context.Context) error {
 		known := byCode(courses)
 		for _, sp := range seed.Plans {
 			p := Plan{Code: sp.Code, Name: sp.Name, Occupation: sp.Occupation, Purpose: sp.Purpose, Level: sp.Level}
-			res, err := tx.NewInsert().Model(&p).ExcludeColumn("id", "current_version_id").
-				On("CONFLICT (code) DO NOTHING").Returning("id").Exec(ctx)
+			added, err := st.InsertPlanIfAbsent(ctx, &p)
 			if err != nil {
-				return fmt.Errorf("seed plan %s: %w", sp.Code, err)
+				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !added {
 				continue
 			}
 			v, err := sp.VersionInput.Resolve(known)
@@ -306,7 +283,7 @@ func (s *Service) Seed(ctx context.Context) error {
 			if err := st.InsertVersion(ctx, &v); err != nil {
 				return err
 			}
-			if _, err := tx.NewUpdate().Table("plans").Set("current_version_id = ?", v.ID).Where("id = ?", p.ID).Exec(ctx); err != nil {
+			if err := st.SetCurrentVersion(ctx, p.ID, v.ID); err != nil {
 				return fmt.Errorf("seed plan %s: %w", sp.Code, err)
 			}
 		}
