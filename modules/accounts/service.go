@@ -291,7 +291,7 @@ func (s *Service) SetActive(ctx context.Context, id int64, active bool) error {
 			return err
 		}
 		if !active {
-			if _, err := tx.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx); err != nil {
+			if err := st.DeleteUserSessions(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -318,7 +318,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 		if err := st.UpdatePassword(ctx, id, hash); err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx); err != nil {
+		if err := st.DeleteUserSessions(ctx, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "accounts.password_set", TargetType: "user", TargetID: strconv.FormatInt(id, 10)})

@@ -204,6 +204,12 @@ func (s Store) DeleteSession(ctx context.Context, h []byte) error {
 	return err
 }
 
+// DeleteUserSessions removes every session of user id.
+func (s Store) DeleteUserSessions(ctx context.Context, id int64) error {
+	_, err := s.db.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx)
+	return err
+}
+
 // DeleteIdleSessions removes sessions idle since before.
 func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.db.NewDelete().Table("sessions").Where("last_seen_at < ?", before).Exec(ctx)

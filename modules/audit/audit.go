@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -104,13 +103,12 @@ func Record(ctx context.Context, idb bun.IDB, e Event) error {
 	// PostgreSQL keeps microseconds; hash what will be read back.
 	e.OccurredAt = time.Now().UTC().Truncate(time.Microsecond)
 
-	if _, err := idb.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(chainLock)); err != nil {
+	st := store{idb}
+	if err := st.lockChain(ctx); err != nil {
 		return fmt.Errorf("record audit event %s: lock chain: %w", e.Action, err)
 	}
-	var prev []byte
-	err = idb.NewSelect().Table("audit_events").Column("hash").
-		OrderExpr("id DESC").Limit(1).Scan(ctx, &prev)
-	if err != nil && !isNoRows(err) {
+	prev, err := st.headHash(ctx)
+	if err != nil {
 		return fmt.Errorf("record audit event %s: read chain head: %w", e.Action, err)
 	}
 	if prev == nil {
@@ -118,7 +116,7 @@ func Record(ctx context.Context, idb bun.IDB, e Event) error {
 	}
 	e.PrevHash = prev
 	e.Hash = hashOf(&e)
-	if _, err := idb.NewInsert().Model(&e).ExcludeColumn("id").Exec(ctx); err != nil {
+	if err := st.insert(ctx, &e); err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Action, err)
 	}
 	return nil
@@ -175,9 +173,9 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	// Read the checkpoint before the walk: rows are only appended, so
 	// everything it counted is then visible to the walk, even when a
 	// checkpoint is recorded meanwhile.
-	var cp Checkpoint
-	err := db.NewSelect().Model(&cp).OrderExpr("id DESC").Limit(1).Scan(ctx)
-	if err != nil && !isNoRows(err) {
+	st := store{db}
+	cp, err := st.lastCheckpoint(ctx)
+	if err != nil {
 		return res, fmt.Errorf("verify audit chain: read checkpoint: %w", err)
 	}
 
@@ -185,8 +183,7 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	var lastID int64
 	const batch = 5000
 	for {
-		var rows []Event
-		err := db.NewSelect().Model(&rows).Where("id > ?", lastID).OrderExpr("id").Limit(batch).Scan(ctx)
+		rows, err := st.eventsAfter(ctx, lastID, batch)
 		if err != nil {
 			return res, fmt.Errorf("verify audit chain: %w", err)
 		}
@@ -211,8 +208,7 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	}
 
 	if cp.ID != 0 {
-		var hash []byte
-		err := db.NewSelect().Table("audit_events").Column("hash").Where("id = ?", cp.EventID).Scan(ctx, &hash)
+		hash, err := st.hashOfEvent(ctx, cp.EventID)
 		switch {
 		case isNoRows(err):
 			res.BrokenID = cp.EventID
@@ -245,7 +241,7 @@ func RecordCheckpoint(ctx context.Context, db bun.IDB, res VerifyResult) error {
 		return nil
 	}
 	cp := Checkpoint{EventID: res.LastID, EventHash: res.LastHash, EventsChecked: res.Checked}
-	if _, err := db.NewInsert().Model(&cp).ExcludeColumn("id", "verified_at").Exec(ctx); err != nil {
+	if err := (store{db}).insertCheckpoint(ctx, &cp); err != nil {
 		return fmt.Errorf("record audit checkpoint at event %d: %w", res.LastID, err)
 	}
 	return nil
@@ -264,42 +260,11 @@ type Filter struct {
 
 // List returns events matching f, newest first, and the total count.
 func List(ctx context.Context, db bun.IDB, f Filter) ([]Event, int, error) {
-	var rows []Event
-	q := db.NewSelect().Model(&rows).OrderExpr("id DESC")
-	if f.Action != "" {
-		q = q.Where("action LIKE ?", escapeLike(f.Action)+"%")
-	}
-	if f.ActorLabel != "" {
-		q = q.Where("actor_label = ?", f.ActorLabel)
-	}
-	if f.TargetType != "" {
-		q = q.Where("target_type = ?", f.TargetType)
-	}
-	if f.TargetID != "" {
-		q = q.Where("target_id = ?", f.TargetID)
-	}
-	if !f.From.IsZero() {
-		q = q.Where("occurred_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		q = q.Where("occurred_at < ?", f.To)
-	}
 	if f.PerPage <= 0 {
 		f.PerPage = 50
 	}
 	if f.Page <= 0 {
 		f.Page = 1
 	}
-	total, err := q.Limit(int64(f.PerPage)).Offset(int64((f.Page - 1) * f.PerPage)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	for i := range rows {
-		_ = json.Unmarshal([]byte(rows[i].SummaryJSON), &rows[i].Summary)
-	}
-	return rows, int(total), nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return store{db}.list(ctx, f)
 }
