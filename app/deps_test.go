@@ -9,8 +9,9 @@ import (
 // moduleOrder is DESIGN §10: a module may import only modules before it.
 // The support packages (apperr, web, pii, tabular) sit below the domain.
 // rosters and bans may also use workers, enrolment and certificates.
-var moduleOrder = []string{"apperr", "web", "pii", "pg", "audit", "accounts", "tabular", "notify", "orgs", "institutions", "workers", "bans",
-	"catalog", "enrolment", "assessments", "certificates", "subsidies", "claims", "rosters"}
+var moduleOrder = []string{"apperr", "web", "pii", "pg", "tabular",
+	"audit", "orgs", "calendar", "accounts", "notify", "institutions", "workers", "catalog", "classes",
+	"enrolment", "attendance", "assessments", "certificates", "bans", "rosters", "subsidies", "claims", "payouts"}
 
 // TestDependencyDirection enforces STYLE §2 with go list: cmd imports only
 // app; nothing under modules imports app (outside tests); modules import only

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/pg"
 )
 
@@ -38,14 +39,12 @@ func (r principalRow) principal() Principal {
 
 func (s Store) selectPrincipal(ctx context.Context, where string, arg any) (principalRow, error) {
 	var r principalRow
-	err := s.db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr("users AS u").
 		ColumnExpr("u.*").
 		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name").
-		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region").
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
-		Where(where, arg).
-		Scan(ctx, &r)
+		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region")
+	err := orgs.JoinOrganisation(q, "o", "u.organisation_id").Where(where, arg).Scan(ctx, &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, apperr.NotFound("user_not_found", "用户不存在")
 	}
@@ -115,8 +114,8 @@ func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]Us
 	sel := s.db.NewSelect().TableExpr("users AS u").
 		ColumnExpr("u.id, u.username, u.display_name, u.role, u.active, u.created_at").
 		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name, coalesce(o.region_code, '') AS org_region").
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
 		OrderExpr("u.id")
+	sel = orgs.JoinOrganisation(sel, "o", "u.organisation_id")
 	if q != "" {
 		sel = sel.Where("u.username ILIKE ? OR u.display_name ILIKE ?", q+"%", q+"%")
 	}
@@ -129,13 +128,12 @@ func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]Us
 
 // OrgByCode returns id, kind and region of the organisation with code.
 func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, region string, err error) {
-	err = s.db.NewSelect().Table("organisations").Column("id", "kind", "region_code").
-		Where("code = ?", code).Scan(ctx, &id, &kind, &region)
-	if errors.Is(err, sql.ErrNoRows) {
+	o, err := orgs.NewStore(s.db).ByCode(ctx, code)
+	if apperr.KindOf(err) == apperr.KindNotFound {
 		return 0, "", "", apperr.Invalid("unknown_organisation", "机构编码不存在",
 			apperr.FieldError{Field: "organisation", Code: "unknown_organisation", Message: "机构编码「" + code + "」不存在"})
 	}
-	return id, kind, region, err
+	return o.ID, o.Kind, o.RegionCode, err
 }
 
 // RecordAttempt stores one login attempt.
@@ -172,10 +170,10 @@ func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principa
 		SessLastSeen time.Time `bun:"sess_last_seen"`
 		SessCreated  time.Time `bun:"sess_created"`
 	}
-	err := s.db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr("sessions AS s").
-		Join("JOIN users AS u ON u.id = s.user_id").
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
+		Join("JOIN users AS u ON u.id = s.user_id")
+	err := orgs.JoinOrganisation(q, "o", "u.organisation_id").
 		ColumnExpr("u.*").
 		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name").
 		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region").
@@ -255,8 +253,9 @@ func (s Store) RevokeToken(ctx context.Context, id int64, at time.Time) (bool, e
 // ListTokens returns tokens, of one organisation when orgID is not 0.
 func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) {
 	var ts []APIToken
-	q := s.db.NewSelect().Model(&ts).ColumnExpr("api_token.*").ColumnExpr("o.name AS org_name").
-		Join("JOIN organisations AS o ON o.id = api_token.organisation_id").OrderExpr("api_token.id DESC")
+	q := s.db.NewSelect().Model(&ts).ColumnExpr("api_token.*").ColumnExpr("coalesce(o.name, '') AS org_name").
+		OrderExpr("api_token.id DESC")
+	q = orgs.JoinOrganisation(q, "o", "api_token.organisation_id")
 	if orgID != 0 {
 		q = q.Where("api_token.organisation_id = ?", orgID)
 	}
@@ -266,15 +265,14 @@ func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) 
 
 // OrgForToken returns the organisation behind a token as a principal.
 func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
-	var p Principal
-	err := s.db.NewSelect().Table("organisations").
-		Column("id", "code", "name", "kind", "region_code").
-		Where("id = ? AND active", t.OrganisationID).
-		Scan(ctx, &p.OrgID, &p.OrgCode, &p.OrgName, &p.OrgKind, &p.Region)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
+	o, err := orgs.NewStore(s.db).ByID(ctx, t.OrganisationID)
+	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !o.Active {
+		return Principal{}, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
 	}
-	return p, err
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{OrgID: o.ID, OrgCode: o.Code, OrgName: o.Name, OrgKind: o.Kind, Region: o.RegionCode}, nil
 }
 
 // UserName is a scalar sub-query giving the display name (else the username)

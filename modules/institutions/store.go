@@ -45,6 +45,32 @@ func (s Store) InsertIfAbsent(ctx context.Context, n *Institution) (bool, error)
 	return k == 1, nil
 }
 
+// Option is an institution as a form's select offers it.
+type Option struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// Options lists up to limit institutions by name, for selects in other
+// modules' forms (the registry is public to logged-in users).
+func (s Store) Options(ctx context.Context, limit int) ([]Option, error) {
+	var out []Option
+	err := s.db.NewSelect().Table("institutions").Column("id", "name").OrderExpr("name, id").Limit(int64(limit)).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("list institutions: %w", err)
+	}
+	return out, nil
+}
+
+// Exists reports whether institution id is registered.
+func (s Store) Exists(ctx context.Context, id int64) (bool, error) {
+	ok, err := s.db.NewSelect().Table("institutions").Where("id = ?", id).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check institution %d: %w", id, err)
+	}
+	return ok, nil
+}
+
 // LockInScope returns institution id locked for update when scope covers it.
 // Errors: NotFound institution_not_found (also outside scope).
 func (s Store) LockInScope(ctx context.Context, scope accounts.Scope, id int64) (*Institution, error) {

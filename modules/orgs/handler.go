@@ -5,7 +5,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"tuoyu/modules/accounts"
 	"tuoyu/modules/web"
 )
 
@@ -15,9 +14,9 @@ type Handler struct{ svc *Service }
 // NewHandler returns the orgs handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-// Routes registers the API and page routes.
-func (h *Handler) Routes(api, pages fiber.Router) {
-	admin := accounts.Require(accounts.RoleAdmin)
+// Routes registers the API and page routes; admin is the middleware that
+// admits administrators (orgs sits below accounts, so the caller supplies it).
+func (h *Handler) Routes(api, pages fiber.Router, admin fiber.Handler) {
 	api.Get("/regions", h.apiRegions)
 	api.Get("/organisations", admin, h.apiList)
 	api.Post("/organisations", admin, h.apiCreate)

@@ -149,10 +149,8 @@ func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row
 			}
 			was := r.Outcome
 			r.Errors = append(r.Errors, e)
-			_, err := tx.NewUpdate().Model(&r).Column("errors").
-				Set("outcome = ?", OutcomeInvalid).Set("diff = '{}'").Set("worker_id = NULL").WherePK().Exec(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("refuse roster row %d: %w", r.RowNum, err)
+			if err := NewStore(tx).RefuseRow(ctx, &r); err != nil {
+				return nil, err
 			}
 			im.RowsValid--
 			im.RowsInvalid++
@@ -208,9 +206,8 @@ func (s *Service) enrolRows(ctx context.Context, tx bun.Tx, p *accounts.Principa
 		byStatus[status] = append(byStatus[status], r.row)
 	}
 	for status, nums := range byStatus {
-		if _, err := tx.NewUpdate().Table("roster_rows").Set("enrolment_status = ?", status).
-			Where("import_id = ? AND row_num IN (?)", im.ID, bun.In(nums)).Exec(ctx); err != nil {
-			return fmt.Errorf("record enrolment of roster rows: %w", err)
+		if err := NewStore(tx).SetEnrolmentStatus(ctx, im.ID, nums, status); err != nil {
+			return err
 		}
 	}
 	im.RowsEnrolled = len(byStatus[enrolment.RosterEnrolled])

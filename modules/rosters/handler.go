@@ -271,7 +271,6 @@ func (h *Handler) uploadForm(c *fiber.Ctx) error {
 		"Fields": e.Fields, "Mode": c.FormValue("mode"), "Encoding": c.FormValue("encoding")})
 }
 
-
 // DiffLine is one differing field on the preview page; Kept: the stored
 // value stays.
 type DiffLine struct {

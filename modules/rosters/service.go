@@ -246,10 +246,7 @@ func (s *Service) fail(id int64, err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, uerr := s.db.NewUpdate().Table("roster_imports").
-		Set("status = ?, error_code = ?, error_message = ?, progress = 100", StatusFailed, e.Code, e.Message).
-		Where("id = ? AND status = ?", id, StatusValidating).Exec(ctx)
-	if uerr != nil {
+	if uerr := NewStore(s.db).Fail(ctx, id, e.Code, e.Message); uerr != nil {
 		s.log.Error("mark roster import failed", "import_id", id, "err", uerr)
 	}
 }
@@ -258,15 +255,7 @@ func (s *Service) fail(id int64, err error) {
 // their process stopped mid-way (validation of the largest file takes well
 // under a minute). The app calls it at start.
 func (s *Service) FailInterrupted(ctx context.Context, maxAge time.Duration) (int, error) {
-	res, err := s.db.NewUpdate().Table("roster_imports").
-		Set("status = ?, error_code = 'interrupted', error_message = ?, progress = 100",
-			StatusFailed, "校验被中断（服务重启），请重新上传").
-		Where("status = ? AND created_at < ?", StatusValidating, s.now().Add(-maxAge)).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("fail interrupted roster imports: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return NewStore(s.db).FailValidatingBefore(ctx, s.now().Add(-maxAge))
 }
 
 // validation is one run over a file's rows.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -193,4 +194,53 @@ func (s Store) EachRow(ctx context.Context, id int64, outcomes []string, fn func
 		}
 		last = rows[len(rows)-1].RowNum
 	}
+}
+
+// RefuseRow marks row r invalid with its (extended) errors, dropping its
+// diff and worker: a commit found a reason the validation could not see.
+func (s Store) RefuseRow(ctx context.Context, r *Row) error {
+	_, err := s.db.NewUpdate().Model(r).Column("errors").
+		Set("outcome = ?", OutcomeInvalid).Set("diff = '{}'").Set("worker_id = NULL").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("refuse roster row %d: %w", r.RowNum, err)
+	}
+	return nil
+}
+
+// SetEnrolmentStatus records the enrolment outcome of rows nums of import id.
+func (s Store) SetEnrolmentStatus(ctx context.Context, id int64, nums []int, status string) error {
+	_, err := s.db.NewUpdate().Table("roster_rows").Set("enrolment_status = ?", status).
+		Where("import_id = ? AND row_num IN (?)", id, bun.In(nums)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record enrolment of roster rows: %w", err)
+	}
+	return nil
+}
+
+// Fail marks import id failed with code and message, if it is still validating.
+func (s Store) Fail(ctx context.Context, id int64, code, message string) error {
+	_, err := s.db.NewUpdate().Table("roster_imports").
+		Set("status = ?, error_code = ?, error_message = ?, progress = 100", StatusFailed, code, message).
+		Where("id = ? AND status = ?", id, StatusValidating).Exec(ctx)
+	return err
+}
+
+// FailValidatingBefore marks imports still validating that were created
+// before t failed as interrupted; it returns how many.
+func (s Store) FailValidatingBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := s.db.NewUpdate().Table("roster_imports").
+		Set("status = ?, error_code = 'interrupted', error_message = ?, progress = 100",
+			StatusFailed, "校验被中断（服务重启），请重新上传").
+		Where("status = ? AND created_at < ?", StatusValidating, t).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fail interrupted roster imports: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CountOfCollege counts the imports of college orgID.
+func (s Store) CountOfCollege(ctx context.Context, orgID int64) (int, error) {
+	n, err := s.db.NewSelect().Table("roster_imports").Where("college_org_id = ?", orgID).Count(ctx)
+	return int(n), err
 }

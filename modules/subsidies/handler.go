@@ -75,15 +75,6 @@ func (h *Handler) apiCalculate(c *fiber.Ctx) error {
 
 // ---- calculator page ----
 
-// Regions offered by the calculator: the province and its 17 prefecture-level units.
-var calcRegions = []struct{ Code, Name string }{
-	{"420000", "湖北省（全省标准）"}, {"420100", "武汉市"}, {"420200", "黄石市"}, {"420300", "十堰市"},
-	{"420500", "宜昌市"}, {"420600", "襄阳市"}, {"420700", "鄂州市"}, {"420800", "荆门市"},
-	{"420900", "孝感市"}, {"421000", "荆州市"}, {"421100", "黄冈市"}, {"421200", "咸宁市"},
-	{"421300", "随州市"}, {"422800", "恩施土家族苗族自治州"}, {"429004", "仙桃市"}, {"429005", "潜江市"},
-	{"429006", "天门市"}, {"429021", "神农架林区"},
-}
-
 type option struct{ Value, Label string }
 
 var (
@@ -381,7 +372,11 @@ func evaluationView(ev Evaluation, s Situation) []certView {
 func (h *Handler) renderCalculator(c *fiber.Ctx, f calcForm, data fiber.Map) error {
 	data["Title"] = "补贴测算"
 	data["Form"] = f
-	data["Regions"] = calcRegions
+	regions, err := h.svc.CalculatorRegions(c.UserContext())
+	if err != nil {
+		return err
+	}
+	data["Regions"] = regions
 	data["Employments"] = employmentOptions
 	data["GroupOptions"] = groupOptions
 	data["Kinds"] = kindOptions

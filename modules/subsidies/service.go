@@ -222,6 +222,27 @@ func (s *Service) checkRegion(ctx context.Context, code string) error {
 	return nil
 }
 
+// CalculatorRegions is the calculator's choice of region: the province
+// (labelled as its province-wide standard) and its prefecture-level units,
+// read from the regions orgs keeps, so a new unit needs no code change.
+func (s *Service) CalculatorRegions(ctx context.Context) ([]orgs.Region, error) {
+	rows, err := orgs.NewStore(s.db).Regions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list regions: %w", err)
+	}
+	var out []orgs.Region
+	for _, r := range rows {
+		switch r.Level {
+		case 1:
+			r.Name += "（全省标准）"
+			out = append([]orgs.Region{r}, out...)
+		case 2:
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // Today is the current date in the service's zone.
 func (s *Service) Today() Date { return DateOf(s.now().In(s.loc)) }
 

@@ -319,7 +319,7 @@ func (h *Handler) renderEdit(c *fiber.Ctx, w *Worker, formErr error) error {
 		return formErr
 	}
 	p := accounts.PrincipalOf(c)
-	insts, err := NewStore(h.svc.db).InstitutionOptions(c.UserContext())
+	insts, err := h.svc.InstitutionOptions(c.UserContext())
 	if err != nil {
 		return err
 	}

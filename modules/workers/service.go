@@ -16,6 +16,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/institutions"
 	"tuoyu/modules/pii"
 )
 
@@ -158,12 +159,18 @@ func (s *Service) setBank(w *Worker, raw string) error {
 	return nil
 }
 
+// InstitutionOptions lists institutions (the public registry) by name for
+// the employer select of the profile form.
+func (s *Service) InstitutionOptions(ctx context.Context) ([]institutions.Option, error) {
+	return institutions.NewStore(s.db).Options(ctx, 1000)
+}
+
 func checkInstitution(ctx context.Context, idb bun.IDB, id int64) error {
-	n, err := idb.NewSelect().Table("institutions").Where("id = ?", id).Count(ctx)
+	ok, err := institutions.NewStore(idb).Exists(ctx, id)
 	if err != nil {
-		return fmt.Errorf("check institution %d: %w", id, err)
+		return err
 	}
-	if n == 0 {
+	if !ok {
 		return apperr.Invalid("validation_failed", "学员信息有误", apperr.FieldError{
 			Field: "employer_institution_id", Code: "unknown_institution", Message: "所选托育机构不存在"})
 	}

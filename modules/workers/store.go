@@ -195,20 +195,3 @@ func (s Store) SetBanned(ctx context.Context, idx []byte, banned bool) (int64, e
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
-
-// Option is a choice in a form's select.
-type Option struct {
-	ID   int64  `bun:"id"`
-	Name string `bun:"name"`
-}
-
-// InstitutionOptions lists institutions (the public registry) by name for
-// the employer select of the profile form.
-func (s Store) InstitutionOptions(ctx context.Context) ([]Option, error) {
-	var out []Option
-	err := s.db.NewSelect().Table("institutions").Column("id", "name").OrderExpr("name, id").Limit(1000).Scan(ctx, &out)
-	if err != nil {
-		return nil, fmt.Errorf("list institutions: %w", err)
-	}
-	return out, nil
-}
