@@ -570,3 +570,13 @@ func (s *Service) Rows(ctx context.Context, p *accounts.Principal, id int64, out
 	}
 	return NewStore(s.db).Rows(ctx, id, RowFilter{Outcomes: outcomes, Limit: limit, Offset: offset})
 }
+
+// HasImports reports whether college orgID has uploaded any roster, so a
+// seed can leave a college that has imports alone.
+func (s *Service) HasImports(ctx context.Context, orgID int64) (bool, error) {
+	n, err := NewStore(s.db).CountOfCollege(ctx, orgID)
+	if err != nil {
+		return false, fmt.Errorf("count roster imports of college %d: %w", orgID, err)
+	}
+	return n > 0, nil
+}

@@ -159,6 +159,40 @@ func (s *Service) setBank(w *Worker, raw string) error {
 	return nil
 }
 
+// Seal fills the personal-data columns of w (encrypted, indexed, masked)
+// from a validated ID number, a phone and a bank account ("" for none), for
+// bulk loads of generated people (the demo world, scale tests) that do not
+// go through Register one by one. Errors: Invalid invalid_phone,
+// invalid_bank_account.
+func (s *Service) Seal(w *Worker, id ResidentID, phone, bank string) error {
+	if err := s.setIDNumber(w, id); err != nil {
+		return err
+	}
+	if err := s.setPhone(w, phone); err != nil {
+		return err
+	}
+	return s.setBank(w, bank)
+}
+
+// AddIfAbsent stores sealed workers through idb (the caller's transaction
+// or the database), skipping ID numbers already registered, so a bulk load
+// can run twice. Errors: only internal ones.
+func (s *Service) AddIfAbsent(ctx context.Context, idb bun.IDB, ws []Worker) error {
+	return NewStore(idb).InsertIfAbsent(ctx, ws)
+}
+
+// Nth returns the n-th registered worker (from 0) with their plain ID
+// number, for seeds that pick a known person. Errors: NotFound
+// worker_not_found.
+func (s *Service) Nth(ctx context.Context, n int) (*Worker, string, error) {
+	w, err := NewStore(s.db).Nth(ctx, n)
+	if err != nil {
+		return nil, "", err
+	}
+	plain, err := s.cipher.Decrypt(w.IDNumberEnc)
+	return w, plain, err
+}
+
 // InstitutionOptions lists institutions (the public registry) by name for
 // the employer select of the profile form.
 func (s *Service) InstitutionOptions(ctx context.Context) ([]institutions.Option, error) {

@@ -161,6 +161,35 @@ func (s Store) Insert(ctx context.Context, w *Worker) error {
 	return nil
 }
 
+// InsertIfAbsent adds ws in one statement, skipping ID numbers already
+// registered (bulk loads that may run twice).
+func (s Store) InsertIfAbsent(ctx context.Context, ws []Worker) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	_, err := s.db.NewInsert().Model(&ws).
+		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at").
+		On("CONFLICT (id_number_idx) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("insert %d workers: %w", len(ws), err)
+	}
+	return nil
+}
+
+// Nth returns the n-th worker (from 0) in registration order. Errors:
+// NotFound worker_not_found when there are not that many.
+func (s Store) Nth(ctx context.Context, n int) (*Worker, error) {
+	w := new(Worker)
+	err := s.db.NewSelect().Model(w).OrderExpr("w.id").Offset(int64(n)).Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select worker number %d: %w", n, err)
+	}
+	return w, nil
+}
+
 // Update writes the given columns of w (and updated_at) and reads back the
 // region the database recomputed.
 func (s Store) Update(ctx context.Context, w *Worker, columns ...string) error {
