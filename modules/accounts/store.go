@@ -282,3 +282,9 @@ func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
 func UserName(idCol string) bun.Safe {
 	return bun.Safe("(SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = " + idCol + ")")
 }
+
+// Username is a scalar sub-query giving the username of the user whose id is
+// in idCol (a constant of the caller's code), or NULL; see UserName.
+func Username(idCol string) bun.Safe {
+	return bun.Safe("(SELECT username FROM users WHERE id = " + idCol + ")")
+}

@@ -190,3 +190,17 @@ func translate(err error) error {
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// JoinInstitution adds to q a LEFT JOIN of the institution whose id is in
+// idCol (a constant of the caller's code), under alias, for lists of other
+// modules that show an employer's name in the same statement.
+func JoinInstitution(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery {
+	return q.Join("LEFT JOIN institutions AS ? ON ?.id = ?", bun.Ident(alias), bun.Ident(alias), bun.Safe(idCol))
+}
+
+// OrganisationOf is a scalar sub-query giving the organisation (the login)
+// linked to the institution whose id is in idCol: workers puts an employee
+// in the scope of their employer's staff with it.
+func OrganisationOf(idCol string) string {
+	return "(SELECT i2.organisation_id FROM institutions i2 WHERE i2.id = " + idCol + ")"
+}

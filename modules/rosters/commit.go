@@ -67,11 +67,7 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 		if err != nil {
 			return err
 		}
-		kept, err := bulk.AddFrom(ctx, `SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date,
-				id_area_code, phone_enc, phone_idx, CASE WHEN phone_idx IS NULL THEN NULL ELSE phone_mask END,
-				education, major, graduation_year, ?::bigint
-			FROM roster_rows WHERE import_id = ? AND outcome <> ? ORDER BY row_num`,
-			im.CollegeOrgID, im.ID, OutcomeInvalid)
+		kept, err := st.AddValidRowsTo(ctx, bulk, im)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,8 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/workers"
 )
 
 // Store reads and writes roster_imports and roster_rows, on the database or
@@ -32,8 +34,8 @@ var scopeColumns = accounts.ScopeColumns{Org: "ri.college_org_id"}
 func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
 	q := s.db.NewSelect().Model(dst).
 		ColumnExpr("ri.*").
-		ColumnExpr("coalesce(o.name, '') AS college_name").
-		Join("LEFT JOIN organisations AS o ON o.id = ri.college_org_id")
+		ColumnExpr("coalesce(o.name, '') AS college_name")
+	q = orgs.JoinOrganisation(q, "o", "ri.college_org_id")
 	return p.Scope().Apply(q, scopeColumns)
 }
 
@@ -194,6 +196,17 @@ func (s Store) EachRow(ctx context.Context, id int64, outcomes []string, fn func
 		}
 		last = rows[len(rows)-1].RowNum
 	}
+}
+
+// AddValidRowsTo fills bulk, the workers module's bulk write, with the rows
+// of import im that passed validation, in row order, in one statement (the
+// rows never leave the database); it returns how many it added.
+func (s Store) AddValidRowsTo(ctx context.Context, bulk *workers.Bulk, im *Import) (int, error) {
+	return bulk.AddFrom(ctx, `SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date,
+			id_area_code, phone_enc, phone_idx, CASE WHEN phone_idx IS NULL THEN NULL ELSE phone_mask END,
+			education, major, graduation_year, ?::bigint
+		FROM roster_rows WHERE import_id = ? AND outcome <> ? ORDER BY row_num`,
+		im.CollegeOrgID, im.ID, OutcomeInvalid)
 }
 
 // RefuseRow marks row r invalid with its (extended) errors, dropping its

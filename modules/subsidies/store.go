@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"tuoyu/modules/accounts"
+
 	"github.com/uptrace/bun"
 )
 
@@ -57,8 +59,7 @@ func NewStore(db bun.IDB) *Store { return &Store{db: db} }
 func (s *Store) All(ctx context.Context) ([]StoredParam, error) {
 	var rows []StoredParam
 	err := s.db.NewSelect().Model(&rows).
-		ColumnExpr("pp.*").ColumnExpr("u.username AS entered_by_name").
-		Join("LEFT JOIN users AS u ON u.id = pp.entered_by").
+		ColumnExpr("pp.*").ColumnExpr("? AS entered_by_name", accounts.Username("pp.entered_by")).
 		OrderExpr("pp.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list policy parameters: %w", err)

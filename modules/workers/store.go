@@ -11,6 +11,8 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/institutions"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/pg"
 )
 
@@ -39,7 +41,7 @@ const providerScope = `SELECT w.registered_by_org_id
 
 // institutionScope puts a worker in the scope of the institution that
 // employs them, through the organisation linked to the institution.
-const institutionScope = "(SELECT i2.organisation_id FROM institutions i2 WHERE i2.id = w.employer_institution_id)"
+var institutionScope = institutions.OrganisationOf("w.employer_institution_id")
 
 // ScopeColumns are the columns that decide whether p sees a worker (alias w):
 // HR and regulators by the worker's region, colleges their own graduates,
@@ -67,9 +69,9 @@ func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
 	q := s.db.NewSelect().Model(dst).
 		ColumnExpr("w.*").
 		ColumnExpr("coalesce(i.name, '') AS employer_name").
-		ColumnExpr("coalesce(co.name, '') AS college_name").
-		Join("LEFT JOIN institutions AS i ON i.id = w.employer_institution_id").
-		Join("LEFT JOIN organisations AS co ON co.id = w.college_org_id")
+		ColumnExpr("coalesce(co.name, '') AS college_name")
+	q = institutions.JoinInstitution(q, "i", "w.employer_institution_id")
+	q = orgs.JoinOrganisation(q, "co", "w.college_org_id")
 	return p.Scope().Apply(q, ScopeColumns(p))
 }
 

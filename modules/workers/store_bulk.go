@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/pg"
 
 	"github.com/uptrace/bun"
@@ -68,12 +69,12 @@ func LookupByIDNumberIdx(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[s
 		return out, nil
 	}
 	var rows []Existing
-	err := idb.NewSelect().TableExpr("workers AS w").
+	q := idb.NewSelect().TableExpr("workers AS w").
 		ColumnExpr("w.id, w.id_number_idx, w.name, w.phone_idx, w.phone_mask").
 		ColumnExpr("coalesce(w.education, '') AS education, w.major").
 		ColumnExpr("coalesce(w.graduation_year, 0) AS graduation_year, coalesce(w.college_org_id, 0) AS college_org_id").
-		ColumnExpr("coalesce(o.name, '') AS college_name, w.banned").
-		Join("LEFT JOIN organisations AS o ON o.id = w.college_org_id").
+		ColumnExpr("coalesce(o.name, '') AS college_name, w.banned")
+	err := orgs.JoinOrganisation(q, "o", "w.college_org_id").
 		Where("w.id_number_idx = ANY(?)", pgdialect.Array(idxs)).
 		Scan(ctx, &rows)
 	if err != nil {

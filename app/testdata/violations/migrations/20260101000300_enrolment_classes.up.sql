@@ -1,0 +1,1 @@
+CREATE TABLE classes (id bigint);
