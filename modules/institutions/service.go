@@ -108,6 +108,21 @@ func validate(p *accounts.Principal, in Input, today time.Time) (Institution, er
 	if n.Places <= 0 || n.Places > 100000 {
 		bad("places", "invalid_places", "托位数须为正整数")
 	}
+	fields = append(fields, validateFiling(&n, in, today)...)
+	n.OrganisationID = in.OrganisationID
+	if len(fields) > 0 {
+		return n, apperr.Invalid("validation_failed", "托育机构信息有误", fields...)
+	}
+	return n, nil
+}
+
+// validateFiling sets n's filing dates from in as its filing status wants
+// them and returns the errors of the filing fields.
+func validateFiling(n *Institution, in Input, today time.Time) []apperr.FieldError {
+	var fields []apperr.FieldError
+	bad := func(field, code, msg string) {
+		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
 	filed, err1 := parseDate(in.FiledOn)
 	revoked, err2 := parseDate(in.RevokedOn)
 	if err1 != nil {
@@ -145,11 +160,7 @@ func validate(p *accounts.Principal, in Input, today time.Time) (Institution, er
 	default:
 		bad("filing_status", "invalid_filing_status", "备案状态不在可选范围内")
 	}
-	n.OrganisationID = in.OrganisationID
-	if len(fields) > 0 {
-		return n, apperr.Invalid("validation_failed", "托育机构信息有误", fields...)
-	}
-	return n, nil
+	return fields
 }
 
 func parseDate(s string) (*time.Time, error) {

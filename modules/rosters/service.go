@@ -99,13 +99,9 @@ func (s *Service) Upload(ctx context.Context, p *accounts.Principal, in UploadIn
 	if !p.Is(accounts.RoleCollege) || p.OrgID == 0 {
 		return nil, apperr.Forbidden("forbidden_role", "只有院校可以上传花名册")
 	}
-	mode := strings.TrimSpace(in.Mode)
-	if mode == "" {
-		mode = ModeUpsert
-	}
-	if mode != ModeUpsert && mode != ModeAddOnly {
-		return nil, apperr.Invalid("invalid_mode", "导入方式只能是 upsert（新增并更新）或 add_only（仅新增）",
-			apperr.FieldError{Field: "mode", Code: "invalid_mode", Message: "导入方式无效"})
+	mode, err := uploadMode(in.Mode)
+	if err != nil {
+		return nil, err
 	}
 	name := fileName(in.FileName)
 	opts := tabular.Options{Encoding: in.Encoding, Columns: Columns, Required: required}
@@ -176,6 +172,20 @@ func (s *Service) Upload(ctx context.Context, p *accounts.Principal, in UploadIn
 		s.background(audit.WithRequest(s.base, audit.RequestFrom(ctx)), v)
 	}()
 	return &snapshot, nil
+}
+
+// uploadMode is the import mode asked for, upsert when none. Errors:
+// Invalid invalid_mode.
+func uploadMode(raw string) (string, error) {
+	mode := strings.TrimSpace(raw)
+	if mode == "" {
+		mode = ModeUpsert
+	}
+	if mode != ModeUpsert && mode != ModeAddOnly {
+		return "", apperr.Invalid("invalid_mode", "导入方式只能是 upsert（新增并更新）或 add_only（仅新增）",
+			apperr.FieldError{Field: "mode", Code: "invalid_mode", Message: "导入方式无效"})
+	}
+	return mode, nil
 }
 
 func (s *Service) recordUpload(ctx context.Context, tx bun.Tx, e audit.Event, im *Import) error {
@@ -374,37 +384,43 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 			r.Errors = []RowError{}
 		}
 
-		v.im.RowsTotal++
-		if len(p.Errors) > 0 {
-			r.Outcome = OutcomeInvalid
-			v.im.RowsInvalid++
-			continue
-		}
-		v.im.RowsValid++
 		ex, found := existing[string(idxs[i])]
-		switch {
-		case !found:
-			r.Outcome = OutcomeNew
-			v.im.RowsNew++
-		case v.im.Mode == ModeAddOnly:
-			// add_only leaves existing workers as they are: committing
-			// this row changes nothing, whatever differs.
-			r.WorkerID = ex.ID
-			r.Outcome = OutcomeUnchanged
-			v.im.RowsUnchanged++
-		default:
-			r.WorkerID = ex.ID
-			r.Diff = diff(ex, r, v.im.CollegeOrgID, v.college)
-			if changes(r.Diff) {
-				r.Outcome = OutcomeChanged
-				v.im.RowsChanged++
-			} else {
-				r.Outcome = OutcomeUnchanged
-				v.im.RowsUnchanged++
-			}
-		}
+		v.classify(r, len(p.Errors) > 0, ex, found)
 	}
 	return rows, nil
+}
+
+// classify sets the outcome of row r (invalid, new, changed or unchanged
+// against ex, the stored worker with its ID number when found) and counts it.
+func (v *validation) classify(r *Row, invalid bool, ex workers.Existing, found bool) {
+	v.im.RowsTotal++
+	if invalid {
+		r.Outcome = OutcomeInvalid
+		v.im.RowsInvalid++
+		return
+	}
+	v.im.RowsValid++
+	switch {
+	case !found:
+		r.Outcome = OutcomeNew
+		v.im.RowsNew++
+	case v.im.Mode == ModeAddOnly:
+		// add_only leaves existing workers as they are: committing
+		// this row changes nothing, whatever differs.
+		r.WorkerID = ex.ID
+		r.Outcome = OutcomeUnchanged
+		v.im.RowsUnchanged++
+	default:
+		r.WorkerID = ex.ID
+		r.Diff = diff(ex, r, v.im.CollegeOrgID, v.college)
+		if changes(r.Diff) {
+			r.Outcome = OutcomeChanged
+			v.im.RowsChanged++
+		} else {
+			r.Outcome = OutcomeUnchanged
+			v.im.RowsUnchanged++
+		}
+	}
 }
 
 // Reasons of the row errors found against the database.

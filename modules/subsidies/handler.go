@@ -176,12 +176,6 @@ func (f calcForm) check() []string {
 // page and the API share one strict decoder and its field errors. Blank
 // fields are left out: unknown, never "no".
 func (f calcForm) situationJSON() []byte {
-	num := func(s string) any {
-		if _, err := strconv.Atoi(s); err == nil {
-			return json.Number(s)
-		}
-		return s // the decoder names it as not a whole number
-	}
 	doc := map[string]any{}
 	if f.AsOf != "" {
 		doc["as_of"] = f.AsOf
@@ -189,12 +183,29 @@ func (f calcForm) situationJSON() []byte {
 	if f.Region != "" {
 		doc["region"] = f.Region
 	}
+	doc["person"] = f.personJSON()
+	doc["certificates"] = f.certificatesJSON()
+	doc["paid"] = f.paidJSON()
+	b, _ := json.Marshal(doc)
+	return b
+}
+
+// formNumber is a form's number as JSON, or the text itself so that the
+// decoder names it as not a whole number.
+func formNumber(s string) any {
+	if _, err := strconv.Atoi(s); err == nil {
+		return json.Number(s)
+	}
+	return s
+}
+
+func (f calcForm) personJSON() map[string]any {
 	person := map[string]any{}
 	if f.Employment != "" {
 		person["employment"] = f.Employment
 	}
 	if f.InsuredMonths != "" {
-		person["insured_months"] = num(f.InsuredMonths)
+		person["insured_months"] = formNumber(f.InsuredMonths)
 	}
 	switch f.GroupsAnswer {
 	case groupsSome:
@@ -212,7 +223,10 @@ func (f calcForm) situationJSON() []byte {
 	case "no":
 		person["banned"] = false
 	}
-	doc["person"] = person
+	return person
+}
+
+func (f calcForm) certificatesJSON() []any {
 	certs := []any{}
 	for _, cf := range f.Certs {
 		if cf.Kind == "" && cf.IssuedOn == "" {
@@ -228,10 +242,10 @@ func (f calcForm) situationJSON() []byte {
 		set("occupation", cf.Occupation)
 		set("issued_on", cf.IssuedOn)
 		if cf.Level != "" {
-			c["level"] = num(cf.Level)
+			c["level"] = formNumber(cf.Level)
 		}
 		if cf.Hours != "" {
-			c["hours"] = num(cf.Hours)
+			c["hours"] = formNumber(cf.Hours)
 		}
 		switch cf.FirstEval {
 		case "yes":
@@ -241,7 +255,10 @@ func (f calcForm) situationJSON() []byte {
 		}
 		certs = append(certs, c)
 	}
-	doc["certificates"] = certs
+	return certs
+}
+
+func (f calcForm) paidJSON() []any {
 	paid := []any{}
 	for _, pf := range f.Paid {
 		if pf.Subsidy == "" {
@@ -257,16 +274,14 @@ func (f calcForm) situationJSON() []byte {
 			p["occupation"] = pf.Occupation
 		}
 		if pf.Level != "" {
-			p["level"] = num(pf.Level)
+			p["level"] = formNumber(pf.Level)
 		}
 		if pf.PaidOn != "" {
 			p["paid_on"] = pf.PaidOn
 		}
 		paid = append(paid, p)
 	}
-	doc["paid"] = paid
-	b, _ := json.Marshal(doc)
-	return b
+	return paid
 }
 
 // fieldLabels names the situation's fields in the words of the form.
