@@ -146,7 +146,6 @@ func safeNext(next string) string {
 	return next
 }
 
-
 func (h *Handler) apiUsers(c *fiber.Ctx) error {
 	pg, err := web.Pagination(c)
 	if err != nil {

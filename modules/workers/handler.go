@@ -457,7 +457,6 @@ func occupationLabels(codes []string) []label {
 	return out
 }
 
-
 // searchQuery is the search text: posted by the search form, or in the
 // query string of a paging link.
 func searchQuery(c *fiber.Ctx) string {
