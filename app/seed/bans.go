@@ -16,7 +16,7 @@ const demoManagerID = "420103197805120021"
 
 // Ban records the demo ban, as regulator1 does: the last demo worker (see
 // BannedWorker) and one direct manager. It does nothing when the decision
-// is already recorded.
+// is already recorded. Errors: those of bans.Service.Record and workers.Service.Nth.
 func Ban(ctx context.Context, s Services) error {
 	done, err := s.Bans.DecisionRecorded(ctx, demoDecision)
 	if err != nil || done {

@@ -28,6 +28,9 @@ var demoInstitutions = []struct {
 // first linked to the institution1 login (its staff then see the workers
 // employed there). Institutions already registered (by credit code) are
 // left as they are.
+// Errors: those of institutions.Service.Create but Conflict uscc_taken (an
+// institution already registered); NotFound organisation_not_found without
+// the institution1 organisation.
 func Institutions(ctx context.Context, s Services) error {
 	reg, err := s.principal(ctx, "regulator1")
 	if err != nil {

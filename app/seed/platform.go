@@ -41,7 +41,7 @@ var demoUsers = []accounts.NewUser{
 }
 
 // Platform adds the demo organisations and logins; existing ones are left
-// as they are.
+// as they are. Errors: those of orgs.Service.Create and accounts.Service.CreateUser.
 func Platform(ctx context.Context, s Services) error {
 	for _, in := range demoOrgs {
 		if _, err := s.Orgs.Ensure(ctx, in); err != nil {

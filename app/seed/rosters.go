@@ -35,6 +35,7 @@ var (
 // does (DESIGN §5.5): twelve graduates each, one of them asking for the
 // BYS-GQ plan, and one row with an ID number Excel damaged, so the error
 // report has something to show. A college that has imports is left alone.
+// Errors: those of rosters.Service.Upload and Commit; NotFound user_not_found without the college logins.
 func Rosters(ctx context.Context, s Services) error {
 	for i, d := range demoRosters {
 		p, err := s.principal(ctx, d.username)

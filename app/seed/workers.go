@@ -97,6 +97,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 // first of them) in one transaction. Workers are matched by ID number, so
 // reseeding adds nobody twice; an existing worker1 is left alone. It needs
 // the organisations college1 and college2 and the demo institutions.
+// Errors: NotFound organisation_not_found without the demo colleges; Invalid
+// from workers.Service.Seal; Conflict worker_has_login.
 func Workers(ctx context.Context, s Services) error {
 	var colleges, employers []int64
 	for _, code := range []string{"college1", "college2"} {

@@ -147,6 +147,7 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal
 }
 
 // Logout ends a session (audited); ending an unknown session is not an error.
+// Errors: only internal ones (database).
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	h := hashToken(sessionID)
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -167,6 +168,7 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 }
 
 // ExpireIdleSessions deletes sessions idle longer than IdleTimeout.
+// Errors: only internal ones (database).
 func (s *Service) ExpireIdleSessions(ctx context.Context) (int64, error) {
 	return NewStore(s.db).DeleteIdleSessions(ctx, s.now().Add(-IdleTimeout))
 }
@@ -230,6 +232,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (int64, error) {
 
 // CreateUserTx is CreateUser inside the caller's transaction, for modules
 // (such as the demo seed of workers) that create a user with their own rows.
+// Errors: Invalid invalid_user, unknown_organisation, unknown_worker, weak_password; Conflict username_taken, worker_has_login.
 func CreateUserTx(ctx context.Context, tx bun.IDB, in NewUser) (User, error) {
 	var fields []apperr.FieldError
 	in.Username = strings.TrimSpace(in.Username)
@@ -325,12 +328,12 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	})
 }
 
-// ListUsers lists users for the admin pages.
+// ListUsers lists users for the admin pages. Errors: only internal ones (database).
 func (s *Service) ListUsers(ctx context.Context, q string, page, perPage int) ([]UserListRow, int, error) {
 	return NewStore(s.db).ListUsers(ctx, strings.TrimSpace(q), perPage, (page-1)*perPage)
 }
 
-// PrincipalByUsername loads a user as a principal (CLI and tests).
+// PrincipalByUsername loads a user as a principal (CLI and tests). Errors: NotFound user_not_found.
 func (s *Service) PrincipalByUsername(ctx context.Context, username string) (Principal, error) {
 	row, err := NewStore(s.db).UserByUsername(ctx, username)
 	if err != nil {
@@ -386,7 +389,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 	})
 }
 
-// ListTokens lists every organisation's tokens (admin).
+// ListTokens lists every organisation's tokens (admin). Errors: only internal ones (database).
 func (s *Service) ListTokens(ctx context.Context) ([]APIToken, error) {
 	return NewStore(s.db).ListTokens(ctx, 0)
 }

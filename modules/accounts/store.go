@@ -55,16 +55,18 @@ func (s Store) selectPrincipal(ctx context.Context, where string, arg any) (prin
 }
 
 // UserByUsername returns the user (with organisation) named username.
+// Errors: NotFound user_not_found.
 func (s Store) UserByUsername(ctx context.Context, username string) (principalRow, error) {
 	return s.selectPrincipal(ctx, "lower(u.username) = lower(?)", username)
 }
 
-// UserByID returns the user (with organisation) with id.
+// UserByID returns the user (with organisation) with id. Errors: NotFound user_not_found.
 func (s Store) UserByID(ctx context.Context, id int64) (principalRow, error) {
 	return s.selectPrincipal(ctx, "u.id = ?", id)
 }
 
 // InsertUser stores u and sets its ID; a taken username is a conflict.
+// Errors: Invalid unknown_worker; Conflict username_taken, worker_has_login.
 func (s Store) InsertUser(ctx context.Context, u *User) error {
 	_, err := s.db.NewInsert().Model(u).ExcludeColumn("id", "created_at", "updated_at").Returning("id").Exec(ctx)
 	switch _, name := pg.Violation(err); name {
@@ -83,13 +85,13 @@ func (s Store) InsertUser(ctx context.Context, u *User) error {
 	return nil
 }
 
-// UpdatePassword sets a user's password hash.
+// UpdatePassword sets a user's password hash. Errors: only internal ones (database).
 func (s Store) UpdatePassword(ctx context.Context, id int64, hash string) error {
 	_, err := s.db.NewUpdate().Table("users").Set("password_hash = ?, updated_at = now()", hash).Where("id = ?", id).Exec(ctx)
 	return err
 }
 
-// SetActive enables or disables a user.
+// SetActive enables or disables a user. Errors: only internal ones (database).
 func (s Store) SetActive(ctx context.Context, id int64, active bool) error {
 	_, err := s.db.NewUpdate().Table("users").Set("active = ?, updated_at = now()", active).Where("id = ?", id).Exec(ctx)
 	return err
@@ -109,6 +111,7 @@ type UserListRow struct {
 }
 
 // ListUsers returns users matching q (username or name prefix), newest last.
+// Errors: only internal ones (database).
 func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]UserListRow, int, error) {
 	var rows []UserListRow
 	sel := s.db.NewSelect().TableExpr("users AS u").
@@ -127,6 +130,7 @@ func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]Us
 }
 
 // OrgByCode returns id, kind and region of the organisation with code.
+// Errors: Invalid unknown_organisation.
 func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, region string, err error) {
 	o, err := orgs.NewStore(s.db).ByCode(ctx, code)
 	if apperr.KindOf(err) == apperr.KindNotFound {
@@ -136,7 +140,7 @@ func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, regi
 	return o.ID, o.Kind, o.RegionCode, err
 }
 
-// RecordAttempt stores one login attempt.
+// RecordAttempt stores one login attempt. Errors: only internal ones (database).
 func (s Store) RecordAttempt(ctx context.Context, username string, ok bool, ip string, at time.Time) error {
 	_, err := s.db.ExecContext(ctx,
 		"INSERT INTO login_attempts (username, succeeded, ip, attempted_at) VALUES (?, ?, ?, ?)", username, ok, ip, at)
@@ -144,7 +148,7 @@ func (s Store) RecordAttempt(ctx context.Context, username string, ok bool, ip s
 }
 
 // RecentFailures counts failed attempts for username since since, stopping at
-// the last success.
+// the last success. Errors: only internal ones (database).
 func (s Store) RecentFailures(ctx context.Context, username string, since time.Time) (int, error) {
 	var n int
 	err := s.db.NewSelect().Table("login_attempts").ColumnExpr("count(*)").
@@ -155,7 +159,7 @@ func (s Store) RecentFailures(ctx context.Context, username string, since time.T
 	return n, err
 }
 
-// InsertSession stores a session.
+// InsertSession stores a session. Errors: only internal ones (database).
 func (s Store) InsertSession(ctx context.Context, ss *Session) error {
 	_, err := s.db.NewInsert().Model(ss).Exec(ctx)
 	return err
@@ -163,6 +167,7 @@ func (s Store) InsertSession(ctx context.Context, ss *Session) error {
 
 // SessionWithUser returns a session and its user (with organisation) in one
 // query: every authenticated request makes it, so it is one round trip.
+// Errors: Unauthorized session_expired.
 func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principalRow, error) {
 	var r struct {
 		principalRow
@@ -190,25 +195,25 @@ func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principa
 	return ss, r.principalRow, nil
 }
 
-// TouchSession moves a session's last-seen time.
+// TouchSession moves a session's last-seen time. Errors: only internal ones (database).
 func (s Store) TouchSession(ctx context.Context, h []byte, at time.Time) error {
 	_, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", at).Where("id_hash = ?", h).Exec(ctx)
 	return err
 }
 
-// DeleteSession removes a session.
+// DeleteSession removes a session. Errors: only internal ones (database).
 func (s Store) DeleteSession(ctx context.Context, h []byte) error {
 	_, err := s.db.NewDelete().Table("sessions").Where("id_hash = ?", h).Exec(ctx)
 	return err
 }
 
-// DeleteUserSessions removes every session of user id.
+// DeleteUserSessions removes every session of user id. Errors: only internal ones (database).
 func (s Store) DeleteUserSessions(ctx context.Context, id int64) error {
 	_, err := s.db.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx)
 	return err
 }
 
-// DeleteIdleSessions removes sessions idle since before.
+// DeleteIdleSessions removes sessions idle since before. Errors: only internal ones (database).
 func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.db.NewDelete().Table("sessions").Where("last_seen_at < ?", before).Exec(ctx)
 	if err != nil {
@@ -217,13 +222,13 @@ func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64,
 	return res.RowsAffected()
 }
 
-// InsertToken stores an API token.
+// InsertToken stores an API token. Errors: only internal ones (database).
 func (s Store) InsertToken(ctx context.Context, t *APIToken) error {
 	_, err := s.db.NewInsert().Model(t).ExcludeColumn("id").Returning("id, created_at").Exec(ctx)
 	return err
 }
 
-// TokenByHash returns an unrevoked token.
+// TokenByHash returns an unrevoked token. Errors: Unauthorized invalid_token.
 func (s Store) TokenByHash(ctx context.Context, h []byte) (APIToken, error) {
 	var t APIToken
 	err := s.db.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", h).Scan(ctx)
@@ -233,13 +238,14 @@ func (s Store) TokenByHash(ctx context.Context, h []byte) (APIToken, error) {
 	return t, err
 }
 
-// TouchToken sets a token's last-used time.
+// TouchToken sets a token's last-used time. Errors: only internal ones (database).
 func (s Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := s.db.NewUpdate().Table("api_tokens").Set("last_used_at = ?", at).Where("id = ?", id).Exec(ctx)
 	return err
 }
 
 // RevokeToken marks a token revoked; it reports whether one was.
+// Errors: only internal ones (database).
 func (s Store) RevokeToken(ctx context.Context, id int64, at time.Time) (bool, error) {
 	res, err := s.db.NewUpdate().Table("api_tokens").Set("revoked_at = ?", at).
 		Where("id = ? AND revoked_at IS NULL", id).Exec(ctx)
@@ -251,6 +257,7 @@ func (s Store) RevokeToken(ctx context.Context, id int64, at time.Time) (bool, e
 }
 
 // ListTokens returns tokens, of one organisation when orgID is not 0.
+// Errors: only internal ones (database).
 func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) {
 	var ts []APIToken
 	q := s.db.NewSelect().Model(&ts).ColumnExpr("api_token.*").ColumnExpr("coalesce(o.name, '') AS org_name").
@@ -264,6 +271,7 @@ func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) 
 }
 
 // OrgForToken returns the organisation behind a token as a principal.
+// Errors: Unauthorized invalid_token.
 func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
 	o, err := orgs.NewStore(s.db).ByID(ctx, t.OrganisationID)
 	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !o.Active {

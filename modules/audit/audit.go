@@ -71,6 +71,7 @@ const chainLock = 0x617564697400 // "audit"
 
 // Record appends e to the trail inside idb (normally the caller's
 // transaction). Actor and request fields left empty are taken from ctx.
+// Errors: a plain error for an event without action; otherwise only internal ones (database).
 func Record(ctx context.Context, idb bun.IDB, e Event) error {
 	r := RequestFrom(ctx)
 	if e.ActorUserID == 0 {
@@ -167,7 +168,7 @@ type Checkpoint struct {
 // Verify walks the whole chain in id order and reports the first broken row.
 // It also holds the trail against the latest checkpoint: that checkpoint's
 // row must still exist with the same hash, and at least as many rows as it
-// counted.
+// counted. Errors: only internal ones (database); a broken chain is a result, not an error.
 func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	var res VerifyResult
 	// Read the checkpoint before the walk: rows are only appended, so
@@ -233,6 +234,7 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 // RecordCheckpoint stores res, a successful verification, as the checkpoint
 // the next Verify holds the trail against. An empty trail has nothing to
 // remember and records nothing. It returns an error for a failed result.
+// Errors: a plain error for a failed result; otherwise only internal ones (database).
 func RecordCheckpoint(ctx context.Context, db bun.IDB, res VerifyResult) error {
 	if !res.OK {
 		return fmt.Errorf("record audit checkpoint: the verification failed at event %d", res.BrokenID)
@@ -259,6 +261,7 @@ type Filter struct {
 }
 
 // List returns events matching f, newest first, and the total count.
+// Errors: only internal ones (database).
 func List(ctx context.Context, db bun.IDB, f Filter) ([]Event, int, error) {
 	if f.PerPage <= 0 {
 		f.PerPage = 50

@@ -47,11 +47,12 @@ func (s *Service) Index(idNumber string) []byte {
 // IsBanned reports whether an active ban exists on the ID number, reading
 // through idb (the caller's transaction, so the answer holds while it
 // writes). The number is normalised first; it need not be valid.
+// Errors: only internal ones (database).
 func (s *Service) IsBanned(ctx context.Context, idb bun.IDB, idNumber string) (bool, error) {
 	return s.IsBannedIdx(ctx, idb, s.Index(idNumber))
 }
 
-// IsBannedIdx is IsBanned for an ID number's blind index.
+// IsBannedIdx is IsBanned for an ID number's blind index. Errors: only internal ones (database).
 func (s *Service) IsBannedIdx(ctx context.Context, idb bun.IDB, idx []byte) (bool, error) {
 	if idx == nil {
 		return false, nil
@@ -61,6 +62,7 @@ func (s *Service) IsBannedIdx(ctx context.Context, idb bun.IDB, idx []byte) (boo
 
 // BannedAmong returns the indexes among idxs that are under an active ban,
 // keyed by string(idx), in one query (roster imports check whole files).
+// Errors: only internal ones (database).
 func (s *Service) BannedAmong(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(idxs) == 0 {
@@ -397,7 +399,7 @@ func (s *Service) ByID(ctx context.Context, p *accounts.Principal, id int64) (*B
 }
 
 // Decision returns every ban of the decision ban b belongs to (the subject
-// first, then the managers) that p may see.
+// first, then the managers) that p may see. Errors: only internal ones (database).
 func (s *Service) Decision(ctx context.Context, p *accounts.Principal, b *Ban) ([]Ban, error) {
 	primary := b.ID
 	if b.PrimaryBanID != 0 {
@@ -415,6 +417,7 @@ type Filter struct {
 }
 
 // List returns the bans p may see matching f, newest first, and the total.
+// Errors: Forbidden forbidden_role.
 func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Ban, int, error) {
 	if !p.Is(keepers...) {
 		return nil, 0, apperr.Forbidden("forbidden_role", "只有卫健部门可以查看禁入名单")
@@ -428,6 +431,7 @@ func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]
 
 // DecisionRecorded reports whether any ban carries decision number
 // decisionNo, so a seed or an import can skip a decision already on file.
+// Errors: only internal ones (database).
 func (s *Service) DecisionRecorded(ctx context.Context, decisionNo string) (bool, error) {
 	n, err := NewStore(s.db).CountDecision(ctx, decisionNo)
 	return n > 0, err

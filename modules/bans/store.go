@@ -26,6 +26,7 @@ func NewStore(db bun.IDB) Store { return Store{db: db} }
 var scopeCols = accounts.ScopeColumns{Region: "b.region_code"}
 
 // ActiveIdx reports whether an active ban exists on the ID number index.
+// Errors: only internal ones (database).
 func (s Store) ActiveIdx(ctx context.Context, idx []byte) (bool, error) {
 	ok, err := s.db.NewSelect().Table("bans").Where("id_number_idx = ? AND lifted_at IS NULL", idx).Exists(ctx)
 	if err != nil {
@@ -35,6 +36,7 @@ func (s Store) ActiveIdx(ctx context.Context, idx []byte) (bool, error) {
 }
 
 // ActiveAmong returns the indexes among idxs under an active ban, in one query.
+// Errors: only internal ones (database).
 func (s Store) ActiveAmong(ctx context.Context, idxs [][]byte) ([][]byte, error) {
 	var found [][]byte
 	err := s.db.NewSelect().Table("bans").Column("id_number_idx").
@@ -46,6 +48,7 @@ func (s Store) ActiveAmong(ctx context.Context, idxs [][]byte) ([][]byte, error)
 }
 
 // CountDecision counts the bans recorded under a decision number.
+// Errors: only internal ones (database).
 func (s Store) CountDecision(ctx context.Context, decisionNo string) (int, error) {
 	n, err := s.db.NewSelect().Table("bans").Where("decision_no = ?", decisionNo).Count(ctx)
 	if err != nil {
@@ -69,6 +72,7 @@ func (s Store) Insert(ctx context.Context, b *Ban, field string) error {
 }
 
 // SetLiftRequest records (or, with by 0, clears) a lift request of ban id.
+// Errors: only internal ones (database).
 func (s Store) SetLiftRequest(ctx context.Context, id, by int64, at time.Time, document, reason string) error {
 	q := s.db.NewUpdate().Table("bans").Where("id = ?", id)
 	if by == 0 {
@@ -129,7 +133,7 @@ func (s Store) ByID(ctx context.Context, scope accounts.Scope, id int64) (*Ban, 
 }
 
 // Decision returns the bans of the decision whose first ban is primary, in
-// scope, subject first.
+// scope, subject first. Errors: only internal ones (database).
 func (s Store) Decision(ctx context.Context, scope accounts.Scope, primary int64) ([]Ban, error) {
 	var rows []Ban
 	err := s.selectQ(scope, &rows).Where("b.id = ? OR b.primary_ban_id = ?", primary, primary).OrderExpr("b.id").Scan(ctx)
@@ -141,6 +145,7 @@ func (s Store) Decision(ctx context.Context, scope accounts.Scope, primary int64
 
 // List returns the bans in scope matching f, newest first, and the total;
 // idx, when not nil, is the blind index of the ID number f.Q names.
+// Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, scope accounts.Scope, f Filter, idx []byte) ([]Ban, int, error) {
 	var rows []Ban
 	q := s.selectQ(scope, &rows).OrderExpr("b.id DESC")

@@ -21,6 +21,7 @@ type Service struct {
 func NewService(db *bun.DB) *Service { return &Service{db: db} }
 
 // PlanCodes returns the code of every plan, for validating roster rows.
+// Errors: only internal ones (database).
 func (s *Service) PlanCodes(ctx context.Context) (map[string]bool, error) {
 	codes, err := NewStore(s.db).PlanCodes(ctx)
 	if err != nil {
@@ -33,12 +34,12 @@ func (s *Service) PlanCodes(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// Courses returns every course, by code.
+// Courses returns every course, by code. Errors: only internal ones (database).
 func (s *Service) Courses(ctx context.Context) ([]Course, error) {
 	return NewStore(s.db).Courses(ctx)
 }
 
-// Course returns one course; apperr.NotFound when absent.
+// Course returns one course; apperr.NotFound when absent. Errors: NotFound course_not_found.
 func (s *Service) Course(ctx context.Context, id int64) (Course, error) {
 	return NewStore(s.db).CourseByID(ctx, id)
 }
@@ -50,6 +51,7 @@ type PlanSummary struct {
 }
 
 // Plans returns every plan with its current version, in four queries.
+// Errors: only internal ones (database).
 func (s *Service) Plans(ctx context.Context) ([]PlanSummary, error) {
 	st := NewStore(s.db)
 	ps, err := st.Plans(ctx)
@@ -72,7 +74,7 @@ func (s *Service) Plans(ctx context.Context) ([]PlanSummary, error) {
 }
 
 // Plan returns the plan with code and its current version;
-// apperr.NotFound (plan_not_found) when absent.
+// apperr.NotFound (plan_not_found) when absent. Errors: NotFound plan_not_found.
 func (s *Service) Plan(ctx context.Context, code string) (PlanSummary, error) {
 	st := NewStore(s.db)
 	p, err := st.PlanByCode(ctx, code)
@@ -87,12 +89,13 @@ func (s *Service) Plan(ctx context.Context, code string) (PlanSummary, error) {
 }
 
 // PlanByCode returns the plan with code read through idb (the caller's
-// transaction); apperr.NotFound (plan_not_found) when absent.
+// transaction); apperr.NotFound (plan_not_found) when absent. Errors: NotFound plan_not_found.
 func (s *Service) PlanByCode(ctx context.Context, idb bun.IDB, code string) (Plan, error) {
 	return NewStore(idb).PlanByCode(ctx, code)
 }
 
 // PlansByID returns the plans with the given IDs, in one query.
+// Errors: only internal ones (database).
 func (s *Service) PlansByID(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]Plan, error) {
 	out := map[int64]Plan{}
 	if len(ids) == 0 {
@@ -109,7 +112,7 @@ func (s *Service) PlansByID(ctx context.Context, idb bun.IDB, ids []int64) (map[
 }
 
 // Versions returns plan versions by ID with courses and minimums, read
-// through idb, in a fixed number of queries.
+// through idb, in a fixed number of queries. Errors: only internal ones (database).
 func (s *Service) Versions(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]PlanVersion, error) {
 	return NewStore(idb).Versions(ctx, ids)
 }
@@ -117,7 +120,7 @@ func (s *Service) Versions(ctx context.Context, idb bun.IDB, ids []int64) (map[i
 // UseCurrentVersion returns the current version of plan planID and marks it
 // in use, inside the caller's transaction (an enrolment about to point at
 // it). From then on an edit of the plan makes a new version. It returns
-// apperr.NotFound (plan_not_found) when the plan is absent.
+// apperr.NotFound (plan_not_found) when the plan is absent. Errors: NotFound plan_not_found.
 func (s *Service) UseCurrentVersion(ctx context.Context, idb bun.IDB, planID int64) (int64, error) {
 	st := NewStore(idb)
 	versionID, err := st.CurrentVersionID(ctx, planID)
@@ -247,6 +250,7 @@ func (s *Service) UpdateCourse(ctx context.Context, id int64, in CourseInput) (C
 // Seed loads the shipped catalogue: courses and plans whose codes are not
 // stored yet are inserted, existing ones are left as admins edited them. It
 // is safe to run on every start.
+// Errors: Invalid invalid_plan for a broken shipped catalogue; otherwise only internal ones.
 func (s *Service) Seed(ctx context.Context) error {
 	seed, err := LoadSeed()
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// PlanCodes returns the code of every plan.
+// PlanCodes returns the code of every plan. Errors: only internal ones (database).
 func (s Store) PlanCodes(ctx context.Context) ([]string, error) {
 	var codes []string
 	if err := s.db.NewSelect().Table("plans").Column("code").Scan(ctx, &codes); err != nil {
@@ -17,6 +17,7 @@ func (s Store) PlanCodes(ctx context.Context) ([]string, error) {
 }
 
 // PlansByID returns the plans with the given IDs, in one query.
+// Errors: only internal ones (database).
 func (s Store) PlansByID(ctx context.Context, ids []int64) ([]Plan, error) {
 	var ps []Plan
 	if err := s.db.NewSelect().Model(&ps).Where("pl.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
@@ -41,7 +42,7 @@ func (s Store) CurrentVersionID(ctx context.Context, planID int64) (int64, error
 
 // MarkVersionInUse marks version id in use. Only the first enrolment
 // writes: once in_use is true the WHERE does not match and takes no row
-// lock, so concurrent enrolments do not queue here.
+// lock, so concurrent enrolments do not queue here. Errors: only internal ones (database).
 func (s Store) MarkVersionInUse(ctx context.Context, id int64) error {
 	_, err := s.db.NewUpdate().Table("plan_versions").Set("in_use = true").Where("id = ? AND NOT in_use", id).Exec(ctx)
 	if err != nil {
@@ -64,6 +65,7 @@ func (s Store) LockPlan(ctx context.Context, id int64) (Plan, error) {
 }
 
 // LockVersion reads plan version id (without its requirements) for update.
+// Errors: only internal ones (database).
 func (s Store) LockVersion(ctx context.Context, id int64) (PlanVersion, error) {
 	var v PlanVersion
 	if err := s.db.NewSelect().Model(&v).Where("pv.id = ?", id).For("UPDATE").Scan(ctx); err != nil {
@@ -73,6 +75,7 @@ func (s Store) LockVersion(ctx context.Context, id int64) (PlanVersion, error) {
 }
 
 // SetCurrentVersion makes version versionID the current one of plan planID.
+// Errors: only internal ones (database).
 func (s Store) SetCurrentVersion(ctx context.Context, planID, versionID int64) error {
 	_, err := s.db.NewUpdate().Table("plans").Set("current_version_id = ?", versionID).Where("id = ?", planID).Exec(ctx)
 	if err != nil {
@@ -82,6 +85,7 @@ func (s Store) SetCurrentVersion(ctx context.Context, planID, versionID int64) e
 }
 
 // InsertPlanIfAbsent stores p unless its code exists; it reports whether it did.
+// Errors: only internal ones (database).
 func (s Store) InsertPlanIfAbsent(ctx context.Context, p *Plan) (bool, error) {
 	res, err := s.db.NewInsert().Model(p).ExcludeColumn("id", "current_version_id").
 		On("CONFLICT (code) DO NOTHING").Returning("id").Exec(ctx)
@@ -92,7 +96,7 @@ func (s Store) InsertPlanIfAbsent(ctx context.Context, p *Plan) (bool, error) {
 	return n == 1, nil
 }
 
-// InsertCourseIfAbsent stores c unless its code exists.
+// InsertCourseIfAbsent stores c unless its code exists. Errors: only internal ones (database).
 func (s Store) InsertCourseIfAbsent(ctx context.Context, c *Course) error {
 	_, err := s.db.NewInsert().Model(c).ExcludeColumn("id").On("CONFLICT (code) DO NOTHING").Exec(ctx)
 	if err != nil {
@@ -115,6 +119,7 @@ func (s Store) LockCourse(ctx context.Context, id int64) (Course, error) {
 }
 
 // HoursRequired returns the most hours any plan version requires of course id.
+// Errors: only internal ones (database).
 func (s Store) HoursRequired(ctx context.Context, id int64) (Hours, error) {
 	var need Hours
 	err := s.db.NewSelect().Table("plan_version_courses").ColumnExpr("coalesce(max(required_hours), 0)").
@@ -125,7 +130,7 @@ func (s Store) HoursRequired(ctx context.Context, id int64) (Hours, error) {
 	return need, nil
 }
 
-// UpdateCourse writes c's title, hours and description.
+// UpdateCourse writes c's title, hours and description. Errors: only internal ones (database).
 func (s Store) UpdateCourse(ctx context.Context, c *Course) error {
 	_, err := s.db.NewUpdate().Model(c).Column("title", "theory_hours", "practice_hours", "description").
 		Set("updated_at = now()").WherePK().Exec(ctx)

@@ -309,11 +309,13 @@ type Filter struct {
 }
 
 // List returns the institutions matching f and their total, by name.
+// Errors: only internal ones (database).
 func (s *Service) List(ctx context.Context, f Filter) ([]Institution, int, error) {
 	return NewStore(s.db).List(ctx, f)
 }
 
 // Regions returns every region, for the forms' region choice.
+// Errors: only internal ones (database).
 func (s *Service) Regions(ctx context.Context) ([]orgs.Region, error) {
 	return orgs.NewStore(s.db).Regions(ctx)
 }

@@ -35,6 +35,7 @@ func (s Store) Insert(ctx context.Context, n *Institution) error {
 
 // InsertIfAbsent stores n unless its USCC is already registered; it reports
 // whether it did. The demo seed runs it, so seeding twice changes nothing.
+// Errors: Invalid validation_failed (unknown region or organisation); Conflict organisation_taken.
 func (s Store) InsertIfAbsent(ctx context.Context, n *Institution) (bool, error) {
 	res, err := s.db.NewInsert().Model(n).ExcludeColumn("id", "created_at", "updated_at").
 		On("CONFLICT (uscc) DO NOTHING").Exec(ctx)
@@ -53,6 +54,7 @@ type Option struct {
 
 // Options lists up to limit institutions by name, for selects in other
 // modules' forms (the registry is public to logged-in users).
+// Errors: only internal ones (database).
 func (s Store) Options(ctx context.Context, limit int) ([]Option, error) {
 	var out []Option
 	err := s.db.NewSelect().Table("institutions").Column("id", "name").OrderExpr("name, id").Limit(int64(limit)).Scan(ctx, &out)
@@ -62,7 +64,7 @@ func (s Store) Options(ctx context.Context, limit int) ([]Option, error) {
 	return out, nil
 }
 
-// Exists reports whether institution id is registered.
+// Exists reports whether institution id is registered. Errors: only internal ones (database).
 func (s Store) Exists(ctx context.Context, id int64) (bool, error) {
 	ok, err := s.db.NewSelect().Table("institutions").Where("id = ?", id).Exists(ctx)
 	if err != nil {
@@ -97,7 +99,7 @@ func (s Store) Update(ctx context.Context, n *Institution) error {
 }
 
 // LinkOrganisation links the institution named name, when it has no login
-// yet, to the organisation orgID.
+// yet, to the organisation orgID. Errors: only internal ones (database).
 func (s Store) LinkOrganisation(ctx context.Context, name string, orgID int64) error {
 	_, err := s.db.NewUpdate().Table("institutions").Set("organisation_id = ?", orgID).
 		Where("name = ? AND organisation_id IS NULL", name).Exec(ctx)
@@ -143,6 +145,7 @@ func (s Store) selectQ(dst any) *bun.SelectQuery {
 }
 
 // List returns the institutions matching f and their total, by name.
+// Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, f Filter) ([]Institution, int, error) {
 	var rows []Institution
 	q := s.selectQ(&rows).OrderExpr("n.name, n.id")

@@ -31,6 +31,7 @@ type Message struct {
 
 // Send stores messages inside idb (the caller's transaction). A message whose
 // DedupeKey was sent before is skipped, so reminders can be sent "once".
+// Errors: only internal ones (database).
 func Send(ctx context.Context, idb bun.IDB, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
@@ -48,6 +49,7 @@ type Service struct {
 func NewService(db *bun.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
 
 // Inbox lists p's messages, newest first, with the total and unread counts.
+// Errors: only internal ones (database).
 func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Message, int, int, error) {
 	return NewStore(s.db).Inbox(ctx, p, limit, offset)
 }

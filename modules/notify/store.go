@@ -20,6 +20,7 @@ type Store struct{ db bun.IDB }
 func NewStore(db bun.IDB) Store { return Store{db: db} }
 
 // Insert stores msgs, skipping any whose dedupe key was used before.
+// Errors: only internal ones (database).
 func (s Store) Insert(ctx context.Context, msgs []Message) error {
 	_, err := s.db.NewInsert().Model(&msgs).ExcludeColumn("id", "created_at", "read_at").
 		On("CONFLICT (dedupe_key) DO NOTHING").Exec(ctx)
@@ -38,6 +39,7 @@ func mine(q *bun.SelectQuery, p *accounts.Principal) *bun.SelectQuery {
 }
 
 // Inbox lists p's messages, newest first, with the total and unread counts.
+// Errors: only internal ones (database).
 func (s Store) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Message, int, int, error) {
 	var ms []Message
 	total, err := mine(s.db.NewSelect().Model(&ms), p).OrderExpr("n.id DESC").
@@ -63,7 +65,7 @@ func (s Store) Mine(ctx context.Context, p *accounts.Principal, id int64) (Messa
 	return m, err
 }
 
-// MarkRead sets message id's read time.
+// MarkRead sets message id's read time. Errors: only internal ones (database).
 func (s Store) MarkRead(ctx context.Context, id int64, at time.Time) error {
 	_, err := s.db.NewUpdate().Model((*Message)(nil)).Set("read_at = ?", at).Where("id = ?", id).Exec(ctx)
 	return err

@@ -18,7 +18,7 @@ type Store struct{ db bun.IDB }
 // NewStore returns a Store on db (the database or a transaction).
 func NewStore(db bun.IDB) Store { return Store{db: db} }
 
-// Regions returns every region ordered by code.
+// Regions returns every region ordered by code. Errors: only internal ones (database).
 func (s Store) Regions(ctx context.Context) ([]Region, error) {
 	var rs []Region
 	err := s.db.NewSelect().Model(&rs).OrderExpr("code").Scan(ctx)
@@ -57,6 +57,7 @@ func (s Store) one(ctx context.Context, where string, arg any) (Organisation, er
 }
 
 // List returns organisations of a kind (all when empty), by code.
+// Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, kind string, limit, offset int) ([]Organisation, int, error) {
 	var os []Organisation
 	q := s.db.NewSelect().Model(&os).ColumnExpr("o.*, r.name AS region_name").
@@ -68,7 +69,7 @@ func (s Store) List(ctx context.Context, kind string, limit, offset int) ([]Orga
 	return os, int(n), err
 }
 
-// Insert stores o; a taken code or credit code is a conflict.
+// Insert stores o; a taken code or credit code is a conflict. Errors: Conflict organisation_exists.
 func (s Store) Insert(ctx context.Context, o *Organisation) error {
 	_, err := s.db.NewInsert().Model(o).ExcludeColumn("id", "created_at", "updated_at").Returning("id, created_at, updated_at").Exec(ctx)
 	if pg.IsUnique(err, "") {
@@ -80,7 +81,7 @@ func (s Store) Insert(ctx context.Context, o *Organisation) error {
 	return nil
 }
 
-// Update writes the editable fields of o.
+// Update writes the editable fields of o. Errors: Conflict organisation_exists.
 func (s Store) Update(ctx context.Context, o *Organisation) error {
 	_, err := s.db.NewUpdate().Model(o).Column("name", "region_code", "uscc", "site_code", "active").
 		Set("updated_at = now()").WherePK().Exec(ctx)

@@ -46,6 +46,7 @@ func IsUnique(err error, constraint string) bool {
 // CopyFrom runs stmt (a COPY … FROM STDIN) on conn, the connection the
 // caller's transaction runs on, feeding it what write produces. COPY is
 // several times faster than a multi-row INSERT for large files (DESIGN §11).
+// Errors: those of write, and internal ones (database).
 func CopyFrom(ctx context.Context, conn bun.Conn, stmt string, write func(*CopyWriter) error) error {
 	pr, pw := io.Pipe()
 	go func() {
@@ -140,7 +141,7 @@ func (c *CopyWriter) Date(d *time.Time) {
 	c.line = append(c.line, d.Format(time.DateOnly)...)
 }
 
-// End finishes the row.
+// End finishes the row. Errors: those of the pipe to the database (the COPY ended).
 func (c *CopyWriter) End() error {
 	c.line = append(c.line, '\n')
 	_, err := c.w.Write(c.line)

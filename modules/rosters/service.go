@@ -263,7 +263,7 @@ func (s *Service) fail(id int64, err error) {
 
 // FailInterrupted marks imports still validating after maxAge as failed:
 // their process stopped mid-way (validation of the largest file takes well
-// under a minute). The app calls it at start.
+// under a minute). The app calls it at start. Errors: only internal ones (database).
 func (s *Service) FailInterrupted(ctx context.Context, maxAge time.Duration) (int, error) {
 	return NewStore(s.db).FailValidatingBefore(ctx, s.now().Add(-maxAge))
 }
@@ -547,12 +547,13 @@ func (s *Service) Get(ctx context.Context, p *accounts.Principal, id int64) (*Im
 }
 
 // SameFile returns the other imports of im's college with the same file
-// content, newest first.
+// content, newest first. Errors: only internal ones (database).
 func (s *Service) SameFile(ctx context.Context, p *accounts.Principal, im *Import) ([]Import, error) {
 	return NewStore(s.db).SameFile(ctx, p, im)
 }
 
 // List returns a page of the imports p may see, newest first.
+// Errors: only internal ones (database).
 func (s *Service) List(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Import, int, error) {
 	return NewStore(s.db).List(ctx, p, limit, offset)
 }
@@ -588,7 +589,7 @@ func (s *Service) Rows(ctx context.Context, p *accounts.Principal, id int64, out
 }
 
 // HasImports reports whether college orgID has uploaded any roster, so a
-// seed can leave a college that has imports alone.
+// seed can leave a college that has imports alone. Errors: only internal ones (database).
 func (s *Service) HasImports(ctx context.Context, orgID int64) (bool, error) {
 	n, err := NewStore(s.db).CountOfCollege(ctx, orgID)
 	if err != nil {

@@ -22,6 +22,7 @@ const DefaultCalcPerMinute = 120
 
 // ParseRate reads a per-minute limit setting: empty means the default, 0
 // switches the limit off (for benchmarks on a private host).
+// Errors: a plain error for text that is not a whole number ≥ 0.
 func ParseRate(s string) (int, error) {
 	if strings.TrimSpace(s) == "" {
 		return DefaultCalcPerMinute, nil

@@ -105,6 +105,7 @@ var regionPattern = regexp.MustCompile(`^42[0-9]{4}$`)
 // per bad field (unknown fields or values, wrong types, unparsable dates,
 // levels outside 1–5, as_of before a certificate's issue date or a payment, a region
 // outside Hubei). Missing fields are not errors: they are unknown.
+// Errors: Invalid invalid_situation; BadRequest malformed_json.
 func DecodeSituation(r io.Reader) (Situation, error) {
 	body, err := io.ReadAll(r)
 	if err != nil {

@@ -56,6 +56,7 @@ type Store struct{ db bun.IDB }
 func NewStore(db bun.IDB) *Store { return &Store{db: db} }
 
 // All returns every row in entry order (id), so later entries win ties.
+// Errors: only internal ones (database).
 func (s *Store) All(ctx context.Context) ([]StoredParam, error) {
 	var rows []StoredParam
 	err := s.db.NewSelect().Model(&rows).
@@ -67,7 +68,7 @@ func (s *Store) All(ctx context.Context) ([]StoredParam, error) {
 	return rows, nil
 }
 
-// Insert appends one row.
+// Insert appends one row. Errors: only internal ones (database).
 func (s *Store) Insert(ctx context.Context, sp *StoredParam) error {
 	if _, err := s.db.NewInsert().Model(sp).Returning("id, entered_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert policy parameter %s: %w", sp.Name, err)
@@ -76,7 +77,7 @@ func (s *Store) Insert(ctx context.Context, sp *StoredParam) error {
 }
 
 // InsertDefault appends a default row unless one with the same name, region
-// and start date is there; it reports whether it inserted.
+// and start date is there; it reports whether it inserted. Errors: only internal ones (database).
 func (s *Store) InsertDefault(ctx context.Context, sp *StoredParam) (bool, error) {
 	res, err := s.db.NewInsert().Model(sp).
 		On("CONFLICT (name, region_code, effective_from) WHERE source = 'default' DO NOTHING").Exec(ctx)
@@ -88,6 +89,7 @@ func (s *Store) InsertDefault(ctx context.Context, sp *StoredParam) (bool, error
 }
 
 // Default returns the default row of a name, region and start date.
+// Errors: only internal ones (database).
 func (s *Store) Default(ctx context.Context, name, region string, from Date) (StoredParam, error) {
 	var sp StoredParam
 	err := s.db.NewSelect().Model(&sp).
@@ -100,7 +102,7 @@ func (s *Store) Default(ctx context.Context, name, region string, from Date) (St
 }
 
 // MaxID returns the id of the newest row (0 when empty); it tells whether
-// another instance added a value since the set was built.
+// another instance added a value since the set was built. Errors: only internal ones (database).
 func (s *Store) MaxID(ctx context.Context) (int64, error) {
 	var id int64
 	err := s.db.NewSelect().Table("policy_parameters").ColumnExpr("coalesce(max(id), 0)").Scan(ctx, &id)

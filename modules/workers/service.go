@@ -194,7 +194,7 @@ func (s *Service) Nth(ctx context.Context, n int) (*Worker, string, error) {
 }
 
 // InstitutionOptions lists institutions (the public registry) by name for
-// the employer select of the profile form.
+// the employer select of the profile form. Errors: only internal ones (database).
 func (s *Service) InstitutionOptions(ctx context.Context) ([]institutions.Option, error) {
 	return institutions.NewStore(s.db).Options(ctx, 1000)
 }
@@ -568,7 +568,7 @@ func (s *Service) RevealID(ctx context.Context, p *accounts.Principal, id int64)
 
 // ValidateName trims a person's name and checks it: 1–50 characters, no
 // digits or control characters. The error is an *apperr.Error for field
-// name.
+// name. Errors: Invalid name_required, name_too_long, name_invalid.
 func ValidateName(raw string) (string, error) {
 	s := strings.TrimSpace(strings.ReplaceAll(raw, "\u3000", " "))
 	bad := func(code, msg string) (string, error) {
@@ -590,7 +590,7 @@ func ValidateName(raw string) (string, error) {
 
 // ValidateBankAccount checks a bank card or account number (12–30 digits
 // after spaces and hyphens are removed) and returns it normalised. The
-// error is an *apperr.Error for field bank_account.
+// error is an *apperr.Error for field bank_account. Errors: Invalid bank_account_format.
 func ValidateBankAccount(raw string) (string, error) {
 	s := pii.Normalize(pii.KindBank, raw)
 	if len(s) < 12 || len(s) > 30 || !allDigits(s) {

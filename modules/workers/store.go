@@ -128,7 +128,7 @@ type ListQuery struct {
 }
 
 // List returns the workers p may see that match q, ordered by name then id,
-// and the total count.
+// and the total count. Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) ([]Worker, int, error) {
 	var rows []Worker
 	q := s.scoped(p, &rows).OrderExpr("w.name, w.id")
@@ -164,7 +164,7 @@ func (s Store) Insert(ctx context.Context, w *Worker) error {
 }
 
 // InsertIfAbsent adds ws in one statement, skipping ID numbers already
-// registered (bulk loads that may run twice).
+// registered (bulk loads that may run twice). Errors: only internal ones (database).
 func (s Store) InsertIfAbsent(ctx context.Context, ws []Worker) error {
 	if len(ws) == 0 {
 		return nil
@@ -193,7 +193,7 @@ func (s Store) Nth(ctx context.Context, n int) (*Worker, error) {
 }
 
 // Update writes the given columns of w (and updated_at) and reads back the
-// region the database recomputed.
+// region the database recomputed. Errors: only internal ones (database).
 func (s Store) Update(ctx context.Context, w *Worker, columns ...string) error {
 	_, err := s.db.NewUpdate().Model(w).Column(columns...).
 		Set("updated_at = now()").WherePK().
@@ -207,7 +207,7 @@ func (s Store) Update(ctx context.Context, w *Worker, columns ...string) error {
 // SetBanned sets the ban flag of the worker with the given ID number index
 // (if there is one) and reports the worker's id, 0 when the person is not a
 // worker. The bans module calls it inside the transaction that records or
-// lifts a ban.
+// lifts a ban. Errors: only internal ones (database).
 func (s Store) SetBanned(ctx context.Context, idx []byte, banned bool) (int64, error) {
 	var id int64
 	err := s.db.NewUpdate().Table("workers").

@@ -63,6 +63,7 @@ type Existing struct {
 
 // LookupByIDNumberIdx returns the stored workers whose ID number index is in
 // idxs, keyed by string(index). Callers pass a few thousand at a time.
+// Errors: only internal ones (database).
 func LookupByIDNumberIdx(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[string]Existing, error) {
 	out := make(map[string]Existing, len(idxs))
 	if len(idxs) == 0 {
@@ -101,7 +102,7 @@ type Bulk struct {
 
 // NewBulk starts a bulk write. conn must be the connection tx runs on: COPY
 // needs the raw connection, and running it there keeps it inside the
-// transaction.
+// transaction. Errors: only internal ones (database).
 func NewBulk(ctx context.Context, conn bun.Conn, tx bun.Tx) (*Bulk, error) {
 	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE worker_bulk (
 		seq integer NOT NULL, name text NOT NULL, id_number_enc bytea NOT NULL, id_number_idx bytea NOT NULL,
@@ -115,7 +116,7 @@ func NewBulk(ctx context.Context, conn bun.Conn, tx bun.Tx) (*Bulk, error) {
 }
 
 // Add copies rows into the bulk write. Rows must not repeat an ID number
-// index, within a call or across calls.
+// index, within a call or across calls. Errors: only internal ones (database).
 func (b *Bulk) Add(ctx context.Context, rows []BulkRow) error {
 	if len(rows) == 0 {
 		return nil
@@ -139,7 +140,7 @@ const bulkColumns = `name, id_number_enc, id_number_idx, id_mask, sex, birth_dat
 // name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
 // phone_enc, phone_idx, phone_mask, education, major, graduation_year,
 // college_org_id, with NULL (never "") for an absent phone, education or
-// graduation year. It reports how many rows it added.
+// graduation year. It reports how many rows it added. Errors: only internal ones (database).
 func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, error) {
 	res, err := b.tx.ExecContext(ctx, `INSERT INTO worker_bulk (seq, `+bulkColumns+`)
 		SELECT ? + row_number() OVER () - 1, q.* FROM (`+query+`) AS q`, append([]any{b.n}, args...)...)
@@ -155,7 +156,7 @@ func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, err
 }
 
 // Write merges the added rows into workers; with addOnly existing workers
-// are left untouched. It ends the bulk write.
+// are left untouched. It ends the bulk write. Errors: only internal ones (database).
 func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	var res BulkResult
 	tx := b.tx
@@ -231,7 +232,7 @@ func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	return res, nil
 }
 
-// BulkUpsert is a Bulk write of rows given at once.
+// BulkUpsert is a Bulk write of rows given at once. Errors: only internal ones (database).
 func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, addOnly bool) (BulkResult, error) {
 	b, err := NewBulk(ctx, conn, tx)
 	if err != nil {
