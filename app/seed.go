@@ -55,8 +55,8 @@ func (a *App) demoSeeds() []demoSeed {
 // isEmpty reports whether the database has no users yet (make run seeds the
 // demo world only then).
 func (a *App) isEmpty(ctx context.Context) (bool, error) {
-	n, err := a.DB.NewSelect().Table("users").Count(ctx)
-	return n == 0, err
+	has, err := a.Accounts.HasUsers(ctx)
+	return !has, err
 }
 
 // SeedScale adds n generated workers for load tests and benchmarks.

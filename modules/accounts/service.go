@@ -328,6 +328,10 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	})
 }
 
+// HasUsers reports whether any user exists (an empty database gets the demo
+// world on request). Errors: only internal ones (database).
+func (s *Service) HasUsers(ctx context.Context) (bool, error) { return NewStore(s.db).AnyUser(ctx) }
+
 // ListUsers lists users for the admin pages. Errors: only internal ones (database).
 func (s *Service) ListUsers(ctx context.Context, q string, page, perPage int) ([]UserListRow, int, error) {
 	return NewStore(s.db).ListUsers(ctx, strings.TrimSpace(q), perPage, (page-1)*perPage)

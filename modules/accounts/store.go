@@ -85,6 +85,12 @@ func (s Store) InsertUser(ctx context.Context, u *User) error {
 	return nil
 }
 
+// AnyUser reports whether at least one user exists. Errors: only internal
+// ones (database).
+func (s Store) AnyUser(ctx context.Context) (bool, error) {
+	return s.db.NewSelect().Table("users").Exists(ctx)
+}
+
 // UpdatePassword sets a user's password hash. Errors: only internal ones (database).
 func (s Store) UpdatePassword(ctx context.Context, id int64, hash string) error {
 	_, err := s.db.NewUpdate().Table("users").Set("password_hash = ?, updated_at = now()", hash).Where("id = ?", id).Exec(ctx)
