@@ -108,7 +108,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	adminOnly := accounts.Require(accounts.RoleAdmin)
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
-	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	orgs.NewHandler(a.Orgs).Routes(api, pages, accounts.Require(accounts.RoleAdmin))
 	notify.NewHandler(a.Notify).Routes(api, pages)
 	institutions.NewHandler(a.Institutions).Routes(api, pages)
 	workers.NewHandler(a.Workers).Routes(api, pages)

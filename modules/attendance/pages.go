@@ -35,7 +35,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, actionErr error, notice string) error
 		return actionErr
 	}
 	if actionErr != nil {
-		c.Status(classes.StatusOf(actionErr))
+		c.Status(apperr.Status(actionErr))
 	}
 	var active, waiting, left []Enrolment
 	for _, v := range roster {
@@ -187,7 +187,7 @@ func (h *Handler) renderAttendance(c *fiber.Ctx, formErr error, notice string, v
 			return formErr
 		}
 		msg, rowErrs = e.Message, e.Fields
-		c.Status(classes.StatusOf(formErr))
+		c.Status(apperr.Status(formErr))
 	}
 	return web.Render(c, "classes/attendance", fiber.Map{"Title": "登记学时：" + cl.Name, "Class": cl, "Courses": courses,
 		"CourseID": courseID, "Lines": formLines(roster, courseID, values), "Error": msg, "RowErrors": rowErrs, "Notice": notice})

@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"tuoyu/modules/accounts"
-	"tuoyu/modules/apperr"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/web"
 	"tuoyu/modules/workers"
@@ -235,12 +234,11 @@ func (h *Handler) checkForm(c *fiber.Ctx) error {
 	banned, err := h.svc.Check(c.UserContext(), accounts.PrincipalOf(c), c.FormValue("id_number"))
 	data := fiber.Map{"Title": "终身禁入查询"}
 	if err != nil {
-		if !redisplay(err) {
+		if !web.Redisplay(c, err, "four_eyes") {
 			return err
 		}
 		fields, msg := web.FieldMessages(err)
 		data["Error"], data["Fields"] = msg, fields
-		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "bans/check", data)
 	}
 	// Answer without echoing the number: the page shows only its mask.
@@ -274,11 +272,8 @@ func (h *Handler) newPage(c *fiber.Ctx) error {
 
 func (h *Handler) renderNew(c *fiber.Ctx, f recordForm, formErr error) error {
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr, "four_eyes") {
 		return formErr
-	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	for len(f.Managers) < managerRows {
 		f.Managers = append(f.Managers, personForm{})
@@ -323,11 +318,8 @@ func (h *Handler) showPage(c *fiber.Ctx) error {
 
 func (h *Handler) renderShow(c *fiber.Ctx, b *Ban, formErr error) error {
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr, "four_eyes") {
 		return formErr
-	}
-	if formErr != nil {
-		c.Status(statusOf(formErr))
 	}
 	decision, err := h.svc.Decision(c.UserContext(), accounts.PrincipalOf(c), b)
 	if err != nil {
@@ -369,26 +361,6 @@ func (h *Handler) liftAction(c *fiber.Ctx, act func(id int64) error) error {
 		return h.renderShow(c, b, err)
 	}
 	return web.Redirect(c, "/bans/"+strconv.FormatInt(b.ID, 10))
-}
-
-// redisplay reports whether an error belongs on the form (bad input, a
-// clash, the four-eyes refusal) rather than on an error page.
-func redisplay(err error) bool {
-	if apperr.Is(err, "four_eyes") {
-		return true
-	}
-	k := apperr.KindOf(err)
-	return k == apperr.KindInvalid || k == apperr.KindConflict
-}
-
-func statusOf(err error) int {
-	switch apperr.KindOf(err) {
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindForbidden:
-		return fiber.StatusForbidden
-	}
-	return fiber.StatusUnprocessableEntity
 }
 
 // formValues returns every value of a repeated form field, in order.
