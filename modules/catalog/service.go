@@ -289,7 +289,8 @@ func (s *Service) Seed(ctx context.Context) error {
 		}
 		known := byCode(courses)
 		for _, sp := range seed.Plans {
-			p := Plan{Code: sp.Code, Name: sp.Name, Occupation: sp.Occupation, Purpose: sp.Purpose, Level: sp.Level}
+			p := Plan{Code: sp.Code, Name: sp.Name, Occupation: sp.Occupation, Purpose: sp.Purpose, Level: sp.Level,
+				Assessment: DefaultAssessment(sp.Code)}
 			res, err := tx.NewInsert().Model(&p).ExcludeColumn("id", "current_version_id").
 				On("CONFLICT (code) DO NOTHING").Returning("id").Exec(ctx)
 			if err != nil {
