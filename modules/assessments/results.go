@@ -89,6 +89,10 @@ type Recorded struct {
 // sitting_closed, examiners_insufficient, already_recorded),
 // apperr.Invalid (invalid_results with one error per bad row).
 func (s *Service) RecordResults(ctx context.Context, p *accounts.Principal, id int64, rows []ResultInput) (Recorded, error) {
+	return s.record(ctx, p, id, rows, false)
+}
+
+func (s *Service) record(ctx context.Context, p *accounts.Principal, id int64, rows []ResultInput, dryRun bool) (Recorded, error) {
 	var out Recorded
 	if len(rows) == 0 {
 		return out, apperr.Invalid("no_results", "没有要录入的成绩", fieldErr("results", "required", "请至少录入一名考生的成绩"))
@@ -177,6 +181,9 @@ func (s *Service) RecordResults(ctx context.Context, p *accounts.Principal, id i
 			default:
 				out.Failed++
 			}
+		}
+		if dryRun {
+			return errDryRun
 		}
 		if err := s.firePasses(ctx, tx, ids, ens, before); err != nil {
 			return err
@@ -474,4 +481,17 @@ func keysOf[V any](m map[int64]V) []int64 {
 	}
 	sortInt64(out)
 	return out
+}
+
+// PassedText is the candidate's result in words.
+func (v CandidateView) PassedText() string {
+	switch {
+	case v.Passed == nil:
+		return "未录入"
+	case v.Absent:
+		return "缺考"
+	case *v.Passed:
+		return "合格"
+	}
+	return "不合格"
 }

@@ -472,3 +472,48 @@ func (s Store) StartingBetween(ctx context.Context, from, to time.Time) ([]Upcom
 	}
 	return out, nil
 }
+
+// WorkerSitting is a sitting a worker is a candidate of, with their result.
+type WorkerSitting struct {
+	ID          int64     `bun:"id"`
+	ClassID     int64     `bun:"class_id"`
+	EnrolmentID int64     `bun:"enrolment_id"`
+	Kind        Kind      `bun:"kind"`
+	Attempt     int       `bun:"attempt"`
+	StartsAt    time.Time `bun:"starts_at"`
+	EndsAt      time.Time `bun:"ends_at"`
+	Place       string    `bun:"place"`
+	State       State     `bun:"state"`
+	Score       *Score    `bun:"score"`
+	Absent      *bool     `bun:"absent"`
+	Passed      *bool     `bun:"passed"`
+}
+
+// WorkerSittings lists the sittings (not cancelled) a worker is in.
+func (s Store) WorkerSittings(ctx context.Context, workerID int64) ([]WorkerSitting, error) {
+	var out []WorkerSitting
+	err := s.db.NewSelect().TableExpr("assessment_candidates AS c").
+		ColumnExpr("s.id, s.class_id, c.enrolment_id, s.kind, s.attempt, s.starts_at, s.ends_at, s.place, s.state, r.score, r.absent, r.passed").
+		Join("JOIN assessment_sittings AS s ON s.id = c.sitting_id").
+		Join("LEFT JOIN assessment_results AS r ON r.sitting_id = c.sitting_id AND r.enrolment_id = c.enrolment_id").
+		Where("c.worker_id = ? AND s.state <> 'cancelled'", workerID).OrderExpr("s.starts_at DESC").Limit(500).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("sittings of worker %d: %w", workerID, err)
+	}
+	return out, nil
+}
+
+// ResultText is the worker's result in the sitting in words.
+func (w WorkerSitting) ResultText() string {
+	switch {
+	case w.Absent == nil:
+		return w.State.Label()
+	case *w.Absent:
+		return "缺考"
+	case w.Score != nil && w.Passed != nil && *w.Passed:
+		return w.Score.String() + " 分（合格）"
+	case w.Score != nil:
+		return w.Score.String() + " 分（不合格）"
+	}
+	return ""
+}

@@ -20,6 +20,7 @@ import (
 type Handler struct {
 	svc     *Service
 	catalog *catalog.Service
+	outcome OutcomeFunc // set by WithOutcome; nil shows no outcome
 }
 
 // NewHandler returns the enrolment handler.
@@ -435,7 +436,7 @@ func (h *Handler) apiProgress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(enrolmentsJSON([]EnrolmentView{v})[0])
+	return h.withOutcome(c, enrolmentsJSON([]EnrolmentView{v})[0])
 }
 
 func (h *Handler) apiWithdraw(c *fiber.Ctx) error {
