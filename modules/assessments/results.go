@@ -185,7 +185,7 @@ func (s *Service) record(ctx context.Context, p *accounts.Principal, id int64, r
 		if dryRun {
 			return errDryRun
 		}
-		if err := s.firePasses(ctx, tx, ids, ens, before); err != nil {
+		if err := s.firePasses(ctx, tx, ids, ens, before, false); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "assessments.results", TargetType: "assessment_sitting", TargetID: itoa(sit.ID),
@@ -248,7 +248,7 @@ func (s *Service) decisions(ctx context.Context, idb bun.IDB, ids []int64, ens m
 
 // firePasses calls OnPass for enrolments that pass now and did not before,
 // and OnPassChanged for those whose pass came or went by a correction.
-func (s *Service) firePasses(ctx context.Context, tx bun.IDB, ids []int64, ens map[int64]assessedEnrolment, before map[int64]Decision) error {
+func (s *Service) firePasses(ctx context.Context, tx bun.IDB, ids []int64, ens map[int64]assessedEnrolment, before map[int64]Decision, correction bool) error {
 	after, err := s.decisions(ctx, tx, ids, ens)
 	if err != nil {
 		return err
@@ -266,7 +266,7 @@ func (s *Service) firePasses(ctx context.Context, tx bun.IDB, ids []int64, ens m
 				return err
 			}
 		}
-		if s.OnPassChanged != nil && (was || before[id].Outcome == OutcomeFailed) {
+		if correction && s.OnPassChanged != nil {
 			if err := s.OnPassChanged(ctx, tx, pass, is); err != nil {
 				return err
 			}
@@ -326,7 +326,7 @@ func (s *Service) Correct(ctx context.Context, p *accounts.Principal, resultID i
 		if err := st.CorrectResult(ctx, old, score, score == nil, passed, reason, p.UserID); err != nil {
 			return err
 		}
-		if err := s.firePasses(ctx, tx, []int64{e.ID}, ens, before); err != nil {
+		if err := s.firePasses(ctx, tx, []int64{e.ID}, ens, before, true); err != nil {
 			return err
 		}
 		oldText, newText := "缺考", "缺考"

@@ -86,7 +86,7 @@ func (s Store) NextAttempt(ctx context.Context, classID int64, kind Kind) (int, 
 // InsertSitting stores a sitting made by a user.
 func (s Store) InsertSitting(ctx context.Context, st *Sitting) error {
 	_, err := s.db.NewInsert().Model(st).
-		ExcludeColumn("id", "candidates", "results", "created_at", "updated_at", "cancelled_at", "closed_at", "cancel_reason").
+		ExcludeColumn("id", "created_at", "updated_at", "cancelled_at", "closed_at", "cancel_reason").
 		Returning("id, created_at").Exec(ctx)
 	if err != nil {
 		if isUnique(err) {
