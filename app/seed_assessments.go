@@ -13,7 +13,8 @@ import (
 // a class of provider1 that ended yesterday with completed enrolments and
 // no sitting, so assessments.schedule has work on a fresh demo; and a class
 // that ended a month ago with sittings in every state (closed, scheduled,
-// cancelled), passed and failed results. worker1 passes it.
+// cancelled), passed and failed results. worker1 is in both and passes the
+// second.
 func (a *App) seedDemoAssessments(ctx context.Context) error {
 	p1, err := a.Accounts.PrincipalByUsername(ctx, "provider1")
 	if err != nil {
@@ -27,13 +28,15 @@ func (a *App) seedDemoAssessments(ctx context.Context) error {
 	if len(free) < 18 {
 		return nil // not the demo world (or already used up): nothing to add
 	}
-	if _, err := a.Enrolment.SeedDemoEndedClass(ctx, &p1, "BYS-5", "%s 保育师五级培训（昨日结业）", "武汉", "420106", place, -21, -1, free[:8]); err != nil {
+	var worker1 []int64
+	if w1, err := a.Accounts.PrincipalByUsername(ctx, "worker1"); err == nil {
+		worker1 = []int64{w1.WorkerID}
+	}
+	if _, err := a.Enrolment.SeedDemoEndedClass(ctx, &p1, "BYS-5", "%s 保育师五级培训（昨日结业）", "武汉", "420106", place, -21, -1,
+		append(append([]int64{}, worker1...), free[:8]...)); err != nil {
 		return fmt.Errorf("class ended yesterday: %w", err)
 	}
-	ws := free[8:]
-	if w1, err := a.Accounts.PrincipalByUsername(ctx, "worker1"); err == nil {
-		ws = append([]int64{w1.WorkerID}, ws...)
-	}
+	ws := append(append([]int64{}, worker1...), free[8:]...)
 	c, err := a.Enrolment.SeedDemoEndedClass(ctx, &p1, "BYS-4", "%s 保育师四级培训（考核中）", "武汉", "420106", place, -45, -30, ws)
 	if err != nil {
 		return fmt.Errorf("assessed class: %w", err)

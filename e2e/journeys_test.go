@@ -29,6 +29,7 @@ func TestJourneys(t *testing.T) {
 		{"regulator bans and institution checks", banJourney},
 		{"college uploads a roster", rosterJourney},
 		{"admin adds a subsidy parameter value", parameterJourney},
+		{"provider schedules an assessment, worker sees the result", assessmentJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {
 			// Journeys share no records, so they run side by side (as many
