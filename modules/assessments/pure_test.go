@@ -157,3 +157,17 @@ func TestICS(t *testing.T) {
 		t.Error("want two events")
 	}
 }
+
+func TestWithoutOverlaps(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 10, 8, h, 0, 0, 0, shanghai) }
+	in := []newCandidate{
+		{SittingID: 1, EnrolmentID: 1, WorkerID: 7, Start: at(9), End: at(11)},
+		{SittingID: 2, EnrolmentID: 2, WorkerID: 7, Start: at(10), End: at(12)}, // same worker, overlapping: left out
+		{SittingID: 3, EnrolmentID: 3, WorkerID: 7, Start: at(11), End: at(12)}, // touching: kept
+		{SittingID: 2, EnrolmentID: 4, WorkerID: 8, Start: at(10), End: at(12)},
+	}
+	out := withoutOverlaps(in)
+	if len(out) != 3 || out[1].SittingID != 3 || out[2].WorkerID != 8 {
+		t.Errorf("kept %+v", out)
+	}
+}
