@@ -390,8 +390,8 @@ type EnrolmentOutcome struct {
 
 // WorkerResults returns a worker's enrolments with outcome and results, if
 // p may see the worker's assessments: the worker, the providers of their
-// classes (their own classes only), HR and regulators in the class's
-// region, admins. Errors: apperr.NotFound (worker_not_found).
+// classes (their own classes only), the college that sent them, HR and
+// regulators in the class's region, admins. Errors: apperr.NotFound (worker_not_found).
 func (s *Service) WorkerResults(ctx context.Context, p *accounts.Principal, workerID int64) ([]EnrolmentOutcome, error) {
 	views, err := workerEnrolments(ctx, s.db, workerID)
 	if err != nil {
@@ -410,6 +410,7 @@ func (s *Service) WorkerResults(ctx context.Context, p *accounts.Principal, work
 	for _, id := range ids {
 		e := ens[id]
 		if sc.All || (sc.WorkerID != 0 && sc.WorkerID == e.WorkerID) || (sc.OrgID != 0 && sc.OrgID == e.ProviderOrgID) ||
+			(p.Is(accounts.RoleCollege) && sc.OrgID == e.CollegeOrgID) ||
 			(sc.RegionPrefix != "" && sc.CoversRegion(e.RegionCode)) {
 			visible = append(visible, id)
 		}

@@ -331,6 +331,18 @@ func TestResultsOutcomeAndCorrection(t *testing.T) {
 	if _, err := w.svc.WorkerResults(ctx, ens[1].P, ens[0].WorkerID); !apperr.Is(err, "worker_not_found") {
 		t.Errorf("other worker: %v", err)
 	}
+	// The college that sent the worker sees the outcome; another does not.
+	college := workerstest.Staff(t, w.db, accounts.RoleCollege, workerstest.Org(t, w.db, "college", "420100"), "420100")
+	if _, err := w.db.NewRaw("UPDATE workers SET college_org_id = ? WHERE id = ?", college.OrgID, ens[0].WorkerID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if outs, err := w.svc.WorkerResults(ctx, college, ens[0].WorkerID); err != nil || len(outs) != 1 || outs[0].Outcome != assessments.OutcomePassed {
+		t.Errorf("college sees %+v %v", outs, err)
+	}
+	otherCollege := workerstest.Staff(t, w.db, accounts.RoleCollege, workerstest.Org(t, w.db, "college", "420100"), "420100")
+	if _, err := w.svc.WorkerResults(ctx, otherCollege, ens[0].WorkerID); !apperr.Is(err, "worker_not_found") {
+		t.Errorf("other college: %v", err)
+	}
 	passes, err := w.svc.Passes(ctx, time.Time{})
 	if err != nil {
 		t.Fatal(err)

@@ -57,6 +57,7 @@ type AssessedEnrolment struct {
 	ClassName     string     `bun:"class_name"`
 	WorkerName    string     `bun:"worker_name"`
 	WorkerIDMask  string     `bun:"worker_id_mask"`
+	CollegeOrgID  int64      `bun:"college_org_id"` // the college that sent the worker, 0 when none
 }
 
 func assessedQuery(idb bun.IDB) *bun.SelectQuery {
@@ -64,7 +65,7 @@ func assessedQuery(idb bun.IDB) *bun.SelectQuery {
 		ColumnExpr("en.id, en.class_id, en.worker_id, en.status, en.completed_on").
 		ColumnExpr("pv.pass_mark, pv.max_attempts, pl.code AS plan_code, pl.assessment").
 		ColumnExpr("cl.provider_org_id, cl.region_code, cl.name AS class_name").
-		ColumnExpr("w.name AS worker_name, w.id_mask AS worker_id_mask").
+		ColumnExpr("w.name AS worker_name, w.id_mask AS worker_id_mask, COALESCE(w.college_org_id, 0) AS college_org_id").
 		Join("JOIN classes AS cl ON cl.id = en.class_id").
 		Join("JOIN plans AS pl ON pl.id = cl.plan_id").
 		Join("JOIN plan_versions AS pv ON pv.id = en.plan_version_id").
