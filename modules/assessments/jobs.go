@@ -68,7 +68,7 @@ func (s *Service) ScheduleDue(ctx context.Context) (Scheduled, error) {
 					ids = append(ids, c.ID)
 				}
 			}
-			ens, err := completedEnrolments(ctx, tx, ids)
+			ens, err := completedIDs(ctx, tx, ids)
 			if err != nil {
 				return err
 			}
@@ -193,7 +193,7 @@ func (s *Service) scheduleResits(ctx context.Context, isWorking func(time.Time) 
 			for _, c := range closed {
 				classIDs = append(classIDs, c.ClassID)
 			}
-			ens, err := completedEnrolments(ctx, tx, classIDs)
+			ens, err := completedIDs(ctx, tx, classIDs)
 			if err != nil {
 				return err
 			}

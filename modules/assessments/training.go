@@ -39,6 +39,11 @@ func completedEnrolments(ctx context.Context, idb bun.IDB, classIDs []int64) ([]
 	return enrolment.CompletedEnrolments(ctx, idb, classIDs)
 }
 
+// completedIDs is completedEnrolments without names, for the jobs.
+func completedIDs(ctx context.Context, idb bun.IDB, classIDs []int64) ([]assessedEnrolment, error) {
+	return enrolment.CompletedIDs(ctx, idb, classIDs)
+}
+
 func assessedEnrolments(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]assessedEnrolment, error) {
 	es, err := enrolment.AssessedEnrolments(ctx, idb, ids)
 	if err != nil {

@@ -87,6 +87,25 @@ func CompletedEnrolments(ctx context.Context, idb bun.IDB, classIDs []int64) ([]
 	return out, nil
 }
 
+// CompletedIDs returns the completed enrolments of the classes with only
+// what scheduling needs (id, class, worker, max attempts): the nightly job
+// reads thousands of classes at once and needs no names.
+func CompletedIDs(ctx context.Context, idb bun.IDB, classIDs []int64) ([]AssessedEnrolment, error) {
+	if len(classIDs) == 0 {
+		return nil, nil
+	}
+	var out []AssessedEnrolment
+	err := idb.NewSelect().TableExpr("enrolments AS en").
+		ColumnExpr("en.id, en.class_id, en.worker_id, en.status, pv.pass_mark, pv.max_attempts").
+		Join("JOIN plan_versions AS pv ON pv.id = en.plan_version_id").
+		Where("en.class_id IN (?)", bun.List(classIDs)).Where("en.status = ?", StatusCompleted).
+		OrderExpr("en.class_id, en.id").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("completed enrolments of %d classes: %w", len(classIDs), err)
+	}
+	return out, nil
+}
+
 // AssessedEnrolments returns the enrolments with the given IDs (any status).
 func AssessedEnrolments(ctx context.Context, idb bun.IDB, ids []int64) ([]AssessedEnrolment, error) {
 	if len(ids) == 0 {
