@@ -315,3 +315,19 @@ func TestCalendarFeedHTTP(t *testing.T) {
 		t.Errorf("provider token: %d", res.StatusCode)
 	}
 }
+
+func TestPlanAssessmentHTTP(t *testing.T) {
+	w1 := login(t, "worker1")
+	for code, want := range map[string]string{"BYS-ZG": "none", "FZR-GW": "theory", "BYS-4": "theory_practical"} {
+		res, body := w1.do("GET", "/api/v1/plans/"+code, nil)
+		if res.StatusCode != 200 || decode[struct {
+			Assessment string `json:"assessment"`
+		}](t, body).Assessment != want {
+			t.Errorf("plan %s: %d %s, want assessment %s", code, res.StatusCode, body, want)
+		}
+	}
+	res, body := login(t, "admin").do("GET", "/catalog/plans/FZR-GW", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `<option value="theory" selected>`) {
+		t.Errorf("plan page: %d, the mode select does not show theory", res.StatusCode)
+	}
+}
