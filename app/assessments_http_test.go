@@ -251,19 +251,35 @@ func TestScheduleAndResultsHTTP(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"recorded":2`) {
 		t.Fatalf("commit: %d %s", res.StatusCode, body)
 	}
+	// The sitting page: upload, preview (nothing stored), confirm.
+	spath := fmt.Sprintf("/assessments/%d", sit.ID)
+	page := "报名编号,成绩\n" + fmt.Sprintf("%d,66\n", cands[2].EnrolmentID)
+	res, body = uploadCSVPage(t, p1, spath+"/results/import", page)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "确认录入") {
+		t.Fatalf("page preview: %d", res.StatusCode)
+	}
+	var stored int
+	_ = testApp(t).DB.NewRaw("SELECT count(*) FROM assessment_results WHERE sitting_id = ?", sit.ID).Scan(context.Background(), &stored)
+	if stored != 2 {
+		t.Fatalf("after the preview %d results stored, want the 2 of the API upload", stored)
+	}
+	res, body = p1.do("POST", spath+"/results/import", fmt.Sprintf("confirm=true&rows=1&e_0=%d&s_0=66&a_0=false&r_0=2", cands[2].EnrolmentID))
+	if res.StatusCode != 200 || !strings.Contains(string(body), "已全部录入") {
+		t.Fatalf("page confirm: %d", res.StatusCode)
+	}
 	rest := []any{}
-	for range cands[2:] {
+	for range cands[3:] {
 		rest = append(rest, 58.5)
 	}
-	all := rows(append([]any{0, 0}, rest...)...)
-	all["results"] = all["results"].([]map[string]any)[2:]
+	all := rows(append([]any{0, 0, 0}, rest...)...)
+	all["results"] = all["results"].([]map[string]any)[3:]
 	res, body = p1.do("POST", rpath, all)
-	if res.StatusCode != 200 || !strings.Contains(string(body), fmt.Sprintf(`"failed":%d`, len(cands)-2)) {
+	if res.StatusCode != 200 || !strings.Contains(string(body), fmt.Sprintf(`"failed":%d`, len(cands)-3)) {
 		t.Fatalf("form results: %d %s", res.StatusCode, body)
 	}
 	// Correction without reason: 422; with: 200.
 	var resultID int64
-	if err := testApp(t).DB.NewRaw("SELECT id FROM assessment_results WHERE sitting_id = ? AND enrolment_id = ?", sit.ID, cands[2].EnrolmentID).
+	if err := testApp(t).DB.NewRaw("SELECT id FROM assessment_results WHERE sitting_id = ? AND enrolment_id = ?", sit.ID, cands[3].EnrolmentID).
 		Scan(context.Background(), &resultID); err != nil {
 		t.Fatal(err)
 	}
@@ -289,6 +305,17 @@ func uploadCSV(t *testing.T, c *client, path, content string, commit bool) (*htt
 	if commit {
 		mw.WriteField("commit", "true")
 	}
+	mw.Close()
+	return c.do("POST", path, &buf, "Content-Type", mw.FormDataContentType())
+}
+
+func uploadCSVPage(t *testing.T, c *client, path, content string) (*http.Response, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("_csrf", c.csrf)
+	fw, _ := mw.CreateFormFile("file", "results.csv")
+	fw.Write([]byte(content))
 	mw.Close()
 	return c.do("POST", path, &buf, "Content-Type", mw.FormDataContentType())
 }
