@@ -141,6 +141,7 @@ func TestAssessmentsDemoAndScopeHTTP(t *testing.T) {
 		{p1, fmt.Sprintf("/classes/%d/assessments", classID), "考核安排"},
 		{p1, fmt.Sprintf("/assessments/%d", closedTheory.ID), "更正成绩"},
 		{w1, "/me/assessments", "考核合格"},
+		{login(t, "hr_reviewer1"), fmt.Sprintf("/assessments/%d", closedTheory.ID), "考评人员"},
 	} {
 		res, body := pg.c.do("GET", pg.path, nil)
 		if res.StatusCode != 200 || !strings.Contains(string(body), pg.want) {
