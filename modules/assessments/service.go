@@ -485,10 +485,12 @@ func (s *Service) Cancel(ctx context.Context, p *accounts.Principal, id int64, r
 	})
 }
 
-// ExaminerInput is one examiner of a sitting.
+// ExaminerInput is one examiner of a sitting: a user of the provider
+// (user_id; the name defaults to theirs) or an outside examiner's name.
 type ExaminerInput struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
+	UserID int64  `json:"user_id"`
+	Name   string `json:"name"`
+	Role   string `json:"role"`
 }
 
 // SetExaminers replaces a sitting's examiners. A sitting breaking a ratio
@@ -499,7 +501,7 @@ func (s *Service) SetExaminers(ctx context.Context, p *accounts.Principal, id in
 	es := make([]Examiner, 0, len(in))
 	for i, e := range in {
 		name := strings.TrimSpace(e.Name)
-		if name == "" {
+		if name == "" && e.UserID == 0 {
 			continue
 		}
 		if len([]rune(name)) > 50 {
@@ -508,7 +510,7 @@ func (s *Service) SetExaminers(ctx context.Context, p *accounts.Principal, id in
 		if e.Role != RoleProctor && e.Role != RoleExaminer {
 			fields = append(fields, rowErr(i+1, "role", "invalid_role", "角色须为 监考(proctor) 或 考评员(examiner)"))
 		}
-		es = append(es, Examiner{Name: name, Role: e.Role})
+		es = append(es, Examiner{UserID: e.UserID, Name: name, Role: e.Role})
 	}
 	if len(fields) > 0 {
 		return SittingView{}, apperr.Invalid("invalid_examiner", "考评人员信息有误", fields...)
@@ -521,6 +523,26 @@ func (s *Service) SetExaminers(ctx context.Context, p *accounts.Principal, id in
 		}
 		if sit.State != StateScheduled {
 			return apperr.Conflict("sitting_closed", "考核场次已"+sit.State.Label()+"，不能再修改")
+		}
+		var bad []apperr.FieldError
+		for i := range es {
+			if es[i].UserID == 0 {
+				continue
+			}
+			u, err := accounts.NewStore(tx).UserByID(ctx, es[i].UserID)
+			if err != nil || u.OrganisationID != sit.ProviderOrgID {
+				bad = append(bad, rowErr(i+1, "user_id", "not_provider_user", "考评人员须是本机构的用户，外聘人员请只填姓名"))
+				continue
+			}
+			if es[i].Name == "" {
+				es[i].Name = u.DisplayName
+				if es[i].Name == "" {
+					es[i].Name = u.Username
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return apperr.Invalid("invalid_examiner", "考评人员信息有误", bad...)
 		}
 		if err := NewStore(tx).ReplaceExaminers(ctx, sit.ID, es); err != nil {
 			return err

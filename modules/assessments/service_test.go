@@ -254,8 +254,14 @@ func TestResultsOutcomeAndCorrection(t *testing.T) {
 	}
 	_, err = w.svc.RecordResults(ctx, w.provider, sit.ID, rows(80))
 	wantCode(t, err, "examiners_insufficient")
-	if v, err := w.svc.SetExaminers(ctx, w.provider, sit.ID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {Name: "李监考", Role: "proctor"}}); err != nil || !v.Ratio.OK {
+	// A user of another organisation cannot examine; one of the provider can.
+	_, err = w.svc.SetExaminers(ctx, w.provider, sit.ID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {UserID: w.other.UserID, Role: "proctor"}})
+	wantCode(t, err, "invalid_examiner")
+	if v, err := w.svc.SetExaminers(ctx, w.provider, sit.ID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {UserID: w.provider.UserID, Role: "proctor"}}); err != nil || !v.Ratio.OK {
 		t.Fatalf("two proctors: %+v, %v", v.Ratio, err)
+	}
+	if es, err := w.svc.Examiners(ctx, w.provider, sit.ID); err != nil || len(es) != 2 || es[1].UserID != w.provider.UserID || es[1].Name == "" {
+		t.Errorf("examiners %+v %v", es, err)
 	}
 	// Another provider: not found.
 	_, err = w.svc.RecordResults(ctx, w.other, sit.ID, rows(80))
