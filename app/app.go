@@ -19,6 +19,7 @@ import (
 	"tuoyu/app/scheduler"
 	"tuoyu/docs"
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/assessments"
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
@@ -57,6 +58,7 @@ type App struct {
 	Enrolment    *enrolment.Service
 	Attendance   *attendance.Service
 	Rosters      *rosters.Service
+	Assessments  *assessments.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -88,6 +90,10 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Enrolment = enrolment.NewService(db, a.Classes, a.Catalog, cipher)
 	a.Attendance = attendance.NewService(db, a.Classes, a.Enrolment, a.Catalog, cipher)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
+	a.Assessments = assessments.NewService(db, cipher, now, cfg.Location)
+	// replaced by calendar at merge: the working-day calendar with the
+	// holidays and 调休; until then Monday to Friday.
+	a.Assessments.WorkingDay = func(context.Context) (func(time.Time) bool, error) { return assessments.Weekdays, nil }
 
 	// HTTP.
 	f := newFiber(cfg, logger, a.Accounts, newRegionNames(a.Orgs))
@@ -119,7 +125,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// /classes/new and /classes/search come before /classes/:id.
 	classes.NewHandler(a.Classes, a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Classes, a.Catalog).Routes(api, pages)
-	attendance.NewHandler(a.Attendance, a.Enrolment, a.Catalog).Routes(api, pages)
+	attendance.NewHandler(a.Attendance, a.Enrolment, a.Catalog).WithOutcome(func(ctx context.Context, id int64) (string, int, error) {
+		o, left, err := a.Assessments.Outcome(ctx, id)
+		return string(o), left, err
+	}).Routes(api, pages)
+	assessments.NewHandler(a.Assessments, cfg.Location, cfg.BaseURL).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
@@ -133,6 +143,19 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		}},
 		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Accounts.ExpireIdleSessions(ctx)
+			return err
+		}},
+		scheduler.Job{Name: "assessments.schedule", Spec: "0 1 * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Assessments.ScheduleDue(ctx)
+			return err
+		}},
+		scheduler.Job{Name: "assessments.close", Spec: "*/5 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Assessments.CloseDue(ctx)
+			return err
+		}},
+		// Shared: certificates add their expiry warnings to this job.
+		scheduler.Job{Name: "reminders.send", Spec: "*/15 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Assessments.SendReminders(ctx)
 			return err
 		}},
 		// A roster validating in the background when its process stopped
