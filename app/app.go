@@ -134,8 +134,15 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
 
-	// Jobs.
-	if err := a.Scheduler.Add(
+	if err := a.addJobs(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// addJobs registers the scheduled jobs (DESIGN §8).
+func (a *App) addJobs() error {
+	return a.Scheduler.Add(
 		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
 		scheduler.Job{Name: "classes.advance", Spec: "10 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, _, err := a.Enrolment.Advance(ctx)
@@ -164,10 +171,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
 			return err
 		}},
-	); err != nil {
-		return nil, err
-	}
-	return a, nil
+	)
 }
 
 // LoadReferenceData writes the shipped reviewed data that every installation

@@ -130,37 +130,7 @@ func (s *Service) record(ctx context.Context, p *accounts.Principal, id int64, r
 		if err != nil {
 			return err
 		}
-		var fields []apperr.FieldError
-		seen := map[int64]int{}
-		rs := make([]newResult, 0, len(rows))
-		for i, in := range rows {
-			row := in.Row
-			if row == 0 {
-				row = i + 1
-			}
-			c, ok := byEnrolment[in.EnrolmentID]
-			switch {
-			case !ok:
-				fields = append(fields, rowErr(row, "enrolment_id", "not_candidate", fmt.Sprintf("报名编号 %d 不是本场考生", in.EnrolmentID)))
-				continue
-			case seen[in.EnrolmentID] != 0:
-				fields = append(fields, rowErr(row, "enrolment_id", "duplicate", fmt.Sprintf("报名编号 %d 与第 %d 行重复", in.EnrolmentID, seen[in.EnrolmentID])))
-				continue
-			case c.ResultID != 0:
-				fields = append(fields, rowErr(row, "enrolment_id", "already_recorded", fmt.Sprintf("报名编号 %d 的成绩已录入，请用更正并填写原因", in.EnrolmentID)))
-				continue
-			}
-			seen[in.EnrolmentID] = row
-			score, ferr := rowScore(in)
-			if ferr != nil {
-				ferr.Row = row
-				fields = append(fields, *ferr)
-				continue
-			}
-			r := newResult{EnrolmentID: in.EnrolmentID, WorkerID: c.WorkerID, Score: score, Absent: score == nil}
-			r.Passed = score != nil && score.Passes(ens[in.EnrolmentID].PassMark)
-			rs = append(rs, r)
-		}
+		rs, fields := resultRows(rows, byEnrolment, ens)
 		if len(fields) > 0 {
 			return apperr.Invalid("invalid_results", "部分成绩有误，未保存任何成绩", fields...)
 		}
@@ -171,17 +141,7 @@ func (s *Service) record(ctx context.Context, p *accounts.Principal, id int64, r
 		if err := st.InsertResults(ctx, sit.ID, p.UserID, rs); err != nil {
 			return err
 		}
-		for _, r := range rs {
-			out.Recorded++
-			switch {
-			case r.Absent:
-				out.Absent++
-			case r.Passed:
-				out.Passed++
-			default:
-				out.Failed++
-			}
-		}
+		out = tally(rs)
 		if dryRun {
 			return errDryRun
 		}
@@ -192,6 +152,61 @@ func (s *Service) record(ctx context.Context, p *accounts.Principal, id int64, r
 			Summary: map[string]any{"recorded": out.Recorded, "passed": out.Passed, "failed": out.Failed, "absent": out.Absent}})
 	})
 	return out, err
+}
+
+// resultRows checks the entered rows against the sitting's candidates (one
+// field error per bad row, numbered as entered) and returns the results to
+// store, judged by each enrolment's pass mark.
+func resultRows(rows []ResultInput, byEnrolment map[int64]CandidateRow, ens map[int64]assessedEnrolment) ([]newResult, []apperr.FieldError) {
+	var fields []apperr.FieldError
+	seen := map[int64]int{}
+	rs := make([]newResult, 0, len(rows))
+	for i, in := range rows {
+		row := in.Row
+		if row == 0 {
+			row = i + 1
+		}
+		c, ok := byEnrolment[in.EnrolmentID]
+		switch {
+		case !ok:
+			fields = append(fields, rowErr(row, "enrolment_id", "not_candidate", fmt.Sprintf("报名编号 %d 不是本场考生", in.EnrolmentID)))
+			continue
+		case seen[in.EnrolmentID] != 0:
+			fields = append(fields, rowErr(row, "enrolment_id", "duplicate", fmt.Sprintf("报名编号 %d 与第 %d 行重复", in.EnrolmentID, seen[in.EnrolmentID])))
+			continue
+		case c.ResultID != 0:
+			fields = append(fields, rowErr(row, "enrolment_id", "already_recorded", fmt.Sprintf("报名编号 %d 的成绩已录入，请用更正并填写原因", in.EnrolmentID)))
+			continue
+		}
+		seen[in.EnrolmentID] = row
+		score, ferr := rowScore(in)
+		if ferr != nil {
+			ferr.Row = row
+			fields = append(fields, *ferr)
+			continue
+		}
+		r := newResult{EnrolmentID: in.EnrolmentID, WorkerID: c.WorkerID, Score: score, Absent: score == nil}
+		r.Passed = score != nil && score.Passes(ens[in.EnrolmentID].PassMark)
+		rs = append(rs, r)
+	}
+	return rs, fields
+}
+
+// tally counts the stored results by outcome.
+func tally(rs []newResult) Recorded {
+	var out Recorded
+	for _, r := range rs {
+		out.Recorded++
+		switch {
+		case r.Absent:
+			out.Absent++
+		case r.Passed:
+			out.Passed++
+		default:
+			out.Failed++
+		}
+	}
+	return out
 }
 
 // rowScore reads a row's score; nil means absent.

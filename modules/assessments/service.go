@@ -267,30 +267,9 @@ func (s *Service) Schedule(ctx context.Context, p *accounts.Principal, classID i
 		if err != nil {
 			return err
 		}
-		mode, err := planMode(ctx, tx, c.PlanCode)
+		start, end, err := s.checkSitting(ctx, tx, c, in)
 		if err != nil {
 			return err
-		}
-		if len(KindsOf(mode)) == 0 {
-			return apperr.Invalid("no_assessment", "该培训计划不设考核，完成学时即合格")
-		}
-		var fields []apperr.FieldError
-		if !in.Kind.Valid() || (in.Kind == KindPractical && mode != "theory_practical") {
-			fields = append(fields, fieldErr("kind", "invalid_kind", "该培训计划的考核科目为："+modeKinds(mode)))
-		}
-		start, end, tf, err := s.checkTimes(ctx, c, in)
-		if err != nil {
-			return err
-		}
-		fields = append(fields, tf...)
-		if in.Capacity < 0 || in.Capacity > 5000 {
-			fields = append(fields, fieldErr("capacity", "invalid_capacity", "考位数应在 1–5000 之间"))
-		}
-		if in.Rooms < 0 || in.Rooms > 100 {
-			fields = append(fields, fieldErr("rooms", "invalid_rooms", "考场数应在 1–100 之间"))
-		}
-		if len(fields) > 0 {
-			return apperr.Invalid("invalid_sitting", "考核场次信息有误", fields...)
 		}
 		cands, err := eligible(ctx, tx, c.ID, in.Kind)
 		if err != nil {
@@ -350,6 +329,38 @@ func (s *Service) Schedule(ctx context.Context, p *accounts.Principal, classID i
 		return nil
 	})
 	return out, err
+}
+
+// checkSitting validates a sitting of class c against its plan's mode and
+// returns its start and end. Errors: apperr.Invalid (no_assessment,
+// invalid_sitting).
+func (s *Service) checkSitting(ctx context.Context, tx bun.IDB, c classes.Class, in SittingInput) (time.Time, time.Time, error) {
+	mode, err := planMode(ctx, tx, c.PlanCode)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	if len(KindsOf(mode)) == 0 {
+		return time.Time{}, time.Time{}, apperr.Invalid("no_assessment", "该培训计划不设考核，完成学时即合格")
+	}
+	var fields []apperr.FieldError
+	if !in.Kind.Valid() || (in.Kind == KindPractical && mode != "theory_practical") {
+		fields = append(fields, fieldErr("kind", "invalid_kind", "该培训计划的考核科目为："+modeKinds(mode)))
+	}
+	start, end, tf, err := s.checkTimes(ctx, c, in)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	fields = append(fields, tf...)
+	if in.Capacity < 0 || in.Capacity > 5000 {
+		fields = append(fields, fieldErr("capacity", "invalid_capacity", "考位数应在 1–5000 之间"))
+	}
+	if in.Rooms < 0 || in.Rooms > 100 {
+		fields = append(fields, fieldErr("rooms", "invalid_rooms", "考场数应在 1–100 之间"))
+	}
+	if len(fields) > 0 {
+		return time.Time{}, time.Time{}, apperr.Invalid("invalid_sitting", "考核场次信息有误", fields...)
+	}
+	return start, end, nil
 }
 
 func modeKinds(mode string) string {
