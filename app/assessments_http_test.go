@@ -106,20 +106,26 @@ func TestAssessmentsDemoAndScopeHTTP(t *testing.T) {
 		t.Errorf("demo results passed %d failed %d absent %d", passed, failed, absent)
 	}
 
-	// worker1 passed both parts: the enrolment shows it; own results are
-	// readable, another worker's are not.
+	w1 := checkWorker1Outcome(t, classID, cl.Items[len(cl.Items)-1].WorkerID)
+	checkAssessmentPages(t, p1, p2, w1, classID, closedTheory.ID)
+}
+
+// checkWorker1Outcome: worker1 passed both parts of the demo class: the
+// enrolment shows it; own results are readable, otherWorker's are not.
+func checkWorker1Outcome(t *testing.T, classID, otherWorker int64) *client {
+	t.Helper()
 	w1 := login(t, "worker1")
-	res, body = w1.do("GET", "/api/v1/session", nil)
+	_, body := w1.do("GET", "/api/v1/session", nil)
 	me := decode[struct {
 		User struct {
 			WorkerID int64 `json:"worker_id"`
 		} `json:"user"`
 	}](t, body)
-	res, body = w1.do("GET", fmt.Sprintf("/api/v1/workers/%d/results", me.User.WorkerID), nil)
+	res, body := w1.do("GET", fmt.Sprintf("/api/v1/workers/%d/results", me.User.WorkerID), nil)
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"outcome":"passed"`) {
 		t.Errorf("worker1 results: %d %s", res.StatusCode, body)
 	}
-	if res, _ := w1.do("GET", fmt.Sprintf("/api/v1/workers/%d/results", cl.Items[len(cl.Items)-1].WorkerID), nil); res.StatusCode != 404 {
+	if res, _ := w1.do("GET", fmt.Sprintf("/api/v1/workers/%d/results", otherWorker), nil); res.StatusCode != 404 {
 		t.Errorf("another worker's results: %d", res.StatusCode)
 	}
 	var enID int64
@@ -131,24 +137,29 @@ func TestAssessmentsDemoAndScopeHTTP(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"outcome":"passed"`) || !strings.Contains(string(body), `"attempts_left":0`) {
 		t.Errorf("enrolment outcome: %d %s", res.StatusCode, body)
 	}
+	return w1
+}
 
-	// Pages render.
+// checkAssessmentPages: the class's and the sitting's pages render for the
+// provider, worker1 and HR, and not for another provider.
+func checkAssessmentPages(t *testing.T, p1, p2, w1 *client, classID, sittingID int64) {
+	t.Helper()
 	for _, pg := range []struct {
 		c    *client
 		path string
 		want string
 	}{
 		{p1, fmt.Sprintf("/classes/%d/assessments", classID), "考核安排"},
-		{p1, fmt.Sprintf("/assessments/%d", closedTheory.ID), "更正成绩"},
+		{p1, fmt.Sprintf("/assessments/%d", sittingID), "更正成绩"},
 		{w1, "/me/assessments", "考核合格"},
-		{login(t, "hr_reviewer1"), fmt.Sprintf("/assessments/%d", closedTheory.ID), "考评人员"},
+		{login(t, "hr_reviewer1"), fmt.Sprintf("/assessments/%d", sittingID), "考评人员"},
 	} {
 		res, body := pg.c.do("GET", pg.path, nil)
 		if res.StatusCode != 200 || !strings.Contains(string(body), pg.want) {
 			t.Errorf("page %s: %d, want %q", pg.path, res.StatusCode, pg.want)
 		}
 	}
-	if res, _ := p2.do("GET", fmt.Sprintf("/assessments/%d", closedTheory.ID), nil); res.StatusCode != 404 {
+	if res, _ := p2.do("GET", fmt.Sprintf("/assessments/%d", sittingID), nil); res.StatusCode != 404 {
 		t.Errorf("provider2 sitting page: %d", res.StatusCode)
 	}
 }
@@ -161,20 +172,7 @@ func TestScheduleAndResultsHTTP(t *testing.T) {
 		d := time.Now().In(testConfig().Location).AddDate(0, 0, days)
 		return time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, testConfig().Location).Format(time.RFC3339)
 	}
-	for _, c := range []struct {
-		body map[string]any
-		code string
-	}{
-		{map[string]any{"kind": "theory", "starts_at": day(-3, 9), "ends_at": day(-3, 11)}, "invalid_sitting"}, // before the class ended
-		{map[string]any{"kind": "oral", "starts_at": day(3, 9), "ends_at": day(3, 11), "confirm_non_working_day": true}, "invalid_sitting"},
-		{map[string]any{"kind": "theory", "starts_at": "tomorrow", "ends_at": day(3, 11)}, "invalid_sitting"},
-		{map[string]any{"kind": "theory", "starts_at": day(3, 9), "ends_at": day(3, 11), "colour": "red"}, "unknown_field"},
-	} {
-		res, body := p1.do("POST", path, c.body)
-		if res.StatusCode != 422 || problemCode(t, body) != c.code {
-			t.Errorf("%v: %d %s, want 422 %s", c.body, res.StatusCode, body, c.code)
-		}
-	}
+	checkScheduleRefused(t, p1, path, day)
 	// A provider schedules a sitting that has started (hand-entered, on
 	// today, confirmed whatever the weekday).
 	res, body := p1.do("POST", path, map[string]any{"kind": "theory", "starts_at": day(0, 0), "ends_at": day(0, 2),
@@ -224,7 +222,45 @@ func TestScheduleAndResultsHTTP(t *testing.T) {
 	bad := rows(101, 70)
 	bad["results"] = append(bad["results"].([]map[string]any), map[string]any{"enrolment_id": 1, "score": 50},
 		map[string]any{"enrolment_id": cands[1].EnrolmentID, "score": 60})
-	res, body = p1.do("POST", rpath, bad)
+	checkBadRows(t, p1, rpath, bad)
+	checkResultUploads(t, p1, sit.ID, [3]int64{cands[0].EnrolmentID, cands[1].EnrolmentID, cands[2].EnrolmentID})
+	rest := []any{}
+	for range cands[3:] {
+		rest = append(rest, 58.5)
+	}
+	all := rows(append([]any{0, 0, 0}, rest...)...)
+	all["results"] = all["results"].([]map[string]any)[3:]
+	res, body = p1.do("POST", rpath, all)
+	if res.StatusCode != 200 || !strings.Contains(string(body), fmt.Sprintf(`"failed":%d`, len(cands)-3)) {
+		t.Fatalf("form results: %d %s", res.StatusCode, body)
+	}
+	checkCorrectionHTTP(t, p1, sit.ID, cands[3].EnrolmentID)
+}
+
+// checkScheduleRefused: a sitting before the class ended, of an unknown
+// kind, with a bad time or an unknown field is refused with its code.
+func checkScheduleRefused(t *testing.T, p1 *client, path string, day func(days, hour int) string) {
+	t.Helper()
+	for _, c := range []struct {
+		body map[string]any
+		code string
+	}{
+		{map[string]any{"kind": "theory", "starts_at": day(-3, 9), "ends_at": day(-3, 11)}, "invalid_sitting"}, // before the class ended
+		{map[string]any{"kind": "oral", "starts_at": day(3, 9), "ends_at": day(3, 11), "confirm_non_working_day": true}, "invalid_sitting"},
+		{map[string]any{"kind": "theory", "starts_at": "tomorrow", "ends_at": day(3, 11)}, "invalid_sitting"},
+		{map[string]any{"kind": "theory", "starts_at": day(3, 9), "ends_at": day(3, 11), "colour": "red"}, "unknown_field"},
+	} {
+		res, body := p1.do("POST", path, c.body)
+		if res.StatusCode != 422 || problemCode(t, body) != c.code {
+			t.Errorf("%v: %d %s, want 422 %s", c.body, res.StatusCode, body, c.code)
+		}
+	}
+}
+
+// checkBadRows: results with bad rows answer 422 with one error per row.
+func checkBadRows(t *testing.T, p1 *client, rpath string, bad map[string]any) {
+	t.Helper()
+	res, body := p1.do("POST", rpath, bad)
 	prob := decode[struct {
 		Code   string `json:"code"`
 		Errors []struct {
@@ -236,55 +272,58 @@ func TestScheduleAndResultsHTTP(t *testing.T) {
 	if res.StatusCode != 422 || prob.Code != "invalid_results" || len(prob.Errors) != 3 || prob.Errors[0].Row != 1 || prob.Errors[1].Code != "not_candidate" || prob.Errors[2].Code != "duplicate" {
 		t.Fatalf("bad rows: %d %s", res.StatusCode, body)
 	}
+}
+
+// checkResultUploads: a CSV with a bad row stores nothing; a good one
+// previews without storing, then commits; the sitting page previews an
+// upload and stores it on confirmation. ens are the first candidates'
+// enrolments.
+func checkResultUploads(t *testing.T, p1 *client, sitID int64, ens [3]int64) {
+	t.Helper()
 	// A CSV with a bad row: nothing stored either.
-	csv := "报名编号,成绩,缺考\n" + fmt.Sprintf("%d,75,\n%d,abc,\n", cands[0].EnrolmentID, cands[1].EnrolmentID)
-	res, body = uploadCSV(t, p1, fmt.Sprintf("/api/v1/assessments/%d/results/import", sit.ID), csv, true)
+	csv := "报名编号,成绩,缺考\n" + fmt.Sprintf("%d,75,\n%d,abc,\n", ens[0], ens[1])
+	res, body := uploadCSV(t, p1, fmt.Sprintf("/api/v1/assessments/%d/results/import", sitID), csv, true)
 	if res.StatusCode != 422 || !strings.Contains(string(body), `"row":3`) {
 		t.Fatalf("bad csv: %d %s", res.StatusCode, body)
 	}
 	// A good CSV: preview stores nothing, commit stores all.
-	good := "报名编号,成绩,缺考\n" + fmt.Sprintf("%d,75,\n%d,,是\n", cands[0].EnrolmentID, cands[1].EnrolmentID)
-	res, body = uploadCSV(t, p1, fmt.Sprintf("/api/v1/assessments/%d/results/import", sit.ID), good, false)
+	good := "报名编号,成绩,缺考\n" + fmt.Sprintf("%d,75,\n%d,,是\n", ens[0], ens[1])
+	res, body = uploadCSV(t, p1, fmt.Sprintf("/api/v1/assessments/%d/results/import", sitID), good, false)
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"committed":false`) {
 		t.Fatalf("preview: %d %s", res.StatusCode, body)
 	}
-	res, body = uploadCSV(t, p1, fmt.Sprintf("/api/v1/assessments/%d/results/import", sit.ID), good, true)
+	res, body = uploadCSV(t, p1, fmt.Sprintf("/api/v1/assessments/%d/results/import", sitID), good, true)
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"recorded":2`) {
 		t.Fatalf("commit: %d %s", res.StatusCode, body)
 	}
 	// The sitting page: upload, preview (nothing stored), confirm.
-	spath := fmt.Sprintf("/assessments/%d", sit.ID)
-	page := "报名编号,成绩\n" + fmt.Sprintf("%d,66\n", cands[2].EnrolmentID)
+	spath := fmt.Sprintf("/assessments/%d", sitID)
+	page := "报名编号,成绩\n" + fmt.Sprintf("%d,66\n", ens[2])
 	res, body = uploadCSVPage(t, p1, spath+"/results/import", page)
 	if res.StatusCode != 200 || !strings.Contains(string(body), "确认录入") {
 		t.Fatalf("page preview: %d", res.StatusCode)
 	}
 	var stored int
-	_ = testApp(t).DB.NewRaw("SELECT count(*) FROM assessment_results WHERE sitting_id = ?", sit.ID).Scan(context.Background(), &stored)
+	_ = testApp(t).DB.NewRaw("SELECT count(*) FROM assessment_results WHERE sitting_id = ?", sitID).Scan(context.Background(), &stored)
 	if stored != 2 {
 		t.Fatalf("after the preview %d results stored, want the 2 of the API upload", stored)
 	}
-	res, body = p1.do("POST", spath+"/results/import", fmt.Sprintf("confirm=true&rows=1&e_0=%d&s_0=66&a_0=false&r_0=2", cands[2].EnrolmentID))
+	res, body = p1.do("POST", spath+"/results/import", fmt.Sprintf("confirm=true&rows=1&e_0=%d&s_0=66&a_0=false&r_0=2", ens[2]))
 	if res.StatusCode != 200 || !strings.Contains(string(body), "已全部录入") {
 		t.Fatalf("page confirm: %d", res.StatusCode)
 	}
-	rest := []any{}
-	for range cands[3:] {
-		rest = append(rest, 58.5)
-	}
-	all := rows(append([]any{0, 0, 0}, rest...)...)
-	all["results"] = all["results"].([]map[string]any)[3:]
-	res, body = p1.do("POST", rpath, all)
-	if res.StatusCode != 200 || !strings.Contains(string(body), fmt.Sprintf(`"failed":%d`, len(cands)-3)) {
-		t.Fatalf("form results: %d %s", res.StatusCode, body)
-	}
-	// Correction without reason: 422; with: 200.
+}
+
+// checkCorrectionHTTP: a correction needs a reason and only the sitting's
+// provider makes it.
+func checkCorrectionHTTP(t *testing.T, p1 *client, sitID, enrolmentID int64) {
+	t.Helper()
 	var resultID int64
-	if err := testApp(t).DB.NewRaw("SELECT id FROM assessment_results WHERE sitting_id = ? AND enrolment_id = ?", sit.ID, cands[3].EnrolmentID).
+	if err := testApp(t).DB.NewRaw("SELECT id FROM assessment_results WHERE sitting_id = ? AND enrolment_id = ?", sitID, enrolmentID).
 		Scan(context.Background(), &resultID); err != nil {
 		t.Fatal(err)
 	}
-	res, body = p1.do("PATCH", fmt.Sprintf("/api/v1/assessment-results/%d", resultID), map[string]any{"score": 60})
+	res, body := p1.do("PATCH", fmt.Sprintf("/api/v1/assessment-results/%d", resultID), map[string]any{"score": 60})
 	if res.StatusCode != 422 {
 		t.Errorf("correction without reason: %d %s", res.StatusCode, body)
 	}

@@ -73,7 +73,13 @@ func assessmentJourney(t *testing.T, srv *Server) {
 		t.Errorf("after saving results the page says %q", n)
 	}
 	assertSameOrigin(t, srv.URL, p.Requests())
+	checkMyAssessments(t, srv, className)
+}
 
+// checkMyAssessments: worker1 sees the theory score and the class awaiting
+// its practical under 我的考核.
+func checkMyAssessments(t *testing.T, srv *Server, className string) {
+	t.Helper()
 	w := srv.Browser(t)
 	w.Login("worker1")
 	if status := w.Visit("/me/assessments"); status != http.StatusOK {

@@ -248,21 +248,7 @@ func TestResultsOutcomeAndCorrection(t *testing.T) {
 	_, err := w.svc.RecordResults(ctx, w.provider, sit.ID, rows(80))
 	wantCode(t, err, "not_started")
 	w.clock.set("2026-10-08 11:30")
-	// Ratio broken (one proctor for one room): refused until fixed.
-	if v, err := w.svc.SetExaminers(ctx, w.provider, sit.ID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}}); err != nil || v.Ratio.OK {
-		t.Fatalf("one proctor: %+v, %v", v.Ratio, err)
-	}
-	_, err = w.svc.RecordResults(ctx, w.provider, sit.ID, rows(80))
-	wantCode(t, err, "examiners_insufficient")
-	// A user of another organisation cannot examine; one of the provider can.
-	_, err = w.svc.SetExaminers(ctx, w.provider, sit.ID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {UserID: w.other.UserID, Role: "proctor"}})
-	wantCode(t, err, "invalid_examiner")
-	if v, err := w.svc.SetExaminers(ctx, w.provider, sit.ID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {UserID: w.provider.UserID, Role: "proctor"}}); err != nil || !v.Ratio.OK {
-		t.Fatalf("two proctors: %+v, %v", v.Ratio, err)
-	}
-	if es, err := w.svc.Examiners(ctx, w.provider, sit.ID); err != nil || len(es) != 2 || es[1].UserID != w.provider.UserID || es[1].Name == "" {
-		t.Errorf("examiners %+v %v", es, err)
-	}
+	checkExaminers(t, w, sit.ID, rows(80))
 	// Another provider: not found.
 	_, err = w.svc.RecordResults(ctx, w.other, sit.ID, rows(80))
 	wantCode(t, err, "sitting_not_found")
@@ -306,15 +292,45 @@ func TestResultsOutcomeAndCorrection(t *testing.T) {
 		t.Errorf("59.5 outcome %s left %d, want awaiting with 1", o, left)
 	}
 
-	// A correction needs a reason, keeps history, and flips pass → OnPassChanged.
-	_, cands, _ = w.svc.Candidates(ctx, w.provider, sit.ID)
+	checkCorrection(t, w, sit.ID, ens)
+	checkResultReaders(t, w, classID, ens)
+}
+
+// checkExaminers: results wait for a panel meeting the ratio, and only
+// users of the provider (or outside names) examine.
+func checkExaminers(t *testing.T, w *world, sitID int64, one []assessments.ResultInput) {
+	t.Helper()
+	ctx := context.Background()
+	// Ratio broken (one proctor for one room): refused until fixed.
+	if v, err := w.svc.SetExaminers(ctx, w.provider, sitID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}}); err != nil || v.Ratio.OK {
+		t.Fatalf("one proctor: %+v, %v", v.Ratio, err)
+	}
+	_, err := w.svc.RecordResults(ctx, w.provider, sitID, one)
+	wantCode(t, err, "examiners_insufficient")
+	// A user of another organisation cannot examine; one of the provider can.
+	_, err = w.svc.SetExaminers(ctx, w.provider, sitID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {UserID: w.other.UserID, Role: "proctor"}})
+	wantCode(t, err, "invalid_examiner")
+	if v, err := w.svc.SetExaminers(ctx, w.provider, sitID, []assessments.ExaminerInput{{Name: "张监考", Role: "proctor"}, {UserID: w.provider.UserID, Role: "proctor"}}); err != nil || !v.Ratio.OK {
+		t.Fatalf("two proctors: %+v, %v", v.Ratio, err)
+	}
+	if es, err := w.svc.Examiners(ctx, w.provider, sitID); err != nil || len(es) != 2 || es[1].UserID != w.provider.UserID || es[1].Name == "" {
+		t.Errorf("examiners %+v %v", es, err)
+	}
+}
+
+// checkCorrection: a correction needs a reason, keeps history, flips a
+// fail into a pass (OnPassChanged) and is refused to another provider.
+func checkCorrection(t *testing.T, w *world, sitID int64, ens []enrolled) {
+	t.Helper()
+	ctx := context.Background()
+	_, cands, _ := w.svc.Candidates(ctx, w.provider, sitID)
 	var failedResult int64
 	for _, c := range cands {
 		if c.EnrolmentID == ens[1].ID {
 			failedResult = c.ResultID
 		}
 	}
-	_, err = w.svc.Correct(ctx, w.provider, failedResult, assessments.CorrectionInput{Score: ptr(61)})
+	_, err := w.svc.Correct(ctx, w.provider, failedResult, assessments.CorrectionInput{Score: ptr(61)})
 	wantCode(t, err, "invalid_correction")
 	if r, err := w.svc.Correct(ctx, w.provider, failedResult, assessments.CorrectionInput{Score: ptr(61), Reason: "阅卷漏计一题"}); err != nil || !r.Passed {
 		t.Fatalf("correction: %+v %v", r, err)
@@ -322,14 +338,19 @@ func TestResultsOutcomeAndCorrection(t *testing.T) {
 	if w.changed.Load() != 1 || w.passes.Load() != 3 {
 		t.Errorf("after correction OnPassChanged %d, OnPass %d", w.changed.Load(), w.passes.Load())
 	}
-	changes, err := assessments.NewStore(w.db).Changes(ctx, sit.ID)
+	changes, err := assessments.NewStore(w.db).Changes(ctx, sitID)
 	if err != nil || len(changes) != 1 || changes[0].OldScore == nil || changes[0].OldScore.String() != "59.5" || changes[0].Reason != "阅卷漏计一题" {
 		t.Errorf("history = %+v, %v", changes, err)
 	}
 	_, err = w.svc.Correct(ctx, w.other, failedResult, assessments.CorrectionInput{Score: ptr(30), Reason: "x"})
 	wantCode(t, err, "result_not_found")
+}
 
-	// The worker sees their results; another worker does not.
+// checkResultReaders: the worker and the college that sent them read the
+// results, other workers and colleges do not; Passes lists the passes.
+func checkResultReaders(t *testing.T, w *world, classID int64, ens []enrolled) {
+	t.Helper()
+	ctx := context.Background()
 	outs, err := w.svc.WorkerResults(ctx, ens[0].P, ens[0].WorkerID)
 	if err != nil || len(outs) != 1 || outs[0].Outcome != assessments.OutcomePassed || len(outs[0].Results) != 1 {
 		t.Errorf("own results %+v %v", outs, err)
