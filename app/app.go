@@ -21,6 +21,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
+	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
@@ -45,6 +46,7 @@ type App struct {
 	Cipher       *pii.Cipher
 	Accounts     *accounts.Service
 	Orgs         *orgs.Service
+	Calendar     *calendar.Service
 	Notify       *notify.Service
 	Institutions *institutions.Service
 	Workers      *workers.Service
@@ -68,6 +70,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Calendar = calendar.NewService(db, cfg.Location, now)
 	a.Notify = notify.NewService(db, now)
 	a.Institutions = institutions.NewService(db, now)
 	a.Workers = workers.NewService(db, cipher, now)
@@ -101,6 +104,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	calendar.NewHandler(a.Calendar).Routes(api, pages)
 	notify.NewHandler(a.Notify).Routes(api, pages)
 	institutions.NewHandler(a.Institutions).Routes(api, pages)
 	workers.NewHandler(a.Workers).Routes(api, pages)
