@@ -40,6 +40,7 @@ type Limiter struct {
 
 // bucket is what this instance holds for one key in the current window.
 type bucket struct {
+	mu        sync.Mutex
 	start     time.Time
 	tokens    int  // taken from the shared counter, not yet spent
 	exhausted bool // the shared counter reached max: deny until the window ends
@@ -103,16 +104,17 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 	start := now.Truncate(l.window)
 	retry := start.Add(l.window).Sub(now)
 
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[key]
-	if b == nil || !b.start.Equal(start) {
-		if b == nil && len(l.buckets) > 10000 {
-			l.forget(start)
-		}
-		b = &bucket{start: start}
-		l.buckets[key] = b
+	b := l.bucket(key, start)
+	// The bucket's own lock: one key waiting for the database does not hold
+	// up the others.
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if start.After(b.start) {
+		b.start, b.tokens, b.exhausted = start, 0, false
 	}
+	// A request that read the clock just before another moved the bucket
+	// on counts in the newer window.
+	start = b.start
 	if b.tokens > 0 {
 		b.tokens--
 		return true, 0, nil
@@ -120,8 +122,6 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 	if b.exhausted {
 		return false, retry, nil
 	}
-	// Taking a block holds the lock for one statement; a request far from
-	// the limit needs this once per block, not per request.
 	got, err := l.take(ctx, key, start)
 	if err != nil {
 		return false, 0, err
@@ -132,6 +132,21 @@ func (l *Limiter) Allow(ctx context.Context, key string) (bool, time.Duration, e
 	}
 	b.tokens = got - 1
 	return true, 0, nil
+}
+
+// bucket returns key's bucket, creating it on first use.
+func (l *Limiter) bucket(key string, start time.Time) *bucket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) > 10000 {
+			l.forget(start)
+		}
+		b = &bucket{start: start}
+		l.buckets[key] = b
+	}
+	return b
 }
 
 // take asks the shared counter for a block and answers how many requests
@@ -169,10 +184,14 @@ func (l *Limiter) take(ctx context.Context, key string, start time.Time) (int, e
 }
 
 // forget drops buckets of past windows, so keys seen once do not pile up.
+// A request holding a dropped bucket still finishes on it correctly.
 func (l *Limiter) forget(current time.Time) {
 	for k, b := range l.buckets {
-		if b.start.Before(current) {
-			delete(l.buckets, k)
+		if b.mu.TryLock() {
+			if b.start.Before(current) {
+				delete(l.buckets, k)
+			}
+			b.mu.Unlock()
 		}
 	}
 }
