@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
 
 	"tuoyu/docs"
@@ -71,5 +74,34 @@ func TestOpenAPIServed(t *testing.T) {
 	res, body := anon(t).do("GET", "/api/openapi.yaml", nil)
 	if res.StatusCode != 200 || !strings.Contains(string(body), "openapi: 3") {
 		t.Fatalf("GET /api/openapi.yaml = %d", res.StatusCode)
+	}
+}
+
+// validateOpenAPI checks a description against the OpenAPI 3 specification
+// (structure, references, schemas, examples), in Go so the test needs no
+// Python validator.
+func validateOpenAPI(data []byte) error {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return err
+	}
+	return doc.Validate(context.Background())
+}
+
+// TestOpenAPIIsValid keeps docs/openapi.yaml usable by client generators.
+func TestOpenAPIIsValid(t *testing.T) {
+	if err := validateOpenAPI(docs.OpenAPI); err != nil {
+		t.Fatalf("docs/openapi.yaml is not valid OpenAPI 3: %v", err)
+	}
+	// The check catches the mistake that once slipped in: an unquoted flow
+	// mapping whose commas turn words into keys of a schema.
+	quoted := []byte(`description: "overrides detection (BOM, strict UTF-8, GB18030)"`)
+	if !bytes.Contains(docs.OpenAPI, quoted) {
+		t.Fatal("the roster upload's encoding description moved: update this test")
+	}
+	broken := bytes.Replace(docs.OpenAPI, quoted, []byte(`description: overrides detection (BOM, strict UTF-8, GB18030)`), 1)
+	if err := validateOpenAPI(broken); err == nil {
+		t.Fatal("an unquoted flow mapping with commas passed the validation")
 	}
 }
