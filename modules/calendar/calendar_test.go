@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -242,5 +243,28 @@ func TestReplaceYearIsStoredAuditedAndSeenByOtherInstances(t *testing.T) {
 	}
 	if _, err := a.AddWorkingDays(ctx, day("2026-01-01"), -1); apperr.KindOf(err) != apperr.KindInvalid {
 		t.Errorf("AddWorkingDays with n < 0: %v", err)
+	}
+}
+
+func TestConcurrentReplacesQueue(t *testing.T) {
+	db := dbtest.DB(t)
+	svc := calendar.NewService(db, shanghai, time.Now)
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		go func(i int) {
+			_, err := svc.ReplaceYear(context.Background(), 2033, []calendar.DayInput{
+				{Date: "2033-01-01", Kind: "holiday", Name: "元旦"},
+				{Date: fmt.Sprintf("2033-01-%02d", 10+i), Kind: "holiday", Name: "测试"},
+			})
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 6; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent replace: %v", err)
+		}
+	}
+	if days, err := svc.Year(context.Background(), 2033); err != nil || len(days) != 2 {
+		t.Fatalf("2033 after concurrent replaces: %+v %v", days, err)
 	}
 }

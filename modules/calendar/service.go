@@ -127,6 +127,11 @@ func (s *Service) ReplaceYear(ctx context.Context, year int, in []DayInput) ([]D
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := NewStore(tx)
+		// First: two admins saving at once then replace one after the
+		// other instead of colliding on the same dates.
+		if err := st.BumpVersion(ctx); err != nil {
+			return err
+		}
 		before, err := st.Year(ctx, year)
 		if err != nil {
 			return err

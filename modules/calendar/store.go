@@ -48,8 +48,17 @@ func (s *Store) Year(ctx context.Context, year int) ([]Day, error) {
 	return days, nil
 }
 
-// ReplaceYear deletes a year's special days and inserts days, then bumps the
-// version. Run it in a transaction.
+// BumpVersion counts a change. Called first in the changing transaction, its
+// row lock also queues concurrent changes one behind the other.
+func (s *Store) BumpVersion(ctx context.Context) error {
+	if _, err := s.db.NewUpdate().Table("calendar_version").Set("version = version + 1").Where("id").Exec(ctx); err != nil {
+		return fmt.Errorf("bump calendar version: %w", err)
+	}
+	return nil
+}
+
+// ReplaceYear deletes a year's special days and inserts days. Run it in a
+// transaction after BumpVersion.
 func (s *Store) ReplaceYear(ctx context.Context, year int, days []Day) error {
 	if _, err := s.db.NewDelete().Model((*Day)(nil)).
 		Where("day >= ? AND day < ?", yearStart(year), yearStart(year+1)).Exec(ctx); err != nil {
@@ -59,9 +68,6 @@ func (s *Store) ReplaceYear(ctx context.Context, year int, days []Day) error {
 		if _, err := s.db.NewInsert().Model(&days).Exec(ctx); err != nil {
 			return fmt.Errorf("store calendar %d: %w", year, err)
 		}
-	}
-	if _, err := s.db.NewUpdate().Table("calendar_version").Set("version = version + 1").Where("id").Exec(ctx); err != nil {
-		return fmt.Errorf("bump calendar version: %w", err)
 	}
 	return nil
 }
