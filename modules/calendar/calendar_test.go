@@ -268,3 +268,21 @@ func TestConcurrentReplacesQueue(t *testing.T) {
 		t.Fatalf("2033 after concurrent replaces: %+v %v", days, err)
 	}
 }
+
+// BenchmarkIsWorkingDay compares asking with the cache (CheckEvery) and
+// with a version read on every call (CheckEvery 0).
+func BenchmarkIsWorkingDay(b *testing.B) {
+	db := dbtest.DB(b)
+	for _, every := range []time.Duration{calendar.DefaultCheckEvery, 0} {
+		svc := calendar.NewService(db, shanghai, time.Now)
+		svc.CheckEvery = every
+		b.Run(every.String(), func(b *testing.B) {
+			d := day("2026-10-08")
+			for i := 0; i < b.N; i++ {
+				if _, err := svc.IsWorkingDay(context.Background(), d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

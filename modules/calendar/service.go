@@ -13,9 +13,10 @@ import (
 )
 
 // DefaultCheckEvery is how long an instance trusts its cached calendar before
-// it reads the version again. Measured: the version read is one primary-key
-// SELECT (≈ 0.1 ms), but a job asking for 10 000 dates would still make
-// 10 000 round trips; a change made on another instance shows within this.
+// it reads the version again; a change made on another instance shows within
+// this. Measured (BenchmarkIsWorkingDay, 2 shared cores): ≈ 0.5 ms a call
+// when the version is read every time, ≈ 0.1 µs from the cache — a job
+// asking for 10 000 dates would otherwise spend seconds on round trips.
 const DefaultCheckEvery = 2 * time.Second
 
 // Service answers working-day questions from a cached calendar and lets an
