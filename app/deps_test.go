@@ -17,9 +17,9 @@ import (
 )
 
 // moduleOrder is DESIGN §10: a module may import only modules before it.
-// The support packages (apperr, web, pii, pg, tabular) sit below the domain.
+// The support packages (apperr, web, ratelimit, pii, pg, tabular) sit below the domain.
 // Modules not built yet are listed so that they land in their place.
-var moduleOrder = []string{"apperr", "web", "pii", "pg", "tabular",
+var moduleOrder = []string{"apperr", "web", "ratelimit", "pii", "pg", "tabular",
 	"audit", "orgs", "calendar", "accounts", "notify", "institutions", "workers", "catalog", "classes",
 	"enrolment", "attendance", "assessments", "certificates", "bans", "rosters", "subsidies", "claims", "payouts"}
 
