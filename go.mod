@@ -50,3 +50,5 @@ require (
 	golang.org/x/sys v0.50.0 // indirect
 	mellium.im/sasl v0.3.2 // indirect
 )
+
+replace github.com/jung-kurt/gofpdf => ./third_party/gofpdf

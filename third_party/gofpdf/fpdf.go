@@ -963,7 +963,7 @@ func (f *Fpdf) GetStringSymbolWidth(s string) int {
 		unicode := []rune(s)
 		for _, char := range unicode {
 			intChar := int(char)
-			if len(f.currentFont.Cw) >= intChar && f.currentFont.Cw[intChar] > 0 {
+			if len(f.currentFont.Cw) > intChar && f.currentFont.Cw[intChar] > 0 { // PATCH: > (was >=, an index past the end)
 				if f.currentFont.Cw[intChar] != 65535 {
 					w += f.currentFont.Cw[intChar]
 				}
@@ -1731,6 +1731,7 @@ func (f *Fpdf) addFont(familyStr, styleStr, fileStr string, isUTF8 bool) {
 			Ut:        round(utf8File.UnderlineThickness),
 			Cw:        utf8File.CharWidths,
 			usedRunes: sbarr,
+			suppCIDs:  make(map[int]int),
 			File:      fileStr,
 			utf8File:  utf8File,
 		}
@@ -1869,6 +1870,7 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 			Cw:        utf8File.CharWidths,
 			utf8File:  utf8File,
 			usedRunes: sbarr,
+			suppCIDs:  make(map[int]int),
 		}
 		def.i, _ = generateFontID(def)
 		f.fonts[fontkey] = def
@@ -2212,7 +2214,7 @@ func (f *Fpdf) Text(x, y float64, txtStr string) {
 			txtStr = reverseText(txtStr)
 			x -= f.GetStringWidth(txtStr)
 		}
-		txt2 = f.escape(utf8toutf16(txtStr, false))
+		txt2 = f.escape(f.utf8toCIDs(txtStr))
 		for _, uni := range []rune(txtStr) {
 			f.currentFont.usedRunes[int(uni)] = int(uni)
 		}
@@ -2427,7 +2429,7 @@ func (f *Fpdf) CellFormat(w, h float64, txtStr, borderStr string, ln int,
 			for _, uni := range []rune(txtStr) {
 				f.currentFont.usedRunes[int(uni)] = int(uni)
 			}
-			space := f.escape(utf8toutf16(" ", false))
+			space := f.escape(f.utf8toCIDs(" "))
 			strSize := f.GetStringSymbolWidth(txtStr)
 			s.printf("BT 0 Tw %.2f %.2f Td [", (f.x+dx)*k, (f.h-(f.y+.5*h+.3*f.fontSize))*k)
 			t := strings.Split(txtStr, " ")
@@ -2435,7 +2437,7 @@ func (f *Fpdf) CellFormat(w, h float64, txtStr, borderStr string, ln int,
 			numt := len(t)
 			for i := 0; i < numt; i++ {
 				tx := t[i]
-				tx = "(" + f.escape(utf8toutf16(tx, false)) + ")"
+				tx = "(" + f.escape(f.utf8toCIDs(tx)) + ")"
 				s.printf("%s ", tx)
 				if (i + 1) < numt {
 					s.printf("%.3f(%s) ", -shift, space)
@@ -2448,7 +2450,7 @@ func (f *Fpdf) CellFormat(w, h float64, txtStr, borderStr string, ln int,
 				if f.isRTL {
 					txtStr = reverseText(txtStr)
 				}
-				txt2 = f.escape(utf8toutf16(txtStr, false))
+				txt2 = f.escape(f.utf8toCIDs(txtStr))
 				for _, uni := range []rune(txtStr) {
 					f.currentFont.usedRunes[int(uni)] = int(uni)
 				}
@@ -4105,9 +4107,12 @@ func (f *Fpdf) putfonts() {
 				f.out(s.String())
 				f.out("endobj")
 			case "UTF8":
-				fontName := "utf8" + font.Name
 				usedRunes := font.usedRunes
 				delete(usedRunes, 0)
+				// PATCH: a subset gets the six-letter tag the PDF spec asks
+				// for (9.6.4), derived from the runes it holds, so the same
+				// text always yields the same name.
+				fontName := subsetTag(font.Name, usedRunes) + "+utf8" + font.Name
 				utf8FontStream := font.utf8File.GenerateCutFont(usedRunes)
 				utf8FontSize := len(utf8FontStream)
 				compressedFontStream := sliceCompress(utf8FontStream)
@@ -4123,13 +4128,17 @@ func (f *Fpdf) putfonts() {
 				if font.Desc.MissingWidth != 0 {
 					f.out("/DW " + strconv.Itoa(font.Desc.MissingWidth) + "")
 				}
-				f.generateCIDFontMap(&font, font.utf8File.LastRune)
+				// PATCH: widths are written per CID; runes above U+FFFF
+				// have CIDs of their own (see utf8toCIDs).
+				cidFont, lastCID := font.cidView()
+				f.generateCIDFontMap(&cidFont, lastCID)
 				f.out("/CIDToGIDMap " + strconv.Itoa(f.n+4) + " 0 R>>")
 				f.out("endobj")
 
 				f.newobj()
-				f.out("<</Length " + strconv.Itoa(len(toUnicode)) + ">>")
-				f.putstream([]byte(toUnicode))
+				toUni := font.toUnicodeCMap() // PATCH: maps supplementary CIDs back to their runes
+				f.out("<</Length " + strconv.Itoa(len(toUni)) + ">>")
+				f.putstream([]byte(toUni))
 				f.out("endobj")
 
 				// CIDInfo
@@ -4161,6 +4170,12 @@ func (f *Fpdf) putfonts() {
 				cidToGidMap := make([]byte, 256*256*2)
 
 				for cc, glyph := range CodeSignDictionary {
+					if cc > 0xFFFF { // PATCH: a supplementary rune sits at its CID
+						var ok bool
+						if cc, ok = font.suppCIDs[cc]; !ok {
+							continue
+						}
+					}
 					cidToGidMap[cc*2] = byte(glyph >> 8)
 					cidToGidMap[cc*2+1] = byte(glyph & 0xFF)
 				}

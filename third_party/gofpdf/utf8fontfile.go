@@ -55,6 +55,7 @@ type utf8FontFile struct {
 	DefaultWidth         float64
 	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
+	cache                *utf8FontCache // PATCH: tables parsed once, shared read-only
 }
 
 type tableDescription struct {
@@ -489,6 +490,7 @@ func (utf *utf8FontFile) parseTables() {
 	symbolCharDictionary := make(map[int][]int)
 	charSymbolDictionary := make(map[int]int)
 	utf.generateSCCSDictionaries(runeCMAPPosition, symbolCharDictionary, charSymbolDictionary)
+	utf.addFormat12(symbolCharDictionary, charSymbolDictionary) // PATCH
 
 	scale := 1000.0 / float64(utf.fontElementSize)
 	utf.parseHMTXTable(n, numSymbols, symbolCharDictionary, scale)
@@ -522,6 +524,7 @@ func (utf *utf8FontFile) generateCMAP() map[int][]int {
 	symbolCharDictionary := make(map[int][]int)
 	charSymbolDictionary := make(map[int]int)
 	utf.generateSCCSDictionaries(runeCmapPosition, symbolCharDictionary, charSymbolDictionary)
+	utf.addFormat12(symbolCharDictionary, charSymbolDictionary) // PATCH
 
 	utf.charSymbolDictionary = charSymbolDictionary
 
@@ -637,6 +640,9 @@ func (utf *utf8FontFile) generateCMAPTable(cidSymbolPairCollection map[int]int, 
 
 //GenerateCutFont fill utf8FontFile from .utf file, only with runes from usedRunes
 func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
+	if utf.cache != nil {
+		return utf.generateCutFontCached(usedRunes)
+	}
 	utf.fileReader.readerPosition = 0
 	utf.symbolPosition = make([]int, 0)
 	utf.charSymbolDictionary = make(map[int]int)
@@ -669,11 +675,17 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
 
 	utf.parseLOCATable(LocaFormat, numSymbols)
+	return utf.cutFont(usedRunes, LocaFormat, oldMetrics)
+}
 
+// cutFont is the second half of GenerateCutFont, split off (PATCH) so that
+// a font parsed once can skip the first: the cmap, metrics and loca tables
+// are already known.
+func (utf *utf8FontFile) cutFont(usedRunes map[int]int, LocaFormat, oldMetrics int) []byte {
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
-	metricsCount = len(symbolCollection)
-	numSymbols = metricsCount
+	metricsCount := len(symbolCollection)
+	numSymbols := metricsCount
 
 	utf.setOutTable("name", utf.getTableData("name"))
 	utf.setOutTable("cvt ", utf.getTableData("cvt "))
@@ -687,7 +699,15 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 
 	delete(cidSymbolPairCollection, 0)
 
-	utf.setOutTable("cmap", utf.generateCMAPTable(cidSymbolPairCollection, numSymbols))
+	// PATCH: the subset's own cmap is format 4, which cannot hold runes
+	// above U+FFFF; PDF viewers map those through CIDToGIDMap anyway.
+	bmpPairs := make(map[int]int, len(cidSymbolPairCollection))
+	for r, g := range cidSymbolPairCollection {
+		if r <= 0xFFFF {
+			bmpPairs[r] = g
+		}
+	}
+	utf.setOutTable("cmap", utf.generateCMAPTable(bmpPairs, numSymbols))
 
 	symbolData := utf.getTableData("glyf")
 
@@ -836,7 +856,16 @@ func (utf *utf8FontFile) parseHMTXTable(numberOfHMetrics, numSymbols int, symbol
 	start := utf.SeekTable("hmtx")
 	arrayWidths := 0
 	var arr []int
-	utf.CharWidths = make([]int, 256*256)
+	// PATCH: room for the supplementary runes of the format-12 cmap.
+	size := 256 * 256
+	for _, chars := range symbolToChar {
+		for _, c := range chars {
+			if c >= size {
+				size = c + 1
+			}
+		}
+	}
+	utf.CharWidths = make([]int, size)
 	charCount := 0
 	arr = unpackUint16Array(utf.getRange(start, numberOfHMetrics*4))
 	for symbol := 0; symbol < numberOfHMetrics; symbol++ {
@@ -856,7 +885,7 @@ func (utf *utf8FontFile) parseHMTXTable(numberOfHMetrics, numSymbols int, symbol
 					if widths == 0 {
 						widths = 65535
 					}
-					if char < 196608 {
+					if char < len(utf.CharWidths) { // PATCH: was < 196608
 						utf.CharWidths[char] = widths
 						charCount++
 					}
@@ -874,7 +903,7 @@ func (utf *utf8FontFile) parseHMTXTable(numberOfHMetrics, numSymbols int, symbol
 					if widths == 0 {
 						widths = 65535
 					}
-					if char < 196608 {
+					if char < len(utf.CharWidths) { // PATCH: was < 196608
 						utf.CharWidths[char] = widths
 						charCount++
 					}
