@@ -4364,6 +4364,9 @@ func (f *Fpdf) putimages() {
 
 	// Sort the keyList []string by the corresponding image's width.
 	if f.catalogSort {
+		// PATCH: by name first, so images of equal width keep one order
+		// (map iteration is random, and the sort below is only stable).
+		sort.Strings(keyList)
 		sort.SliceStable(keyList, func(i, j int) bool { return f.images[keyList[i]].w < f.images[keyList[j]].w })
 	}
 
