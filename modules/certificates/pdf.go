@@ -146,7 +146,7 @@ func (r *Renderer) Render(c Certificate, t Template) ([]byte, error) {
 		return nil, err
 	}
 	font, _ := r.load()
-	qr, err := qrcode.Encode(p.url, qrcode.Medium, 256)
+	qr, err := qrcode.Encode(p.url, qrcode.Medium, -3)
 	if err != nil {
 		return nil, fmt.Errorf("QR code of %s: %w", p.url, err)
 	}
