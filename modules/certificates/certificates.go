@@ -198,3 +198,8 @@ func (e Export) Percent() int {
 	}
 	return e.Progress * 100 / e.Total
 }
+
+func levelLabel(l int) string { return catalog.LevelLabel(l) }
+
+// ReasonLabel is the revocation reason in Chinese.
+func (c Certificate) ReasonLabel() string { return ReasonLabel(c.RevokeReason) }

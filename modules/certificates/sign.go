@@ -192,3 +192,27 @@ func (k KeySet) Find(id string) (ed25519.PublicKey, bool) {
 	}
 	return nil, false
 }
+
+// StatusLabel is the answer's status in Chinese.
+func (a Answer) StatusLabel() string {
+	if a.Status == "unknown" {
+		return "未找到"
+	}
+	return Status(a.Status).Label()
+}
+
+// ReasonLabel is the revocation reason in Chinese ("" when not revoked).
+func (a Answer) ReasonLabel() string {
+	if a.RevokeReason == nil {
+		return ""
+	}
+	return ReasonLabel(*a.RevokeReason)
+}
+
+// LevelLabel is the level in Chinese ("" without one).
+func (a Answer) LevelLabel() string {
+	if a.Level == nil {
+		return ""
+	}
+	return levelLabel(*a.Level)
+}
