@@ -117,28 +117,11 @@ func (s *Service) BuildExport(ctx context.Context, id int64, ids []int64) error 
 				}
 			}
 		}
-		pdfs := make([][]byte, len(cs))
-		errs := make([]error, len(cs))
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					pdfs[i], errs[i] = s.cfg.Renderer.Render(cs[i], templates[cs[i].TemplateID])
-				}
-			}()
+		pdfs, err := s.cfg.Renderer.RenderBatch(cs, templates, workers)
+		if err != nil {
+			return err
 		}
-		for i := range cs {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
 		for i, c := range cs {
-			if errs[i] != nil {
-				return errs[i]
-			}
 			if !bytes.Equal(Digest(pdfs[i]), c.PDFSHA256) {
 				return fmt.Errorf("certificate %s renders to another SHA-256 than at issue", c.Number)
 			}
@@ -259,4 +242,34 @@ func (s *Service) Close() {
 // Errors: NotFound class_not_found.
 func (s *Service) Class(ctx context.Context, p *accounts.Principal, id int64) (enrolment.Class, error) {
 	return enrolment.NewStore(s.db).ClassForCaller(ctx, p, id)
+}
+
+// RenderBatch renders certificates cs (each with its template from
+// templates) on workers goroutines and returns the PDFs in the order of cs.
+// The font is shared, so memory grows with the batch, not with the class.
+func (r *Renderer) RenderBatch(cs []Certificate, templates map[int64]Template, workers int) ([][]byte, error) {
+	pdfs := make([][]byte, len(cs))
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < max(workers, 1); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				pdfs[i], errs[i] = r.Render(cs[i], templates[cs[i].TemplateID])
+			}
+		}()
+	}
+	for i := range cs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return pdfs, nil
 }

@@ -4213,9 +4213,22 @@ func (f *Fpdf) generateCIDFontMap(font *fontDefType, LastRune int) {
 	startCid := 1
 	cwLen := LastRune + 1
 
+	// PATCH: visit only the CIDs the loop below would not skip (1–255 and
+	// the used ones), in order, instead of every CID up to the last used:
+	// with supplementary runes at D800+ that was 55 000 map look-ups.
+	cids := make([]int, 0, 255+len(font.usedRunes))
+	for cid := startCid; cid < 256 && cid < cwLen; cid++ {
+		cids = append(cids, cid)
+	}
+	for cid, v := range font.usedRunes {
+		if cid > 255 && cid < cwLen && v != 0 {
+			cids = append(cids, cid)
+		}
+	}
+	sort.Ints(cids[min(255, len(cids)):])
 	// for each character
-	for cid := startCid; cid < cwLen; cid++ {
-		if font.Cw[cid] == 0x00 {
+	for _, cid := range cids {
+		if cid >= len(font.Cw) || font.Cw[cid] == 0x00 {
 			continue
 		}
 		width := font.Cw[cid]
