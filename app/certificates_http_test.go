@@ -540,3 +540,73 @@ func TestIssueIsIdempotentAndBanRevokes(t *testing.T) {
 		t.Fatalf("issuing to a banned person: %v", err)
 	}
 }
+
+// TestVerifyRateLimit wires a second app on the same database with
+// TUOYU_VERIFY_RATE=3: the fourth verification within a minute from one
+// address gets 429 rate_limited (the shared test app keeps the default).
+func TestVerifyRateLimit(t *testing.T) {
+	a := testApp(t)
+	cfg := testConfig()
+	cfg.Getenv = func(k string) string {
+		if k == "TUOYU_VERIFY_RATE" {
+			return "3"
+		}
+		return ""
+	}
+	limited, err := Wire(cfg, a.DB, a.Logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, a: limited}
+	for i := 1; i <= 4; i++ {
+		res, body := c.do("GET", "/api/v1/verify/not-a-code", nil)
+		want, code := 422, "invalid_code"
+		if i == 4 {
+			want, code = 429, "rate_limited"
+		}
+		if res.StatusCode != want || problemCode(t, body) != code {
+			t.Fatalf("request %d: %d %s, want %d %s", i, res.StatusCode, body, want, code)
+		}
+	}
+	cfg.Getenv = func(k string) string {
+		if k == "TUOYU_VERIFY_RATE" {
+			return "-1"
+		}
+		return ""
+	}
+	if _, err := Wire(cfg, a.DB, a.Logger, time.Now); err == nil {
+		t.Fatal("a negative TUOYU_VERIFY_RATE should be refused at start")
+	}
+}
+
+// TestVerifyPageUpload: the public page answers an uploaded PDF, and a
+// typed code that cannot be one with a message, not an error page.
+func TestVerifyPageUpload(t *testing.T) {
+	w := login(t, "worker1")
+	_, body := w.do("GET", "/api/v1/me/certificates", nil)
+	c := decode[certList](t, body).Items[0]
+	_, pdf := w.do("GET", fmt.Sprintf("/api/v1/certificates/%d/pdf", c.ID), nil)
+	anyone := anon(t)
+	b, ct := certUpload(t, "file", "mine.pdf", pdf)
+	res, page := anyone.do("POST", "/verify", b, "Content-Type", ct)
+	if res.StatusCode != 200 || !strings.Contains(string(page), c.Number) {
+		t.Fatalf("upload on the page: %d", res.StatusCode)
+	}
+	b, ct = certUpload(t, "file", "x.txt", []byte("hello"))
+	res, page = anyone.do("POST", "/verify", b, "Content-Type", ct)
+	if res.StatusCode != 415 || !strings.Contains(string(page), "不是 PDF") {
+		t.Fatalf("a text file on the page: %d", res.StatusCode)
+	}
+	res, page = anyone.do("POST", "/verify", "code=abc")
+	if res.StatusCode != 422 || !strings.Contains(string(page), "核验码格式不正确") {
+		t.Fatalf("a bad code on the page: %d", res.StatusCode)
+	}
+	res, _ = anyone.do("POST", "/verify", "code="+strings.ToLower(c.VerifyCode))
+	if res.StatusCode != 303 || res.Header.Get("Location") != "/verify/"+c.VerifyCode {
+		t.Fatalf("a typed code should redirect to its page: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, page = anyone.do("GET", "/verify/0000-0000-0000-0000-0000", nil)
+	if res.StatusCode != 404 || !strings.Contains(string(page), "未找到") {
+		t.Fatalf("an unknown code's page: %d", res.StatusCode)
+	}
+}
