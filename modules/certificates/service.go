@@ -138,7 +138,7 @@ func (s *Service) Issue(ctx context.Context, tx bun.IDB, in IssueInput) (Certifi
 	if err != nil {
 		return Certificate{}, err
 	}
-	issuedOn := dateOnly(in.PassedOn)
+	issuedOn := dateOnly(in.PassedOn.In(s.cfg.Location)) // a date (UTC midnight) stays its day
 	if in.PassedOn.IsZero() {
 		issuedOn = s.today()
 	}
@@ -337,7 +337,7 @@ func (s *Service) Revoke(ctx context.Context, p *accounts.Principal, id int64, i
 // RevokeForBan revokes every valid certificate of the worker with reason
 // banned, on day on, inside the ban's transaction tx; it returns how many.
 func (s *Service) RevokeForBan(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error) {
-	ids, err := NewStore(tx).RevokeWorker(ctx, workerID, ReasonBanned, dateOnly(on))
+	ids, err := NewStore(tx).RevokeWorker(ctx, workerID, ReasonBanned, dateOnly(on.In(s.cfg.Location)))
 	if err != nil {
 		return 0, err
 	}
