@@ -20,6 +20,7 @@ import (
 	"tuoyu/modules/audit"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/enrolment"
+	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/workers"
 )
@@ -628,4 +629,25 @@ func (s *Service) AddTemplate(ctx context.Context, p *accounts.Principal, in Tem
 			Summary: map[string]any{"version": t.Version, "layout": t.Layout}})
 	})
 	return t, err
+}
+
+// RemindExpiring tells the holders of valid certificates that expire
+// within 30 days, once per certificate (a dedupe key), in their inbox; it
+// returns how many certificates it looked at. It is the certificates' part
+// of the reminders.send job.
+func (s *Service) RemindExpiring(ctx context.Context) (int, error) {
+	today := s.today()
+	cs, err := NewStore(s.db).Expiring(ctx, today, today.AddDate(0, 0, 30))
+	if err != nil {
+		return 0, err
+	}
+	msgs := make([]notify.Message, 0, len(cs))
+	for _, c := range cs {
+		msgs = append(msgs, notify.Message{WorkerID: c.WorkerID, Kind: "certificates.expiring",
+			Title: "证书即将到期：" + c.Number,
+			Body: fmt.Sprintf("您的%s（%s）将于 %s 到期，请及时参加在岗培训。", c.Kind.Label(), c.PlanName,
+				c.ExpiresOn.Format(time.DateOnly)),
+			Link: "/certificates/" + strconv.FormatInt(c.ID, 10), DedupeKey: "certificates.expiring:" + strconv.FormatInt(c.ID, 10)})
+	}
+	return len(cs), notify.Send(ctx, s.db, msgs...)
 }

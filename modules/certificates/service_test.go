@@ -388,3 +388,31 @@ func TestTemplatesAreVersioned(t *testing.T) {
 		t.Fatalf("a new certificate uses the new version: %d vs %d (%v)", d.TemplateID, t2.ID, err)
 	}
 }
+
+func TestRemindExpiringOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c, err := w.issue(w.enrolled(w.providerA, "BYS-ZG", "陈十二"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		n, err := w.db.NewSelect().Table("notifications").Where("worker_id = ? AND kind = 'certificates.expiring'", c.WorkerID).Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	if _, err := w.svc.RemindExpiring(ctx); err != nil || count() != 0 {
+		t.Fatalf("nothing to remind two years ahead: %v %d", err, count())
+	}
+	w.now = c.ExpiresOn.AddDate(0, 0, -20)
+	for i := 0; i < 2; i++ {
+		if _, err := w.svc.RemindExpiring(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if count() != 1 {
+		t.Fatalf("the holder should be told once, got %d", count())
+	}
+}

@@ -419,3 +419,15 @@ func (s Store) InsertDefaultTemplate(ctx context.Context, t Template) error {
 	}
 	return nil
 }
+
+// Expiring returns the valid certificates whose last day lies in
+// [from, to], oldest expiry first.
+func (s Store) Expiring(ctx context.Context, from, to time.Time) ([]Certificate, error) {
+	var cs []Certificate
+	err := s.db.NewSelect().Model(&cs).Where("ce.status = 'valid' AND ce.expires_on BETWEEN ? AND ?", from, to).
+		OrderExpr("ce.expires_on, ce.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("expiring certificates: %w", err)
+	}
+	return cs, nil
+}
