@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -49,6 +50,8 @@ type Service struct {
 	exports sync.WaitGroup
 	stop    chan struct{}
 	once    sync.Once
+	// keyStored: the signer's public key is in certificate_signing_keys.
+	keyStored atomic.Bool
 }
 
 // NewService returns the certificates service.
@@ -404,8 +407,13 @@ func (s *Service) VerifyPDF(ctx context.Context, data []byte) (Answer, error) {
 // one and every one that ever signed.
 func (s *Service) Keys(ctx context.Context) (KeySet, error) {
 	signer := s.cfg.Signer
-	if err := NewStore(s.db).EnsureKey(ctx, signer.KeyID, signer.Public()); err != nil {
-		return KeySet{}, err
+	// A public GET should not write on every call: the key is stored once
+	// per process (issuing stores it too, inside its transaction).
+	if !s.keyStored.Load() {
+		if err := NewStore(s.db).EnsureKey(ctx, signer.KeyID, signer.Public()); err != nil {
+			return KeySet{}, err
+		}
+		s.keyStored.Store(true)
 	}
 	ks, err := NewStore(s.db).Keys(ctx)
 	if err != nil {
