@@ -31,7 +31,7 @@ type demoSeed struct {
 func (a *App) seedServices() seed.Services {
 	return seed.Services{DB: a.DB, Now: a.Now, Orgs: a.Orgs, Accounts: a.Accounts, Institutions: a.Institutions,
 		Workers: a.Workers, Bans: a.Bans, Catalog: a.Catalog, Rosters: a.Rosters,
-		Cipher: a.Cipher, Classes: a.Classes, Enrolment: a.Enrolment, Attendance: a.Attendance}
+		Cipher: a.Cipher, Classes: a.Classes, Enrolment: a.Enrolment, Attendance: a.Attendance, Certificates: a.Certificates}
 }
 
 // demoSeeds lists the demo seeds in dependency order (DESIGN §10). Training
@@ -50,6 +50,7 @@ func (a *App) demoSeeds() []demoSeed {
 		{"catalog", a.Catalog.Seed},
 		step("training", seed.Training),
 		step("rosters", seed.Rosters),
+		step("certificates", seed.Certificates),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
@@ -43,6 +44,7 @@ type Services struct {
 	Classes      *classes.Service
 	Enrolment    *enrolment.Service
 	Attendance   *attendance.Service
+	Certificates *certificates.Service
 }
 
 // principal returns the demo login username as a principal.
