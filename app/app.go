@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +26,7 @@ import (
 	"tuoyu/modules/bans"
 	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
@@ -62,6 +64,7 @@ type App struct {
 	Attendance   *attendance.Service
 	Rosters      *rosters.Service
 	Assessments  *assessments.Service
+	Certificates *certificates.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -83,16 +86,6 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Workers = workers.NewService(db, cipher, now)
 	a.Bans = bans.NewService(db, cipher, now)
 	a.Subsidies = subsidies.NewService(db, cfg.Location, now)
-	// Public rate limits (TUOYU_<NAME>_RATE per minute, 0: off), counted
-	// in the database so they hold across instances.
-	calcRate, err := ratelimit.Rate(cfg.Getenv, "CALC", subsidies.DefaultCalcPerMinute)
-	if err != nil {
-		return nil, err
-	}
-	banCheckRate, err := ratelimit.Rate(cfg.Getenv, "BANCHECK", bans.CheckLimit)
-	if err != nil {
-		return nil, err
-	}
 	a.Catalog = catalog.NewService(db)
 	// A worker's view of classes follows their enrolments: the enrolment
 	// store supplies that sub-query to classes, which sits below it.
@@ -109,9 +102,59 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		}
 		return cal.IsWorkingDay, nil
 	}
+	signer, err := certificates.LoadSigner(cfg.Getenv("TUOYU_CERT_SIGNING_KEY"), cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	a.Certificates = certificates.NewService(certificates.Config{
+		DB: db, Classes: a.Classes, Renderer: certificates.NewRenderer(cfg.CertFont), Signer: signer, BaseURL: cfg.BaseURL,
+		DataDir: cfg.DataDir, Location: cfg.Location, Now: now, Logger: logger, ValidYears: a.inServiceValidYears,
+	})
+	// A ban revokes the person's certificates in the ban's transaction.
+	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 
-	// HTTP.
-	f := newFiber(cfg, logger, a.Accounts, newRegionNames(a.Orgs))
+	if err := a.routes(); err != nil {
+		return nil, err
+	}
+	if err := a.addJobs(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// publicLimits are the rate limits of the public endpoints
+// (TUOYU_<NAME>_RATE per minute, 0: off), counted in the database so they
+// hold across instances.
+type publicLimits struct{ calc, banCheck, verify *ratelimit.Limiter }
+
+func (a *App) publicLimits() (publicLimits, error) {
+	var l publicLimits
+	for _, r := range []struct {
+		name, env string
+		def       int
+		dst       **ratelimit.Limiter
+	}{
+		{"subsidies.calculate", "CALC", subsidies.DefaultCalcPerMinute, &l.calc},
+		{"bans.check", "BANCHECK", bans.CheckLimit, &l.banCheck},
+		{"certificates.verify", "VERIFY", certificates.DefaultVerifyRate, &l.verify},
+	} {
+		n, err := ratelimit.Rate(a.Config.Getenv, r.env, r.def)
+		if err != nil {
+			return l, err
+		}
+		*r.dst = ratelimit.PerMinute(a.DB, r.name, n, a.Now)
+	}
+	return l, nil
+}
+
+// routes builds the fiber app and registers every module's routes.
+func (a *App) routes() error {
+	cfg, db := a.Config, a.DB
+	limits, err := a.publicLimits()
+	if err != nil {
+		return err
+	}
+	f := newFiber(cfg, a.Logger, a.Accounts, newRegionNames(a.Orgs))
 	a.Fiber = f
 	f.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	f.Get("/readyz", func(c *fiber.Ctx) error {
@@ -134,8 +177,8 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	notify.NewHandler(a.Notify).Routes(api, pages)
 	institutions.NewHandler(a.Institutions).Routes(api, pages)
 	workers.NewHandler(a.Workers).Routes(api, pages)
-	bans.NewHandler(a.Bans, ratelimit.PerMinute(db, "bans.check", banCheckRate, now)).Routes(api, pages)
-	subsidies.NewHandler(a.Subsidies, ratelimit.PerMinute(db, "subsidies.calculate", calcRate, now)).Routes(api, pages)
+	bans.NewHandler(a.Bans, limits.banCheck).Routes(api, pages)
+	subsidies.NewHandler(a.Subsidies, limits.calc).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	// classes, then enrolment, then attendance: fixed paths such as
 	// /classes/new and /classes/search come before /classes/:id.
@@ -147,13 +190,10 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	}).Routes(api, pages)
 	assessments.NewHandler(a.Assessments, cfg.Location, cfg.BaseURL).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
+	certificates.NewHandler(a.Certificates, limits.verify).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
-
-	if err := a.addJobs(); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return nil
 }
 
 // addJobs registers the scheduled jobs (DESIGN §8).
@@ -190,6 +230,19 @@ func (a *App) addJobs() error {
 		// would stay "validating" for ever; validation takes under a minute.
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
+			return err
+		}},
+		scheduler.Job{Name: "certificates.expire", Spec: "30 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Certificates.Expire(ctx)
+			return err
+		}},
+		// Class ZIPs: finish those whose process stopped, remove those
+		// older than 24 hours.
+		scheduler.Job{Name: "certificates.exports", Spec: "*/5 * * * *", Timeout: 30 * time.Minute, Run: func(ctx context.Context, _ time.Time) error {
+			if _, err := a.Certificates.ResumeInterrupted(ctx); err != nil {
+				return err
+			}
+			_, err := a.Certificates.CleanExports(ctx)
 			return err
 		}},
 	)
@@ -298,6 +351,25 @@ func serve(ctx context.Context, a *App) error {
 	if err := a.Scheduler.Stop(stopCtx); err != nil {
 		a.Logger.Error("stop scheduler", "error", err)
 	}
-	a.Rosters.Close() // background roster validations end as failed: interrupted
+	a.Rosters.Close()      // background roster validations end as failed: interrupted
+	a.Certificates.Close() // background exports stay running; certificates.exports finishes them
 	return nil
+}
+
+// inServiceValidYears is the policy parameter
+// certificates.in_service_valid_years for a region on a day (default 1).
+func (a *App) inServiceValidYears(ctx context.Context, region string, on time.Time) (int, error) {
+	ps, err := a.Subsidies.Params(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p, ok := ps.Lookup("certificates.in_service_valid_years", region, subsidies.DateOf(on))
+	if !ok {
+		return 1, nil
+	}
+	var years int
+	if err := json.Unmarshal(p.Value, &years); err != nil || years < 1 {
+		return 0, fmt.Errorf("policy parameter certificates.in_service_valid_years (%s) is not a whole number ≥ 1", p.Value)
+	}
+	return years, nil
 }

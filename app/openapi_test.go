@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -115,6 +116,17 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A demo certificate of worker1 names the paths with an id and a code.
+	_, body := login(t, "worker1").do("GET", "/api/v1/me/certificates", nil)
+	mine := decode[struct {
+		Items []struct {
+			ID         int64  `json:"id"`
+			VerifyCode string `json:"verify_code"`
+		} `json:"items"`
+	}](t, body).Items
+	if len(mine) == 0 {
+		t.Fatal("worker1 holds no demo certificate")
+	}
 	for _, r := range []struct{ user, path, template string }{
 		{"admin", "/api/v1/session", "/api/v1/session"},
 		{"hr_reviewer1", "/api/v1/workers?per_page=5", "/api/v1/workers"},
@@ -142,6 +154,12 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		{"worker1", "/api/v1/notifications", "/api/v1/notifications"},
 		{"admin", "/api/v1/calendar/2026", "/api/v1/calendar/{year}"},
 		{"admin", "/api/v1/calendar/working-days?from=2026-09-29&add=5", "/api/v1/calendar/working-days"},
+		{"worker1", "/api/v1/me/certificates", "/api/v1/me/certificates"},
+		{"provider1", "/api/v1/certificates?per_page=5", "/api/v1/certificates"},
+		{"worker1", fmt.Sprintf("/api/v1/certificates/%d", mine[0].ID), "/api/v1/certificates/{id}"},
+		{"admin", "/api/v1/verify/" + mine[0].VerifyCode, "/api/v1/verify/{code}"},
+		{"admin", "/api/v1/verify/key", "/api/v1/verify/key"},
+		{"admin", "/api/v1/certificate-templates", "/api/v1/certificate-templates"},
 	} {
 		res, body := login(t, r.user).do("GET", r.path, nil)
 		if res.StatusCode != 200 {

@@ -31,6 +31,7 @@ func TestJourneys(t *testing.T) {
 		{"admin adds a subsidy parameter value", parameterJourney},
 		{"pages fit a phone", phoneJourney},
 		{"provider schedules an assessment, worker sees the result", assessmentJourney},
+		{"worker downloads a certificate, a stranger verifies it, revoked after", certificateJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {
 			// Journeys share no records, so they run side by side (as many

@@ -90,7 +90,7 @@ func phoneJourney(t *testing.T, srv *Server) {
 	// A stranger: login, the calculator (and its answer), the home page.
 	s := srv.Browser(t)
 	s.Phone()
-	for _, path := range []string{"/login", "/subsidies/calculator", "/"} {
+	for _, path := range []string{"/login", "/subsidies/calculator", "/", "/verify"} {
 		checkPhonePage(t, s, path)
 	}
 	s.Visit("/subsidies/calculator")
@@ -109,7 +109,7 @@ func phoneJourney(t *testing.T, srv *Server) {
 	w := srv.Browser(t)
 	w.Phone()
 	w.Login("worker1")
-	for _, path := range []string{"/me", "/classes/search", "/me/classes", "/notifications"} {
+	for _, path := range []string{"/me", "/classes/search", "/me/classes", "/notifications", "/me/certificates"} {
 		checkPhonePage(t, w, path)
 	}
 	w.Visit("/me")
@@ -131,6 +131,18 @@ func phoneJourney(t *testing.T, srv *Server) {
 				break
 			}
 		}
+	}
+	// A certificate and its public verification, as a worker shows it.
+	w.Visit("/me/certificates")
+	certs := w.Attrs(`main a[href^="/certificates/"]`, "href")
+	if len(certs) == 0 {
+		t.Fatal("worker1 has no certificate to show")
+	}
+	checkPhonePage(t, w, certs[0])
+	if codes := w.Attrs(`main a[href^="/verify/"]`, "href"); len(codes) > 0 {
+		checkPhonePage(t, s, codes[0])
+	} else {
+		t.Error("the certificate page links to no verification")
 	}
 	// The search results are cards: each cell says what it is.
 	w.Visit("/classes/search")

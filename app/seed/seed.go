@@ -17,6 +17,7 @@ import (
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
@@ -46,6 +47,7 @@ type Services struct {
 	Attendance   *attendance.Service
 	Assessments  *assessments.Service
 	Location     *time.Location // the local time of the demo's sittings
+	Certificates *certificates.Service
 }
 
 // principal returns the demo login username as a principal.

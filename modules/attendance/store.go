@@ -19,6 +19,18 @@ type Store struct{ db bun.IDB }
 // NewStore returns a store working on db.
 func NewStore(db bun.IDB) Store { return Store{db: db} }
 
+// HoursDone is the sum of the hours recorded for enrolment id, the hours a
+// certificate states. Errors: none of its own (database failures only).
+func (s Store) HoursDone(ctx context.Context, enrolmentID int64) (catalog.Hours, error) {
+	var h catalog.Hours
+	err := s.db.NewSelect().Table("attendance").ColumnExpr("coalesce(sum(hours), 0)").
+		Where("enrolment_id = ?", enrolmentID).Scan(ctx, &h)
+	if err != nil {
+		return 0, fmt.Errorf("hours of enrolment %d: %w", enrolmentID, err)
+	}
+	return h, nil
+}
+
 // Stored is the hours on file of one enrolment in one course.
 type Stored struct {
 	ID          int64         `bun:"id"`

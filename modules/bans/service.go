@@ -23,6 +23,15 @@ type Service struct {
 	db     *bun.DB
 	cipher *pii.Cipher
 	now    func() time.Time
+	// revoke revokes a worker's valid certificates (reason banned) inside
+	// the ban's transaction; certificates.Service.RevokeForBan.
+	revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)
+}
+
+// SetRevoker gives the service the certificates' RevokeForBan, which a
+// recorded ban calls for the banned worker in its own transaction.
+func (s *Service) SetRevoker(revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)) {
+	s.revoke = revoke
 }
 
 // NewService returns the bans service.
@@ -139,6 +148,7 @@ type banDecision struct {
 	decisionNo string
 	decidedOn  time.Time
 	region     string
+	at         time.Time // when it is recorded: the day certificates are revoked on
 }
 
 type bannedPerson struct{ name, number string }
@@ -151,7 +161,7 @@ func decideRecord(p *accounts.Principal, in RecordInput, now time.Time) (banDeci
 		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
 	}
 	d := banDecision{reason: strings.TrimSpace(in.Reason), decisionNo: strings.TrimSpace(in.DecisionNo),
-		region: strings.TrimSpace(in.RegionCode)}
+		region: strings.TrimSpace(in.RegionCode), at: now}
 	seen := map[string]string{}
 	for i, pp := range append([]Person{in.Person}, in.Managers...) {
 		prefix := ""
@@ -199,7 +209,8 @@ func decideRecord(p *accounts.Principal, in RecordInput, now time.Time) (banDeci
 }
 
 // recordOne stores the ban of the i-th person of decision d (the subject
-// when i is 0, linked to primaryID otherwise), flags the worker and audits it.
+// when i is 0, linked to primaryID otherwise), flags the worker, revokes
+// their valid certificates (reason banned) and audits it, all in tx.
 func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principal, d banDecision, v bannedPerson, i int, primaryID int64) (Ban, error) {
 	enc, err := s.cipher.Encrypt(v.number)
 	if err != nil {
@@ -225,6 +236,13 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 	}
 	if workerID != 0 {
 		summary["worker_id"] = workerID
+		if s.revoke != nil {
+			n, err := s.revoke(ctx, tx, workerID, d.at)
+			if err != nil {
+				return b, err
+			}
+			summary["certificates_revoked"] = n
+		}
 	}
 	return b, audit.Record(ctx, tx, audit.Event{
 		ActorUserID: p.UserID, ActorOrgID: p.OrgID,

@@ -40,3 +40,11 @@ func (s *Service) ClassRoster(ctx context.Context, p *accounts.Principal, classI
 func (s *Service) View(ctx context.Context, p *accounts.Principal, enrolmentID int64) (View, error) {
 	return NewStore(s.db).ViewForCaller(ctx, p, enrolmentID)
 }
+
+// Completions returns the completed enrolments with an id above afterID,
+// at most limit, in id order: what certificates of plans that end with
+// completion are issued from (catch-up and the demo). It serves no user,
+// so it is not scoped. Errors: none of its own (database failures only).
+func (s *Service) Completions(ctx context.Context, afterID int64, limit int) ([]Completion, error) {
+	return NewStore(s.db).Completions(ctx, afterID, limit)
+}
