@@ -41,17 +41,23 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	keepers := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin)
 
 	api.Get("/classes/:id/enrolments", anyone, h.apiRoster)
-	api.Post("/classes/:id/attendance", keepers, h.apiAttendance)
-	api.Post("/classes/:id/attendance/import", keepers, h.apiImport)
+	api.Get("/classes/:id/lessons", keepers, h.apiLessons)
+	api.Post("/classes/:id/lessons", keepers, h.apiRecordLesson)
+	api.Post("/classes/:id/lessons/sheet", keepers, h.apiSheet)
+	api.Patch("/lessons/:id", keepers, h.apiCorrectLesson)
 	api.Get("/enrolments", worker, h.apiMine)
 	api.Get("/enrolments/:id", anyone, h.apiProgress)
+	api.Get("/enrolments/:id/history", anyone, h.apiHistory)
 
 	pages.Get("/classes/:id", anyone, h.showPage)
 	pages.Post("/classes/:id/state", keepers, h.stateForm)
 	pages.Post("/classes/:id/enrolments", enrollers, h.enrolForm)
-	pages.Get("/classes/:id/attendance", keepers, h.attendancePage)
-	pages.Post("/classes/:id/attendance", keepers, h.attendanceForm)
-	pages.Post("/classes/:id/attendance/import", keepers, h.importForm)
+	pages.Get("/classes/:id/lessons", keepers, h.lessonsPage)
+	pages.Post("/classes/:id/lessons", keepers, h.lessonForm)
+	pages.Post("/classes/:id/lessons/sheet", keepers, h.sheetForm)
+	pages.Post("/classes/:id/lessons/sheet/confirm", keepers, h.sheetConfirm)
+	pages.Get("/lessons/:id", keepers, h.lessonPage)
+	pages.Post("/lessons/:id", keepers, h.correctForm)
 	pages.Get("/me/classes", worker, h.minePage)
 	pages.Get("/enrolments/:id", anyone, h.progressPage)
 }
@@ -91,47 +97,106 @@ func (h *Handler) apiRoster(c *fiber.Ctx) error {
 	return c.JSON(web.List(enrolmentsJSON(vs[from:to]), total))
 }
 
-type attendanceJSON struct {
-	Entries []struct {
-		EnrolmentID int64         `json:"enrolment_id"`
-		CourseCode  string        `json:"course_code"`
-		Hours       catalog.Hours `json:"hours"`
-		Reason      string        `json:"reason"`
-	} `json:"entries"`
-}
-
-func (h *Handler) apiAttendance(c *fiber.Ctx) error {
+func (h *Handler) apiLessons(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	var in attendanceJSON
-	if err := web.BindJSON(c, &in); err != nil {
-		return err
-	}
-	cs, err := h.catalog.Courses(c.UserContext())
+	_, _, ls, err := h.svc.Lessons(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
-	codes := courseIDs(cs)
-	entries := make([]Entry, 0, len(in.Entries))
-	var fields []apperr.FieldError
-	for i, e := range in.Entries {
-		cid, ok := codes[strings.ToUpper(e.CourseCode)]
-		if !ok {
-			fields = append(fields, rowErr(i+1, "course_code", "unknown_course", "课程代码 "+e.CourseCode+" 不存在"))
-			continue
-		}
-		entries = append(entries, Entry{Row: i + 1, EnrolmentID: e.EnrolmentID, CourseID: cid, Hours: e.Hours, Reason: e.Reason})
+	return c.JSON(web.List(ls, len(ls)))
+}
+
+func (h *Handler) apiRecordLesson(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
 	}
-	if len(fields) > 0 {
-		return apperr.Invalid("attendance_invalid", "有学时记录有误，全部未保存", fields...)
+	var in LessonInput
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
 	}
-	res, err := h.svc.Record(c.UserContext(), accounts.PrincipalOf(c), id, entries, SourceForm)
+	res, err := h.svc.RecordLesson(c.UserContext(), accounts.PrincipalOf(c), id, in, SourceForm)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(res)
+}
+
+func (h *Handler) apiCorrectLesson(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in Correction
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	res, err := h.svc.CorrectLesson(c.UserContext(), accounts.PrincipalOf(c), id, in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(res)
+}
+
+// sheetJSON answers a sign-in sheet upload: the lessons it holds (with the
+// completions they bring) and whether they were stored.
+type sheetJSON struct {
+	Stored  bool           `json:"stored"`
+	Lessons []LessonResult `json:"lessons"`
+}
+
+// apiSheet reads a sign-in sheet; it previews unless the form field
+// confirm is "true", then it stores every lesson or none.
+func (h *Handler) apiSheet(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	store := false
+	switch strings.TrimSpace(c.FormValue("confirm")) {
+	case "", "false":
+	case "true":
+		store = true
+	default:
+		return apperr.Invalid("invalid_field", "confirm 只能是 true 或 false",
+			apperr.FieldError{Field: "confirm", Code: "invalid_field", Message: "confirm 只能是 true 或 false"})
+	}
+	data, name, err := upload(c)
+	if err != nil {
+		return err
+	}
+	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
+	ins, err := h.svc.ReadSheet(ctx, p, id, data, name)
+	if err != nil {
+		return err
+	}
+	if !store {
+		res, err := h.svc.PreviewLessons(ctx, p, id, ins)
+		if err != nil {
+			return err
+		}
+		return c.JSON(sheetJSON{Lessons: res})
+	}
+	res, err := h.svc.RecordLessons(ctx, p, id, ins)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(sheetJSON{Stored: true, Lessons: res})
+}
+
+func (h *Handler) apiHistory(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	hist, err := h.svc.History(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(hist)
 }
 
 // upload reads the multipart field "file" within maxUpload.
@@ -154,22 +219,6 @@ func upload(c *fiber.Ctx) ([]byte, string, error) {
 		return nil, "", apperr.Internal(err)
 	}
 	return data, fh.Filename, nil
-}
-
-func (h *Handler) apiImport(c *fiber.Ctx) error {
-	id, err := web.ParamID(c, "id")
-	if err != nil {
-		return err
-	}
-	data, name, err := upload(c)
-	if err != nil {
-		return err
-	}
-	res, err := h.svc.Import(c.UserContext(), accounts.PrincipalOf(c), id, data, name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(res)
 }
 
 func (h *Handler) apiMine(c *fiber.Ctx) error {

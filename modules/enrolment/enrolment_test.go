@@ -205,7 +205,7 @@ func TestProviderScope(t *testing.T) {
 	_, checks["cancel"] = w.svc.Cancel(ctx, b, c.ID, "测试")
 	_, checks["enrol"] = w.svc.Enrol(ctx, b, c.ID, w.worker().ID)
 	_, _, checks["roster"] = w.svc.ClassRoster(ctx, b, c.ID)
-	_, checks["attendance"] = w.svc.RecordAttendance(ctx, b, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: 1, Hours: 10}}, attendance.SourceForm)
+	_, checks["lesson"] = w.svc.RecordLesson(ctx, b, c.ID, attendance.LessonInput{Date: "2027-05-01", CourseCode: "LAW-01", Hours: 10, Present: []int64{e.ID}})
 	_, checks["withdraw"] = w.svc.Withdraw(ctx, b, e.ID)
 	_, checks["progress"] = w.svc.Progress(ctx, b, e.ID)
 	for name, err := range checks {
