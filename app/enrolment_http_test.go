@@ -330,7 +330,6 @@ func TestEnrolmentPagesRender(t *testing.T) {
 	}
 }
 
-
 func TestCatalogAdminHTTP(t *testing.T) {
 	admin := login(t, "admin")
 	if res, _ := login(t, "provider1").do("PUT", "/api/v1/plans/BYS-GQ", map[string]any{}); res.StatusCode != 403 {
