@@ -277,17 +277,9 @@ func (s *Service) Withdraw(ctx context.Context, p *accounts.Principal, enrolment
 			return err
 		}
 		was := e.Status
-		if err := st.SetWithdrawn(ctx, &e); err != nil {
+		promoted, err := leave(ctx, tx, c, &e)
+		if err != nil {
 			return err
-		}
-		if err := workers.NewStore(tx).RemoveProviderPlaces(ctx, c.ProviderOrgID, []int64{e.WorkerID}); err != nil {
-			return err
-		}
-		var promoted int64
-		if was == StatusEnrolled {
-			if promoted, err = promote(ctx, tx, c.ID); err != nil {
-				return err
-			}
 		}
 		out = e
 		return audit.Record(ctx, tx, audit.Event{
@@ -312,6 +304,29 @@ func (s *Service) checkWithdraw(p *accounts.Principal, c classes.Class, e Enrolm
 		return apperr.Conflict("class_started", "培训班已开始或已结束，不能退出")
 	}
 	return nil
+}
+
+// leave withdraws e from class c (locked by the caller): its provider link
+// goes, the first on the waiting list takes a freed place, and the waiting
+// list is numbered 1, 2, 3 … again. It returns the promoted enrolment's ID,
+// or 0.
+func leave(ctx context.Context, tx bun.IDB, c classes.Class, e *Enrolment) (int64, error) {
+	st := NewStore(tx)
+	was := e.Status
+	if err := st.SetWithdrawn(ctx, e); err != nil {
+		return 0, err
+	}
+	if err := workers.NewStore(tx).RemoveProviderPlaces(ctx, c.ProviderOrgID, []int64{e.WorkerID}); err != nil {
+		return 0, err
+	}
+	var promoted int64
+	if was == StatusEnrolled {
+		var err error
+		if promoted, err = promote(ctx, tx, c.ID); err != nil {
+			return 0, err
+		}
+	}
+	return promoted, st.Renumber(ctx, c.ID)
 }
 
 // promote moves the first waitlisted, unbanned worker of class classID into

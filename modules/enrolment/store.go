@@ -160,6 +160,20 @@ func (s Store) Promote(ctx context.Context, id int64) error {
 	return nil
 }
 
+// Renumber numbers the waiting list of class classID 1, 2, 3 … in its
+// order, after someone left it or was promoted; the caller holds the class
+// lock. Errors: none of its own (database failures only).
+func (s Store) Renumber(ctx context.Context, classID int64) error {
+	_, err := s.db.NewRaw(`UPDATE enrolments AS e SET position = r.n, updated_at = now()
+		FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n
+		        FROM enrolments WHERE class_id = ? AND status = 'waitlisted') AS r
+		WHERE e.id = r.id AND e.position <> r.n`, classID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("renumber the waiting list of class %d: %w", classID, err)
+	}
+	return nil
+}
+
 // Left is a worker whose place in a class ended.
 type Left struct {
 	ClassID  int64 `bun:"class_id"`
