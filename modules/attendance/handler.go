@@ -2,6 +2,7 @@ package attendance
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,10 +89,15 @@ func (h *Handler) apiRoster(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, vs, err := h.svc.Roster(c.UserContext(), accounts.PrincipalOf(c), id)
+	status, err := web.QueryEnum(c, "status", statuses...)
 	if err != nil {
 		return err
 	}
+	_, all, err := h.svc.Roster(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	vs := withStatus(all, status)
 	total := len(vs)
 	from, to := min(pg.Offset(), total), min(pg.Offset()+pg.PerPage, total)
 	return c.JSON(web.List(enrolmentsJSON(vs[from:to]), total))
@@ -102,9 +108,24 @@ func (h *Handler) apiLessons(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, _, ls, err := h.svc.Lessons(c.UserContext(), accounts.PrincipalOf(c), id)
+	fs := web.NewFilters(c)
+	course := strings.ToUpper(strings.TrimSpace(c.Query("course")))
+	from, to := fs.Date("from", nil), fs.Date("to", nil)
+	_, roster, all, err := h.svc.Lessons(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
+	}
+	if course != "" && !slices.ContainsFunc(courseChoices(roster), func(cp CourseProgress) bool { return cp.Code == course }) {
+		fs.Fail("course", "课程代码「"+course+"」不在本班培训计划中")
+	}
+	if err := fs.Err(); err != nil {
+		return err
+	}
+	ls := make([]Lesson, 0, len(all))
+	for _, l := range all {
+		if (course == "" || l.CourseCode == course) && (from.IsZero() || !l.HeldOn.Before(from)) && (to.IsZero() || !l.HeldOn.After(to)) {
+			ls = append(ls, l)
+		}
 	}
 	return c.JSON(web.List(ls, len(ls)))
 }
@@ -221,11 +242,34 @@ func upload(c *fiber.Ctx) ([]byte, string, error) {
 	return data, fh.Filename, nil
 }
 
+// statuses are the values of the status filter of enrolment lists.
+var statuses = []string{string(enrolment.StatusEnrolled), string(enrolment.StatusWaitlisted),
+	string(enrolment.StatusCompleted), string(enrolment.StatusWithdrawn), string(enrolment.StatusCancelled)}
+
+// withStatus keeps the enrolments in status ("" keeps all).
+func withStatus(vs []Enrolment, status string) []Enrolment {
+	if status == "" {
+		return vs
+	}
+	out := make([]Enrolment, 0, len(vs))
+	for _, v := range vs {
+		if string(v.Status) == status {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func (h *Handler) apiMine(c *fiber.Ctx) error {
+	status, err := web.QueryEnum(c, "status", statuses...)
+	if err != nil {
+		return err
+	}
 	vs, err := h.svc.Mine(c.UserContext(), accounts.PrincipalOf(c))
 	if err != nil {
 		return err
 	}
+	vs = withStatus(vs, status)
 	return c.JSON(web.List(enrolmentsJSON(vs), len(vs)))
 }
 

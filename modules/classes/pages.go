@@ -70,7 +70,7 @@ func StatusOf(err error) int {
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
-	f, err := FilterOf(c)
+	f, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
