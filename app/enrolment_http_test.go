@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"tuoyu/app/seed"
 	"tuoyu/modules/workers"
 )
 
@@ -117,7 +118,7 @@ func TestClassesAndEnrolmentHTTP(t *testing.T) {
 	if res.StatusCode != 201 || !strings.Contains(string(body), `"status":"waitlisted"`) {
 		t.Fatalf("full class: %d %s", res.StatusCode, body)
 	}
-	if _, bannedID, err := testApp(t).Workers.DemoBanned(context.Background()); err == nil {
+	if _, bannedID, err := seed.BannedWorker(context.Background(), testApp(t).seedServices()); err == nil {
 		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": bannedID}); res.StatusCode != 403 || problemCode(t, body) != "banned" {
 			t.Errorf("banned worker: %d %s", res.StatusCode, body)
 		}

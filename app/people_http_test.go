@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"tuoyu/app/seed"
 	"tuoyu/modules/workers"
 )
 
@@ -46,8 +47,8 @@ func TestWorkersHTTP(t *testing.T) {
 		t.Fatalf("admin list: %d %s", res.StatusCode, body)
 	}
 	all := decode[workerList](t, body)
-	if all.Total < workers.DemoWorkers {
-		t.Fatalf("demo workers: %d, want at least %d", all.Total, workers.DemoWorkers)
+	if all.Total < seed.DemoWorkers {
+		t.Fatalf("demo workers: %d, want at least %d", all.Total, seed.DemoWorkers)
 	}
 	var grad1, grad2, yichang, banned *workerItem
 	for i := range all.Items {
@@ -372,7 +373,7 @@ func TestNoSeededIDNumberInPlaintext(t *testing.T) {
 			t.Errorf("the log holds the ID number of %s", id[:6])
 		}
 	}
-	if len(patterns) < workers.DemoWorkers {
+	if len(patterns) < seed.DemoWorkers {
 		t.Fatalf("only %d ID numbers stored", len(patterns))
 	}
 	var cols []struct{ Table, Column, Type string }

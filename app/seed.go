@@ -5,69 +5,18 @@ import (
 	"fmt"
 	"io"
 
-	"tuoyu/modules/accounts"
-	"tuoyu/modules/apperr"
-	"tuoyu/modules/orgs"
+	"tuoyu/app/seed"
 )
 
 // DemoPassword is the password of every demo login (DESIGN §5.5).
-const DemoPassword = "Tuoyu@2026"
-
-// demoOrgs are the organisations of the demo world.
-var demoOrgs = []orgs.Input{
-	{Code: "platform", Name: "湖北省托育从业人员培训管理平台", Kind: orgs.KindAdmin, RegionCode: "420000"},
-	{Code: "hr-hubei", Name: "湖北省人力资源和社会保障厅", Kind: orgs.KindHRBureau, RegionCode: "420000"},
-	{Code: "hr-wuhan", Name: "武汉市人力资源和社会保障局", Kind: orgs.KindHRBureau, RegionCode: "420100"},
-	{Code: "hr-yichang", Name: "宜昌市人力资源和社会保障局", Kind: orgs.KindHRBureau, RegionCode: "420500"},
-	{Code: "hr-xiangyang", Name: "襄阳市人力资源和社会保障局", Kind: orgs.KindHRBureau, RegionCode: "420600"},
-	{Code: "wjw-hubei", Name: "湖北省卫生健康委员会", Kind: orgs.KindRegulator, RegionCode: "420000"},
-	{Code: "wjw-wuhan", Name: "武汉市卫生健康委员会", Kind: orgs.KindRegulator, RegionCode: "420100"},
-	{Code: "college1", Name: "武汉城市职业学院", Kind: orgs.KindCollege, RegionCode: "420100"},
-	{Code: "college2", Name: "三峡旅游职业技术学院", Kind: orgs.KindCollege, RegionCode: "420500"},
-	{Code: "provider1", Name: "武汉市托育职业技能培训中心", Kind: orgs.KindProvider, RegionCode: "420100", SiteCode: "010001"},
-	{Code: "provider2", Name: "宜昌市保育师职业技能评价站", Kind: orgs.KindProvider, RegionCode: "420500", SiteCode: "050001"},
-	{Code: "institution1", Name: "武昌区阳光宝贝托育园", Kind: orgs.KindInstitution, RegionCode: "420106"},
-}
-
-// demoUsers are the demo logins (the worker login belongs to the workers
-// module's seed, which creates the worker record it is linked to).
-var demoUsers = []accounts.NewUser{
-	{Username: "admin", DisplayName: "平台管理员", Role: accounts.RoleAdmin, OrgCode: "platform"},
-	{Username: "college1", DisplayName: "武汉城市职业学院教务处", Role: accounts.RoleCollege, OrgCode: "college1"},
-	{Username: "college2", DisplayName: "三峡旅游职业技术学院教务处", Role: accounts.RoleCollege, OrgCode: "college2"},
-	{Username: "provider1", DisplayName: "武汉托育培训中心", Role: accounts.RoleProvider, OrgCode: "provider1"},
-	{Username: "provider2", DisplayName: "宜昌保育师评价站", Role: accounts.RoleProvider, OrgCode: "provider2"},
-	{Username: "hr_reviewer1", DisplayName: "王审核", Role: accounts.RoleHRReviewer, OrgCode: "hr-wuhan"},
-	{Username: "hr_approver1", DisplayName: "李审批", Role: accounts.RoleHRApprover, OrgCode: "hr-wuhan"},
-	{Username: "hr_approver2", DisplayName: "赵审批", Role: accounts.RoleHRApprover, OrgCode: "hr-wuhan"},
-	{Username: "regulator1", DisplayName: "陈监管", Role: accounts.RoleRegulator, OrgCode: "wjw-hubei"},
-	{Username: "regulator2", DisplayName: "周监管", Role: accounts.RoleRegulator, OrgCode: "wjw-wuhan"},
-	{Username: "institution1", DisplayName: "阳光宝贝园长", Role: accounts.RoleInstitution, OrgCode: "institution1"},
-}
+const DemoPassword = seed.DemoPassword
 
 // SeedDemo builds the demo world (DESIGN §5.5). It is idempotent: what exists
-// is left as it is. Each module adds its part after the platform's.
+// is left as it is. The steps live in app/seed and run in dependency order.
 func (a *App) SeedDemo(ctx context.Context) error {
-	for _, in := range demoOrgs {
-		if _, err := a.Orgs.Ensure(ctx, in); err != nil {
-			return fmt.Errorf("seed organisation %s: %w", in.Code, err)
-		}
-	}
-	for _, u := range demoUsers {
-		u.Password = DemoPassword
-		if _, err := a.Accounts.PrincipalByUsername(ctx, u.Username); err == nil {
-			continue
-		} else if !apperr.Is(err, "user_not_found") {
-			return err
-		}
-		if _, err := a.Accounts.CreateUser(ctx, u); err != nil {
-			return fmt.Errorf("seed user %s: %w", u.Username, err)
-		}
-	}
-	// Module seeds, in dependency order (DESIGN §10).
-	for _, seed := range a.demoSeeds() {
-		if err := seed.fn(ctx); err != nil {
-			return fmt.Errorf("seed %s: %w", seed.name, err)
+	for _, step := range a.demoSeeds() {
+		if err := step.fn(ctx); err != nil {
+			return fmt.Errorf("seed %s: %w", step.name, err)
 		}
 	}
 	return nil
@@ -78,39 +27,40 @@ type demoSeed struct {
 	fn   func(context.Context) error
 }
 
-// demoSeeds lists the modules' demo seeds in dependency order.
+// seedServices are the services the seeds of app/seed work through.
+func (a *App) seedServices() seed.Services {
+	return seed.Services{DB: a.DB, Now: a.Now, Orgs: a.Orgs, Accounts: a.Accounts, Institutions: a.Institutions,
+		Workers: a.Workers, Bans: a.Bans, Catalog: a.Catalog, Rosters: a.Rosters,
+		Cipher: a.Cipher, Classes: a.Classes, Enrolment: a.Enrolment, Attendance: a.Attendance}
+}
+
+// demoSeeds lists the demo seeds in dependency order (DESIGN §10). Training
+// (classes, enrolment, attendance) is one step between the catalogue and
+// the rosters: its seed is the hook the training modules fill.
 func (a *App) demoSeeds() []demoSeed {
+	s := a.seedServices()
+	step := func(name string, fn func(context.Context, seed.Services) error) demoSeed {
+		return demoSeed{name, func(ctx context.Context) error { return fn(ctx, s) }}
+	}
 	return []demoSeed{
-		{"institutions", a.Institutions.SeedDemo},
-		{"workers", func(ctx context.Context) error { return a.Workers.SeedDemo(ctx, DemoPassword) }},
-		{"bans", a.seedDemoBan},
+		step("platform", seed.Platform),
+		step("institutions", seed.Institutions),
+		step("workers", seed.Workers),
+		step("bans", seed.Ban),
 		{"catalog", a.Catalog.Seed},
-		{"training", a.seedDemoTraining}, // app/seed_training.go
-		{"rosters", func(ctx context.Context) error { return a.Rosters.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
+		step("training", seed.Training),
+		step("rosters", seed.Rosters),
 	}
 }
 
 // isEmpty reports whether the database has no users yet (make run seeds the
 // demo world only then).
 func (a *App) isEmpty(ctx context.Context) (bool, error) {
-	n, err := a.DB.NewSelect().Table("users").Count(ctx)
-	return n == 0, err
+	has, err := a.Accounts.HasUsers(ctx)
+	return !has, err
 }
 
 // SeedScale adds n generated workers for load tests and benchmarks.
 func (a *App) SeedScale(ctx context.Context, n int, out io.Writer) error {
-	return a.Workers.SeedScale(ctx, n, out)
-}
-
-// seedDemoBan records the demo ban on the last demo worker, by regulator1.
-func (a *App) seedDemoBan(ctx context.Context) error {
-	reg, err := a.Accounts.PrincipalByUsername(ctx, "regulator1")
-	if err != nil {
-		return err
-	}
-	name, id, err := a.Workers.DemoBanned(ctx)
-	if err != nil {
-		return err
-	}
-	return a.Bans.SeedDemo(ctx, &reg, name, id)
+	return seed.Scale(ctx, a.seedServices(), n, out)
 }

@@ -2,9 +2,9 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
+	"tuoyu/app/seed"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 )
@@ -35,12 +35,11 @@ func TestSeedDemoTraining(t *testing.T) {
 			byName[c.Name] = append(byName[c.Name], c.State)
 		}
 		states := map[classes.State]int{}
-		for _, dc := range demoClasses {
-			name := fmt.Sprintf(dc.name, prov.city)
-			if got := byName[name]; len(got) != 1 || got[0] != dc.state {
-				t.Errorf("%s: demo class %s in states %v, want once in %s", prov.login, name, got, dc.state)
+		for name, want := range seed.DemoClassStates(prov.city) {
+			if got := byName[name]; len(got) != 1 || got[0] != want {
+				t.Errorf("%s: demo class %s in states %v, want once in %s", prov.login, name, got, want)
 			}
-			states[dc.state]++
+			states[want]++
 		}
 		for _, s := range classes.States {
 			if states[s] == 0 {

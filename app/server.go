@@ -259,31 +259,6 @@ func isUnsafe(method string) bool {
 	return method != fiber.MethodGet && method != fiber.MethodHead && method != fiber.MethodOptions
 }
 
-// statusOf maps an error kind to its HTTP status: the one place it is decided.
-func statusOf(k apperr.Kind) int {
-	switch k {
-	case apperr.KindInvalid:
-		return fiber.StatusUnprocessableEntity
-	case apperr.KindBadRequest:
-		return fiber.StatusBadRequest
-	case apperr.KindNotFound:
-		return fiber.StatusNotFound
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindForbidden:
-		return fiber.StatusForbidden
-	case apperr.KindUnauthorized:
-		return fiber.StatusUnauthorized
-	case apperr.KindTooLarge:
-		return fiber.StatusRequestEntityTooLarge
-	case apperr.KindRateLimited:
-		return fiber.StatusTooManyRequests
-	case apperr.KindUnsupported:
-		return fiber.StatusUnsupportedMediaType
-	}
-	return fiber.StatusInternalServerError
-}
-
 // fromFiber turns fiber's own errors (unknown route, body over the limit …)
 // into application errors.
 func fromFiber(fe *fiber.Error) *apperr.Error {
@@ -329,36 +304,14 @@ func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 				e = apperr.Internal(err)
 			}
 		}
-		status := statusOf(e.Kind)
-		switch e.Code {
-		case "method_not_allowed":
-			status = fiber.StatusMethodNotAllowed
-		case "header_too_large":
-			status = fiber.StatusRequestHeaderFieldsTooLarge
-		}
+		status := apperr.Status(e)
 		if status >= 500 {
 			logger.Error("request failed", "method", c.Method(), "path", c.Path(), "request_id", requestIDOf(c), "error", err.Error())
 		}
 		if web.IsAPI(c) || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
-			problem := fiber.Map{
-				"type":   "urn:tuoyu:problem:" + e.Code,
-				"title":  http.StatusText(status),
-				"status": status,
-				"detail": e.Message,
-				"code":   e.Code,
-			}
-			if rid := requestIDOf(c); rid != "" {
-				problem["request_id"] = rid
-			}
-			if len(e.Fields) > 0 {
-				problem["errors"] = e.Fields
-			}
-			for k, v := range e.Extra {
-				problem[k] = v
-			}
 			c.Status(status)
 			c.Set(fiber.HeaderContentType, "application/problem+json; charset=utf-8")
-			return c.JSON(problem, "application/problem+json; charset=utf-8")
+			return c.JSON(apperr.Problem(e, requestIDOf(c)), "application/problem+json; charset=utf-8")
 		}
 		if status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet {
 			return c.Redirect("/login?next="+template.URLQueryEscaper(c.OriginalURL()), fiber.StatusSeeOther)

@@ -118,7 +118,7 @@ func (h *Handler) loginForm(c *fiber.Ctx) error {
 		if !ok || e.Kind == apperr.KindInternal {
 			return err
 		}
-		c.Status(statusFor(e.Kind))
+		c.Status(apperr.Status(e))
 		return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": next, "Username": username, "Error": e.Message}, web.Layout)
 	}
 	h.setCookie(c, res.SessionID)
@@ -144,20 +144,6 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-func statusFor(k apperr.Kind) int {
-	switch k {
-	case apperr.KindRateLimited:
-		return fiber.StatusTooManyRequests
-	case apperr.KindInvalid:
-		return fiber.StatusUnprocessableEntity
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindNotFound:
-		return fiber.StatusNotFound
-	}
-	return fiber.StatusUnauthorized
 }
 
 func (h *Handler) apiUsers(c *fiber.Ctx) error {
@@ -222,7 +208,7 @@ func (h *Handler) renderUsers(c *fiber.Ctx, formErr error, form userInput) error
 			return formErr
 		}
 		data["Error"], data["Fields"] = e.Message, e.Fields
-		c.Status(statusFor(e.Kind))
+		c.Status(apperr.Status(e))
 	}
 	return c.Render("accounts/users", data, web.Layout)
 }
@@ -313,7 +299,7 @@ func (h *Handler) renderTokens(c *fiber.Ctx, newToken string, formErr error) err
 			return formErr
 		}
 		data["Error"], data["Fields"] = e.Message, e.Fields
-		c.Status(statusFor(e.Kind))
+		c.Status(apperr.Status(e))
 	}
 	return c.Render("accounts/tokens", data, web.Layout)
 }

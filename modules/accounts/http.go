@@ -20,6 +20,12 @@ func PrincipalOf(c *fiber.Ctx) *Principal {
 	return p
 }
 
+// IsAdmin reports whether the caller of the request is an administrator.
+func IsAdmin(c *fiber.Ctx) bool {
+	p := PrincipalOf(c)
+	return p != nil && p.Role == RoleAdmin
+}
+
 // SetPrincipal records the caller of the request (authentication middleware
 // and tests).
 func SetPrincipal(c *fiber.Ctx, p *Principal) { c.Locals(localsKey, p) }

@@ -23,6 +23,7 @@ const (
 )
 
 // HashPassword returns an argon2id hash in the PHC string format.
+// Errors: only internal ones (random source).
 func HashPassword(password string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
@@ -63,7 +64,7 @@ var dummyHash, _ = HashPassword("dummy password for timing")
 
 // CheckPasswordRule enforces the password rule: at least 10 characters and
 // at least 3 of 4 classes (lower case, upper case, digits, other). It returns
-// an Invalid error naming the field.
+// an Invalid error naming the field. Errors: Invalid weak_password.
 func CheckPasswordRule(password string) error {
 	var lower, upper, digit, other bool
 	n := 0

@@ -147,6 +147,7 @@ func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal
 }
 
 // Logout ends a session (audited); ending an unknown session is not an error.
+// Errors: only internal ones (database).
 func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	h := hashToken(sessionID)
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -167,6 +168,7 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 }
 
 // ExpireIdleSessions deletes sessions idle longer than IdleTimeout.
+// Errors: only internal ones (database).
 func (s *Service) ExpireIdleSessions(ctx context.Context) (int64, error) {
 	return NewStore(s.db).DeleteIdleSessions(ctx, s.now().Add(-IdleTimeout))
 }
@@ -230,6 +232,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (int64, error) {
 
 // CreateUserTx is CreateUser inside the caller's transaction, for modules
 // (such as the demo seed of workers) that create a user with their own rows.
+// Errors: Invalid invalid_user, unknown_organisation, unknown_worker, weak_password; Conflict username_taken, worker_has_login.
 func CreateUserTx(ctx context.Context, tx bun.IDB, in NewUser) (User, error) {
 	var fields []apperr.FieldError
 	in.Username = strings.TrimSpace(in.Username)
@@ -291,7 +294,7 @@ func (s *Service) SetActive(ctx context.Context, id int64, active bool) error {
 			return err
 		}
 		if !active {
-			if _, err := tx.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx); err != nil {
+			if err := st.DeleteUserSessions(ctx, id); err != nil {
 				return err
 			}
 		}
@@ -318,19 +321,23 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 		if err := st.UpdatePassword(ctx, id, hash); err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx); err != nil {
+		if err := st.DeleteUserSessions(ctx, id); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{Action: "accounts.password_set", TargetType: "user", TargetID: strconv.FormatInt(id, 10)})
 	})
 }
 
-// ListUsers lists users for the admin pages.
+// HasUsers reports whether any user exists (an empty database gets the demo
+// world on request). Errors: only internal ones (database).
+func (s *Service) HasUsers(ctx context.Context) (bool, error) { return NewStore(s.db).AnyUser(ctx) }
+
+// ListUsers lists users for the admin pages. Errors: only internal ones (database).
 func (s *Service) ListUsers(ctx context.Context, q string, page, perPage int) ([]UserListRow, int, error) {
 	return NewStore(s.db).ListUsers(ctx, strings.TrimSpace(q), perPage, (page-1)*perPage)
 }
 
-// PrincipalByUsername loads a user as a principal (CLI and tests).
+// PrincipalByUsername loads a user as a principal (CLI and tests). Errors: NotFound user_not_found.
 func (s *Service) PrincipalByUsername(ctx context.Context, username string) (Principal, error) {
 	row, err := NewStore(s.db).UserByUsername(ctx, username)
 	if err != nil {
@@ -386,7 +393,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 	})
 }
 
-// ListTokens lists every organisation's tokens (admin).
+// ListTokens lists every organisation's tokens (admin). Errors: only internal ones (database).
 func (s *Service) ListTokens(ctx context.Context) ([]APIToken, error) {
 	return NewStore(s.db).ListTokens(ctx, 0)
 }

@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes users, sessions, login attempts and API tokens.
@@ -38,14 +39,12 @@ func (r principalRow) principal() Principal {
 
 func (s Store) selectPrincipal(ctx context.Context, where string, arg any) (principalRow, error) {
 	var r principalRow
-	err := s.db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr("users AS u").
 		ColumnExpr("u.*").
 		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name").
-		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region").
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
-		Where(where, arg).
-		Scan(ctx, &r)
+		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region")
+	err := orgs.JoinOrganisation(q, "o", "u.organisation_id").Where(where, arg).Scan(ctx, &r)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, apperr.NotFound("user_not_found", "用户不存在")
 	}
@@ -56,26 +55,28 @@ func (s Store) selectPrincipal(ctx context.Context, where string, arg any) (prin
 }
 
 // UserByUsername returns the user (with organisation) named username.
+// Errors: NotFound user_not_found.
 func (s Store) UserByUsername(ctx context.Context, username string) (principalRow, error) {
 	return s.selectPrincipal(ctx, "lower(u.username) = lower(?)", username)
 }
 
-// UserByID returns the user (with organisation) with id.
+// UserByID returns the user (with organisation) with id. Errors: NotFound user_not_found.
 func (s Store) UserByID(ctx context.Context, id int64) (principalRow, error) {
 	return s.selectPrincipal(ctx, "u.id = ?", id)
 }
 
 // InsertUser stores u and sets its ID; a taken username is a conflict.
+// Errors: Invalid unknown_worker; Conflict username_taken, worker_has_login.
 func (s Store) InsertUser(ctx context.Context, u *User) error {
 	_, err := s.db.NewInsert().Model(u).ExcludeColumn("id", "created_at", "updated_at").Returning("id").Exec(ctx)
-	switch constraintOf(err) {
+	switch _, name := pg.Violation(err); name {
 	case "users_worker_id_key":
 		return apperr.Conflict("worker_has_login", "该学员档案已有登录账号")
 	case "users_worker_fk":
 		return apperr.Invalid("unknown_worker", "学员档案不存在",
 			apperr.FieldError{Field: "worker_id", Code: "unknown_worker", Message: "学员档案不存在"})
 	}
-	if isUniqueViolation(err) {
+	if pg.IsUnique(err, "") {
 		return apperr.Conflict("username_taken", "用户名已被使用")
 	}
 	if err != nil {
@@ -84,13 +85,19 @@ func (s Store) InsertUser(ctx context.Context, u *User) error {
 	return nil
 }
 
-// UpdatePassword sets a user's password hash.
+// AnyUser reports whether at least one user exists. Errors: only internal
+// ones (database).
+func (s Store) AnyUser(ctx context.Context) (bool, error) {
+	return s.db.NewSelect().Table("users").Exists(ctx)
+}
+
+// UpdatePassword sets a user's password hash. Errors: only internal ones (database).
 func (s Store) UpdatePassword(ctx context.Context, id int64, hash string) error {
 	_, err := s.db.NewUpdate().Table("users").Set("password_hash = ?, updated_at = now()", hash).Where("id = ?", id).Exec(ctx)
 	return err
 }
 
-// SetActive enables or disables a user.
+// SetActive enables or disables a user. Errors: only internal ones (database).
 func (s Store) SetActive(ctx context.Context, id int64, active bool) error {
 	_, err := s.db.NewUpdate().Table("users").Set("active = ?, updated_at = now()", active).Where("id = ?", id).Exec(ctx)
 	return err
@@ -110,13 +117,14 @@ type UserListRow struct {
 }
 
 // ListUsers returns users matching q (username or name prefix), newest last.
+// Errors: only internal ones (database).
 func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]UserListRow, int, error) {
 	var rows []UserListRow
 	sel := s.db.NewSelect().TableExpr("users AS u").
 		ColumnExpr("u.id, u.username, u.display_name, u.role, u.active, u.created_at").
 		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name, coalesce(o.region_code, '') AS org_region").
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
 		OrderExpr("u.id")
+	sel = orgs.JoinOrganisation(sel, "o", "u.organisation_id")
 	if q != "" {
 		sel = sel.Where("u.username ILIKE ? OR u.display_name ILIKE ?", q+"%", q+"%")
 	}
@@ -128,17 +136,17 @@ func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]Us
 }
 
 // OrgByCode returns id, kind and region of the organisation with code.
+// Errors: Invalid unknown_organisation.
 func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, region string, err error) {
-	err = s.db.NewSelect().Table("organisations").Column("id", "kind", "region_code").
-		Where("code = ?", code).Scan(ctx, &id, &kind, &region)
-	if errors.Is(err, sql.ErrNoRows) {
+	o, err := orgs.NewStore(s.db).ByCode(ctx, code)
+	if apperr.KindOf(err) == apperr.KindNotFound {
 		return 0, "", "", apperr.Invalid("unknown_organisation", "机构编码不存在",
 			apperr.FieldError{Field: "organisation", Code: "unknown_organisation", Message: "机构编码「" + code + "」不存在"})
 	}
-	return id, kind, region, err
+	return o.ID, o.Kind, o.RegionCode, err
 }
 
-// RecordAttempt stores one login attempt.
+// RecordAttempt stores one login attempt. Errors: only internal ones (database).
 func (s Store) RecordAttempt(ctx context.Context, username string, ok bool, ip string, at time.Time) error {
 	_, err := s.db.ExecContext(ctx,
 		"INSERT INTO login_attempts (username, succeeded, ip, attempted_at) VALUES (?, ?, ?, ?)", username, ok, ip, at)
@@ -146,7 +154,7 @@ func (s Store) RecordAttempt(ctx context.Context, username string, ok bool, ip s
 }
 
 // RecentFailures counts failed attempts for username since since, stopping at
-// the last success.
+// the last success. Errors: only internal ones (database).
 func (s Store) RecentFailures(ctx context.Context, username string, since time.Time) (int, error) {
 	var n int
 	err := s.db.NewSelect().Table("login_attempts").ColumnExpr("count(*)").
@@ -157,7 +165,7 @@ func (s Store) RecentFailures(ctx context.Context, username string, since time.T
 	return n, err
 }
 
-// InsertSession stores a session.
+// InsertSession stores a session. Errors: only internal ones (database).
 func (s Store) InsertSession(ctx context.Context, ss *Session) error {
 	_, err := s.db.NewInsert().Model(ss).Exec(ctx)
 	return err
@@ -165,6 +173,7 @@ func (s Store) InsertSession(ctx context.Context, ss *Session) error {
 
 // SessionWithUser returns a session and its user (with organisation) in one
 // query: every authenticated request makes it, so it is one round trip.
+// Errors: Unauthorized session_expired.
 func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principalRow, error) {
 	var r struct {
 		principalRow
@@ -172,10 +181,10 @@ func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principa
 		SessLastSeen time.Time `bun:"sess_last_seen"`
 		SessCreated  time.Time `bun:"sess_created"`
 	}
-	err := s.db.NewSelect().
+	q := s.db.NewSelect().
 		TableExpr("sessions AS s").
-		Join("JOIN users AS u ON u.id = s.user_id").
-		Join("LEFT JOIN organisations AS o ON o.id = u.organisation_id").
+		Join("JOIN users AS u ON u.id = s.user_id")
+	err := orgs.JoinOrganisation(q, "o", "u.organisation_id").
 		ColumnExpr("u.*").
 		ColumnExpr("coalesce(o.code, '') AS org_code, coalesce(o.name, '') AS org_name").
 		ColumnExpr("coalesce(o.kind, '') AS org_kind, coalesce(o.region_code, '') AS org_region").
@@ -192,19 +201,25 @@ func (s Store) SessionWithUser(ctx context.Context, h []byte) (Session, principa
 	return ss, r.principalRow, nil
 }
 
-// TouchSession moves a session's last-seen time.
+// TouchSession moves a session's last-seen time. Errors: only internal ones (database).
 func (s Store) TouchSession(ctx context.Context, h []byte, at time.Time) error {
 	_, err := s.db.NewUpdate().Table("sessions").Set("last_seen_at = ?", at).Where("id_hash = ?", h).Exec(ctx)
 	return err
 }
 
-// DeleteSession removes a session.
+// DeleteSession removes a session. Errors: only internal ones (database).
 func (s Store) DeleteSession(ctx context.Context, h []byte) error {
 	_, err := s.db.NewDelete().Table("sessions").Where("id_hash = ?", h).Exec(ctx)
 	return err
 }
 
-// DeleteIdleSessions removes sessions idle since before.
+// DeleteUserSessions removes every session of user id. Errors: only internal ones (database).
+func (s Store) DeleteUserSessions(ctx context.Context, id int64) error {
+	_, err := s.db.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx)
+	return err
+}
+
+// DeleteIdleSessions removes sessions idle since before. Errors: only internal ones (database).
 func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64, error) {
 	res, err := s.db.NewDelete().Table("sessions").Where("last_seen_at < ?", before).Exec(ctx)
 	if err != nil {
@@ -213,13 +228,13 @@ func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64,
 	return res.RowsAffected()
 }
 
-// InsertToken stores an API token.
+// InsertToken stores an API token. Errors: only internal ones (database).
 func (s Store) InsertToken(ctx context.Context, t *APIToken) error {
 	_, err := s.db.NewInsert().Model(t).ExcludeColumn("id").Returning("id, created_at").Exec(ctx)
 	return err
 }
 
-// TokenByHash returns an unrevoked token.
+// TokenByHash returns an unrevoked token. Errors: Unauthorized invalid_token.
 func (s Store) TokenByHash(ctx context.Context, h []byte) (APIToken, error) {
 	var t APIToken
 	err := s.db.NewSelect().Model(&t).Where("token_hash = ? AND revoked_at IS NULL", h).Scan(ctx)
@@ -229,13 +244,14 @@ func (s Store) TokenByHash(ctx context.Context, h []byte) (APIToken, error) {
 	return t, err
 }
 
-// TouchToken sets a token's last-used time.
+// TouchToken sets a token's last-used time. Errors: only internal ones (database).
 func (s Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := s.db.NewUpdate().Table("api_tokens").Set("last_used_at = ?", at).Where("id = ?", id).Exec(ctx)
 	return err
 }
 
 // RevokeToken marks a token revoked; it reports whether one was.
+// Errors: only internal ones (database).
 func (s Store) RevokeToken(ctx context.Context, id int64, at time.Time) (bool, error) {
 	res, err := s.db.NewUpdate().Table("api_tokens").Set("revoked_at = ?", at).
 		Where("id = ? AND revoked_at IS NULL", id).Exec(ctx)
@@ -247,10 +263,12 @@ func (s Store) RevokeToken(ctx context.Context, id int64, at time.Time) (bool, e
 }
 
 // ListTokens returns tokens, of one organisation when orgID is not 0.
+// Errors: only internal ones (database).
 func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) {
 	var ts []APIToken
-	q := s.db.NewSelect().Model(&ts).ColumnExpr("api_token.*").ColumnExpr("o.name AS org_name").
-		Join("JOIN organisations AS o ON o.id = api_token.organisation_id").OrderExpr("api_token.id DESC")
+	q := s.db.NewSelect().Model(&ts).ColumnExpr("api_token.*").ColumnExpr("coalesce(o.name, '') AS org_name").
+		OrderExpr("api_token.id DESC")
+	q = orgs.JoinOrganisation(q, "o", "api_token.organisation_id")
 	if orgID != 0 {
 		q = q.Where("api_token.organisation_id = ?", orgID)
 	}
@@ -259,28 +277,28 @@ func (s Store) ListTokens(ctx context.Context, orgID int64) ([]APIToken, error) 
 }
 
 // OrgForToken returns the organisation behind a token as a principal.
+// Errors: Unauthorized invalid_token.
 func (s Store) OrgForToken(ctx context.Context, t APIToken) (Principal, error) {
-	var p Principal
-	err := s.db.NewSelect().Table("organisations").
-		Column("id", "code", "name", "kind", "region_code").
-		Where("id = ? AND active", t.OrganisationID).
-		Scan(ctx, &p.OrgID, &p.OrgCode, &p.OrgName, &p.OrgKind, &p.Region)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
+	o, err := orgs.NewStore(s.db).ByID(ctx, t.OrganisationID)
+	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !o.Active {
+		return Principal{}, apperr.Unauthorized("invalid_token", "API 令牌无效或已撤销")
 	}
-	return p, err
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{OrgID: o.ID, OrgCode: o.Code, OrgName: o.Name, OrgKind: o.Kind, Region: o.RegionCode}, nil
 }
 
-// constraintOf names the constraint an integrity error broke ("" for others).
-func constraintOf(err error) string {
-	var pgErr pgdriver.Error
-	if errors.As(err, &pgErr) && (pgErr.Field('C') == "23505" || pgErr.Field('C') == "23503") {
-		return pgErr.Field('n')
-	}
-	return ""
+// UserName is a scalar sub-query giving the display name (else the username)
+// of the user whose id is in idCol (a constant of the caller's code, e.g.
+// "b.recorded_by"), or NULL: other modules show who acted in the same
+// statement without naming this module's table themselves.
+func UserName(idCol string) bun.Safe {
+	return bun.Safe("(SELECT coalesce(nullif(display_name, ''), username) FROM users WHERE id = " + idCol + ")")
 }
 
-func isUniqueViolation(err error) bool {
-	var pgErr pgdriver.Error
-	return errors.As(err, &pgErr) && pgErr.Field('C') == "23505"
+// Username is a scalar sub-query giving the username of the user whose id is
+// in idCol (a constant of the caller's code), or NULL; see UserName.
+func Username(idCol string) bun.Safe {
+	return bun.Safe("(SELECT username FROM users WHERE id = " + idCol + ")")
 }

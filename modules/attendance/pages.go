@@ -36,7 +36,7 @@ func (h *Handler) renderShow(c *fiber.Ctx, actionErr error, notice string) error
 		return actionErr
 	}
 	if actionErr != nil {
-		c.Status(classes.StatusOf(actionErr))
+		c.Status(apperr.Status(actionErr))
 	}
 	var active, waiting, left []Enrolment
 	for _, v := range roster {
@@ -199,7 +199,7 @@ func formError(c *fiber.Ctx, formErr error) (string, []apperr.FieldError, error)
 	if !ok || e.Kind == apperr.KindInternal {
 		return "", nil, formErr
 	}
-	c.Status(classes.StatusOf(formErr))
+	c.Status(apperr.Status(formErr))
 	return e.Message, e.Fields, nil
 }
 

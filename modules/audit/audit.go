@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -72,6 +71,7 @@ const chainLock = 0x617564697400 // "audit"
 
 // Record appends e to the trail inside idb (normally the caller's
 // transaction). Actor and request fields left empty are taken from ctx.
+// Errors: a plain error for an event without action; otherwise only internal ones (database).
 func Record(ctx context.Context, idb bun.IDB, e Event) error {
 	r := RequestFrom(ctx)
 	if e.ActorUserID == 0 {
@@ -104,13 +104,12 @@ func Record(ctx context.Context, idb bun.IDB, e Event) error {
 	// PostgreSQL keeps microseconds; hash what will be read back.
 	e.OccurredAt = time.Now().UTC().Truncate(time.Microsecond)
 
-	if _, err := idb.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", int64(chainLock)); err != nil {
+	st := store{idb}
+	if err := st.lockChain(ctx); err != nil {
 		return fmt.Errorf("record audit event %s: lock chain: %w", e.Action, err)
 	}
-	var prev []byte
-	err = idb.NewSelect().Table("audit_events").Column("hash").
-		OrderExpr("id DESC").Limit(1).Scan(ctx, &prev)
-	if err != nil && !isNoRows(err) {
+	prev, err := st.headHash(ctx)
+	if err != nil {
 		return fmt.Errorf("record audit event %s: read chain head: %w", e.Action, err)
 	}
 	if prev == nil {
@@ -118,7 +117,7 @@ func Record(ctx context.Context, idb bun.IDB, e Event) error {
 	}
 	e.PrevHash = prev
 	e.Hash = hashOf(&e)
-	if _, err := idb.NewInsert().Model(&e).ExcludeColumn("id").Exec(ctx); err != nil {
+	if err := st.insert(ctx, &e); err != nil {
 		return fmt.Errorf("record audit event %s: %w", e.Action, err)
 	}
 	return nil
@@ -169,15 +168,15 @@ type Checkpoint struct {
 // Verify walks the whole chain in id order and reports the first broken row.
 // It also holds the trail against the latest checkpoint: that checkpoint's
 // row must still exist with the same hash, and at least as many rows as it
-// counted.
+// counted. Errors: only internal ones (database); a broken chain is a result, not an error.
 func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	var res VerifyResult
 	// Read the checkpoint before the walk: rows are only appended, so
 	// everything it counted is then visible to the walk, even when a
 	// checkpoint is recorded meanwhile.
-	var cp Checkpoint
-	err := db.NewSelect().Model(&cp).OrderExpr("id DESC").Limit(1).Scan(ctx)
-	if err != nil && !isNoRows(err) {
+	st := store{db}
+	cp, err := st.lastCheckpoint(ctx)
+	if err != nil {
 		return res, fmt.Errorf("verify audit chain: read checkpoint: %w", err)
 	}
 
@@ -185,8 +184,7 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	var lastID int64
 	const batch = 5000
 	for {
-		var rows []Event
-		err := db.NewSelect().Model(&rows).Where("id > ?", lastID).OrderExpr("id").Limit(batch).Scan(ctx)
+		rows, err := st.eventsAfter(ctx, lastID, batch)
 		if err != nil {
 			return res, fmt.Errorf("verify audit chain: %w", err)
 		}
@@ -211,8 +209,7 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 	}
 
 	if cp.ID != 0 {
-		var hash []byte
-		err := db.NewSelect().Table("audit_events").Column("hash").Where("id = ?", cp.EventID).Scan(ctx, &hash)
+		hash, err := st.hashOfEvent(ctx, cp.EventID)
 		switch {
 		case isNoRows(err):
 			res.BrokenID = cp.EventID
@@ -237,6 +234,7 @@ func Verify(ctx context.Context, db bun.IDB) (VerifyResult, error) {
 // RecordCheckpoint stores res, a successful verification, as the checkpoint
 // the next Verify holds the trail against. An empty trail has nothing to
 // remember and records nothing. It returns an error for a failed result.
+// Errors: a plain error for a failed result; otherwise only internal ones (database).
 func RecordCheckpoint(ctx context.Context, db bun.IDB, res VerifyResult) error {
 	if !res.OK {
 		return fmt.Errorf("record audit checkpoint: the verification failed at event %d", res.BrokenID)
@@ -245,7 +243,7 @@ func RecordCheckpoint(ctx context.Context, db bun.IDB, res VerifyResult) error {
 		return nil
 	}
 	cp := Checkpoint{EventID: res.LastID, EventHash: res.LastHash, EventsChecked: res.Checked}
-	if _, err := db.NewInsert().Model(&cp).ExcludeColumn("id", "verified_at").Exec(ctx); err != nil {
+	if err := (store{db}).insertCheckpoint(ctx, &cp); err != nil {
 		return fmt.Errorf("record audit checkpoint at event %d: %w", res.LastID, err)
 	}
 	return nil
@@ -263,43 +261,13 @@ type Filter struct {
 }
 
 // List returns events matching f, newest first, and the total count.
+// Errors: only internal ones (database).
 func List(ctx context.Context, db bun.IDB, f Filter) ([]Event, int, error) {
-	var rows []Event
-	q := db.NewSelect().Model(&rows).OrderExpr("id DESC")
-	if f.Action != "" {
-		q = q.Where("action LIKE ?", escapeLike(f.Action)+"%")
-	}
-	if f.ActorLabel != "" {
-		q = q.Where("actor_label = ?", f.ActorLabel)
-	}
-	if f.TargetType != "" {
-		q = q.Where("target_type = ?", f.TargetType)
-	}
-	if f.TargetID != "" {
-		q = q.Where("target_id = ?", f.TargetID)
-	}
-	if !f.From.IsZero() {
-		q = q.Where("occurred_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		q = q.Where("occurred_at < ?", f.To)
-	}
 	if f.PerPage <= 0 {
 		f.PerPage = 50
 	}
 	if f.Page <= 0 {
 		f.Page = 1
 	}
-	total, err := q.Limit(int64(f.PerPage)).Offset(int64((f.Page - 1) * f.PerPage)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	for i := range rows {
-		_ = json.Unmarshal([]byte(rows[i].SummaryJSON), &rows[i].Summary)
-	}
-	return rows, int(total), nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return store{db}.list(ctx, f)
 }

@@ -8,14 +8,15 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"tuoyu/modules/accounts"
-	"tuoyu/modules/apperr"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/web"
 	"tuoyu/modules/workers"
 )
 
-// CheckLimit is how many ban checks one user may make per minute: enough
-// for a hiring desk, too few to walk through ID numbers.
+// CheckLimit is how many ban checks one user may make per minute unless
+// TUOYU_BANCHECK_RATE says otherwise: enough for a hiring desk, too few to
+// walk through ID numbers.
 const CheckLimit = 30
 
 // managerRows is how many manager rows the record form offers.
@@ -23,18 +24,22 @@ const managerRows = 3
 
 // Handler serves the bans API and pages.
 type Handler struct {
-	svc *Service
+	svc        *Service
+	checkLimit *ratelimit.Limiter
 }
 
-// NewHandler returns the bans handler.
-func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+// NewHandler returns the bans handler; checkLimit counts checks per user or
+// API token (nil: no limit).
+func NewHandler(svc *Service, checkLimit *ratelimit.Limiter) *Handler {
+	return &Handler{svc: svc, checkLimit: checkLimit}
+}
 
 // Routes registers the API and page routes. The check is rate limited per
 // user, across the API and the page together.
 func (h *Handler) Routes(api, pages fiber.Router) {
 	keeper := accounts.Require(keepers...)
 	checker := accounts.Require(checkers...)
-	limit := web.RateLimit(CheckLimit, time.Minute, func(c *fiber.Ctx) string {
+	limit := h.checkLimit.Handler(func(c *fiber.Ctx) string {
 		if p := accounts.PrincipalOf(c); p != nil {
 			if p.TokenID != 0 { // API tokens have no user: each token its own bucket
 				return "bans.check:token:" + strconv.FormatInt(p.TokenID, 10)
@@ -235,12 +240,11 @@ func (h *Handler) checkForm(c *fiber.Ctx) error {
 	banned, err := h.svc.Check(c.UserContext(), accounts.PrincipalOf(c), c.FormValue("id_number"))
 	data := fiber.Map{"Title": "终身禁入查询"}
 	if err != nil {
-		if !redisplay(err) {
+		if !web.Redisplay(c, err, "four_eyes") {
 			return err
 		}
 		fields, msg := web.FieldMessages(err)
 		data["Error"], data["Fields"] = msg, fields
-		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "bans/check", data)
 	}
 	// Answer without echoing the number: the page shows only its mask.
@@ -274,11 +278,8 @@ func (h *Handler) newPage(c *fiber.Ctx) error {
 
 func (h *Handler) renderNew(c *fiber.Ctx, f recordForm, formErr error) error {
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr, "four_eyes") {
 		return formErr
-	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	for len(f.Managers) < managerRows {
 		f.Managers = append(f.Managers, personForm{})
@@ -323,11 +324,8 @@ func (h *Handler) showPage(c *fiber.Ctx) error {
 
 func (h *Handler) renderShow(c *fiber.Ctx, b *Ban, formErr error) error {
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr, "four_eyes") {
 		return formErr
-	}
-	if formErr != nil {
-		c.Status(statusOf(formErr))
 	}
 	decision, err := h.svc.Decision(c.UserContext(), accounts.PrincipalOf(c), b)
 	if err != nil {
@@ -369,26 +367,6 @@ func (h *Handler) liftAction(c *fiber.Ctx, act func(id int64) error) error {
 		return h.renderShow(c, b, err)
 	}
 	return web.Redirect(c, "/bans/"+strconv.FormatInt(b.ID, 10))
-}
-
-// redisplay reports whether an error belongs on the form (bad input, a
-// clash, the four-eyes refusal) rather than on an error page.
-func redisplay(err error) bool {
-	if apperr.Is(err, "four_eyes") {
-		return true
-	}
-	k := apperr.KindOf(err)
-	return k == apperr.KindInvalid || k == apperr.KindConflict
-}
-
-func statusOf(err error) int {
-	switch apperr.KindOf(err) {
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindForbidden:
-		return fiber.StatusForbidden
-	}
-	return fiber.StatusUnprocessableEntity
 }
 
 // formValues returns every value of a repeated form field, in order.

@@ -2,9 +2,7 @@ package bans
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,8 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
@@ -51,34 +47,30 @@ func (s *Service) Index(idNumber string) []byte {
 // IsBanned reports whether an active ban exists on the ID number, reading
 // through idb (the caller's transaction, so the answer holds while it
 // writes). The number is normalised first; it need not be valid.
+// Errors: only internal ones (database).
 func (s *Service) IsBanned(ctx context.Context, idb bun.IDB, idNumber string) (bool, error) {
 	return s.IsBannedIdx(ctx, idb, s.Index(idNumber))
 }
 
-// IsBannedIdx is IsBanned for an ID number's blind index.
+// IsBannedIdx is IsBanned for an ID number's blind index. Errors: only internal ones (database).
 func (s *Service) IsBannedIdx(ctx context.Context, idb bun.IDB, idx []byte) (bool, error) {
 	if idx == nil {
 		return false, nil
 	}
-	ok, err := idb.NewSelect().Table("bans").Where("id_number_idx = ? AND lifted_at IS NULL", idx).Exists(ctx)
-	if err != nil {
-		return false, fmt.Errorf("look up ban: %w", err)
-	}
-	return ok, nil
+	return NewStore(idb).ActiveIdx(ctx, idx)
 }
 
 // BannedAmong returns the indexes among idxs that are under an active ban,
 // keyed by string(idx), in one query (roster imports check whole files).
+// Errors: only internal ones (database).
 func (s *Service) BannedAmong(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(idxs) == 0 {
 		return out, nil
 	}
-	var found [][]byte
-	err := idb.NewSelect().Table("bans").Column("id_number_idx").
-		Where("id_number_idx = ANY(?) AND lifted_at IS NULL", pgdialect.Array(idxs)).Scan(ctx, &found)
+	found, err := NewStore(idb).ActiveAmong(ctx, idxs)
 	if err != nil {
-		return nil, fmt.Errorf("look up bans: %w", err)
+		return nil, err
 	}
 	for _, idx := range found {
 		out[string(idx)] = true
@@ -114,16 +106,54 @@ func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordIn
 	if !p.Is(keepers...) {
 		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以记录终身禁入")
 	}
-	now := s.now()
+	d, err := decideRecord(p, in, s.now())
+	if err != nil {
+		return nil, err
+	}
+	var out []Ban
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var primaryID int64
+		for i, v := range d.people {
+			b, err := s.recordOne(ctx, tx, p, d, v, i, primaryID)
+			if err != nil {
+				return err
+			}
+			if i == 0 {
+				primaryID = b.ID
+			}
+			out = append(out, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// banDecision is a validated RecordInput: the people (subject first) and
+// the decision they share.
+type banDecision struct {
+	people     []bannedPerson
+	reason     string
+	decisionNo string
+	decidedOn  time.Time
+	region     string
+}
+
+type bannedPerson struct{ name, number string }
+
+// decideRecord validates in for p at now, without the database. Errors:
+// Invalid validation_failed with one error per field at fault.
+func decideRecord(p *accounts.Principal, in RecordInput, now time.Time) (banDecision, error) {
 	var fields []apperr.FieldError
 	bad := func(field, code, msg string) {
 		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
 	}
-	people := append([]Person{in.Person}, in.Managers...)
-	type person struct{ name, number string }
-	var valid []person
+	d := banDecision{reason: strings.TrimSpace(in.Reason), decisionNo: strings.TrimSpace(in.DecisionNo),
+		region: strings.TrimSpace(in.RegionCode)}
 	seen := map[string]string{}
-	for i, pp := range people {
+	for i, pp := range append([]Person{in.Person}, in.Managers...) {
 		prefix := ""
 		if i > 0 {
 			prefix = fmt.Sprintf("managers[%d].", i-1)
@@ -141,84 +171,65 @@ func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordIn
 		} else {
 			seen[number] = prefix + "id_number"
 		}
-		valid = append(valid, person{name, number})
+		d.people = append(d.people, bannedPerson{name, number})
 	}
-	reason := strings.TrimSpace(in.Reason)
-	if reason == "" || utf8.RuneCountInString(reason) > 2000 {
+	if d.reason == "" || utf8.RuneCountInString(d.reason) > 2000 {
 		bad("reason", "invalid_reason", "请填写禁入事由（不超过 2000 字）")
 	}
-	decisionNo := strings.TrimSpace(in.DecisionNo)
-	if decisionNo == "" || utf8.RuneCountInString(decisionNo) > 100 {
+	if d.decisionNo == "" || utf8.RuneCountInString(d.decisionNo) > 100 {
 		bad("decision_no", "invalid_decision_no", "请填写处理决定文号")
 	}
-	decidedOn, err := time.Parse(time.DateOnly, strings.TrimSpace(in.DecidedOn))
+	var err error
+	d.decidedOn, err = time.Parse(time.DateOnly, strings.TrimSpace(in.DecidedOn))
 	if err != nil {
 		bad("decided_on", "invalid_date", "决定日期格式应为 YYYY-MM-DD")
-	} else if decidedOn.After(now) {
+	} else if d.decidedOn.After(now) {
 		bad("decided_on", "future_date", "决定日期不能晚于今天")
 	}
-	region := strings.TrimSpace(in.RegionCode)
-	if region == "" {
-		region = p.Region
+	if d.region == "" {
+		d.region = p.Region
 	}
-	if len(region) != 6 || !p.Scope().CoversRegion(region) {
+	if len(d.region) != 6 || !p.Scope().CoversRegion(d.region) {
 		bad("region_code", "region_out_of_scope", "地区不在您的管辖范围内")
 	}
 	if len(fields) > 0 {
-		return nil, apperr.Invalid("validation_failed", "禁入记录有误", fields...)
+		return d, apperr.Invalid("validation_failed", "禁入记录有误", fields...)
 	}
+	return d, nil
+}
 
-	var out []Ban
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		ws := workers.NewStore(tx)
-		var primaryID int64
-		for i, v := range valid {
-			enc, err := s.cipher.Encrypt(v.number)
-			if err != nil {
-				return fmt.Errorf("encrypt id number: %w", err)
-			}
-			b := Ban{IDNumberEnc: enc, IDNumberIdx: s.cipher.Index(pii.KindIDNumber, v.number), IDMask: pii.MaskID(v.number),
-				Name: v.name, Reason: reason, DecisionNo: decisionNo, DecidedOn: decidedOn, RegionCode: region,
-				PrimaryBanID: primaryID, RecordedBy: p.UserID}
-			_, err = tx.NewInsert().Model(&b).
-				Column("id_number_enc", "id_number_idx", "id_mask", "name", "reason", "decision_no", "decided_on",
-					"region_code", "primary_ban_id", "recorded_by").
-				Returning("id, recorded_at").Exec(ctx)
-			if err != nil {
-				field := "id_number"
-				if i > 0 {
-					field = fmt.Sprintf("managers[%d].id_number", i-1)
-				}
-				return translate(err, field)
-			}
-			if i == 0 {
-				primaryID = b.ID
-			}
-			workerID, err := ws.SetBanned(ctx, b.IDNumberIdx, true)
-			if err != nil {
-				return err
-			}
-			summary := map[string]any{"decision_no": decisionNo, "region_code": region, "role": "subject"}
-			if i > 0 {
-				summary["role"], summary["primary_ban_id"] = "manager", primaryID
-			}
-			if workerID != 0 {
-				summary["worker_id"] = workerID
-			}
-			if err := audit.Record(ctx, tx, audit.Event{
-				ActorUserID: p.UserID, ActorOrgID: p.OrgID,
-				Action: "bans.record", TargetType: "ban", TargetID: strconv.FormatInt(b.ID, 10), Summary: summary,
-			}); err != nil {
-				return err
-			}
-			out = append(out, b)
-		}
-		return nil
-	})
+// recordOne stores the ban of the i-th person of decision d (the subject
+// when i is 0, linked to primaryID otherwise), flags the worker and audits it.
+func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principal, d banDecision, v bannedPerson, i int, primaryID int64) (Ban, error) {
+	enc, err := s.cipher.Encrypt(v.number)
 	if err != nil {
-		return nil, err
+		return Ban{}, fmt.Errorf("encrypt id number: %w", err)
 	}
-	return out, nil
+	b := Ban{IDNumberEnc: enc, IDNumberIdx: s.cipher.Index(pii.KindIDNumber, v.number), IDMask: pii.MaskID(v.number),
+		Name: v.name, Reason: d.reason, DecisionNo: d.decisionNo, DecidedOn: d.decidedOn, RegionCode: d.region,
+		PrimaryBanID: primaryID, RecordedBy: p.UserID}
+	field := "id_number"
+	if i > 0 {
+		field = fmt.Sprintf("managers[%d].id_number", i-1)
+	}
+	if err := NewStore(tx).Insert(ctx, &b, field); err != nil {
+		return b, err
+	}
+	workerID, err := workers.NewStore(tx).SetBanned(ctx, b.IDNumberIdx, true)
+	if err != nil {
+		return b, err
+	}
+	summary := map[string]any{"decision_no": d.decisionNo, "region_code": d.region, "role": "subject"}
+	if i > 0 {
+		summary["role"], summary["primary_ban_id"] = "manager", primaryID
+	}
+	if workerID != 0 {
+		summary["worker_id"] = workerID
+	}
+	return b, audit.Record(ctx, tx, audit.Event{
+		ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+		Action: "bans.record", TargetType: "ban", TargetID: strconv.FormatInt(b.ID, 10), Summary: summary,
+	})
 }
 
 // Check answers whether the person with the ID number is banned, for staff
@@ -279,12 +290,8 @@ func (s *Service) RequestLift(ctx context.Context, p *accounts.Principal, id int
 		if b.Status() != StatusActive {
 			return apperr.Conflict("ban_not_active", "该禁入记录已解除或已有解除申请")
 		}
-		_, err = tx.NewUpdate().Table("bans").
-			Set("lift_requested_by = ?", p.UserID).Set("lift_requested_at = ?", s.now()).
-			Set("lift_document = ?", document).Set("lift_reason = ?", reason).
-			Where("id = ?", id).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("request lift of ban %d: %w", id, err)
+		if err := NewStore(tx).SetLiftRequest(ctx, id, p.UserID, s.now(), document, reason); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
@@ -314,11 +321,8 @@ func (s *Service) ConfirmLift(ctx context.Context, p *accounts.Principal, id int
 		if b.LiftRequestedBy == p.UserID {
 			return fourEyes()
 		}
-		_, err = tx.NewUpdate().Table("bans").
-			Set("lifted_by = ?", p.UserID).Set("lifted_at = ?", s.now()).
-			Where("id = ?", id).Exec(ctx)
-		if err != nil {
-			return translate(err, "")
+		if err := NewStore(tx).Lift(ctx, id, p.UserID, s.now()); err != nil {
+			return err
 		}
 		workerID, err := workers.NewStore(tx).SetBanned(ctx, b.IDNumberIdx, false)
 		if err != nil {
@@ -365,11 +369,8 @@ func (s *Service) RejectLift(ctx context.Context, p *accounts.Principal, id int6
 		if err != nil {
 			return err
 		}
-		_, err = tx.NewUpdate().Table("bans").
-			Set("lift_requested_by = NULL, lift_requested_at = NULL, lift_document = NULL, lift_reason = NULL").
-			Where("id = ?", id).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("reject lift of ban %d: %w", id, err)
+		if err := NewStore(tx).SetLiftRequest(ctx, id, 0, time.Time{}, "", ""); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
@@ -387,59 +388,24 @@ func fourEyes() *apperr.Error {
 	return apperr.Forbidden("four_eyes", "解除终身禁入须由另一名监管人员复核确认")
 }
 
-var scopeCols = accounts.ScopeColumns{Region: "b.region_code"}
-
 // lockScoped reads ban id for update if p may see it.
 func (s *Service) lockScoped(ctx context.Context, tx bun.Tx, p *accounts.Principal, id int64) (*Ban, error) {
-	b := new(Ban)
-	q := tx.NewSelect().Model(b).Where("b.id = ?", id).For("UPDATE")
-	if err := p.Scope().Apply(q, scopeCols).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, notFound()
-		}
-		return nil, fmt.Errorf("select ban %d: %w", id, err)
-	}
-	return b, nil
-}
-
-func (s *Service) selectQ(p *accounts.Principal, dst any) *bun.SelectQuery {
-	q := s.db.NewSelect().Model(dst).ColumnExpr("b.*").
-		ColumnExpr("coalesce(nullif(u1.display_name, ''), u1.username, '') AS recorded_by_name").
-		ColumnExpr("coalesce(nullif(u2.display_name, ''), u2.username, '') AS lift_requested_by_name").
-		ColumnExpr("coalesce(nullif(u3.display_name, ''), u3.username, '') AS lifted_by_name").
-		ColumnExpr("coalesce(r.name, '') AS region_name").
-		Join("LEFT JOIN users AS u1 ON u1.id = b.recorded_by").
-		Join("LEFT JOIN users AS u2 ON u2.id = b.lift_requested_by").
-		Join("LEFT JOIN users AS u3 ON u3.id = b.lifted_by").
-		Join("LEFT JOIN regions AS r ON r.code = b.region_code")
-	return p.Scope().Apply(q, scopeCols)
+	return NewStore(tx).LockInScope(ctx, p.Scope(), id)
 }
 
 // ByID returns ban id if p may see it. Errors: NotFound ban_not_found.
 func (s *Service) ByID(ctx context.Context, p *accounts.Principal, id int64) (*Ban, error) {
-	b := new(Ban)
-	if err := s.selectQ(p, b).Where("b.id = ?", id).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, notFound()
-		}
-		return nil, fmt.Errorf("select ban %d: %w", id, err)
-	}
-	return b, nil
+	return NewStore(s.db).ByID(ctx, p.Scope(), id)
 }
 
 // Decision returns every ban of the decision ban b belongs to (the subject
-// first, then the managers) that p may see.
+// first, then the managers) that p may see. Errors: only internal ones (database).
 func (s *Service) Decision(ctx context.Context, p *accounts.Principal, b *Ban) ([]Ban, error) {
 	primary := b.ID
 	if b.PrimaryBanID != 0 {
 		primary = b.PrimaryBanID
 	}
-	var rows []Ban
-	err := s.selectQ(p, &rows).Where("b.id = ? OR b.primary_ban_id = ?", primary, primary).OrderExpr("b.id").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("select decision of ban %d: %w", b.ID, err)
-	}
-	return rows, nil
+	return NewStore(s.db).Decision(ctx, p.Scope(), primary)
 }
 
 // Filter selects bans in a list.
@@ -451,53 +417,22 @@ type Filter struct {
 }
 
 // List returns the bans p may see matching f, newest first, and the total.
+// Errors: Forbidden forbidden_role.
 func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Ban, int, error) {
 	if !p.Is(keepers...) {
 		return nil, 0, apperr.Forbidden("forbidden_role", "只有卫健部门可以查看禁入名单")
 	}
-	var rows []Ban
-	q := s.selectQ(p, &rows).OrderExpr("b.id DESC")
-	if qs := strings.TrimSpace(f.Q); qs != "" {
-		if strings.ContainsAny(qs, "0123456789") {
-			q = q.Where("b.id_number_idx = ?", s.Index(qs))
-		} else {
-			q = q.Where("b.name LIKE ? ESCAPE '\\'", strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(qs)+"%")
-		}
+	var idx []byte
+	if qs := strings.TrimSpace(f.Q); strings.ContainsAny(qs, "0123456789") {
+		idx = s.Index(qs)
 	}
-	switch f.Status {
-	case StatusActive:
-		q = q.Where("b.lifted_at IS NULL AND b.lift_requested_at IS NULL")
-	case StatusLiftRequested:
-		q = q.Where("b.lifted_at IS NULL AND b.lift_requested_at IS NOT NULL")
-	case StatusLifted:
-		q = q.Where("b.lifted_at IS NOT NULL")
-	}
-	if f.PerPage > 0 {
-		q = q.Limit(int64(f.PerPage)).Offset(int64((max(f.Page, 1) - 1) * f.PerPage))
-	}
-	total, err := q.ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list bans: %w", err)
-	}
-	return rows, int(total), nil
+	return NewStore(s.db).List(ctx, p.Scope(), f, idx)
 }
 
-// translate maps constraint violations of the bans table.
-func translate(err error, field string) error {
-	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) {
-		return fmt.Errorf("write ban: %w", err)
-	}
-	switch pgErr.Field('C') + "/" + pgErr.Field('n') {
-	case "23505/bans_active_idx":
-		e := apperr.Conflict("already_banned", "该身份证号已在终身禁入名单中").Wrap(err)
-		e.Fields = []apperr.FieldError{{Field: field, Code: "already_banned", Message: "该身份证号已在终身禁入名单中"}}
-		return e
-	case "23514/bans_lift_four_eyes":
-		return fourEyes().Wrap(err)
-	case "23503/bans_region_code_fkey":
-		return apperr.Invalid("validation_failed", "禁入记录有误", apperr.FieldError{
-			Field: "region_code", Code: "invalid_region", Message: "行政区划代码不存在"}).Wrap(err)
-	}
-	return fmt.Errorf("write ban: %w", err)
+// DecisionRecorded reports whether any ban carries decision number
+// decisionNo, so a seed or an import can skip a decision already on file.
+// Errors: only internal ones (database).
+func (s *Service) DecisionRecorded(ctx context.Context, decisionNo string) (bool, error) {
+	n, err := NewStore(s.db).CountDecision(ctx, decisionNo)
+	return n > 0, err
 }

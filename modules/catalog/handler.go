@@ -142,7 +142,7 @@ func (h *Handler) renderCourse(c *fiber.Ctx, co Course, formErr error) error {
 		return formErr
 	}
 	if formErr != nil {
-		c.Status(statusOf(formErr))
+		web.FormStatus(c, formErr)
 	}
 	return web.Render(c, "catalog/course", fiber.Map{"Title": "编辑课程", "Course": co, "CategoryLabel": co.Category.Label(),
 		"Error": msg, "Fields": fields})
@@ -183,16 +183,6 @@ func formHours(c *fiber.Ctx, field, label string, fields *[]apperr.FieldError) H
 		*fields = append(*fields, apperr.FieldError{Field: field, Code: "invalid_hours", Message: label + "应为数字，最多一位小数"})
 	}
 	return h
-}
-
-func statusOf(err error) int {
-	switch apperr.KindOf(err) {
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindNotFound:
-		return fiber.StatusNotFound
-	}
-	return fiber.StatusUnprocessableEntity
 }
 
 func (h *Handler) plansPage(c *fiber.Ctx) error {
@@ -292,7 +282,7 @@ func (h *Handler) renderPlan(c *fiber.Ctx, p PlanSummary, in VersionInput, formE
 		return formErr
 	}
 	if formErr != nil {
-		c.Status(statusOf(formErr))
+		web.FormStatus(c, formErr)
 	}
 	return web.Render(c, "catalog/plan", fiber.Map{"Title": p.Name, "Plan": planRows([]PlanSummary{p})[0], "Input": in,
 		"Courses": rows, "Minimums": mins, "Error": msg, "Fields": fields, "Notice": notice,

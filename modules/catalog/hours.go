@@ -37,6 +37,7 @@ func (h Hours) String() string {
 // ParseHours reads hours written as "8", "1.5" or "1.50". More than one
 // significant decimal (1.25) is refused rather than rounded, so a CSV value
 // is stored exactly as the provider wrote it or not at all.
+// Errors: a plain error for text that is not hours with at most one decimal.
 func ParseHours(s string) (Hours, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -85,10 +86,11 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// Value stores h as a numeric literal.
+// Value stores h as a numeric literal. Errors: none.
 func (h Hours) Value() (driver.Value, error) { return h.String(), nil }
 
 // Scan reads a numeric column (text such as "12.5") into h.
+// Errors: a plain error for a value that is not a number of hours.
 func (h *Hours) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
@@ -115,14 +117,14 @@ func (h *Hours) scanText(s string) error {
 	return nil
 }
 
-// MarshalJSON writes h as a JSON number of hours (12.5).
+// MarshalJSON writes h as a JSON number of hours (12.5). Errors: none.
 func (h Hours) MarshalJSON() ([]byte, error) { return []byte(h.String()), nil }
 
 // UnmarshalJSON reads a JSON number (or numeric string) of hours exactly.
 // A value that is not hours in tenths (1.25, 1e308, "NaN") is valid JSON
 // but a wrong value, so the error is an apperr.Invalid (invalid_hours) on
 // field hours, which the strict decoder passes on as a 422, not as
-// malformed JSON.
+// malformed JSON. Errors: Invalid invalid_hours.
 func (h *Hours) UnmarshalJSON(b []byte) error {
 	s := strings.Trim(string(b), `"`)
 	if s == "null" {

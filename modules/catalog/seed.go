@@ -56,7 +56,7 @@ type Minimums map[Category]Hours
 
 // UnmarshalJSON reads the list shape, strictly: an object (the map shape
 // this API once took), unknown members or a category named twice are
-// refused with an apperr.Invalid on field minimums.
+// refused with an apperr.Invalid on field minimums. Errors: Invalid invalid_minimums.
 func (m *Minimums) UnmarshalJSON(b []byte) error {
 	if string(bytes.TrimSpace(b)) == "null" {
 		*m = nil
@@ -94,7 +94,7 @@ type VersionCourseInput struct {
 }
 
 // LoadSeed parses and checks the embedded catalogue. A broken data file is
-// a bug in the build, so callers treat the error as internal.
+// a bug in the build, so callers treat the error as internal. Errors: Invalid invalid_plan.
 func LoadSeed() (Seed, error) {
 	var s Seed
 	if err := json.Unmarshal(seedJSON, &s); err != nil {
@@ -128,7 +128,7 @@ func LoadSeed() (Seed, error) {
 }
 
 // ValidatePlan checks a plan's fixed attributes. It returns an
-// apperr.Invalid (invalid_plan) naming the fields at fault.
+// apperr.Invalid (invalid_plan) naming the fields at fault. Errors: Invalid invalid_plan.
 func ValidatePlan(code, name, occupation string, purpose Purpose, level *int) error {
 	var fields []apperr.FieldError
 	if code == "" {
@@ -164,6 +164,7 @@ func ValidatePlan(code, name, occupation string, purpose Purpose, level *int) er
 // its own hours; a category minimum or the total cannot exceed what the
 // plan's courses can give, or nobody could ever complete the plan. It
 // returns an apperr.Invalid (invalid_plan_version) naming the fields at fault.
+// Errors: Invalid invalid_plan_version.
 func (in VersionInput) Resolve(courses map[string]Course) (PlanVersion, error) {
 	var fields []apperr.FieldError
 	bad := func(field, code, msg string) {

@@ -21,10 +21,11 @@ type Service struct {
 func NewService(db *bun.DB) *Service { return &Service{db: db} }
 
 // PlanCodes returns the code of every plan, for validating roster rows.
+// Errors: only internal ones (database).
 func (s *Service) PlanCodes(ctx context.Context) (map[string]bool, error) {
-	var codes []string
-	if err := s.db.NewSelect().Table("plans").Column("code").Scan(ctx, &codes); err != nil {
-		return nil, fmt.Errorf("plan codes: %w", err)
+	codes, err := NewStore(s.db).PlanCodes(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string]bool, len(codes))
 	for _, c := range codes {
@@ -33,12 +34,12 @@ func (s *Service) PlanCodes(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-// Courses returns every course, by code.
+// Courses returns every course, by code. Errors: only internal ones (database).
 func (s *Service) Courses(ctx context.Context) ([]Course, error) {
 	return NewStore(s.db).Courses(ctx)
 }
 
-// Course returns one course; apperr.NotFound when absent.
+// Course returns one course; apperr.NotFound when absent. Errors: NotFound course_not_found.
 func (s *Service) Course(ctx context.Context, id int64) (Course, error) {
 	return NewStore(s.db).CourseByID(ctx, id)
 }
@@ -50,6 +51,7 @@ type PlanSummary struct {
 }
 
 // Plans returns every plan with its current version, in four queries.
+// Errors: only internal ones (database).
 func (s *Service) Plans(ctx context.Context) ([]PlanSummary, error) {
 	st := NewStore(s.db)
 	ps, err := st.Plans(ctx)
@@ -72,7 +74,7 @@ func (s *Service) Plans(ctx context.Context) ([]PlanSummary, error) {
 }
 
 // Plan returns the plan with code and its current version;
-// apperr.NotFound (plan_not_found) when absent.
+// apperr.NotFound (plan_not_found) when absent. Errors: NotFound plan_not_found.
 func (s *Service) Plan(ctx context.Context, code string) (PlanSummary, error) {
 	st := NewStore(s.db)
 	p, err := st.PlanByCode(ctx, code)
@@ -87,20 +89,21 @@ func (s *Service) Plan(ctx context.Context, code string) (PlanSummary, error) {
 }
 
 // PlanByCode returns the plan with code read through idb (the caller's
-// transaction); apperr.NotFound (plan_not_found) when absent.
+// transaction); apperr.NotFound (plan_not_found) when absent. Errors: NotFound plan_not_found.
 func (s *Service) PlanByCode(ctx context.Context, idb bun.IDB, code string) (Plan, error) {
 	return NewStore(idb).PlanByCode(ctx, code)
 }
 
 // PlansByID returns the plans with the given IDs, in one query.
+// Errors: only internal ones (database).
 func (s *Service) PlansByID(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]Plan, error) {
 	out := map[int64]Plan{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var ps []Plan
-	if err := idb.NewSelect().Model(&ps).Where("pl.id IN (?)", bun.List(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("plans by id: %w", err)
+	ps, err := NewStore(idb).PlansByID(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range ps {
 		out[p.ID] = p
@@ -109,7 +112,7 @@ func (s *Service) PlansByID(ctx context.Context, idb bun.IDB, ids []int64) (map[
 }
 
 // Versions returns plan versions by ID with courses and minimums, read
-// through idb, in a fixed number of queries.
+// through idb, in a fixed number of queries. Errors: only internal ones (database).
 func (s *Service) Versions(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]PlanVersion, error) {
 	return NewStore(idb).Versions(ctx, ids)
 }
@@ -117,24 +120,14 @@ func (s *Service) Versions(ctx context.Context, idb bun.IDB, ids []int64) (map[i
 // UseCurrentVersion returns the current version of plan planID and marks it
 // in use, inside the caller's transaction (an enrolment about to point at
 // it). From then on an edit of the plan makes a new version. It returns
-// apperr.NotFound (plan_not_found) when the plan is absent.
+// apperr.NotFound (plan_not_found) when the plan is absent. Errors: NotFound plan_not_found.
 func (s *Service) UseCurrentVersion(ctx context.Context, idb bun.IDB, planID int64) (int64, error) {
-	var versionID int64
-	err := idb.NewSelect().Table("plans").Column("current_version_id").Where("id = ?", planID).Scan(ctx, &versionID)
+	st := NewStore(idb)
+	versionID, err := st.CurrentVersionID(ctx, planID)
 	if err != nil {
-		if isNoRows(err) {
-			return 0, errPlanNotFound()
-		}
-		return 0, fmt.Errorf("current version of plan %d: %w", planID, err)
+		return 0, err
 	}
-	// Only the first enrolment writes: once in_use is true the WHERE does not
-	// match and takes no row lock, so concurrent enrolments do not queue here.
-	_, err = idb.NewUpdate().Table("plan_versions").Set("in_use = true").
-		Where("id = ? AND NOT in_use", versionID).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("mark plan version %d in use: %w", versionID, err)
-	}
-	return versionID, nil
+	return versionID, st.MarkVersionInUse(ctx, versionID)
 }
 
 // EditPlan changes the requirements of plan planID. When the current
@@ -148,13 +141,9 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 	var created bool
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := NewStore(tx)
-		var p Plan
-		err := tx.NewSelect().Model(&p).Where("pl.id = ?", planID).For("UPDATE").Scan(ctx)
-		if isNoRows(err) {
-			return errPlanNotFound()
-		}
+		p, err := st.LockPlan(ctx, planID)
 		if err != nil {
-			return fmt.Errorf("lock plan %d: %w", planID, err)
+			return err
 		}
 		courses, err := st.Courses(ctx)
 		if err != nil {
@@ -166,10 +155,9 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 		}
 		// Lock the current version: an enrolment marking it in use waits for
 		// us, so we never change a version somebody just enrolled under.
-		var cur PlanVersion
-		err = tx.NewSelect().Model(&cur).Where("pv.id = ?", p.CurrentVersionID).For("UPDATE").Scan(ctx)
+		cur, err := st.LockVersion(ctx, p.CurrentVersionID)
 		if err != nil {
-			return fmt.Errorf("lock plan version %d: %w", p.CurrentVersionID, err)
+			return err
 		}
 		v.PlanID = p.ID
 		// Putting back what GET returned changes nothing: no new version
@@ -187,8 +175,8 @@ func (s *Service) EditPlan(ctx context.Context, planID int64, in VersionInput) (
 			if err := st.InsertVersion(ctx, &v); err != nil {
 				return err
 			}
-			if _, err := tx.NewUpdate().Table("plans").Set("current_version_id = ?", v.ID).Where("id = ?", p.ID).Exec(ctx); err != nil {
-				return fmt.Errorf("make version %d current: %w", v.ID, err)
+			if err := st.SetCurrentVersion(ctx, p.ID, v.ID); err != nil {
+				return err
 			}
 			created = true
 		} else {
@@ -274,28 +262,22 @@ func (s *Service) UpdateCourse(ctx context.Context, id int64, in CourseInput) (C
 	}
 	var c Course
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Model(&c).Where("co.id = ?", id).For("UPDATE").Scan(ctx)
-		if isNoRows(err) {
-			return errCourseNotFound()
+		st := NewStore(tx)
+		var err error
+		if c, err = st.LockCourse(ctx, id); err != nil {
+			return err
 		}
+		need, err := st.HoursRequired(ctx, id)
 		if err != nil {
-			return fmt.Errorf("lock course %d: %w", id, err)
-		}
-		var need Hours
-		err = tx.NewSelect().Table("plan_version_courses").ColumnExpr("coalesce(max(required_hours), 0)").
-			Where("course_id = ?", id).Scan(ctx, &need)
-		if err != nil {
-			return fmt.Errorf("hours required of course %d: %w", id, err)
+			return err
 		}
 		if in.TheoryHours+in.PracticeHours < need {
 			return apperr.Conflict("course_hours_in_use",
 				fmt.Sprintf("有培训计划要求本课程 %s 学时，课程总学时不能少于此数", need))
 		}
 		c.Title, c.TheoryHours, c.PracticeHours, c.Description = in.Title, in.TheoryHours, in.PracticeHours, in.Description
-		_, err = tx.NewUpdate().Model(&c).Column("title", "theory_hours", "practice_hours", "description").
-			Set("updated_at = now()").WherePK().Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update course %d: %w", id, err)
+		if err := st.UpdateCourse(ctx, &c); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			Action: "catalog.course_update", TargetType: "course", TargetID: strconv.FormatInt(id, 10),
@@ -308,6 +290,7 @@ func (s *Service) UpdateCourse(ctx context.Context, id int64, in CourseInput) (C
 // Seed loads the shipped catalogue: courses and plans whose codes are not
 // stored yet are inserted, existing ones are left as admins edited them. It
 // is safe to run on every start.
+// Errors: Invalid invalid_plan for a broken shipped catalogue; otherwise only internal ones.
 func (s *Service) Seed(ctx context.Context) error {
 	seed, err := LoadSeed()
 	if err != nil {
@@ -317,9 +300,8 @@ func (s *Service) Seed(ctx context.Context) error {
 		for _, sc := range seed.Courses {
 			c := Course{Code: sc.Code, Category: sc.Category, Title: sc.Title, TheoryHours: sc.TheoryHours,
 				PracticeHours: sc.PracticeHours, Description: sc.Description}
-			_, err := tx.NewInsert().Model(&c).ExcludeColumn("id").On("CONFLICT (code) DO NOTHING").Exec(ctx)
-			if err != nil {
-				return fmt.Errorf("seed course %s: %w", sc.Code, err)
+			if err := NewStore(tx).InsertCourseIfAbsent(ctx, &c); err != nil {
+				return err
 			}
 		}
 		st := NewStore(tx)
@@ -330,12 +312,11 @@ func (s *Service) Seed(ctx context.Context) error {
 		known := byCode(courses)
 		for _, sp := range seed.Plans {
 			p := Plan{Code: sp.Code, Name: sp.Name, Occupation: sp.Occupation, Purpose: sp.Purpose, Level: sp.Level}
-			res, err := tx.NewInsert().Model(&p).ExcludeColumn("id", "current_version_id").
-				On("CONFLICT (code) DO NOTHING").Returning("id").Exec(ctx)
+			added, err := st.InsertPlanIfAbsent(ctx, &p)
 			if err != nil {
-				return fmt.Errorf("seed plan %s: %w", sp.Code, err)
+				return err
 			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !added {
 				continue
 			}
 			v, err := sp.VersionInput.Resolve(known)
@@ -346,7 +327,7 @@ func (s *Service) Seed(ctx context.Context) error {
 			if err := st.InsertVersion(ctx, &v); err != nil {
 				return err
 			}
-			if _, err := tx.NewUpdate().Table("plans").Set("current_version_id = ?", v.ID).Where("id = ?", p.ID).Exec(ctx); err != nil {
+			if err := st.SetCurrentVersion(ctx, p.ID, v.ID); err != nil {
 				return fmt.Errorf("seed plan %s: %w", sp.Code, err)
 			}
 		}

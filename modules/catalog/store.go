@@ -23,7 +23,7 @@ func errPlanNotFound() *apperr.Error {
 	return apperr.NotFound("plan_not_found", "培训计划不存在")
 }
 
-// Courses returns every course, by code.
+// Courses returns every course, by code. Errors: only internal ones (database).
 func (s Store) Courses(ctx context.Context) ([]Course, error) {
 	var cs []Course
 	if err := s.db.NewSelect().Model(&cs).OrderExpr("co.code").Scan(ctx); err != nil {
@@ -32,7 +32,7 @@ func (s Store) Courses(ctx context.Context) ([]Course, error) {
 	return cs, nil
 }
 
-// CourseByID returns one course; apperr.NotFound when absent.
+// CourseByID returns one course; apperr.NotFound when absent. Errors: NotFound course_not_found.
 func (s Store) CourseByID(ctx context.Context, id int64) (Course, error) {
 	var c Course
 	err := s.db.NewSelect().Model(&c).Where("co.id = ?", id).Scan(ctx)
@@ -45,7 +45,7 @@ func (s Store) CourseByID(ctx context.Context, id int64) (Course, error) {
 	return c, nil
 }
 
-// Plans returns every plan, by code.
+// Plans returns every plan, by code. Errors: only internal ones (database).
 func (s Store) Plans(ctx context.Context) ([]Plan, error) {
 	var ps []Plan
 	if err := s.db.NewSelect().Model(&ps).OrderExpr("pl.code").Scan(ctx); err != nil {
@@ -55,11 +55,12 @@ func (s Store) Plans(ctx context.Context) ([]Plan, error) {
 }
 
 // PlanByCode returns the plan with code; apperr.NotFound when absent.
+// Errors: NotFound plan_not_found.
 func (s Store) PlanByCode(ctx context.Context, code string) (Plan, error) {
 	return s.plan(ctx, "pl.code = ?", code)
 }
 
-// PlanByID returns the plan with id; apperr.NotFound when absent.
+// PlanByID returns the plan with id; apperr.NotFound when absent. Errors: NotFound plan_not_found.
 func (s Store) PlanByID(ctx context.Context, id int64) (Plan, error) {
 	return s.plan(ctx, "pl.id = ?", id)
 }
@@ -78,6 +79,7 @@ func (s Store) plan(ctx context.Context, where string, arg any) (Plan, error) {
 
 // Versions returns the plan versions with the given IDs, each with its
 // courses and minimums, in three queries whatever their number.
+// Errors: only internal ones (database).
 func (s Store) Versions(ctx context.Context, ids []int64) (map[int64]PlanVersion, error) {
 	out := map[int64]PlanVersion{}
 	if len(ids) == 0 {
@@ -150,7 +152,7 @@ func sortedMinimums(ms []CategoryMinimum) []CategoryMinimum {
 }
 
 // InsertVersion inserts v (a new version of plan v.PlanID) with its
-// courses and minimums, and sets v.ID.
+// courses and minimums, and sets v.ID. Errors: only internal ones (database).
 func (s Store) InsertVersion(ctx context.Context, v *PlanVersion) error {
 	if _, err := s.db.NewInsert().Model(v).ExcludeColumn("id", "in_use").Returning("id, created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert plan version: %w", err)
@@ -159,7 +161,7 @@ func (s Store) InsertVersion(ctx context.Context, v *PlanVersion) error {
 }
 
 // UpdateVersion overwrites the requirements of version v.ID in place; the
-// caller has made sure nobody is enrolled under it.
+// caller has made sure nobody is enrolled under it. Errors: only internal ones (database).
 func (s Store) UpdateVersion(ctx context.Context, v PlanVersion) error {
 	_, err := s.db.NewUpdate().Model(&v).Column("min_total_hours", "pass_mark", "max_attempts").WherePK().Exec(ctx)
 	if err != nil {

@@ -51,24 +51,6 @@ func PagerQuery(c *fiber.Ctx) template.URL {
 	return template.URL(v.Encode()) // every value is escaped by Encode
 }
 
-// StatusOf is the HTTP status a page answers with when it shows err on
-// its form again (the class, roster and attendance pages use it).
-func StatusOf(err error) int {
-	switch apperr.KindOf(err) {
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindNotFound:
-		return fiber.StatusNotFound
-	case apperr.KindForbidden:
-		return fiber.StatusForbidden
-	case apperr.KindTooLarge:
-		return fiber.StatusRequestEntityTooLarge
-	case apperr.KindUnsupported:
-		return fiber.StatusUnsupportedMediaType
-	}
-	return fiber.StatusUnprocessableEntity
-}
-
 func (h *Handler) listPage(c *fiber.Ctx) error {
 	f, err := FilterOf(c, h.catalog)
 	if err != nil {
@@ -104,7 +86,7 @@ func (h *Handler) renderNew(c *fiber.Ctx, in Input, formErr error) error {
 		return formErr
 	}
 	if formErr != nil {
-		c.Status(StatusOf(formErr))
+		c.Status(apperr.Status(formErr))
 	}
 	return web.Render(c, "classes/new", fiber.Map{"Title": "开设培训班", "Form": in, "Plans": plans, "Regions": rs,
 		"Error": msg, "Fields": fields})

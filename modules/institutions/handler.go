@@ -9,6 +9,7 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/web"
 )
 
@@ -176,16 +177,7 @@ func formInput(c *fiber.Ctx) (Input, error) {
 	return in, nil
 }
 
-type regionOption struct {
-	Code string `bun:"code"`
-	Name string `bun:"name"`
-}
-
-func (h *Handler) regions(c *fiber.Ctx) ([]regionOption, error) {
-	var rs []regionOption
-	err := h.svc.db.NewSelect().Table("regions").Column("code", "name").OrderExpr("code").Scan(c.UserContext(), &rs)
-	return rs, err
-}
+func (h *Handler) regions(c *fiber.Ctx) ([]orgs.Region, error) { return h.svc.Regions(c.UserContext()) }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
 	return h.renderList(c, Input{FilingStatus: "unfiled"}, nil)
@@ -206,11 +198,8 @@ func (h *Handler) renderList(c *fiber.Ctx, in Input, formErr error) error {
 		return err
 	}
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr) {
 		return formErr
-	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
 	}
 	regions, err := h.regions(c)
 	if err != nil {
@@ -253,14 +242,8 @@ func toInput(n *Institution) Input {
 
 func (h *Handler) renderShow(c *fiber.Ctx, n *Institution, in Input, formErr error) error {
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr) {
 		return formErr
-	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-		if e, _ := apperr.As(formErr); e != nil && e.Kind == apperr.KindConflict {
-			c.Status(fiber.StatusConflict)
-		}
 	}
 	regions, err := h.regions(c)
 	if err != nil {
@@ -303,13 +286,6 @@ func (h *Handler) deleteForm(c *fiber.Ctx) error {
 		return h.renderShow(c, cur, toInput(cur), err)
 	}
 	return web.Redirect(c, "/institutions")
-}
-
-// redisplay reports whether a form error belongs on the form (bad input or a
-// clash) rather than on an error page (not found, forbidden, internal).
-func redisplay(err error) bool {
-	k := apperr.KindOf(err)
-	return k == apperr.KindInvalid || k == apperr.KindConflict
 }
 
 // regionFilter reads ?region=, a region code of the regions table.

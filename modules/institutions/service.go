@@ -2,16 +2,12 @@ package institutions
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
@@ -112,6 +108,21 @@ func validate(p *accounts.Principal, in Input, today time.Time) (Institution, er
 	if n.Places <= 0 || n.Places > 100000 {
 		bad("places", "invalid_places", "托位数须为正整数")
 	}
+	fields = append(fields, validateFiling(&n, in, today)...)
+	n.OrganisationID = in.OrganisationID
+	if len(fields) > 0 {
+		return n, apperr.Invalid("validation_failed", "托育机构信息有误", fields...)
+	}
+	return n, nil
+}
+
+// validateFiling sets n's filing dates from in as its filing status wants
+// them and returns the errors of the filing fields.
+func validateFiling(n *Institution, in Input, today time.Time) []apperr.FieldError {
+	var fields []apperr.FieldError
+	bad := func(field, code, msg string) {
+		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
+	}
 	filed, err1 := parseDate(in.FiledOn)
 	revoked, err2 := parseDate(in.RevokedOn)
 	if err1 != nil {
@@ -149,11 +160,7 @@ func validate(p *accounts.Principal, in Input, today time.Time) (Institution, er
 	default:
 		bad("filing_status", "invalid_filing_status", "备案状态不在可选范围内")
 	}
-	n.OrganisationID = in.OrganisationID
-	if len(fields) > 0 {
-		return n, apperr.Invalid("validation_failed", "托育机构信息有误", fields...)
-	}
-	return n, nil
+	return fields
 }
 
 func parseDate(s string) (*time.Time, error) {
@@ -183,10 +190,8 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in Input) (
 		if err := checkLinkedOrg(ctx, tx, p, n.OrganisationID); err != nil {
 			return err
 		}
-		_, err := tx.NewInsert().Model(&n).ExcludeColumn("id", "created_at", "updated_at").
-			Returning("id, created_at, updated_at").Exec(ctx)
-		if err != nil {
-			return translate(err)
+		if err := NewStore(tx).Insert(ctx, &n); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
@@ -211,13 +216,9 @@ func (s *Service) Update(ctx context.Context, p *accounts.Principal, id int64, i
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Scope first: outside it the institution does not exist, whatever
 		// the input says.
-		old := new(Institution)
-		q := tx.NewSelect().Model(old).Where("n.id = ?", id).For("UPDATE")
-		if err := p.Scope().Apply(q, accounts.ScopeColumns{Region: "n.region_code"}).Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return notFound()
-			}
-			return fmt.Errorf("select institution %d: %w", id, err)
+		old, err := NewStore(tx).LockInScope(ctx, p.Scope(), id)
+		if err != nil {
+			return err
 		}
 		n, err := validate(p, in, s.now())
 		if err != nil {
@@ -233,11 +234,8 @@ func (s *Service) Update(ctx context.Context, p *accounts.Principal, id int64, i
 				return err
 			}
 		}
-		_, err = tx.NewUpdate().Model(&n).
-			Column("uscc", "name", "kind", "region_code", "address", "places", "filing_status", "filed_on", "revoked_on", "organisation_id").
-			Set("updated_at = now()").WherePK().Exec(ctx)
-		if err != nil {
-			return translate(err)
+		if err := NewStore(tx).Update(ctx, &n); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
@@ -286,16 +284,8 @@ func (s *Service) Delete(ctx context.Context, p *accounts.Principal, id int64) e
 		return apperr.Forbidden("forbidden_role", "只有卫健部门可以维护托育机构")
 	}
 	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewDelete().Model((*Institution)(nil)).Where("id = ?", id)
-		if pre := p.Scope().RegionPrefix; !p.Scope().All {
-			q = q.Where("region_code LIKE ?", pre+"%")
-		}
-		res, err := q.Exec(ctx)
-		if err != nil {
-			return translate(err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound()
+		if err := NewStore(tx).DeleteInScope(ctx, p.Scope(), id); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
 			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
@@ -307,20 +297,7 @@ func (s *Service) Delete(ctx context.Context, p *accounts.Principal, id int64) e
 // ByID returns institution id (the registry is public to logged-in users).
 // Errors: NotFound institution_not_found.
 func (s *Service) ByID(ctx context.Context, id int64) (*Institution, error) {
-	n := new(Institution)
-	err := s.selectQ(n).Where("n.id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("select institution %d: %w", id, err)
-	}
-	return n, nil
-}
-
-func (s *Service) selectQ(dst any) *bun.SelectQuery {
-	return s.db.NewSelect().Model(dst).ColumnExpr("n.*").ColumnExpr("coalesce(r.name, '') AS region_name").
-		Join("LEFT JOIN regions AS r ON r.code = n.region_code")
+	return NewStore(s.db).ByID(ctx, id)
 }
 
 // Filter selects institutions in a list.
@@ -332,60 +309,20 @@ type Filter struct {
 }
 
 // List returns the institutions matching f and their total, by name.
+// Errors: only internal ones (database).
 func (s *Service) List(ctx context.Context, f Filter) ([]Institution, int, error) {
-	var rows []Institution
-	q := s.selectQ(&rows).OrderExpr("n.name, n.id")
-	if qs := strings.TrimSpace(f.Q); qs != "" {
-		if u := NormalizeUSCC(qs); ValidUSCC(u) {
-			q = q.Where("n.uscc = ?", u)
-		} else {
-			q = q.Where("n.name LIKE ? ESCAPE '\\'", escapeLike(qs)+"%")
-		}
-	}
-	if f.Region != "" {
-		q = q.Where("n.region_code LIKE ?", accounts.RegionPrefix(f.Region)+"%")
-	}
-	if f.PerPage > 0 {
-		page := max(f.Page, 1)
-		q = q.Limit(int64(f.PerPage)).Offset(int64((page - 1) * f.PerPage))
-	}
-	total, err := q.ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list institutions: %w", err)
-	}
-	return rows, int(total), nil
+	return NewStore(s.db).List(ctx, f)
+}
+
+// Regions returns every region, for the forms' region choice.
+// Errors: only internal ones (database).
+func (s *Service) Regions(ctx context.Context) ([]orgs.Region, error) {
+	return orgs.NewStore(s.db).Regions(ctx)
 }
 
 // CanEdit reports whether p may change institution n.
 func CanEdit(p *accounts.Principal, n *Institution) bool {
 	return p.Is(keepers...) && p.Scope().CoversRegion(n.RegionCode)
-}
-
-// translate maps constraint violations to conflicts and field errors.
-func translate(err error) error {
-	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) {
-		return fmt.Errorf("write institution: %w", err)
-	}
-	switch pgErr.Field('C') + "/" + pgErr.Field('n') {
-	case "23505/institutions_uscc_key":
-		return apperr.Conflict("uscc_taken", "该统一社会信用代码已登记").Wrap(err)
-	case "23505/institutions_organisation_id_key":
-		return apperr.Conflict("organisation_taken", "该机构账号已关联其他托育机构").Wrap(err)
-	case "23503/institutions_region_code_fkey":
-		return apperr.Invalid("validation_failed", "托育机构信息有误", apperr.FieldError{
-			Field: "region_code", Code: "invalid_region", Message: "行政区划代码不存在"}).Wrap(err)
-	case "23503/institutions_organisation_id_fkey":
-		return apperr.Invalid("validation_failed", "托育机构信息有误", apperr.FieldError{
-			Field: "organisation_id", Code: "unknown_organisation", Message: "关联的机构账号不存在"}).Wrap(err)
-	case "23503/workers_employer_institution_id_fkey":
-		return apperr.Conflict("institution_in_use", "仍有学员登记在该机构任职，不能删除").Wrap(err)
-	}
-	return fmt.Errorf("write institution: %w", err)
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // checkLinkedOrg refuses linking an institution to an organisation that is
@@ -395,12 +332,11 @@ func checkLinkedOrg(ctx context.Context, tx bun.IDB, p *accounts.Principal, orgI
 	if orgID == 0 {
 		return nil
 	}
-	var kind, region string
-	err := tx.NewSelect().Table("organisations").Column("kind", "region_code").Where("id = ?", orgID).Scan(ctx, &kind, &region)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	o, err := orgs.NewStore(tx).ByID(ctx, orgID)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
 		return err
 	}
-	if err != nil || kind != "institution" || !p.Scope().CoversRegion(region) {
+	if err != nil || o.Kind != "institution" || !p.Scope().CoversRegion(o.RegionCode) {
 		return apperr.Invalid("validation_failed", "托育机构信息有误", apperr.FieldError{Field: "organisation_id",
 			Code: "invalid_organisation", Message: "关联的机构须是本辖区内的托育机构账号"})
 	}

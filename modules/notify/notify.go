@@ -6,15 +6,11 @@ package notify
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
-	"tuoyu/modules/apperr"
 )
 
 // Message is one notification.
@@ -35,16 +31,12 @@ type Message struct {
 
 // Send stores messages inside idb (the caller's transaction). A message whose
 // DedupeKey was sent before is skipped, so reminders can be sent "once".
+// Errors: only internal ones (database).
 func Send(ctx context.Context, idb bun.IDB, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	_, err := idb.NewInsert().Model(&msgs).ExcludeColumn("id", "created_at", "read_at").
-		On("CONFLICT (dedupe_key) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("send %d notifications: %w", len(msgs), err)
-	}
-	return nil
+	return NewStore(idb).Insert(ctx, msgs)
 }
 
 // Service is the inbox of the logged-in caller.
@@ -56,43 +48,19 @@ type Service struct {
 // NewService returns the inbox service.
 func NewService(db *bun.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
 
-// mine limits q to p's own messages: a worker's and the user's.
-func mine(q *bun.SelectQuery, p *accounts.Principal) *bun.SelectQuery {
-	if p.WorkerID != 0 {
-		return q.Where("n.worker_id = ? OR n.user_id = ?", p.WorkerID, p.UserID)
-	}
-	return q.Where("n.user_id = ?", p.UserID)
-}
-
 // Inbox lists p's messages, newest first, with the total and unread counts.
+// Errors: only internal ones (database).
 func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Message, int, int, error) {
-	var ms []Message
-	total, err := mine(s.db.NewSelect().Model(&ms), p).OrderExpr("n.id DESC").
-		Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("list notifications: %w", err)
-	}
-	unread, err := mine(s.db.NewSelect().Model((*Message)(nil)), p).Where("n.read_at IS NULL").Count(ctx)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("count unread notifications: %w", err)
-	}
-	return ms, int(total), int(unread), nil
+	return NewStore(s.db).Inbox(ctx, p, limit, offset)
 }
 
-// MarkRead marks one of p's messages read. Errors: NotFound (also for
-// somebody else's message).
+// MarkRead marks one of p's messages read. Errors: NotFound
+// notification_not_found (also for somebody else's message).
 func (s *Service) MarkRead(ctx context.Context, p *accounts.Principal, id int64) error {
-	var m Message
-	err := mine(s.db.NewSelect().Model(&m), p).Where("n.id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return apperr.NotFound("notification_not_found", "消息不存在")
-	}
-	if err != nil {
+	st := NewStore(s.db)
+	m, err := st.Mine(ctx, p, id)
+	if err != nil || m.ReadAt != nil {
 		return err
 	}
-	if m.ReadAt != nil {
-		return nil
-	}
-	_, err = s.db.NewUpdate().Model((*Message)(nil)).Set("read_at = ?", s.now()).Where("id = ?", id).Exec(ctx)
-	return err
+	return st.MarkRead(ctx, id, s.now())
 }

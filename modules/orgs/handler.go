@@ -5,7 +5,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"tuoyu/modules/accounts"
 	"tuoyu/modules/web"
 )
 
@@ -15,9 +14,9 @@ type Handler struct{ svc *Service }
 // NewHandler returns the orgs handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-// Routes registers the API and page routes.
-func (h *Handler) Routes(api, pages fiber.Router) {
-	admin := accounts.Require(accounts.RoleAdmin)
+// Routes registers the API and page routes; admin is the middleware that
+// admits administrators (orgs sits below accounts, so the caller supplies it).
+func (h *Handler) Routes(api, pages fiber.Router, admin fiber.Handler) {
 	api.Get("/regions", h.apiRegions)
 	api.Get("/organisations", admin, h.apiList)
 	api.Post("/organisations", admin, h.apiCreate)
@@ -133,9 +132,7 @@ func (h *Handler) renderList(c *fiber.Ctx, form Input, formErr error) error {
 	if formErr != nil && msg == "" {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
+	web.FormStatus(c, formErr)
 	return web.Render(c, "orgs/list", fiber.Map{"Title": "机构管理", "Orgs": os, "Total": total, "Page": pg.Page, "PerPage": pg.PerPage,
 		"Kind": c.Query("kind"), "Kinds": Kinds, "Regions": regions, "Form": form, "Error": msg, "Fields": fields})
 }
@@ -174,9 +171,7 @@ func (h *Handler) renderEdit(c *fiber.Ctx, o Organisation, formErr error) error 
 	if formErr != nil && msg == "" {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
+	web.FormStatus(c, formErr)
 	return web.Render(c, "orgs/edit", fiber.Map{"Title": "编辑机构", "Org": o, "KindLabel": KindLabel(o.Kind), "Regions": regions, "Error": msg, "Fields": fields})
 }
 

@@ -16,11 +16,11 @@ type Service struct{ db *bun.DB }
 // NewService returns the orgs service.
 func NewService(db *bun.DB) *Service { return &Service{db: db} }
 
-// Regions lists every region.
+// Regions lists every region. Errors: only internal ones (database).
 func (s *Service) Regions(ctx context.Context) ([]Region, error) { return NewStore(s.db).Regions(ctx) }
 
 // CheckRegion returns an Invalid error naming field when code is not a known
-// region, for other modules' validation.
+// region, for other modules' validation. Errors: Invalid unknown_region.
 func CheckRegion(ctx context.Context, idb bun.IDB, field, code string) error {
 	if _, err := NewStore(idb).RegionByCode(ctx, code); err != nil {
 		if apperr.KindOf(err) == apperr.KindNotFound {
@@ -42,7 +42,7 @@ func (s *Service) ByCode(ctx context.Context, code string) (Organisation, error)
 	return NewStore(s.db).ByCode(ctx, code)
 }
 
-// List lists organisations of a kind (all when empty).
+// List lists organisations of a kind (all when empty). Errors: only internal ones (database).
 func (s *Service) List(ctx context.Context, kind string, page, perPage int) ([]Organisation, int, error) {
 	return NewStore(s.db).List(ctx, kind, perPage, (page-1)*perPage)
 }
@@ -113,6 +113,7 @@ func (s *Service) Update(ctx context.Context, id int64, in Input, active bool) (
 
 // Ensure creates the organisation when its code is new and returns it
 // either way (idempotent demo seeding).
+// Errors: Invalid invalid_organisation; Conflict organisation_exists.
 func (s *Service) Ensure(ctx context.Context, in Input) (Organisation, error) {
 	in.Normalize()
 	if o, err := s.ByCode(ctx, in.Code); err == nil {

@@ -37,29 +37,13 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 		if err != nil {
 			return err
 		}
-		switch im.Status {
-		case StatusCommitted:
-			return apperr.Conflict("already_committed", "该花名册已提交，不能重复提交").With("import_id", im.ID)
-		case StatusValidating:
-			return apperr.Conflict("not_validated", "花名册仍在校验中，请稍后再提交")
-		case StatusFailed:
-			return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
-		}
-
-		// Refuse rows banned or taken by another college since validation,
-		// reading only the ID indexes a batch at a time; then copy the
-		// remaining rows into the bulk write inside the database, where
-		// they already are.
-		var plans []planRequest
-		err = st.EachValidBatch(ctx, im.ID, commitBatch, func(rows []Row) error {
-			rows, err := s.recheck(ctx, tx, im, rows)
-			for _, r := range rows {
-				if r.PlanCode != "" {
-					plans = append(plans, planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx})
-				}
-			}
+		if err := committable(im); err != nil {
 			return err
-		})
+		}
+		// Refuse rows banned or taken by another college since validation;
+		// then copy the remaining rows into the bulk write inside the
+		// database, where they already are.
+		plans, err := s.recheckAll(ctx, tx, im)
 		if err != nil {
 			return err
 		}
@@ -67,11 +51,7 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 		if err != nil {
 			return err
 		}
-		kept, err := bulk.AddFrom(ctx, `SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date,
-				id_area_code, phone_enc, phone_idx, CASE WHEN phone_idx IS NULL THEN NULL ELSE phone_mask END,
-				education, major, graduation_year, ?::bigint
-			FROM roster_rows WHERE import_id = ? AND outcome <> ? ORDER BY row_num`,
-			im.CollegeOrgID, im.ID, OutcomeInvalid)
+		kept, err := st.AddValidRowsTo(ctx, bulk, im)
 		if err != nil {
 			return err
 		}
@@ -89,22 +69,7 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 			return err
 		}
 
-		now := s.now()
-		im.Status, im.CommittedAt = StatusCommitted, &now
-		im.CommittedByUserID, im.CommittedBy = p.UserID, uploaderLabel(p)
-		im.RowsNew, im.RowsChanged, im.RowsUnchanged = res.Inserted, res.Updated, res.Unchanged
-		if err := st.Update(ctx, im, "status", "committed_at", "committed_by_user_id", "committed_by_label",
-			"rows_valid", "rows_invalid", "rows_new", "rows_changed", "rows_unchanged",
-			"rows_enrolled", "rows_waitlisted"); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Event{
-			ActorUserID: p.UserID, ActorOrgID: p.OrgID,
-			Action: "rosters.commit", TargetType: "roster_import", TargetID: strconv.FormatInt(im.ID, 10),
-			Summary: map[string]any{"mode": im.Mode, "rows_new": im.RowsNew, "rows_changed": im.RowsChanged,
-				"rows_unchanged": im.RowsUnchanged, "rows_invalid": im.RowsInvalid,
-				"rows_enrolled": im.RowsEnrolled, "rows_waitlisted": im.RowsWaitlisted},
-		})
+		return s.markCommitted(ctx, tx, p, im, res)
 	})
 	if err != nil {
 		return nil, err
@@ -113,6 +78,59 @@ func (s *Service) Commit(ctx context.Context, p *accounts.Principal, id int64) (
 		return nil, apperr.Invalid("no_valid_rows", "花名册中没有可导入的有效行，请下载错误报告修正后重新上传")
 	}
 	return s.Get(ctx, p, id)
+}
+
+// committable refuses to commit an import that is not validated and
+// uncommitted. Errors: Conflict already_committed, not_validated,
+// import_failed.
+func committable(im *Import) error {
+	switch im.Status {
+	case StatusCommitted:
+		return apperr.Conflict("already_committed", "该花名册已提交，不能重复提交").With("import_id", im.ID)
+	case StatusValidating:
+		return apperr.Conflict("not_validated", "花名册仍在校验中，请稍后再提交")
+	case StatusFailed:
+		return apperr.Conflict("import_failed", "该花名册校验失败，不能提交，请修正后重新上传")
+	}
+	return nil
+}
+
+// recheckAll runs recheck over the valid rows of im a batch at a time
+// (reading only what the checks need) and returns the rows still valid that
+// ask for a plan.
+func (s *Service) recheckAll(ctx context.Context, tx bun.Tx, im *Import) ([]planRequest, error) {
+	var plans []planRequest
+	err := NewStore(tx).EachValidBatch(ctx, im.ID, commitBatch, func(rows []Row) error {
+		rows, err := s.recheck(ctx, tx, im, rows)
+		for _, r := range rows {
+			if r.PlanCode != "" {
+				plans = append(plans, planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx})
+			}
+		}
+		return err
+	})
+	return plans, err
+}
+
+// markCommitted stores im as committed by p with the bulk write's counts
+// and records rosters.commit.
+func (s *Service) markCommitted(ctx context.Context, tx bun.Tx, p *accounts.Principal, im *Import, res workers.BulkResult) error {
+	now := s.now()
+	im.Status, im.CommittedAt = StatusCommitted, &now
+	im.CommittedByUserID, im.CommittedBy = p.UserID, uploaderLabel(p)
+	im.RowsNew, im.RowsChanged, im.RowsUnchanged = res.Inserted, res.Updated, res.Unchanged
+	if err := NewStore(tx).Update(ctx, im, "status", "committed_at", "committed_by_user_id", "committed_by_label",
+		"rows_valid", "rows_invalid", "rows_new", "rows_changed", "rows_unchanged",
+		"rows_enrolled", "rows_waitlisted"); err != nil {
+		return err
+	}
+	return audit.Record(ctx, tx, audit.Event{
+		ActorUserID: p.UserID, ActorOrgID: p.OrgID,
+		Action: "rosters.commit", TargetType: "roster_import", TargetID: strconv.FormatInt(im.ID, 10),
+		Summary: map[string]any{"mode": im.Mode, "rows_new": im.RowsNew, "rows_changed": im.RowsChanged,
+			"rows_unchanged": im.RowsUnchanged, "rows_invalid": im.RowsInvalid,
+			"rows_enrolled": im.RowsEnrolled, "rows_waitlisted": im.RowsWaitlisted},
+	})
 }
 
 // recheck repeats, inside the commit, the checks that depend on others: a
@@ -152,10 +170,8 @@ func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row
 			}
 			was := r.Outcome
 			r.Errors = append(r.Errors, e)
-			_, err := tx.NewUpdate().Model(&r).Column("errors").
-				Set("outcome = ?", OutcomeInvalid).Set("diff = '{}'").Set("worker_id = NULL").WherePK().Exec(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("refuse roster row %d: %w", r.RowNum, err)
+			if err := NewStore(tx).RefuseRow(ctx, &r); err != nil {
+				return nil, err
 			}
 			im.RowsValid--
 			im.RowsInvalid++
@@ -211,9 +227,8 @@ func (s *Service) enrolRows(ctx context.Context, tx bun.Tx, p *accounts.Principa
 		byStatus[status] = append(byStatus[status], r.row)
 	}
 	for status, nums := range byStatus {
-		if _, err := tx.NewUpdate().Table("roster_rows").Set("enrolment_status = ?", status).
-			Where("import_id = ? AND row_num IN (?)", im.ID, bun.In(nums)).Exec(ctx); err != nil {
-			return fmt.Errorf("record enrolment of roster rows: %w", err)
+		if err := NewStore(tx).SetEnrolmentStatus(ctx, im.ID, nums, status); err != nil {
+			return err
 		}
 	}
 	im.RowsEnrolled = len(byStatus[enrolment.RosterEnrolled])

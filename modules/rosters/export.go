@@ -75,7 +75,7 @@ func ErrorText(r Row) string {
 
 // WriteTemplate writes the roster template: the header row with the ID
 // number and phone columns formatted as text, so Excel keeps all 18 digits
-// of an ID number typed into it.
+// of an ID number typed into it. Errors: only those of writing the file.
 func WriteTemplate(w io.Writer) error {
 	cols := make([]tabular.XLSXColumn, len(templateColumns))
 	header := make([]string, len(templateColumns))

@@ -274,27 +274,9 @@ func (h *Handler) uploadForm(c *fiber.Ctx) error {
 		return err
 	}
 	e, _ := apperr.As(err)
-	c.Status(statusOf(e))
+	c.Status(apperr.Status(e))
 	return web.Render(c, "rosters/new", fiber.Map{"Title": "上传花名册", "Error": msg, "ErrorCode": e.Code,
 		"Fields": e.Fields, "Mode": c.FormValue("mode"), "Encoding": c.FormValue("encoding")})
-}
-
-// statusOf is the HTTP status of a form's error, so a refused upload is not
-// answered 200.
-func statusOf(e *apperr.Error) int {
-	switch e.Kind {
-	case apperr.KindTooLarge:
-		return fiber.StatusRequestEntityTooLarge
-	case apperr.KindUnsupported:
-		return fiber.StatusUnsupportedMediaType
-	case apperr.KindConflict:
-		return fiber.StatusConflict
-	case apperr.KindForbidden:
-		return fiber.StatusForbidden
-	case apperr.KindNotFound:
-		return fiber.StatusNotFound
-	}
-	return fiber.StatusUnprocessableEntity
 }
 
 // DiffLine is one differing field on the preview page; Kept: the stored
@@ -392,7 +374,7 @@ func (h *Handler) commitForm(c *fiber.Ctx) error {
 		if !ok || e.Kind == apperr.KindInternal || e.Kind == apperr.KindNotFound {
 			return err
 		}
-		c.Status(statusOf(e))
+		c.Status(apperr.Status(e))
 		return h.renderShow(c, e.Message)
 	}
 	return web.Redirect(c, fmt.Sprintf("/rosters/%d", id))

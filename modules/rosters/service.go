@@ -100,13 +100,9 @@ func (s *Service) Upload(ctx context.Context, p *accounts.Principal, in UploadIn
 	if !p.Is(accounts.RoleCollege) || p.OrgID == 0 {
 		return nil, apperr.Forbidden("forbidden_role", "只有院校可以上传花名册")
 	}
-	mode := strings.TrimSpace(in.Mode)
-	if mode == "" {
-		mode = ModeUpsert
-	}
-	if mode != ModeUpsert && mode != ModeAddOnly {
-		return nil, apperr.Invalid("invalid_mode", "导入方式只能是 upsert（新增并更新）或 add_only（仅新增）",
-			apperr.FieldError{Field: "mode", Code: "invalid_mode", Message: "导入方式无效"})
+	mode, err := uploadMode(in.Mode)
+	if err != nil {
+		return nil, err
 	}
 	name := fileName(in.FileName)
 	opts := tabular.Options{Encoding: in.Encoding, Columns: Columns, Required: required}
@@ -179,6 +175,20 @@ func (s *Service) Upload(ctx context.Context, p *accounts.Principal, in UploadIn
 	return &snapshot, nil
 }
 
+// uploadMode is the import mode asked for, upsert when none. Errors:
+// Invalid invalid_mode.
+func uploadMode(raw string) (string, error) {
+	mode := strings.TrimSpace(raw)
+	if mode == "" {
+		mode = ModeUpsert
+	}
+	if mode != ModeUpsert && mode != ModeAddOnly {
+		return "", apperr.Invalid("invalid_mode", "导入方式只能是 upsert（新增并更新）或 add_only（仅新增）",
+			apperr.FieldError{Field: "mode", Code: "invalid_mode", Message: "导入方式无效"})
+	}
+	return mode, nil
+}
+
 func (s *Service) recordUpload(ctx context.Context, tx bun.Tx, e audit.Event, im *Import) error {
 	e.TargetID = strconv.FormatInt(im.ID, 10)
 	e.Summary = map[string]any{"file_name": im.FileName, "sha256": im.SHA256(), "size": im.FileSize,
@@ -247,27 +257,16 @@ func (s *Service) fail(id int64, err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, uerr := s.db.NewUpdate().Table("roster_imports").
-		Set("status = ?, error_code = ?, error_message = ?, progress = 100", StatusFailed, e.Code, e.Message).
-		Where("id = ? AND status = ?", id, StatusValidating).Exec(ctx)
-	if uerr != nil {
+	if uerr := NewStore(s.db).Fail(ctx, id, e.Code, e.Message); uerr != nil {
 		s.log.Error("mark roster import failed", "import_id", id, "err", uerr)
 	}
 }
 
 // FailInterrupted marks imports still validating after maxAge as failed:
 // their process stopped mid-way (validation of the largest file takes well
-// under a minute). The app calls it at start.
+// under a minute). The app calls it at start. Errors: only internal ones (database).
 func (s *Service) FailInterrupted(ctx context.Context, maxAge time.Duration) (int, error) {
-	res, err := s.db.NewUpdate().Table("roster_imports").
-		Set("status = ?, error_code = 'interrupted', error_message = ?, progress = 100",
-			StatusFailed, "校验被中断（服务重启），请重新上传").
-		Where("status = ? AND created_at < ?", StatusValidating, s.now().Add(-maxAge)).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("fail interrupted roster imports: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return NewStore(s.db).FailValidatingBefore(ctx, s.now().Add(-maxAge))
 }
 
 // validation is one run over a file's rows.
@@ -393,41 +392,47 @@ func (v *validation) prepare(ctx context.Context, tx bun.Tx, batch []parsed) ([]
 			r.Errors = []RowError{}
 		}
 
-		v.im.RowsTotal++
-		if len(p.Errors) > 0 {
-			r.Outcome = OutcomeInvalid
-			v.im.RowsInvalid++
-			continue
-		}
-		v.im.RowsValid++
 		ex, found := existing[string(idxs[i])]
-		switch {
-		case !found:
-			r.Outcome = OutcomeNew
-			v.im.RowsNew++
-		case v.im.Mode == ModeAddOnly:
-			// add_only leaves existing workers as they are: the row is
-			// skipped, and the preview shows what is on file (masked), not
-			// the file's values, which will not be written. It counts as
-			// unchanged: committing it changes nothing.
-			r.WorkerID = ex.ID
-			r.Outcome = OutcomeExists
-			r.Name, r.PhoneMask, r.Education, r.Major, r.GraduationYear = ex.Name, ex.PhoneMask, ex.Education, ex.Major, ex.GraduationYear
-			r.PhoneEnc, r.PhoneIdx = nil, nil
-			v.im.RowsUnchanged++
-		default:
-			r.WorkerID = ex.ID
-			r.Diff = diff(ex, r, v.im.CollegeOrgID, v.college)
-			if changes(r.Diff) {
-				r.Outcome = OutcomeChanged
-				v.im.RowsChanged++
-			} else {
-				r.Outcome = OutcomeUnchanged
-				v.im.RowsUnchanged++
-			}
-		}
+		v.classify(r, len(p.Errors) > 0, ex, found)
 	}
 	return rows, nil
+}
+
+// classify sets the outcome of row r (invalid, new, changed or unchanged
+// against ex, the stored worker with its ID number when found) and counts it.
+func (v *validation) classify(r *Row, invalid bool, ex workers.Existing, found bool) {
+	v.im.RowsTotal++
+	if invalid {
+		r.Outcome = OutcomeInvalid
+		v.im.RowsInvalid++
+		return
+	}
+	v.im.RowsValid++
+	switch {
+	case !found:
+		r.Outcome = OutcomeNew
+		v.im.RowsNew++
+	case v.im.Mode == ModeAddOnly:
+		// add_only leaves existing workers as they are: the row is
+		// skipped, and the preview shows what is on file (masked), not
+		// the file's values, which will not be written. It counts as
+		// unchanged: committing it changes nothing.
+		r.WorkerID = ex.ID
+		r.Outcome = OutcomeExists
+		r.Name, r.PhoneMask, r.Education, r.Major, r.GraduationYear = ex.Name, ex.PhoneMask, ex.Education, ex.Major, ex.GraduationYear
+		r.PhoneEnc, r.PhoneIdx = nil, nil
+		v.im.RowsUnchanged++
+	default:
+		r.WorkerID = ex.ID
+		r.Diff = diff(ex, r, v.im.CollegeOrgID, v.college)
+		if changes(r.Diff) {
+			r.Outcome = OutcomeChanged
+			v.im.RowsChanged++
+		} else {
+			r.Outcome = OutcomeUnchanged
+			v.im.RowsUnchanged++
+		}
+	}
 }
 
 // Reasons of the row errors found against the database.
@@ -570,12 +575,13 @@ func (s *Service) Get(ctx context.Context, p *accounts.Principal, id int64) (*Im
 }
 
 // SameFile returns the other imports of im's college with the same file
-// content, newest first.
+// content, newest first. Errors: only internal ones (database).
 func (s *Service) SameFile(ctx context.Context, p *accounts.Principal, im *Import) ([]Import, error) {
 	return NewStore(s.db).SameFile(ctx, p, im)
 }
 
 // List returns a page of the imports p may see, newest first.
+// Errors: only internal ones (database).
 func (s *Service) List(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Import, int, error) {
 	return NewStore(s.db).List(ctx, p, limit, offset)
 }
@@ -606,4 +612,14 @@ func (s *Service) Rows(ctx context.Context, p *accounts.Principal, id int64, out
 		return nil, 0, err
 	}
 	return NewStore(s.db).Rows(ctx, id, RowFilter{Outcomes: outcomes, Limit: limit, Offset: offset})
+}
+
+// HasImports reports whether college orgID has uploaded any roster, so a
+// seed can leave a college that has imports alone. Errors: only internal ones (database).
+func (s *Service) HasImports(ctx context.Context, orgID int64) (bool, error) {
+	n, err := NewStore(s.db).CountOfCollege(ctx, orgID)
+	if err != nil {
+		return false, fmt.Errorf("count roster imports of college %d: %w", orgID, err)
+	}
+	return n > 0, nil
 }

@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/workers"
 )
 
 // Store reads and writes roster_imports and roster_rows, on the database or
@@ -31,8 +34,8 @@ var scopeColumns = accounts.ScopeColumns{Org: "ri.college_org_id"}
 func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
 	q := s.db.NewSelect().Model(dst).
 		ColumnExpr("ri.*").
-		ColumnExpr("coalesce(o.name, '') AS college_name").
-		Join("LEFT JOIN organisations AS o ON o.id = ri.college_org_id")
+		ColumnExpr("coalesce(o.name, '') AS college_name")
+	q = orgs.JoinOrganisation(q, "o", "ri.college_org_id")
 	return p.Scope().Apply(q, scopeColumns)
 }
 
@@ -63,7 +66,7 @@ func (s Store) LockByID(ctx context.Context, p *accounts.Principal, id int64) (*
 }
 
 // List returns a page of the imports p may see, newest first, and their
-// total.
+// total. Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Import, int, error) {
 	var out []Import
 	n, err := s.scoped(p, &out).OrderExpr("ri.id DESC").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
@@ -75,6 +78,7 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, limit, offset in
 
 // SameFile returns the other imports p may see of the same college with the
 // same file content (SHA-256), newest first: a re-upload is worth saying.
+// Errors: only internal ones (database).
 func (s Store) SameFile(ctx context.Context, p *accounts.Principal, im *Import) ([]Import, error) {
 	var out []Import
 	err := s.scoped(p, &out).
@@ -87,6 +91,7 @@ func (s Store) SameFile(ctx context.Context, p *accounts.Principal, im *Import) 
 }
 
 // Insert adds a new import and sets its id and creation time.
+// Errors: only internal ones (database).
 func (s Store) Insert(ctx context.Context, im *Import) error {
 	_, err := s.db.NewInsert().Model(im).ExcludeColumn("id", "created_at").
 		Returning("id, created_at").Exec(ctx)
@@ -96,7 +101,7 @@ func (s Store) Insert(ctx context.Context, im *Import) error {
 	return nil
 }
 
-// Update writes the given columns of im.
+// Update writes the given columns of im. Errors: only internal ones (database).
 func (s Store) Update(ctx context.Context, im *Import, columns ...string) error {
 	if _, err := s.db.NewUpdate().Model(im).Column(columns...).WherePK().Exec(ctx); err != nil {
 		return fmt.Errorf("update roster import %d: %w", im.ID, err)
@@ -104,7 +109,7 @@ func (s Store) Update(ctx context.Context, im *Import, columns ...string) error 
 	return nil
 }
 
-// SetProgress records how far a background validation is.
+// SetProgress records how far a background validation is. Errors: only internal ones (database).
 func (s Store) SetProgress(ctx context.Context, id int64, progress int) error {
 	_, err := s.db.NewUpdate().Table("roster_imports").Set("progress = ?", progress).
 		Where("id = ? AND status = ?", id, StatusValidating).Exec(ctx)
@@ -123,6 +128,7 @@ type RowFilter struct {
 }
 
 // Rows returns rows of import id in row order and the number matching.
+// Errors: only internal ones (database).
 func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, error) {
 	var out []Row
 	q := s.db.NewSelect().Model(&out).Where("rr.import_id = ?", id).OrderExpr("rr.row_num")
@@ -144,7 +150,7 @@ func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, err
 
 // EachValidBatch calls fn with the valid rows of import id, in row order,
 // batch rows at a time, holding only what a commit checks of each row (row
-// number, ID number index, plan code, errors), nothing else.
+// number, ID number index, plan code, errors), nothing else. Errors: only internal ones (database).
 func (s Store) EachValidBatch(ctx context.Context, id int64, batch int, fn func([]Row) error) error {
 	last := 0
 	for {
@@ -171,7 +177,7 @@ func (s Store) EachValidBatch(ctx context.Context, id int64, batch int, fn func(
 
 // EachRow calls fn for the rows of import id with the given outcomes, in
 // row order, a batch at a time so a 200 000-row import is never loaded
-// whole.
+// whole. Errors: only internal ones (database).
 func (s Store) EachRow(ctx context.Context, id int64, outcomes []string, fn func(Row) error) error {
 	const batch = 5000
 	last := 0
@@ -193,4 +199,68 @@ func (s Store) EachRow(ctx context.Context, id int64, outcomes []string, fn func
 		}
 		last = rows[len(rows)-1].RowNum
 	}
+}
+
+// AddValidRowsTo fills bulk, the workers module's bulk write, with the rows
+// of import im that passed validation, in row order, in one statement (the
+// rows never leave the database); it returns how many it added.
+// Errors: only internal ones (database).
+func (s Store) AddValidRowsTo(ctx context.Context, bulk *workers.Bulk, im *Import) (int, error) {
+	return bulk.AddFrom(ctx, `SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date,
+			id_area_code, phone_enc, phone_idx, CASE WHEN phone_idx IS NULL THEN NULL ELSE phone_mask END,
+			education, major, graduation_year, ?::bigint
+		FROM roster_rows WHERE import_id = ? AND outcome <> ? ORDER BY row_num`,
+		im.CollegeOrgID, im.ID, OutcomeInvalid)
+}
+
+// RefuseRow marks row r invalid with its (extended) errors, dropping its
+// diff and worker: a commit found a reason the validation could not see.
+// Errors: only internal ones (database).
+func (s Store) RefuseRow(ctx context.Context, r *Row) error {
+	_, err := s.db.NewUpdate().Model(r).Column("errors").
+		Set("outcome = ?", OutcomeInvalid).Set("diff = '{}'").Set("worker_id = NULL").WherePK().Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("refuse roster row %d: %w", r.RowNum, err)
+	}
+	return nil
+}
+
+// SetEnrolmentStatus records the enrolment outcome of rows nums of import id.
+// Errors: only internal ones (database).
+func (s Store) SetEnrolmentStatus(ctx context.Context, id int64, nums []int, status string) error {
+	_, err := s.db.NewUpdate().Table("roster_rows").Set("enrolment_status = ?", status).
+		Where("import_id = ? AND row_num IN (?)", id, bun.In(nums)).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("record enrolment of roster rows: %w", err)
+	}
+	return nil
+}
+
+// Fail marks import id failed with code and message, if it is still validating.
+// Errors: only internal ones (database).
+func (s Store) Fail(ctx context.Context, id int64, code, message string) error {
+	_, err := s.db.NewUpdate().Table("roster_imports").
+		Set("status = ?, error_code = ?, error_message = ?, progress = 100", StatusFailed, code, message).
+		Where("id = ? AND status = ?", id, StatusValidating).Exec(ctx)
+	return err
+}
+
+// FailValidatingBefore marks imports still validating that were created
+// before t failed as interrupted; it returns how many. Errors: only internal ones (database).
+func (s Store) FailValidatingBefore(ctx context.Context, t time.Time) (int, error) {
+	res, err := s.db.NewUpdate().Table("roster_imports").
+		Set("status = ?, error_code = 'interrupted', error_message = ?, progress = 100",
+			StatusFailed, "校验被中断（服务重启），请重新上传").
+		Where("status = ? AND created_at < ?", StatusValidating, t).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fail interrupted roster imports: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CountOfCollege counts the imports of college orgID. Errors: only internal ones (database).
+func (s Store) CountOfCollege(ctx context.Context, orgID int64) (int, error) {
+	n, err := s.db.NewSelect().Table("roster_imports").Where("college_org_id = ?", orgID).Count(ctx)
+	return int(n), err
 }

@@ -20,6 +20,7 @@ const dateLayout = "2006-01-02"
 
 // ParseDate parses a "YYYY-MM-DD" date; it rejects impossible days
 // (2025-02-30) and years outside 1900–2200, which no policy date needs.
+// Errors: a plain error for text that is not a date of years 1–9999.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
@@ -94,7 +95,7 @@ func (d Date) String() string {
 	return string(b[:])
 }
 
-// MarshalJSON writes "YYYY-MM-DD", or null for the zero Date.
+// MarshalJSON writes "YYYY-MM-DD", or null for the zero Date. Errors: none.
 func (d Date) MarshalJSON() ([]byte, error) {
 	if d.IsZero() {
 		return []byte("null"), nil
@@ -103,6 +104,7 @@ func (d Date) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads "YYYY-MM-DD" or null.
+// Errors: a plain error for a value that is not a YYYY-MM-DD string.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*d = Date{}
@@ -137,7 +139,7 @@ func daysIn(y int, m time.Month) int {
 	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// Value stores d in a PostgreSQL date column (NULL for the zero Date).
+// Value stores d in a PostgreSQL date column (NULL for the zero Date). Errors: none.
 func (d Date) Value() (driver.Value, error) {
 	if d.IsZero() {
 		return nil, nil
@@ -146,6 +148,7 @@ func (d Date) Value() (driver.Value, error) {
 }
 
 // Scan reads a date column, which the driver gives as time.Time or text.
+// Errors: a plain error for a value that is not a date.
 func (d *Date) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:

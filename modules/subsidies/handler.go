@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/web"
 )
 
@@ -20,38 +20,22 @@ import (
 // minute, on the API and the page each, unless configured otherwise.
 const DefaultCalcPerMinute = 120
 
-// ParseRate reads a per-minute limit setting: empty means the default, 0
-// switches the limit off (for benchmarks on a private host).
-func ParseRate(s string) (int, error) {
-	if strings.TrimSpace(s) == "" {
-		return DefaultCalcPerMinute, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("calculation rate %q: want a whole number ≥ 0", s)
-	}
-	return n, nil
-}
-
 // Handler serves the calculator (public), the calculate API (public) and the
 // parameters admin page.
 type Handler struct {
-	svc       *Service
-	perMinute int
+	svc   *Service
+	limit *ratelimit.Limiter
 }
 
-// NewHandler returns the subsidies handler; perMinute limits calculations per
-// IP (0: no limit).
-func NewHandler(svc *Service, perMinute int) *Handler {
-	return &Handler{svc: svc, perMinute: perMinute}
+// NewHandler returns the subsidies handler; limit counts calculations per IP,
+// shared by the API and the page (nil: no limit).
+func NewHandler(svc *Service, limit *ratelimit.Limiter) *Handler {
+	return &Handler{svc: svc, limit: limit}
 }
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	limit := func(c *fiber.Ctx) error { return c.Next() }
-	if h.perMinute > 0 {
-		limit = web.RateLimit(h.perMinute, time.Minute, nil)
-	}
+	limit := h.limit.Handler(ratelimit.ByIP)
 	api.Post("/subsidies/calculate", limit, h.apiCalculate)
 
 	pages.Get("/subsidies/calculator", h.calculatorPage)
@@ -74,15 +58,6 @@ func (h *Handler) apiCalculate(c *fiber.Ctx) error {
 }
 
 // ---- calculator page ----
-
-// Regions offered by the calculator: the province and its 17 prefecture-level units.
-var calcRegions = []struct{ Code, Name string }{
-	{"420000", "湖北省（全省标准）"}, {"420100", "武汉市"}, {"420200", "黄石市"}, {"420300", "十堰市"},
-	{"420500", "宜昌市"}, {"420600", "襄阳市"}, {"420700", "鄂州市"}, {"420800", "荆门市"},
-	{"420900", "孝感市"}, {"421000", "荆州市"}, {"421100", "黄冈市"}, {"421200", "咸宁市"},
-	{"421300", "随州市"}, {"422800", "恩施土家族苗族自治州"}, {"429004", "仙桃市"}, {"429005", "潜江市"},
-	{"429006", "天门市"}, {"429021", "神农架林区"},
-}
 
 type option struct{ Value, Label string }
 
@@ -185,12 +160,6 @@ func (f calcForm) check() []string {
 // page and the API share one strict decoder and its field errors. Blank
 // fields are left out: unknown, never "no".
 func (f calcForm) situationJSON() []byte {
-	num := func(s string) any {
-		if _, err := strconv.Atoi(s); err == nil {
-			return json.Number(s)
-		}
-		return s // the decoder names it as not a whole number
-	}
 	doc := map[string]any{}
 	if f.AsOf != "" {
 		doc["as_of"] = f.AsOf
@@ -198,12 +167,29 @@ func (f calcForm) situationJSON() []byte {
 	if f.Region != "" {
 		doc["region"] = f.Region
 	}
+	doc["person"] = f.personJSON()
+	doc["certificates"] = f.certificatesJSON()
+	doc["paid"] = f.paidJSON()
+	b, _ := json.Marshal(doc)
+	return b
+}
+
+// formNumber is a form's number as JSON, or the text itself so that the
+// decoder names it as not a whole number.
+func formNumber(s string) any {
+	if _, err := strconv.Atoi(s); err == nil {
+		return json.Number(s)
+	}
+	return s
+}
+
+func (f calcForm) personJSON() map[string]any {
 	person := map[string]any{}
 	if f.Employment != "" {
 		person["employment"] = f.Employment
 	}
 	if f.InsuredMonths != "" {
-		person["insured_months"] = num(f.InsuredMonths)
+		person["insured_months"] = formNumber(f.InsuredMonths)
 	}
 	switch f.GroupsAnswer {
 	case groupsSome:
@@ -221,7 +207,10 @@ func (f calcForm) situationJSON() []byte {
 	case "no":
 		person["banned"] = false
 	}
-	doc["person"] = person
+	return person
+}
+
+func (f calcForm) certificatesJSON() []any {
 	certs := []any{}
 	for _, cf := range f.Certs {
 		if cf.Kind == "" && cf.IssuedOn == "" {
@@ -237,10 +226,10 @@ func (f calcForm) situationJSON() []byte {
 		set("occupation", cf.Occupation)
 		set("issued_on", cf.IssuedOn)
 		if cf.Level != "" {
-			c["level"] = num(cf.Level)
+			c["level"] = formNumber(cf.Level)
 		}
 		if cf.Hours != "" {
-			c["hours"] = num(cf.Hours)
+			c["hours"] = formNumber(cf.Hours)
 		}
 		switch cf.FirstEval {
 		case "yes":
@@ -250,7 +239,10 @@ func (f calcForm) situationJSON() []byte {
 		}
 		certs = append(certs, c)
 	}
-	doc["certificates"] = certs
+	return certs
+}
+
+func (f calcForm) paidJSON() []any {
 	paid := []any{}
 	for _, pf := range f.Paid {
 		if pf.Subsidy == "" {
@@ -266,16 +258,14 @@ func (f calcForm) situationJSON() []byte {
 			p["occupation"] = pf.Occupation
 		}
 		if pf.Level != "" {
-			p["level"] = num(pf.Level)
+			p["level"] = formNumber(pf.Level)
 		}
 		if pf.PaidOn != "" {
 			p["paid_on"] = pf.PaidOn
 		}
 		paid = append(paid, p)
 	}
-	doc["paid"] = paid
-	b, _ := json.Marshal(doc)
-	return b
+	return paid
 }
 
 // fieldLabels names the situation's fields in the words of the form.
@@ -381,7 +371,11 @@ func evaluationView(ev Evaluation, s Situation) []certView {
 func (h *Handler) renderCalculator(c *fiber.Ctx, f calcForm, data fiber.Map) error {
 	data["Title"] = "补贴测算"
 	data["Form"] = f
-	data["Regions"] = calcRegions
+	regions, err := h.svc.CalculatorRegions(c.UserContext())
+	if err != nil {
+		return err
+	}
+	data["Regions"] = regions
 	data["Employments"] = employmentOptions
 	data["GroupOptions"] = groupOptions
 	data["Kinds"] = kindOptions
@@ -415,7 +409,7 @@ func (h *Handler) calculatorForm(c *fiber.Ctx) error {
 		for _, fe := range e.Fields {
 			msgs = append(msgs, fieldLabel(fe.Field)+"："+fe.Message)
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
+		c.Status(apperr.Status(e))
 		return h.renderCalculator(c, f, fiber.Map{"Error": e.Message, "Errors": msgs})
 	}
 	return h.renderCalculator(c, f, fiber.Map{"Evaluation": ev, "Certs": evaluationView(ev, s), "NoCertificates": len(s.Certificates) == 0})
@@ -504,9 +498,7 @@ func (h *Handler) renderParameters(c *fiber.Ctx, form NewValue, formErr error) e
 	if formErr != nil && msg == "" {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
+	web.FormStatus(c, formErr)
 	return web.Render(c, "subsidies/parameters", fiber.Map{"Title": "补贴参数", "Groups": groups, "Today": today.String(),
 		"Form": form, "Error": msg, "Fields": fields, "Added": c.Query("added")})
 }

@@ -54,7 +54,7 @@ type ParamSet struct {
 }
 
 // NewParamSet validates params and indexes them. It returns an Invalid error
-// naming the first bad value (row is its position, from 1).
+// naming the first bad value (row is its position, from 1). Errors: Invalid invalid_parameter.
 func NewParamSet(params []Param) (ParamSet, error) {
 	ps := ParamSet{byName: make(map[string][]*entry)}
 	for i, p := range params {
@@ -282,6 +282,7 @@ var defaultParams []byte
 
 // DefaultParams returns the reviewed default parameter values shipped with
 // the binary (defaults/parameters.json).
+// Errors: Invalid invalid_parameter when the shipped file is broken (a build defect).
 func DefaultParams() ([]Param, error) {
 	var ps []Param
 	if err := json.Unmarshal(defaultParams, &ps); err != nil {

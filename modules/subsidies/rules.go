@@ -413,8 +413,36 @@ func couldBe(p Payment, c *Certificate) bool {
 }
 
 func (e *evaluator) skillUpgrade() Result {
-	c, p := e.c, e.s.Person
+	monthsShort := e.suPerson()
+	e.suCertificate()
 
+	// su_claim_window
+	end, open := e.claimWindow("su_claim_window", "skill_upgrade.claim_window_months")
+
+	e.suPaidBefore()
+
+	// su_not_combined
+	e.notCombined("su_not_combined", Training)
+
+	// su_annual_limit
+	nextYearOK := e.annualLimit(end)
+
+	e.notBanned()
+	amount := e.suAmount()
+
+	// Paying in more months fixes su_insured_months only if the claim
+	// window is still open by then.
+	fixes := map[string]string{"su_annual_limit": nextYearOK}
+	if monthsShort > 0 && (end.IsZero() || !AddMonths(e.s.AsOf, monthsShort).After(end)) {
+		fixes["su_insured_months"] = fmt.Sprintf("再缴纳 %d 个月失业保险后可申领", monthsShort)
+	}
+	return e.result(SkillUpgrade, amount, "证书等级", fixes, end, open)
+}
+
+// suPerson checks the person's side of the skill upgrade subsidy
+// (employment, insured months) and returns the months still missing.
+func (e *evaluator) suPerson() (monthsShort int) {
+	p := e.s.Person
 	// su_employment
 	eligibleEmployment := []string{EmploymentEnterprise, EmploymentBenefit}
 	switch {
@@ -429,7 +457,6 @@ func (e *evaluator) skillUpgrade() Result {
 	// su_insured_months
 	minMonths, pe := e.l.number("skill_upgrade.min_insured_months")
 	onBenefit := p.Employment != nil && *p.Employment == EmploymentBenefit
-	var monthsShort int
 	switch {
 	case onBenefit:
 		e.add("su_insured_months", Pass, levelValue(p.InsuredMonths), nil, refSU40, "领取失业保险金人员不受缴费月数限制")
@@ -450,6 +477,12 @@ func (e *evaluator) skillUpgrade() Result {
 			fmt.Sprintf("累计缴纳失业保险 %d 个月，不足 %d 个月", *p.InsuredMonths, minMonths))
 	}
 
+	return monthsShort
+}
+
+// suCertificate checks the certificate's kind, level and date.
+func (e *evaluator) suCertificate() {
+	c := e.c
 	// su_certificate_kind
 	suKinds := []string{KindQualification, KindSkillLevel}
 	switch c.Kind {
@@ -482,9 +515,12 @@ func (e *evaluator) skillUpgrade() Result {
 		e.add("su_issued_since", Fail, c.IssuedOn.String(), suIssuedSince.String(), refSU40, "仅 2017-01-01 以后取得的证书可以申领")
 	}
 
-	// su_claim_window
-	end, open := e.claimWindow("su_claim_window", "skill_upgrade.claim_window_months")
+}
 
+// suPaidBefore checks the payments made before for the same or a higher
+// level of the same occupation.
+func (e *evaluator) suPaidBefore() {
+	c := e.c
 	// su_once_per_level and su_no_lower_after_higher: a payment missing the
 	// occupation or level the comparison needs could be the one that
 	// excludes this certificate, so it makes the check unknown, never a pass.
@@ -526,15 +562,12 @@ func (e *evaluator) skillUpgrade() Result {
 		e.add("su_no_lower_after_higher", Pass, nil, levelValue(c.Level), refSUNational, "未按同一职业更高等级领取过技能提升补贴")
 	}
 
-	// su_not_combined
-	e.notCombined("su_not_combined", Training)
+}
 
-	// su_annual_limit
-	nextYearOK := e.annualLimit(end)
-
-	e.notBanned()
-
-	// Amount by tier and level.
+// suAmount is the amount for the certificate's level in the region's tier,
+// -1 when it cannot be told.
+func (e *evaluator) suAmount() int64 {
+	c := e.c
 	amount := int64(-1)
 	if c.Level != nil {
 		e.noAmount = "skill_upgrade.amount"
@@ -550,13 +583,7 @@ func (e *evaluator) skillUpgrade() Result {
 		}
 	}
 
-	// Paying in more months fixes su_insured_months only if the claim
-	// window is still open by then.
-	fixes := map[string]string{"su_annual_limit": nextYearOK}
-	if monthsShort > 0 && (end.IsZero() || !AddMonths(e.s.AsOf, monthsShort).After(end)) {
-		fixes["su_insured_months"] = fmt.Sprintf("再缴纳 %d 个月失业保险后可申领", monthsShort)
-	}
-	return e.result(SkillUpgrade, amount, "证书等级", fixes, end, open)
+	return amount
 }
 
 // tier returns the amount tier of the certificate's occupation: shortage

@@ -64,6 +64,7 @@ type DefaultChange struct {
 // yet (by name, region and start date) and reports shipped values that
 // differ from the stored ones. It is idempotent and safe to run from several
 // instances at once.
+// Errors: Invalid invalid_parameter when the shipped file is broken; otherwise only internal ones.
 func (s *Service) LoadDefaults(ctx context.Context) (DefaultsLoad, error) {
 	dp, err := DefaultParams()
 	if err != nil {
@@ -157,6 +158,7 @@ func storedFrom(p Param, source string, by int64, note string) StoredParam {
 // Params returns the parameter set of the database, cached: rebuilt when a
 // value was added (here at once, by another instance within a second). The
 // first call loads the defaults.
+// Errors: Invalid invalid_parameter when a stored value is broken; otherwise only internal ones.
 func (s *Service) Params(ctx context.Context) (ParamSet, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -245,6 +247,28 @@ func (s *Service) ReadSituation(ctx context.Context, r io.Reader) (Situation, er
 	return decodeSituation(r, &decoder{knownRegion: func(code string) bool { return known[code] }, today: s.Today()})
 }
 
+// CalculatorRegions is the calculator's choice of region: the province
+// (labelled as its province-wide standard) and its prefecture-level units,
+// read from the regions orgs keeps, so a new unit needs no code change.
+// Errors: only internal ones (database).
+func (s *Service) CalculatorRegions(ctx context.Context) ([]orgs.Region, error) {
+	rows, err := orgs.NewStore(s.db).Regions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list regions: %w", err)
+	}
+	var out []orgs.Region
+	for _, r := range rows {
+		switch r.Level {
+		case 1:
+			r.Name += "（全省标准）"
+			out = append([]orgs.Region{r}, out...)
+		case 2:
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
 // Today is the current date in the service's zone.
 func (s *Service) Today() Date { return DateOf(s.now().In(s.loc)) }
 
@@ -273,7 +297,7 @@ func (s *Service) Calculate(ctx context.Context, sit Situation) (Evaluation, err
 
 // History returns every stored value with who entered it, grouped by name
 // (in the order of the defaults file, then others by name), and within a
-// name by region, start date and entry.
+// name by region, start date and entry. Errors: only internal ones (database).
 func (s *Service) History(ctx context.Context) ([]StoredParam, error) {
 	rows, err := NewStore(s.db).All(ctx)
 	if err != nil {

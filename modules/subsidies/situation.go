@@ -106,6 +106,7 @@ var regionPattern = regexp.MustCompile(`^42[0-9]{4}$`)
 // levels outside 1–5, as_of before a certificate's issue date or a payment, a region
 // outside Hubei, no certificate at all). Other missing fields are not
 // errors: they are unknown.
+// Errors: Invalid invalid_situation; BadRequest malformed_json.
 func DecodeSituation(r io.Reader) (Situation, error) {
 	return decodeSituation(r, &decoder{})
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"tuoyu/modules/accounts"
+
 	"github.com/uptrace/bun"
 )
 
@@ -54,11 +56,11 @@ type Store struct{ db bun.IDB }
 func NewStore(db bun.IDB) *Store { return &Store{db: db} }
 
 // All returns every row in entry order (id), so later entries win ties.
+// Errors: only internal ones (database).
 func (s *Store) All(ctx context.Context) ([]StoredParam, error) {
 	var rows []StoredParam
 	err := s.db.NewSelect().Model(&rows).
-		ColumnExpr("pp.*").ColumnExpr("u.username AS entered_by_name").
-		Join("LEFT JOIN users AS u ON u.id = pp.entered_by").
+		ColumnExpr("pp.*").ColumnExpr("? AS entered_by_name", accounts.Username("pp.entered_by")).
 		OrderExpr("pp.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list policy parameters: %w", err)
@@ -66,7 +68,7 @@ func (s *Store) All(ctx context.Context) ([]StoredParam, error) {
 	return rows, nil
 }
 
-// Insert appends one row.
+// Insert appends one row. Errors: only internal ones (database).
 func (s *Store) Insert(ctx context.Context, sp *StoredParam) error {
 	if _, err := s.db.NewInsert().Model(sp).Returning("id, entered_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert policy parameter %s: %w", sp.Name, err)
@@ -75,7 +77,7 @@ func (s *Store) Insert(ctx context.Context, sp *StoredParam) error {
 }
 
 // InsertDefault appends a default row unless one with the same name, region
-// and start date is there; it reports whether it inserted.
+// and start date is there; it reports whether it inserted. Errors: only internal ones (database).
 func (s *Store) InsertDefault(ctx context.Context, sp *StoredParam) (bool, error) {
 	res, err := s.db.NewInsert().Model(sp).
 		On("CONFLICT (name, region_code, effective_from) WHERE source = 'default' DO NOTHING").Exec(ctx)
@@ -87,6 +89,7 @@ func (s *Store) InsertDefault(ctx context.Context, sp *StoredParam) (bool, error
 }
 
 // Default returns the default row of a name, region and start date.
+// Errors: only internal ones (database).
 func (s *Store) Default(ctx context.Context, name, region string, from Date) (StoredParam, error) {
 	var sp StoredParam
 	err := s.db.NewSelect().Model(&sp).
@@ -99,7 +102,7 @@ func (s *Store) Default(ctx context.Context, name, region string, from Date) (St
 }
 
 // MaxID returns the id of the newest row (0 when empty); it tells whether
-// another instance added a value since the set was built.
+// another instance added a value since the set was built. Errors: only internal ones (database).
 func (s *Store) MaxID(ctx context.Context) (int64, error) {
 	var id int64
 	err := s.db.NewSelect().Table("policy_parameters").ColumnExpr("coalesce(max(id), 0)").Scan(ctx, &id)

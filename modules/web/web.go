@@ -71,6 +71,7 @@ func List[T any](items []T, total int) fiber.Map {
 
 // BindJSON decodes the body strictly into v: malformed JSON is 400
 // malformed_json; a wrong type or an unknown field is 422 naming the field.
+// Errors: Invalid invalid_field, unknown_field; BadRequest malformed_json.
 func BindJSON(c *fiber.Ctx, v any) error {
 	body := c.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -80,6 +81,7 @@ func BindJSON(c *fiber.Ctx, v any) error {
 }
 
 // DecodeJSON is BindJSON on a reader.
+// Errors: Invalid invalid_field, unknown_field; BadRequest malformed_json.
 func DecodeJSON(r io.Reader, v any) error {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
@@ -136,6 +138,7 @@ const Layout = "layouts/main"
 
 // Render renders templates/<name>.html inside the shared layout. The layout
 // reads .Principal, .CSRF and .Path, which the server binds to every request.
+// Errors: only those of the template (a programming error).
 func Render(c *fiber.Ctx, name string, data fiber.Map) error {
 	if data == nil {
 		data = fiber.Map{}
@@ -145,7 +148,8 @@ func Render(c *fiber.Ctx, name string, data fiber.Map) error {
 
 // RateLimit allows max requests per window for each key (by default the
 // client IP); beyond it the caller gets 429 rate_limited. The count is kept
-// in this process: with several instances each enforces its own share.
+// in this process: with several instances each enforces its own share, so
+// limits that must hold across instances use package ratelimit.
 func RateLimit(max int, window time.Duration, key func(*fiber.Ctx) string) fiber.Handler {
 	if key == nil {
 		key = func(c *fiber.Ctx) string { return c.IP() }
@@ -161,6 +165,7 @@ func RateLimit(max int, window time.Duration, key func(*fiber.Ctx) string) fiber
 }
 
 // ParamID reads a positive integer route parameter; anything else is 404.
+// Errors: NotFound not_found.
 func ParamID(c *fiber.Ctx, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil || id <= 0 {
@@ -169,7 +174,7 @@ func ParamID(c *fiber.Ctx, name string) (int64, error) {
 	return id, nil
 }
 
-// Redirect answers a page form with 303 See Other to url.
+// Redirect answers a page form with 303 See Other to url. Errors: none.
 func Redirect(c *fiber.Ctx, url string) error { return c.Redirect(url, fiber.StatusSeeOther) }
 
 // FieldMessages turns an error's field errors into field → message for a form
@@ -280,4 +285,33 @@ func clip(s string) string {
 		return string(r[:20]) + "…"
 	}
 	return s
+}
+
+// Redisplay reports whether a form's error belongs on the form (bad input or
+// a clash with stored state, plus the listed codes a form explains itself)
+// rather than on an error page (not found, forbidden, internal). When it
+// does, it sets the response status from apperr.Status, so a refused form is
+// never answered 200; the caller then re-renders the form with
+// FieldMessages(err).
+func Redisplay(c *fiber.Ctx, err error, codes ...string) bool {
+	if err == nil {
+		return false
+	}
+	k := apperr.KindOf(err)
+	ok := k == apperr.KindInvalid || k == apperr.KindConflict
+	for _, code := range codes {
+		ok = ok || apperr.Is(err, code)
+	}
+	if ok {
+		c.Status(apperr.Status(err))
+	}
+	return ok
+}
+
+// FormStatus sets the response status of a form re-rendered with err, from
+// the one mapping in apperr; it is for forms that show every error they get.
+func FormStatus(c *fiber.Ctx, err error) {
+	if err != nil {
+		c.Status(apperr.Status(err))
+	}
 }

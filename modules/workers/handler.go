@@ -315,14 +315,11 @@ func (h *Handler) editPage(c *fiber.Ctx) error {
 
 func (h *Handler) renderEdit(c *fiber.Ctx, w *Worker, formErr error) error {
 	fields, msg := web.FieldMessages(formErr)
-	if formErr != nil && !redisplay(formErr) {
+	if formErr != nil && !web.Redisplay(c, formErr) {
 		return formErr
 	}
-	if formErr != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
 	p := accounts.PrincipalOf(c)
-	insts, err := NewStore(h.svc.db).InstitutionOptions(c.UserContext())
+	insts, err := h.svc.InstitutionOptions(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -458,13 +455,6 @@ func occupationLabels(codes []string) []label {
 		}
 	}
 	return out
-}
-
-// redisplay reports whether a form error belongs on the form (bad input or a
-// clash) rather than on an error page (not found, forbidden, internal).
-func redisplay(err error) bool {
-	k := apperr.KindOf(err)
-	return k == apperr.KindInvalid || k == apperr.KindConflict
 }
 
 // searchQuery is the search text: posted by the search form, or in the

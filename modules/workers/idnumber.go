@@ -121,6 +121,7 @@ func NormalizeID(s string) string {
 // date: age is counted then) and returns what it states. The error is an
 // *apperr.Error of kind invalid for field id_number, with one of the id_*
 // codes above and a Chinese message saying what is wrong.
+// Errors: Invalid id_required, id_excel_scientific, id_excel_truncated, id_length, id_format, id_checksum, id_province, id_birthdate, id_age.
 func ValidateID(raw string, at time.Time) (ResidentID, error) {
 	s := NormalizeID(raw)
 	if s == "" {
@@ -223,7 +224,7 @@ func NormalizePhone(s string) string {
 
 // ValidatePhone checks a mainland mobile number and returns it normalised.
 // The error is an *apperr.Error of kind invalid for field phone, code
-// phone_format.
+// phone_format. Errors: Invalid phone_format.
 func ValidatePhone(raw string) (string, error) {
 	s := NormalizePhone(raw)
 	if !phonePattern.MatchString(s) {

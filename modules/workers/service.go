@@ -16,6 +16,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/institutions"
 	"tuoyu/modules/pii"
 )
 
@@ -164,12 +165,52 @@ func (s *Service) setBank(w *Worker, raw string) error {
 	return nil
 }
 
-func checkInstitution(ctx context.Context, idb bun.IDB, id int64) error {
-	n, err := idb.NewSelect().Table("institutions").Where("id = ?", id).Count(ctx)
-	if err != nil {
-		return fmt.Errorf("check institution %d: %w", id, err)
+// Seal fills the personal-data columns of w (encrypted, indexed, masked)
+// from a validated ID number, a phone and a bank account ("" for none), for
+// bulk loads of generated people (the demo world, scale tests) that do not
+// go through Register one by one. Errors: Invalid invalid_phone,
+// invalid_bank_account.
+func (s *Service) Seal(w *Worker, id ResidentID, phone, bank string) error {
+	if err := s.setIDNumber(w, id); err != nil {
+		return err
 	}
-	if n == 0 {
+	if err := s.setPhone(w, phone); err != nil {
+		return err
+	}
+	return s.setBank(w, bank)
+}
+
+// AddIfAbsent stores sealed workers through idb (the caller's transaction
+// or the database), skipping ID numbers already registered, so a bulk load
+// can run twice. Errors: only internal ones.
+func (s *Service) AddIfAbsent(ctx context.Context, idb bun.IDB, ws []Worker) error {
+	return NewStore(idb).InsertIfAbsent(ctx, ws)
+}
+
+// Nth returns the n-th registered worker (from 0) with their plain ID
+// number, for seeds that pick a known person. Errors: NotFound
+// worker_not_found.
+func (s *Service) Nth(ctx context.Context, n int) (*Worker, string, error) {
+	w, err := NewStore(s.db).Nth(ctx, n)
+	if err != nil {
+		return nil, "", err
+	}
+	plain, err := s.cipher.Decrypt(w.IDNumberEnc)
+	return w, plain, err
+}
+
+// InstitutionOptions lists institutions (the public registry) by name for
+// the employer select of the profile form. Errors: only internal ones (database).
+func (s *Service) InstitutionOptions(ctx context.Context) ([]institutions.Option, error) {
+	return institutions.NewStore(s.db).Options(ctx, 1000)
+}
+
+func checkInstitution(ctx context.Context, idb bun.IDB, id int64) error {
+	ok, err := institutions.NewStore(idb).Exists(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return apperr.Invalid("validation_failed", "学员信息有误", apperr.FieldError{
 			Field: "employer_institution_id", Code: "unknown_institution", Message: "所选托育机构不存在"})
 	}
@@ -305,142 +346,180 @@ func (s *Service) UpdateProfile(ctx context.Context, p *accounts.Principal, id i
 }
 
 // applyProfile validates in against what p may edit and changes w; it
-// returns the names of the fields whose value actually changed.
+// returns the names of the fields whose value actually changed. The one
+// look-up (does the employer exist) comes first; the rest is decided by
+// profileEdit without the database.
 func (s *Service) applyProfile(ctx context.Context, tx bun.Tx, p *accounts.Principal, w *Worker, in ProfileInput) ([]string, error) {
 	allowed := EditableFields(p)
-	var fields []apperr.FieldError
-	var changed []string
-	// may reports whether p may edit field, noting an error when not.
-	may := func(field string) bool {
-		if slices.Contains(allowed, field) {
-			return true
+	if v := in.EmployerInstitutionID; v != nil && *v != 0 && slices.Contains(allowed, "employer_institution_id") {
+		if err := checkInstitution(ctx, tx, *v); err != nil {
+			return nil, err
 		}
-		fields = append(fields, apperr.FieldError{Field: field, Code: "not_editable", Message: "您无权修改此项"})
-		return false
 	}
-	fail := func(err error) { fields = appendFieldErr(fields, err) }
+	e := &profileEdit{s: s, p: p, w: w, allowed: allowed}
+	e.identity(in)
+	e.schooling(in)
+	e.situation(in)
+	e.bank(in)
+	if len(e.fields) > 0 {
+		return nil, apperr.Invalid("validation_failed", "学员信息有误", e.fields...)
+	}
+	return e.changed, nil
+}
 
-	if in.Name != nil && may("name") {
+// profileEdit applies a ProfileInput to a worker field by field, collecting
+// the field errors and the names of the fields that changed.
+type profileEdit struct {
+	s       *Service // seals phone and bank numbers; gives today's date
+	p       *accounts.Principal
+	w       *Worker
+	allowed []string
+	fields  []apperr.FieldError
+	changed []string
+}
+
+// may reports whether p may edit field, noting an error when not.
+func (e *profileEdit) may(field string) bool {
+	if slices.Contains(e.allowed, field) {
+		return true
+	}
+	e.bad(field, "not_editable", "您无权修改此项")
+	return false
+}
+
+func (e *profileEdit) bad(field, code, msg string) {
+	e.fields = append(e.fields, apperr.FieldError{Field: field, Code: code, Message: msg})
+}
+
+func (e *profileEdit) change(field string) { e.changed = append(e.changed, field) }
+
+// identity: name, phone and employer.
+func (e *profileEdit) identity(in ProfileInput) {
+	w := e.w
+	if in.Name != nil && e.may("name") {
 		name, err := ValidateName(*in.Name)
-		fail(err)
+		e.fields = appendFieldErr(e.fields, err)
 		if err == nil && name != w.Name {
 			w.Name = name
-			changed = append(changed, "name")
+			e.change("name")
 		}
 	}
-	if in.Phone != nil && may("phone") {
+	if in.Phone != nil && e.may("phone") {
 		old := w.PhoneIdx
-		if err := s.setPhone(w, *in.Phone); err != nil {
-			fail(err)
+		if err := e.s.setPhone(w, *in.Phone); err != nil {
+			e.fields = appendFieldErr(e.fields, err)
 		} else if !bytes.Equal(old, w.PhoneIdx) {
-			changed = append(changed, "phone")
+			e.change("phone")
 		}
 	}
-	if in.Education != nil && may("education") {
-		var e Education
+	if in.EmployerInstitutionID != nil && e.may("employer_institution_id") && *in.EmployerInstitutionID != w.EmployerInstitutionID {
+		w.EmployerInstitutionID = *in.EmployerInstitutionID
+		e.change("employer_institution_id")
+	}
+}
+
+// schooling: education, major and graduation year.
+func (e *profileEdit) schooling(in ProfileInput) {
+	w := e.w
+	if in.Education != nil && e.may("education") {
+		var ed Education
 		ok := true
 		if *in.Education != "" {
-			e, ok = ParseEducation(*in.Education)
+			ed, ok = ParseEducation(*in.Education)
 		}
 		if !ok {
-			fields = append(fields, apperr.FieldError{Field: "education", Code: "invalid_education", Message: "学历不在可选范围内"})
-		} else if e != w.Education {
-			w.Education = e
-			changed = append(changed, "education")
+			e.bad("education", "invalid_education", "学历不在可选范围内")
+		} else if ed != w.Education {
+			w.Education = ed
+			e.change("education")
 		}
 	}
-	if in.EmployerInstitutionID != nil && may("employer_institution_id") {
-		v := *in.EmployerInstitutionID
-		if v != 0 {
-			if err := checkInstitution(ctx, tx, v); err != nil {
-				return nil, err
-			}
-		}
-		if v != w.EmployerInstitutionID {
-			w.EmployerInstitutionID = v
-			changed = append(changed, "employer_institution_id")
-		}
-	}
-	if in.Major != nil && may("major") {
+	if in.Major != nil && e.may("major") {
 		m := strings.TrimSpace(*in.Major)
 		if utf8.RuneCountInString(m) > 100 {
-			fields = append(fields, apperr.FieldError{Field: "major", Code: "too_long", Message: "专业名称不超过 100 字"})
+			e.bad("major", "too_long", "专业名称不超过 100 字")
 		} else if m != w.Major {
 			w.Major = m
-			changed = append(changed, "major")
+			e.change("major")
 		}
 	}
-	if in.GraduationYear != nil && may("graduation_year") {
+	if in.GraduationYear != nil && e.may("graduation_year") {
 		y := *in.GraduationYear
-		if y != 0 && (y < 1950 || y > s.now().Year()+5) {
-			fields = append(fields, apperr.FieldError{Field: "graduation_year", Code: "invalid_year", Message: "毕业年份不合理"})
+		if y != 0 && (y < 1950 || y > e.s.now().Year()+5) {
+			e.bad("graduation_year", "invalid_year", "毕业年份不合理")
 		} else if y != w.GraduationYear {
 			w.GraduationYear = y
-			changed = append(changed, "graduation_year")
+			e.change("graduation_year")
 		}
 	}
-	if in.Occupations != nil && may("occupations") {
+}
+
+// situation: occupations, employment, insured months and target groups.
+func (e *profileEdit) situation(in ProfileInput) {
+	w := e.w
+	if in.Occupations != nil && e.may("occupations") {
 		occ, ok := cleanCodes(*in.Occupations, ValidOccupation)
 		if !ok {
-			fields = append(fields, apperr.FieldError{Field: "occupations", Code: "invalid_occupation", Message: "职业（工种）代码有误"})
+			e.bad("occupations", "invalid_occupation", "职业（工种）代码有误")
 		} else if !slices.Equal(occ, w.Occupations) {
 			w.Occupations = occ
-			changed = append(changed, "occupations")
+			e.change("occupations")
 		}
 	}
-	if in.Employment != nil && may("employment") {
-		e := Employment(*in.Employment)
-		if e != "" && !e.Valid() {
-			fields = append(fields, apperr.FieldError{Field: "employment", Code: "invalid_employment", Message: "就业状态不在可选范围内"})
-		} else if e != w.Employment {
-			w.Employment = e
-			changed = append(changed, "employment")
+	if in.Employment != nil && e.may("employment") {
+		em := Employment(*in.Employment)
+		if em != "" && !em.Valid() {
+			e.bad("employment", "invalid_employment", "就业状态不在可选范围内")
+		} else if em != w.Employment {
+			w.Employment = em
+			e.change("employment")
 		}
 	}
-	if in.InsuredMonths != nil && may("insured_months") {
+	if in.InsuredMonths != nil && e.may("insured_months") {
 		m := *in.InsuredMonths
 		if m < 0 || m > 12*60 {
-			fields = append(fields, apperr.FieldError{Field: "insured_months", Code: "invalid_months", Message: "失业保险缴费月数须为 0–720"})
+			e.bad("insured_months", "invalid_months", "失业保险缴费月数须为 0–720")
 		} else {
 			// A confirmed figure is news even when unchanged: the date says
 			// how fresh it is, the source who vouches for it.
-			today := dateOf(s.now())
+			today := dateOf(e.s.now())
 			w.InsuredMonths = &m
 			w.InsuredMonthsOn = &today
-			w.InsuredMonthsSource = "hr:" + p.Username
-			changed = append(changed, "insured_months")
+			w.InsuredMonthsSource = "hr:" + e.p.Username
+			e.change("insured_months")
 		}
 	}
-	if in.TargetGroups != nil && may("target_groups") {
+	if in.TargetGroups != nil && e.may("target_groups") {
 		g, ok := cleanCodes(*in.TargetGroups, ValidGroup)
 		if !ok {
-			fields = append(fields, apperr.FieldError{Field: "target_groups", Code: "invalid_group", Message: "人员类别代码有误"})
+			e.bad("target_groups", "invalid_group", "人员类别代码有误")
 		} else if !slices.Equal(g, w.TargetGroups) {
 			w.TargetGroups = g
-			changed = append(changed, "target_groups")
+			e.change("target_groups")
 		}
 	}
-	if in.BankAccount != nil && may("bank_account") {
+}
+
+// bank: account number and bank name.
+func (e *profileEdit) bank(in ProfileInput) {
+	w := e.w
+	if in.BankAccount != nil && e.may("bank_account") {
 		old := w.BankAccountIdx
-		if err := s.setBank(w, *in.BankAccount); err != nil {
-			fail(err)
+		if err := e.s.setBank(w, *in.BankAccount); err != nil {
+			e.fields = appendFieldErr(e.fields, err)
 		} else if !bytes.Equal(old, w.BankAccountIdx) {
-			changed = append(changed, "bank_account")
+			e.change("bank_account")
 		}
 	}
-	if in.BankName != nil && may("bank_name") {
+	if in.BankName != nil && e.may("bank_name") {
 		b := strings.TrimSpace(*in.BankName)
 		if utf8.RuneCountInString(b) > 100 {
-			fields = append(fields, apperr.FieldError{Field: "bank_name", Code: "too_long", Message: "开户行名称不超过 100 字"})
+			e.bad("bank_name", "too_long", "开户行名称不超过 100 字")
 		} else if b != w.BankName {
 			w.BankName = b
-			changed = append(changed, "bank_name")
+			e.change("bank_name")
 		}
 	}
-	if len(fields) > 0 {
-		return nil, apperr.Invalid("validation_failed", "学员信息有误", fields...)
-	}
-	return changed, nil
 }
 
 // columnsOf maps changed profile fields to the table columns they write.
@@ -495,7 +574,7 @@ func (s *Service) RevealID(ctx context.Context, p *accounts.Principal, id int64)
 
 // ValidateName trims a person's name and checks it: 1–50 characters, no
 // digits or control characters. The error is an *apperr.Error for field
-// name.
+// name. Errors: Invalid name_required, name_too_long, name_invalid.
 func ValidateName(raw string) (string, error) {
 	s := strings.TrimSpace(strings.ReplaceAll(raw, "\u3000", " "))
 	bad := func(code, msg string) (string, error) {
@@ -517,7 +596,7 @@ func ValidateName(raw string) (string, error) {
 
 // ValidateBankAccount checks a bank card or account number (12–30 digits
 // after spaces and hyphens are removed) and returns it normalised. The
-// error is an *apperr.Error for field bank_account.
+// error is an *apperr.Error for field bank_account. Errors: Invalid bank_account_format.
 func ValidateBankAccount(raw string) (string, error) {
 	s := pii.Normalize(pii.KindBank, raw)
 	if len(s) < 12 || len(s) > 30 || !allDigits(s) {

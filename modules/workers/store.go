@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/institutions"
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes the workers table. It works on the database or
@@ -37,7 +39,7 @@ const providerScope = `SELECT pw.organisation_id FROM provider_workers AS pw WHE
 
 // institutionScope puts a worker in the scope of the institution that
 // employs them, through the organisation linked to the institution.
-const institutionScope = "(SELECT i2.organisation_id FROM institutions i2 WHERE i2.id = w.employer_institution_id)"
+var institutionScope = institutions.OrganisationOf("w.employer_institution_id")
 
 // ScopeColumns are the columns that decide whether p sees a worker (alias w):
 // HR and regulators by the worker's region, colleges their own graduates,
@@ -65,9 +67,9 @@ func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
 	q := s.db.NewSelect().Model(dst).
 		ColumnExpr("w.*").
 		ColumnExpr("coalesce(i.name, '') AS employer_name").
-		ColumnExpr("coalesce(co.name, '') AS college_name").
-		Join("LEFT JOIN institutions AS i ON i.id = w.employer_institution_id").
-		Join("LEFT JOIN organisations AS co ON co.id = w.college_org_id")
+		ColumnExpr("coalesce(co.name, '') AS college_name")
+	q = institutions.JoinInstitution(q, "i", "w.employer_institution_id")
+	q = orgs.JoinOrganisation(q, "co", "w.college_org_id")
 	if p != nil && p.Role == accounts.RoleProvider && p.OrgID != 0 {
 		// The same rule as ScopeColumns, written as a semi-join the
 		// (organisation_id, worker_id) key of provider_workers serves: a
@@ -130,7 +132,7 @@ type ListQuery struct {
 }
 
 // List returns the workers p may see that match q, ordered by name then id,
-// and the total count.
+// and the total count. Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) ([]Worker, int, error) {
 	var rows []Worker
 	q := s.scoped(p, &rows).OrderExpr("w.name, w.id")
@@ -157,7 +159,7 @@ func (s Store) Insert(ctx context.Context, w *Worker) error {
 		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at").
 		Returning("id, region_code, banned, created_at, updated_at").Exec(ctx)
 	if err != nil {
-		if isUniqueViolation(err, "workers_id_number_idx_key") {
+		if pg.IsUnique(err, "workers_id_number_idx_key") {
 			return apperr.Conflict("worker_exists", "该身份证号已登记为学员").Wrap(err)
 		}
 		return fmt.Errorf("insert worker: %w", err)
@@ -165,8 +167,37 @@ func (s Store) Insert(ctx context.Context, w *Worker) error {
 	return nil
 }
 
+// InsertIfAbsent adds ws in one statement, skipping ID numbers already
+// registered (bulk loads that may run twice). Errors: only internal ones (database).
+func (s Store) InsertIfAbsent(ctx context.Context, ws []Worker) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	_, err := s.db.NewInsert().Model(&ws).
+		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at").
+		On("CONFLICT (id_number_idx) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("insert %d workers: %w", len(ws), err)
+	}
+	return nil
+}
+
+// Nth returns the n-th worker (from 0) in registration order. Errors:
+// NotFound worker_not_found when there are not that many.
+func (s Store) Nth(ctx context.Context, n int) (*Worker, error) {
+	w := new(Worker)
+	err := s.db.NewSelect().Model(w).OrderExpr("w.id").Offset(int64(n)).Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select worker number %d: %w", n, err)
+	}
+	return w, nil
+}
+
 // Update writes the given columns of w (and updated_at) and reads back the
-// region the database recomputed.
+// region the database recomputed. Errors: only internal ones (database).
 func (s Store) Update(ctx context.Context, w *Worker, columns ...string) error {
 	_, err := s.db.NewUpdate().Model(w).Column(columns...).
 		Set("updated_at = now()").WherePK().
@@ -180,7 +211,7 @@ func (s Store) Update(ctx context.Context, w *Worker, columns ...string) error {
 // SetBanned sets the ban flag of the worker with the given ID number index
 // (if there is one) and reports the worker's id, 0 when the person is not a
 // worker. The bans module calls it inside the transaction that records or
-// lifts a ban.
+// lifts a ban. Errors: only internal ones (database).
 func (s Store) SetBanned(ctx context.Context, idx []byte, banned bool) (int64, error) {
 	var id int64
 	err := s.db.NewUpdate().Table("workers").
@@ -196,31 +227,6 @@ func (s Store) SetBanned(ctx context.Context, idx []byte, banned bool) (int64, e
 	return id, nil
 }
 
-func isUniqueViolation(err error, constraint string) bool {
-	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) || pgErr.Field('C') != "23505" {
-		return false
-	}
-	return constraint == "" || pgErr.Field('n') == constraint
-}
-
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// Option is a choice in a form's select.
-type Option struct {
-	ID   int64  `bun:"id"`
-	Name string `bun:"name"`
-}
-
-// InstitutionOptions lists institutions (the public registry) by name for
-// the employer select of the profile form.
-func (s Store) InstitutionOptions(ctx context.Context) ([]Option, error) {
-	var out []Option
-	err := s.db.NewSelect().Table("institutions").Column("id", "name").OrderExpr("name, id").Limit(1000).Scan(ctx, &out)
-	if err != nil {
-		return nil, fmt.Errorf("list institutions: %w", err)
-	}
-	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/workers"
 )
@@ -36,13 +37,12 @@ var seq atomic.Int64
 func Org(t testing.TB, db bun.IDB, kind, region string) int64 {
 	t.Helper()
 	n := seq.Add(1)
-	var id int64
-	err := db.NewRaw(`INSERT INTO organisations (code, name, kind, region_code) VALUES (?, ?, ?, ?) RETURNING id`,
-		fmt.Sprintf("t-%s-%d", kind, n), fmt.Sprintf("测试%s%d", kind, n), kind, region).Scan(context.Background(), &id)
-	if err != nil {
+	o := orgs.Organisation{Code: fmt.Sprintf("t-%s-%d", kind, n), Name: fmt.Sprintf("测试%s%d", kind, n),
+		Kind: kind, RegionCode: region, Active: true}
+	if err := orgs.NewStore(db).Insert(context.Background(), &o); err != nil {
 		t.Fatalf("insert organisation: %v", err)
 	}
-	return id
+	return o.ID
 }
 
 // Staff inserts a user of role in organisation orgID (region is the
@@ -51,13 +51,11 @@ func Staff(t testing.TB, db bun.IDB, role accounts.Role, orgID int64, region str
 	t.Helper()
 	n := seq.Add(1)
 	name := fmt.Sprintf("t_%s_%d", role, n)
-	var id int64
-	err := db.NewRaw(`INSERT INTO users (username, role, organisation_id, password_hash) VALUES (?, ?, ?, 'x') RETURNING id`,
-		name, role, orgID).Scan(context.Background(), &id)
-	if err != nil {
+	u := accounts.User{Username: name, Role: role, OrganisationID: orgID, PasswordHash: "x", Active: true}
+	if err := accounts.NewStore(db).InsertUser(context.Background(), &u); err != nil {
 		t.Fatalf("insert user: %v", err)
 	}
-	return &accounts.Principal{UserID: id, Username: name, Role: role, OrgID: orgID,
+	return &accounts.Principal{UserID: u.ID, Username: name, Role: role, OrgID: orgID,
 		OrgKind: accounts.OrgKindFor(role), Region: region}
 }
 
@@ -65,13 +63,11 @@ func Staff(t testing.TB, db bun.IDB, role accounts.Role, orgID int64, region str
 func WorkerUser(t testing.TB, db bun.IDB, workerID int64) *accounts.Principal {
 	t.Helper()
 	name := fmt.Sprintf("t_worker_%d", seq.Add(1))
-	var id int64
-	err := db.NewRaw(`INSERT INTO users (username, role, worker_id, password_hash) VALUES (?, 'worker', ?, 'x') RETURNING id`,
-		name, workerID).Scan(context.Background(), &id)
-	if err != nil {
+	u := accounts.User{Username: name, Role: accounts.RoleWorker, WorkerID: workerID, PasswordHash: "x", Active: true}
+	if err := accounts.NewStore(db).InsertUser(context.Background(), &u); err != nil {
 		t.Fatalf("insert worker user: %v", err)
 	}
-	return &accounts.Principal{UserID: id, Username: name, Role: accounts.RoleWorker, WorkerID: workerID}
+	return &accounts.Principal{UserID: u.ID, Username: name, Role: accounts.RoleWorker, WorkerID: workerID}
 }
 
 var (

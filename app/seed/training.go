@@ -1,4 +1,4 @@
-package app
+package seed
 
 import (
 	"context"
@@ -14,6 +14,9 @@ import (
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/workers"
 )
+
+// training gives the training seed's helpers the services as fields.
+type training struct{ Services }
 
 // The training part of the demo world (DESIGN §5.5): classes in every
 // state for provider1 (武汉) and provider2 (宜昌), demo workers enrolled,
@@ -42,6 +45,16 @@ var demoClasses = []demoClass{
 	{"FZR-GW", "%s 托育机构负责人岗位培训（已取消）", 50, 55, 20, classes.StateCancelled, 3, false},
 }
 
+// DemoClassStates names the demo classes of city with the state each is
+// seeded in, for tests that check the demo world.
+func DemoClassStates(city string) map[string]classes.State {
+	m := make(map[string]classes.State, len(demoClasses))
+	for _, dc := range demoClasses {
+		m[fmt.Sprintf(dc.name, city)] = dc.state
+	}
+	return m
+}
+
 // demoPerson is a demo worker with the full ID number a provider enrols
 // them by (the person is "in front of" the provider).
 type demoPerson struct {
@@ -49,9 +62,10 @@ type demoPerson struct {
 	idNumber string
 }
 
-// seedDemoTraining adds the demo classes: worker1 in 武汉's completed and
+// Training adds the demo classes: worker1 in 武汉's completed and
 // open classes. It does nothing when provider1 already has classes.
-func (a *App) seedDemoTraining(ctx context.Context) error {
+func Training(ctx context.Context, s Services) error {
+	a := training{s}
 	p1, err := a.Accounts.PrincipalByUsername(ctx, "provider1")
 	if err != nil {
 		return fmt.Errorf("demo provider1: %w", err)
@@ -107,7 +121,7 @@ func (a *App) seedDemoTraining(ctx context.Context) error {
 
 // demoPeople returns worker1 and up to n other unbanned demo workers in
 // the order they were registered, with their ID numbers.
-func (a *App) demoPeople(ctx context.Context, n int) (worker1 demoPerson, pool []demoPerson, err error) {
+func (a training) demoPeople(ctx context.Context, n int) (worker1 demoPerson, pool []demoPerson, err error) {
 	admin, err := a.Accounts.PrincipalByUsername(ctx, "admin")
 	if err != nil {
 		return demoPerson{}, nil, fmt.Errorf("demo admin: %w", err)
@@ -137,7 +151,7 @@ func (a *App) demoPeople(ctx context.Context, n int) (worker1 demoPerson, pool [
 	return worker1, pool, nil
 }
 
-func (a *App) seedDemoClass(ctx context.Context, p *accounts.Principal, city, region, place string, dc demoClass, ws []demoPerson, today time.Time) error {
+func (a training) seedDemoClass(ctx context.Context, p *accounts.Principal, city, region, place string, dc demoClass, ws []demoPerson, today time.Time) error {
 	day := func(n int) time.Time { return today.AddDate(0, 0, n).Add(2 * time.Hour) }
 	// Built as it would have happened: created and opened a month before
 	// the start, enrolled, started on the first day, finished on the last.

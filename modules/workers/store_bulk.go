@@ -1,18 +1,15 @@
 package workers
 
 import (
-	"bufio"
 	"context"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"strconv"
-	"strings"
 	"time"
+
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/pg"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 )
 
 // bulkChunk is how many rows one statement of BulkUpsert writes.
@@ -66,18 +63,19 @@ type Existing struct {
 
 // LookupByIDNumberIdx returns the stored workers whose ID number index is in
 // idxs, keyed by string(index). Callers pass a few thousand at a time.
+// Errors: only internal ones (database).
 func LookupByIDNumberIdx(ctx context.Context, idb bun.IDB, idxs [][]byte) (map[string]Existing, error) {
 	out := make(map[string]Existing, len(idxs))
 	if len(idxs) == 0 {
 		return out, nil
 	}
 	var rows []Existing
-	err := idb.NewSelect().TableExpr("workers AS w").
+	q := idb.NewSelect().TableExpr("workers AS w").
 		ColumnExpr("w.id, w.id_number_idx, w.name, w.phone_idx, w.phone_mask").
 		ColumnExpr("coalesce(w.education, '') AS education, w.major").
 		ColumnExpr("coalesce(w.graduation_year, 0) AS graduation_year, coalesce(w.college_org_id, 0) AS college_org_id").
-		ColumnExpr("coalesce(o.name, '') AS college_name, w.banned").
-		Join("LEFT JOIN organisations AS o ON o.id = w.college_org_id").
+		ColumnExpr("coalesce(o.name, '') AS college_name, w.banned")
+	err := orgs.JoinOrganisation(q, "o", "w.college_org_id").
 		Where("w.id_number_idx = ANY(?)", pgdialect.Array(idxs)).
 		Scan(ctx, &rows)
 	if err != nil {
@@ -104,7 +102,7 @@ type Bulk struct {
 
 // NewBulk starts a bulk write. conn must be the connection tx runs on: COPY
 // needs the raw connection, and running it there keeps it inside the
-// transaction.
+// transaction. Errors: only internal ones (database).
 func NewBulk(ctx context.Context, conn bun.Conn, tx bun.Tx) (*Bulk, error) {
 	if _, err := tx.ExecContext(ctx, `CREATE TEMPORARY TABLE worker_bulk (
 		seq integer NOT NULL, name text NOT NULL, id_number_enc bytea NOT NULL, id_number_idx bytea NOT NULL,
@@ -118,15 +116,13 @@ func NewBulk(ctx context.Context, conn bun.Conn, tx bun.Tx) (*Bulk, error) {
 }
 
 // Add copies rows into the bulk write. Rows must not repeat an ID number
-// index, within a call or across calls.
+// index, within a call or across calls. Errors: only internal ones (database).
 func (b *Bulk) Add(ctx context.Context, rows []BulkRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeBulkCopy(pw, b.n, rows)) }()
-	_, err := pgdriver.CopyFrom(ctx, b.conn, pr, `COPY worker_bulk (seq, `+bulkColumns+`) FROM STDIN`)
-	pr.Close()
+	err := pg.CopyFrom(ctx, b.conn, `COPY worker_bulk (seq, `+bulkColumns+`) FROM STDIN`,
+		func(w *pg.CopyWriter) error { return writeBulkCopy(w, b.n, rows) })
 	if err != nil {
 		return fmt.Errorf("copy rows into worker_bulk: %w", err)
 	}
@@ -144,7 +140,7 @@ const bulkColumns = `name, id_number_enc, id_number_idx, id_mask, sex, birth_dat
 // name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
 // phone_enc, phone_idx, phone_mask, education, major, graduation_year,
 // college_org_id, with NULL (never "") for an absent phone, education or
-// graduation year. It reports how many rows it added.
+// graduation year. It reports how many rows it added. Errors: only internal ones (database).
 func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, error) {
 	res, err := b.tx.ExecContext(ctx, `INSERT INTO worker_bulk (seq, `+bulkColumns+`)
 		SELECT ? + row_number() OVER () - 1, q.* FROM (`+query+`) AS q`, append([]any{b.n}, args...)...)
@@ -160,7 +156,7 @@ func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, err
 }
 
 // Write merges the added rows into workers; with addOnly existing workers
-// are left untouched. It ends the bulk write.
+// are left untouched. It ends the bulk write. Errors: only internal ones (database).
 func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	var res BulkResult
 	tx := b.tx
@@ -236,7 +232,7 @@ func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	return res, nil
 }
 
-// BulkUpsert is a Bulk write of rows given at once.
+// BulkUpsert is a Bulk write of rows given at once. Errors: only internal ones (database).
 func BulkUpsert(ctx context.Context, conn bun.Conn, tx bun.Tx, rows []BulkRow, addOnly bool) (BulkResult, error) {
 	b, err := NewBulk(ctx, conn, tx)
 	if err != nil {
@@ -262,60 +258,27 @@ func countRows(ctx context.Context, tx bun.Tx, query string, args ...any) (int, 
 	return n, rows.Err()
 }
 
-// writeBulkCopy writes rows in COPY text format: tab-separated, \N for
-// NULL, backslash escapes, bytea as \\x hex.
-func writeBulkCopy(w io.Writer, first int, rows []BulkRow) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var line []byte
+// writeBulkCopy writes rows in the column order of bulkColumns, after seq.
+func writeBulkCopy(w *pg.CopyWriter, first int, rows []BulkRow) error {
 	for i, r := range rows {
-		line = line[:0]
-		line = strconv.AppendInt(line, int64(first+i), 10)
-		line = copyText(append(line, '\t'), r.Name)
-		line = copyBytea(append(line, '\t'), r.IDNumberEnc)
-		line = copyBytea(append(line, '\t'), r.IDNumberIdx)
-		line = copyText(append(line, '\t'), r.IDMask)
-		line = copyText(append(line, '\t'), string(r.Sex))
-		line = append(append(line, '\t'), r.BirthDate.Format(time.DateOnly)...)
-		line = copyText(append(line, '\t'), r.IDAreaCode)
-		line = copyBytea(append(line, '\t'), r.PhoneEnc)
-		line = copyBytea(append(line, '\t'), r.PhoneIdx)
-		line = copyNullText(append(line, '\t'), r.PhoneMask, r.PhoneIdx == nil)
-		line = copyNullText(append(line, '\t'), string(r.Education), r.Education == "")
-		line = copyText(append(line, '\t'), r.Major)
-		if r.GraduationYear == 0 {
-			line = append(line, "\t\\N"...)
-		} else {
-			line = strconv.AppendInt(append(line, '\t'), int64(r.GraduationYear), 10)
-		}
-		line = strconv.AppendInt(append(line, '\t'), r.CollegeOrgID, 10)
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
+		w.Int(int64(first + i))
+		w.Text(r.Name)
+		w.Bytea(r.IDNumberEnc)
+		w.Bytea(r.IDNumberIdx)
+		w.Text(r.IDMask)
+		w.Text(string(r.Sex))
+		w.Date(&r.BirthDate)
+		w.Text(r.IDAreaCode)
+		w.Bytea(r.PhoneEnc)
+		w.Bytea(r.PhoneIdx)
+		w.NullText(r.PhoneMask, r.PhoneIdx == nil)
+		w.NullText(string(r.Education), r.Education == "")
+		w.Text(r.Major)
+		w.NullInt(int64(r.GraduationYear))
+		w.Int(r.CollegeOrgID)
+		if err := w.End(); err != nil {
 			return err
 		}
 	}
-	return bw.Flush()
-}
-
-var copyEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
-
-func copyText(b []byte, s string) []byte {
-	if !strings.ContainsAny(s, "\\\t\n\r") {
-		return append(b, s...)
-	}
-	return append(b, copyEscaper.Replace(s)...)
-}
-
-func copyNullText(b []byte, s string, null bool) []byte {
-	if null {
-		return append(b, `\N`...)
-	}
-	return copyText(b, s)
-}
-
-func copyBytea(b []byte, v []byte) []byte {
-	if v == nil {
-		return append(b, `\N`...)
-	}
-	b = append(b, `\\x`...)
-	return hex.AppendEncode(b, v)
+	return nil
 }

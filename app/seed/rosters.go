@@ -1,4 +1,4 @@
-package rosters
+package seed
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"tuoyu/modules/accounts"
+	"tuoyu/modules/rosters"
 	"tuoyu/modules/workers"
 )
 
@@ -26,31 +26,34 @@ var demoRosters = []demoRoster{
 		[]string{"婴幼儿托育服务与管理", "学前教育"}},
 }
 
-var demoSurnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
-var demoGiven = []string{"雨涵", "欣怡", "梓萱", "思彤", "佳怡", "可馨", "紫涵", "一诺", "子涵", "浩然", "宇轩", "晨曦", "雅琪", "梦瑶", "诗琪", "俊杰"}
+var (
+	rosterSurnames = []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+	rosterGiven    = []string{"雨涵", "欣怡", "梓萱", "思彤", "佳怡", "可馨", "紫涵", "一诺", "子涵", "浩然", "宇轩", "晨曦", "雅琪", "梦瑶", "诗琪", "俊杰"}
+)
 
-// SeedDemo adds one committed roster import per demo college (DESIGN §5.5):
-// twelve graduates each, one of them asking for the BYS-GQ plan, and one
-// row with an ID number Excel damaged, so the error report has something to
-// show. It is idempotent: a college that has imports is left alone.
-func (s *Service) SeedDemo(ctx context.Context, principal func(context.Context, string) (accounts.Principal, error)) error {
+// Rosters uploads and commits one roster per demo college, as the college
+// does (DESIGN §5.5): twelve graduates each, one of them asking for the
+// BYS-GQ plan, and one row with an ID number Excel damaged, so the error
+// report has something to show. A college that has imports is left alone.
+// Errors: those of rosters.Service.Upload and Commit; NotFound user_not_found without the college logins.
+func Rosters(ctx context.Context, s Services) error {
 	for i, d := range demoRosters {
-		p, err := principal(ctx, d.username)
+		p, err := s.principal(ctx, d.username)
 		if err != nil {
-			return fmt.Errorf("demo roster of %s: %w", d.username, err)
+			return err
 		}
-		n, err := s.db.NewSelect().Table("roster_imports").Where("college_org_id = ?", p.OrgID).Count(ctx)
-		if err != nil {
-			return fmt.Errorf("demo roster of %s: %w", d.username, err)
-		}
-		if n > 0 {
+		has, err := s.Rosters.HasImports(ctx, p.OrgID)
+		if err != nil || has {
+			if err != nil {
+				return fmt.Errorf("demo roster of %s: %w", d.username, err)
+			}
 			continue
 		}
-		im, err := s.Upload(ctx, &p, UploadInput{FileName: d.file, Data: demoCSV(d, uint64(i+1), s.now())})
+		im, err := s.Rosters.Upload(ctx, p, rosters.UploadInput{FileName: d.file, Data: demoCSV(d, uint64(i+1), s.Now())})
 		if err != nil {
 			return fmt.Errorf("demo roster of %s: upload: %w", d.username, err)
 		}
-		if _, err := s.Commit(ctx, &p, im.ID); err != nil {
+		if _, err := s.Rosters.Commit(ctx, p, im.ID); err != nil {
 			return fmt.Errorf("demo roster of %s: commit: %w", d.username, err)
 		}
 	}
@@ -74,7 +77,7 @@ func demoCSV(d demoRoster, seed uint64, now time.Time) []byte {
 		if i == 11 {
 			id = id[:1] + "." + id[1:6] + "E+17" // what Excel shows for an ID typed into a number cell
 		}
-		name := string(demoSurnames[r.IntN(len(demoSurnames))]) + demoGiven[r.IntN(len(demoGiven))]
+		name := string(rosterSurnames[r.IntN(len(rosterSurnames))]) + rosterGiven[r.IntN(len(rosterGiven))]
 		plan := ""
 		if i == 0 {
 			plan = "BYS-GQ"

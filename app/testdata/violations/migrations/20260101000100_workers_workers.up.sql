@@ -1,0 +1,1 @@
+CREATE TABLE workers (id bigint);

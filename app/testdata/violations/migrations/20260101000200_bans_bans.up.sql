@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS bans (id bigint, worker_id bigint);

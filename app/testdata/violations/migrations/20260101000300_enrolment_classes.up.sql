@@ -1,0 +1,2 @@
+CREATE TABLE classes (id bigint);
+CREATE TABLE enrolments (id bigint);

@@ -1,0 +1,6 @@
+// Package audit imports a module above it: planted violation.
+package audit
+
+import "fake/modules/orgs"
+
+var _ = orgs.Name
