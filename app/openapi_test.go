@@ -125,6 +125,7 @@ func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
 		{"provider1", "/api/v1/classes/1/enrolments", "/api/v1/classes/{id}/enrolments"},
 		{"worker1", "/api/v1/enrolments", "/api/v1/enrolments"},
 		{"provider1", "/api/v1/classes/2/lessons", "/api/v1/classes/{id}/lessons"},
+		{"college1", "/api/v1/graduates/progress", "/api/v1/graduates/progress"},
 		{"worker1", "/api/v1/enrolments/1/history", "/api/v1/enrolments/{id}/history"},
 		{"provider1", "/api/v1/plan-waitlist", "/api/v1/plan-waitlist"},
 		{"college1", "/api/v1/rosters", "/api/v1/rosters"},

@@ -40,6 +40,7 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	worker := accounts.Require(accounts.RoleWorker)
 	enrollers := accounts.Require(accounts.RoleWorker, accounts.RoleProvider)
 	keepers := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin)
+	college := accounts.Require(accounts.RoleCollege)
 
 	api.Get("/classes/:id/enrolments", anyone, h.apiRoster)
 	api.Get("/classes/:id/lessons", keepers, h.apiLessons)
@@ -49,6 +50,7 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	api.Get("/enrolments", worker, h.apiMine)
 	api.Get("/enrolments/:id", anyone, h.apiProgress)
 	api.Get("/enrolments/:id/history", anyone, h.apiHistory)
+	api.Get("/graduates/progress", college, h.apiGraduates)
 
 	pages.Get("/classes/:id", anyone, h.showPage)
 	pages.Post("/classes/:id/state", keepers, h.stateForm)
@@ -61,6 +63,7 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	pages.Post("/lessons/:id", keepers, h.correctForm)
 	pages.Get("/me/classes", worker, h.minePage)
 	pages.Get("/enrolments/:id", anyone, h.progressPage)
+	pages.Get("/graduates", college, h.graduatesPage)
 }
 
 // EnrolmentJSON is an enrolment with progress as the API returns it.
@@ -283,4 +286,45 @@ func (h *Handler) apiProgress(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(enrolmentsJSON([]Enrolment{v})[0])
+}
+
+// GraduateJSON is a graduate's enrolment as the API returns it.
+type GraduateJSON struct {
+	EnrolmentJSON
+	Outcome *Outcome `json:"outcome"`
+}
+
+// graduates reads the page and the status filter and loads the page.
+func (h *Handler) graduates(c *fiber.Ctx) ([]Graduate, int, web.Page, error) {
+	status, err := web.QueryEnum(c, "status", statuses...)
+	if err != nil {
+		return nil, 0, web.Page{}, err
+	}
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return nil, 0, web.Page{}, err
+	}
+	gs, total, err := h.svc.Graduates(c.UserContext(), accounts.PrincipalOf(c), enrolment.Status(status), pg.PerPage, pg.Offset())
+	return gs, total, pg, err
+}
+
+func (h *Handler) apiGraduates(c *fiber.Ctx) error {
+	gs, total, _, err := h.graduates(c)
+	if err != nil {
+		return err
+	}
+	out := make([]GraduateJSON, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, GraduateJSON{EnrolmentJSON: enrolmentsJSON([]Enrolment{g.Enrolment})[0], Outcome: g.Outcome})
+	}
+	return c.JSON(web.List(out, total))
+}
+
+func (h *Handler) graduatesPage(c *fiber.Ctx) error {
+	gs, total, pg, err := h.graduates(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "graduates/list", fiber.Map{"Title": "毕业生培训进度", "Graduates": gs, "Total": total,
+		"Page": pg.Page, "PerPage": pg.PerPage, "Status": c.Query("status")})
 }

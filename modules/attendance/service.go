@@ -25,6 +25,7 @@ type Service struct {
 	enrolment *enrolment.Service
 	catalog   *catalog.Service
 	cipher    *pii.Cipher
+	outcomes  OutcomeFunc // assessment outcomes on the graduates' progress; nil until wired
 }
 
 // NewService returns the attendance service. cipher computes the ID-number

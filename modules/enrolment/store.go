@@ -326,11 +326,16 @@ func (s Store) ViewsOfClass(ctx context.Context, classID, onlyWorker int64) ([]V
 }
 
 // ViewForCaller returns enrolment id if p may see it: the worker themself,
-// the class's provider, HR and regulators of the class's region, admins.
+// the class's provider, the college that sent the worker, HR and
+// regulators of the class's region, admins.
 // Errors: NotFound (enrolment_not_found).
 func (s Store) ViewForCaller(ctx context.Context, p *accounts.Principal, id int64) (View, error) {
 	q := s.viewQuery().Where("en.id = ?", id)
-	q = p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id", Worker: "en.worker_id"})
+	if p.Is(accounts.RoleCollege) {
+		q = q.Where("en.worker_id IN (?)", workers.Graduates(s.db, p.OrgID))
+	} else {
+		q = p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id", Worker: "en.worker_id"})
+	}
 	var views []View
 	if err := q.Scan(ctx, &views); err != nil {
 		return View{}, fmt.Errorf("enrolment %d: %w", id, err)
@@ -339,6 +344,23 @@ func (s Store) ViewForCaller(ctx context.Context, p *accounts.Principal, id int6
 		return View{}, errNotFound()
 	}
 	return views[0], nil
+}
+
+// ViewsOfGraduates returns a page of the enrolments of the workers college
+// collegeOrgID sent, by name then newest class first, and how many there
+// are; status narrows them when not empty.
+// Errors: none of its own (database failures only).
+func (s Store) ViewsOfGraduates(ctx context.Context, collegeOrgID int64, status Status, limit, offset int) ([]View, int, error) {
+	q := s.viewQuery().Where("en.worker_id IN (?)", workers.Graduates(s.db, collegeOrgID))
+	if status != "" {
+		q = q.Where("en.status = ?", status)
+	}
+	var views []View
+	n, err := q.OrderExpr("w.name, cl.starts_on DESC, en.id").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx, &views)
+	if err != nil {
+		return nil, 0, fmt.Errorf("enrolments of the graduates of college %d: %w", collegeOrgID, err)
+	}
+	return views, int(n), nil
 }
 
 // translate turns the constraint violations that carry a domain meaning

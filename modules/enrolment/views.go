@@ -40,3 +40,13 @@ func (s *Service) ClassRoster(ctx context.Context, p *accounts.Principal, classI
 func (s *Service) View(ctx context.Context, p *accounts.Principal, enrolmentID int64) (View, error) {
 	return NewStore(s.db).ViewForCaller(ctx, p, enrolmentID)
 }
+
+// Graduates returns a page of the enrolments of the graduates of p's
+// college (status narrows them when not empty) and how many there are; for
+// any other caller, nothing. Errors: none of its own.
+func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status Status, limit, offset int) ([]View, int, error) {
+	if !p.Is(accounts.RoleCollege) || p.OrgID == 0 {
+		return []View{}, 0, nil
+	}
+	return NewStore(s.db).ViewsOfGraduates(ctx, p.OrgID, status, limit, offset)
+}
