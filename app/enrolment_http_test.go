@@ -119,7 +119,7 @@ func TestClassesAndEnrolmentHTTP(t *testing.T) {
 		t.Fatalf("full class: %d %s", res.StatusCode, body)
 	}
 	if _, bannedID, err := seed.BannedWorker(context.Background(), testApp(t).seedServices()); err == nil {
-		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": bannedID}); res.StatusCode != 403 || problemCode(t, body) != "banned" {
+		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": bannedID}); res.StatusCode != 422 || problemCode(t, body) != "not_registrable" || strings.Contains(string(body), "禁") {
 			t.Errorf("banned worker: %d %s", res.StatusCode, body)
 		}
 	} else {

@@ -106,7 +106,7 @@ func TestEnrolRefusals(t *testing.T) {
 	_, err = w.svc.Enrol(ctx, banned.P, c.ID, 0)
 	expect("banned self", err, "banned", apperr.KindForbidden)
 	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, banned.ID)
-	expect("banned by provider", err, "banned", apperr.KindForbidden)
+	expect("banned by provider", err, "not_registrable", apperr.KindInvalid)
 
 	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, 987654321)
 	expect("unknown worker", err, "worker_not_found", apperr.KindNotFound)
