@@ -14,20 +14,23 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/workers"
 )
 
 // Service is the bans' use cases and the ban look-up other modules call.
 type Service struct {
-	db     *bun.DB
-	cipher *pii.Cipher
-	now    func() time.Time
+	db        *bun.DB
+	cipher    *pii.Cipher
+	enrolment *enrolment.Service
+	now       func() time.Time
 }
 
-// NewService returns the bans service.
-func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
-	return &Service{db: db, cipher: cipher, now: now}
+// NewService returns the bans service; enr withdraws a banned person's
+// places when a ban is recorded.
+func NewService(db *bun.DB, cipher *pii.Cipher, enr *enrolment.Service, now func() time.Time) *Service {
+	return &Service{db: db, cipher: cipher, enrolment: enr, now: now}
 }
 
 // keepers record and lift bans: regulators only (DESIGN §2, §4.6: lifting
@@ -225,6 +228,16 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 	}
 	if workerID != 0 {
 		summary["worker_id"] = workerID
+		// No enrolment after a ban (DESIGN §4.6): the places the person
+		// holds or waits for end in this transaction, and go to the next
+		// on each waiting list.
+		withdrawn, err := s.enrolment.WithdrawBanned(ctx, tx, p, workerID)
+		if err != nil {
+			return b, err
+		}
+		if len(withdrawn) > 0 {
+			summary["withdrawn_enrolments"] = len(withdrawn)
+		}
 	}
 	return b, audit.Record(ctx, tx, audit.Event{
 		ActorUserID: p.UserID, ActorOrgID: p.OrgID,

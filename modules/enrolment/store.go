@@ -160,6 +160,26 @@ func (s Store) Promote(ctx context.Context, id int64) error {
 	return nil
 }
 
+// Place names an enrolment and its class.
+type Place struct {
+	ID      int64 `bun:"id"`
+	ClassID int64 `bun:"class_id"`
+}
+
+// ActivePlaces returns the enrolments of worker workerID that are enrolled
+// or waitlisted, in class order (the order their classes are locked).
+// Errors: none of its own (database failures only).
+func (s Store) ActivePlaces(ctx context.Context, workerID int64) ([]Place, error) {
+	var out []Place
+	err := s.db.NewSelect().Table("enrolments").Column("id", "class_id").
+		Where("worker_id = ? AND status IN ('enrolled', 'waitlisted')", workerID).
+		OrderExpr("class_id, id").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("places of worker %d: %w", workerID, err)
+	}
+	return out, nil
+}
+
 // Renumber numbers the waiting list of class classID 1, 2, 3 … in its
 // order, after someone left it or was promoted; the caller holds the class
 // lock. Errors: none of its own (database failures only).
