@@ -42,7 +42,7 @@ func TestBanWithdrawsEnrolments(t *testing.T) {
 		}
 		return wk, id
 	}
-	full := class("2027-03-01", "2027-03-10", 1)   // subject holds the place, two wait
+	full := class("2027-03-01", "2027-03-10", 1)    // subject holds the place, two wait
 	waiting := class("2027-04-01", "2027-04-10", 1) // someone else holds it, subject waits first
 	subject, subjectID := person("张某")
 	next, _ := person("李某")
