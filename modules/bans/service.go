@@ -215,6 +215,22 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 	if i > 0 {
 		field = fmt.Sprintf("managers[%d].id_number", i-1)
 	}
+	// One person, one ban state: a person already banned where p can see
+	// it is refused as before; banned elsewhere, p's decision joins that
+	// ban and the answer is the same as for a new one, so it tells nothing
+	// of the other region.
+	state, banned, err := NewStore(tx).LockState(ctx, b.IDNumberIdx)
+	if err != nil {
+		return b, err
+	}
+	if banned && p.Scope().CoversRegion(state.RegionCode) {
+		e := apperr.Conflict("already_banned", "该身份证号已在终身禁入名单中")
+		e.Fields = []apperr.FieldError{{Field: field, Code: "already_banned", Message: "该身份证号已在终身禁入名单中"}}
+		return b, e
+	}
+	if banned {
+		b.JoinsBanID = state.ID
+	}
 	if err := NewStore(tx).Insert(ctx, &b, field); err != nil {
 		return b, err
 	}
@@ -225,6 +241,9 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 	summary := map[string]any{"decision_no": d.decisionNo, "region_code": d.region, "role": "subject"}
 	if i > 0 {
 		summary["role"], summary["primary_ban_id"] = "manager", primaryID
+	}
+	if b.JoinsBanID != 0 {
+		summary["joins_ban_id"] = b.JoinsBanID
 	}
 	if workerID != 0 {
 		summary["worker_id"] = workerID
@@ -334,7 +353,9 @@ func (s *Service) ConfirmLift(ctx context.Context, p *accounts.Principal, id int
 		if b.LiftRequestedBy == p.UserID {
 			return fourEyes()
 		}
-		if err := NewStore(tx).Lift(ctx, id, p.UserID, s.now()); err != nil {
+		// One ban state: lifting lifts the person, with every decision
+		// joined to it (recorded in other regions too).
+		if err := NewStore(tx).LiftPerson(ctx, b.IDNumberIdx, b, p.UserID, s.now()); err != nil {
 			return err
 		}
 		workerID, err := workers.NewStore(tx).SetBanned(ctx, b.IDNumberIdx, false)

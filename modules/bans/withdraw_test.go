@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/bans"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/workers"
@@ -109,5 +111,58 @@ func TestBanWithdrawsEnrolments(t *testing.T) {
 	// And the subject cannot come back.
 	if _, err := w.enrolment.Enrol(ctx, prov, waiting.ID, subject.ID); err == nil {
 		t.Error("the banned subject enrolled again")
+	}
+}
+
+// A regulator banning a person already banned in another region gets the
+// answer a new ban gets: its own decision is recorded, joined to the
+// person's one ban state, and nothing tells of the other region. Lifting
+// lifts the person (issue 9, item 2).
+func TestBanInAnotherRegionJoinsTheOneState(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	subjectID := workerstest.IDNumber("420106")
+	yichang := decision("张某", subjectID)
+	yichang.DecisionNo, yichang.RegionCode = "宜卫监罚〔2026〕3号", "420500"
+	first, err := w.svc.Record(ctx, w.regYichang, yichang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wuhan := decision("张某", subjectID)
+	got, err := w.svc.Record(ctx, w.reg1, wuhan)
+	if err != nil {
+		t.Fatalf("a ban on a person banned in 宜昌: %v, want it recorded", err)
+	}
+	b := got[0]
+	if b.RegionCode != "420100" || b.DecisionNo != wuhan.DecisionNo || b.ID == first[0].ID {
+		t.Errorf("the answer is not 武汉's own record: %+v", b)
+	}
+	seen, err := w.svc.ByID(ctx, w.reg1, b.ID)
+	if err != nil || seen.RegionCode != "420100" || seen.Status() != bans.StatusActive {
+		t.Errorf("武汉 reads its record: %+v, %v", seen, err)
+	}
+	if _, err := w.svc.ByID(ctx, w.reg1, first[0].ID); err == nil {
+		t.Error("武汉 reads 宜昌's ban")
+	}
+	var states int
+	if err := w.db.NewRaw("SELECT count(*) FROM bans WHERE id_number_idx = ? AND lifted_at IS NULL AND joins_ban_id IS NULL", w.svc.Index(subjectID)).Scan(ctx, &states); err != nil {
+		t.Fatal(err)
+	}
+	if states != 1 {
+		t.Errorf("%d ban states for one person, want 1", states)
+	}
+	// Within its own region a second ban is still refused: it can see it.
+	if _, err := w.svc.Record(ctx, w.regYichang, yichang); !apperr.Is(err, "already_banned") {
+		t.Errorf("宜昌 banning again: %v", err)
+	}
+	// Lifting through 武汉's record lifts the one state.
+	if _, err := w.svc.RequestLift(ctx, w.reg1, b.ID, "鄂卫复〔2027〕2号", "复议撤销"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.ConfirmLift(ctx, w.reg2, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if banned, err := w.svc.IsBanned(ctx, w.db, subjectID); err != nil || banned {
+		t.Errorf("after the lift banned = %v, %v", banned, err)
 	}
 }
