@@ -84,7 +84,6 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Notify = notify.NewService(db, now)
 	a.Institutions = institutions.NewService(db, now)
 	a.Workers = workers.NewService(db, cipher, now)
-	a.Bans = bans.NewService(db, cipher, now)
 	a.Subsidies = subsidies.NewService(db, cfg.Location, now)
 	a.Catalog = catalog.NewService(db)
 	// A worker's view of classes follows their enrolments: the enrolment
@@ -92,6 +91,8 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Classes = classes.NewService(db, a.Catalog, enrolment.Membership, now, cfg.Location)
 	a.Enrolment = enrolment.NewService(db, a.Classes, a.Catalog, cipher)
 	a.Attendance = attendance.NewService(db, a.Classes, a.Enrolment, a.Catalog, cipher)
+	// A ban withdraws the person's places through the enrolment use case.
+	a.Bans = bans.NewService(db, cipher, a.Enrolment, now)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
 	a.Assessments = assessments.NewService(db, cipher, now, cfg.Location)
 	// Sittings fall on working days of the calendar (holidays and 调休).

@@ -86,7 +86,7 @@ func TestEnrolmentQueryBudget(t *testing.T) {
 	for _, pair := range [][2]string{
 		{fmt.Sprintf("/api/v1/classes/%d/enrolments", small.ID), fmt.Sprintf("/api/v1/classes/%d/enrolments?per_page=200", big.ID)},
 		{fmt.Sprintf("/classes/%d", small.ID), fmt.Sprintf("/classes/%d", big.ID)},
-		{fmt.Sprintf("/classes/%d/attendance", small.ID), fmt.Sprintf("/classes/%d/attendance", big.ID)},
+		{fmt.Sprintf("/classes/%d/lessons", small.ID), fmt.Sprintf("/classes/%d/lessons", big.ID)},
 		{"/api/v1/classes?per_page=5", "/api/v1/classes?per_page=50"},
 		{"/classes?per_page=5", "/classes?per_page=50"},
 		{"/api/v1/classes/search?per_page=5", "/api/v1/classes/search?per_page=50"},

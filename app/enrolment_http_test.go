@@ -1,12 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"mime/multipart"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -121,7 +119,7 @@ func TestClassesAndEnrolmentHTTP(t *testing.T) {
 		t.Fatalf("full class: %d %s", res.StatusCode, body)
 	}
 	if _, bannedID, err := seed.BannedWorker(context.Background(), testApp(t).seedServices()); err == nil {
-		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": bannedID}); res.StatusCode != 403 || problemCode(t, body) != "banned" {
+		if res, body := p1.do("POST", path+"/enrolments", map[string]any{"id_number": bannedID}); res.StatusCode != 422 || problemCode(t, body) != "not_registrable" || strings.Contains(string(body), "禁") {
 			t.Errorf("banned worker: %d %s", res.StatusCode, body)
 		}
 	} else {
@@ -264,9 +262,8 @@ func TestProviderEnrolmentScopeHTTP(t *testing.T) {
 	if !strings.Contains(string(body), "候补期间不能再报名日期与本班重叠") {
 		t.Errorf("the class page does not say a waiting place blocks overlapping classes")
 	}
-	// The class has not started: no hours yet.
-	res, body = p1.do("POST", path+"/attendance", map[string]any{"entries": []map[string]any{
-		{"enrolment_id": got.ID, "course_code": "LAW-01", "hours": 1}}})
+	// The class has not started: no lessons yet.
+	res, body = p1.do("POST", path+"/lessons", map[string]any{"date": day(0), "course_code": "LAW-01", "hours": 1, "present": []int64{got.ID}})
 	if res.StatusCode != 409 || problemCode(t, body) != "class_not_running" {
 		t.Errorf("hours in an open class: %d %s", res.StatusCode, body)
 	}
@@ -312,7 +309,7 @@ func TestEnrolmentPagesRender(t *testing.T) {
 		{w1, fmt.Sprintf("/enrolments/%d", mine[0].ID), "<progress"},
 		{p1, "/classes?state=running", "武汉 保育师在岗培训（培训中）"},
 		{p1, fmt.Sprintf("/classes/%d", running[0].ID), "学员名册"},
-		{p1, fmt.Sprintf("/classes/%d/attendance", running[0].ID), "按课程填写"},
+		{p1, fmt.Sprintf("/classes/%d/lessons", running[0].ID), "记录新课次"},
 		{p1, "/classes/waitlist", "托育机构负责人岗位培训"},
 		{p1, "/classes/new", "开设培训班"},
 		{hr, "/classes?state=completed&plan=BYS-GQ", "武汉 保育师岗前培训（已结业班）"},
@@ -332,103 +329,6 @@ func TestEnrolmentPagesRender(t *testing.T) {
 	if res, _ := login(t, "provider2").do("GET", fmt.Sprintf("/classes/%d", running[0].ID), nil); res.StatusCode != 404 {
 		t.Errorf("provider2 opens provider1's class page: %d", res.StatusCode)
 	}
-}
-
-func TestAttendanceHTTP(t *testing.T) {
-	a := testApp(t)
-	p1 := login(t, "provider1")
-	_, body := p1.do("GET", "/api/v1/classes?state=running", nil)
-	running := decode[struct {
-		Items []classBody `json:"items"`
-	}](t, body).Items[0]
-	path := fmt.Sprintf("/api/v1/classes/%d", running.ID)
-	_, body = p1.do("GET", path+"/enrolments", nil)
-	roster := decode[struct {
-		Items []struct {
-			ID       int64 `json:"id"`
-			WorkerID int64 `json:"worker_id"`
-			Progress struct {
-				Courses []struct {
-					Code string  `json:"code"`
-					Done float64 `json:"done_hours"`
-					Max  float64 `json:"max_hours"`
-				} `json:"courses"`
-			} `json:"progress"`
-		} `json:"items"`
-	}](t, body).Items
-	if len(roster) == 0 {
-		t.Fatal("running demo class has no roster")
-	}
-	first := roster[0]
-	course := first.Progress.Courses[0]
-
-	// Over the limit and a correction without reason: 422, row errors.
-	res, body := p1.do("POST", path+"/attendance", map[string]any{"entries": []map[string]any{
-		{"enrolment_id": first.ID, "course_code": course.Code, "hours": course.Max + 1},
-		{"enrolment_id": first.ID, "course_code": "NOPE-01", "hours": 1},
-	}})
-	if res.StatusCode != 422 || problemCode(t, body) != "attendance_invalid" || !strings.Contains(string(body), `"row":2`) {
-		t.Errorf("bad attendance: %d %s", res.StatusCode, body)
-	}
-	// Hours that are valid JSON but not tenths are a field error, not
-	// malformed JSON; nothing is stored.
-	for _, h := range []string{`1.25`, `1e308`, `"NaN"`} {
-		raw := fmt.Sprintf(`{"entries":[{"enrolment_id":%d,"course_code":%q,"hours":%s,"reason":"x"}]}`, first.ID, course.Code, h)
-		res, body := p1.do("POST", path+"/attendance", json.RawMessage(raw))
-		if res.StatusCode != 422 || !strings.Contains(string(body), `"field":"hours"`) || !strings.Contains(string(body), "学时须为 0.1 的整数倍") {
-			t.Errorf("hours %s: %d %s", h, res.StatusCode, body)
-		}
-	}
-	// A correction with its reason is stored.
-	res, body = p1.do("POST", path+"/attendance", map[string]any{"entries": []map[string]any{
-		{"enrolment_id": first.ID, "course_code": course.Code, "hours": course.Max - 0.5, "reason": "迟到半小时"},
-	}})
-	if res.StatusCode != 200 || !strings.Contains(string(body), `"changed":1`) {
-		t.Errorf("correction: %d %s", res.StatusCode, body)
-	}
-
-	// CSV upload by ID number: a bad row rejects the file.
-	var enc []byte
-	if err := a.DB.NewRaw("SELECT id_number_enc FROM workers WHERE id = ?", first.WorkerID).Scan(context.Background(), &enc); err != nil {
-		t.Fatal(err)
-	}
-	idNumber, err := a.Cipher.Decrypt(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	upload := func(csv string) (int, string) {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		fw, _ := mw.CreateFormFile("file", "学时.csv")
-		fw.Write([]byte(csv))
-		mw.Close()
-		res, body := p1.do("POST", path+"/attendance/import", &buf, "Content-Type", mw.FormDataContentType())
-		return res.StatusCode, string(body)
-	}
-	code, out := upload("身份证号,课程代码,学时,更正原因\n" + idNumber + "," + course.Code + ",1,补录\n110101199001011237," + course.Code + ",1,\n")
-	if code != 422 || !strings.Contains(out, `"row":3`) || !strings.Contains(out, "unknown_worker") {
-		t.Errorf("bad CSV: %d %s", code, out)
-	}
-	code, out = upload("身份证号,课程代码,学时,更正原因\n" + idNumber + "," + course.Code + ",1,补录\n")
-	if code != 200 || !strings.Contains(out, `"changed":1`) {
-		t.Errorf("good CSV: %d %s", code, out)
-	}
-
-	// The page form: one course, hours per enrolled worker.
-	form := fmt.Sprintf("course_id=%d&hours_%d=2&reason_%d=%s", courseID(t, course.Code), first.ID, first.ID, "按签到表更正")
-	res, body = p1.do("POST", fmt.Sprintf("/classes/%d/attendance", running.ID), form)
-	if res.StatusCode != 200 || !strings.Contains(string(body), "已保存") {
-		t.Errorf("attendance form: %d", res.StatusCode)
-	}
-}
-
-func courseID(t *testing.T, code string) int64 {
-	t.Helper()
-	var id int64
-	if err := testApp(t).DB.NewRaw("SELECT id FROM courses WHERE code = ?", code).Scan(context.Background(), &id); err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func TestCatalogAdminHTTP(t *testing.T) {

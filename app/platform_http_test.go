@@ -298,7 +298,7 @@ func TestPanicBecomesLoggedProblem(t *testing.T) {
 // it once) and checks that nothing was added.
 func TestDemoSeedIsIdempotent(t *testing.T) {
 	a := testApp(t)
-	tables := []string{"organisations", "users", "workers", "institutions", "bans", "classes", "enrolments", "attendance", "roster_imports", "courses", "plans"}
+	tables := []string{"organisations", "users", "workers", "institutions", "bans", "classes", "enrolments", "lessons", "lesson_attendees", "roster_imports", "courses", "plans"}
 	count := func() map[string]int {
 		m := map[string]int{}
 		for _, tb := range tables {

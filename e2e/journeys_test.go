@@ -25,7 +25,8 @@ func TestJourneys(t *testing.T) {
 	for _, j := range []journey{
 		{"public subsidy calculator", calculatorJourney},
 		{"worker finds a class and enrols", workerEnrolmentJourney},
-		{"provider records attendance", attendanceJourney},
+		{"provider records a lesson from the grid", lessonGridJourney},
+		{"provider uploads a sign-in sheet", signInSheetJourney},
 		{"regulator bans and institution checks", banJourney},
 		{"college uploads a roster", rosterJourney},
 		{"admin adds a subsidy parameter value", parameterJourney},

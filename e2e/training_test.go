@@ -153,11 +153,10 @@ func workerEnrolmentJourney(t *testing.T, srv *Server) {
 	}
 }
 
-// attendanceJourney: provider1 corrects a worker's hours in a course of its
-// running demo class and sees the progress move; more hours than the course
-// has are refused in Chinese and change nothing (DESIGN §4.2).
-func attendanceJourney(t *testing.T, srv *Server) {
-	b := srv.Browser(t)
+// openLessons opens the lessons grid of provider1's running demo class
+// the way a person does: class list, class page, 考勤.
+func openLessons(t *testing.T, b *Browser) string {
+	t.Helper()
 	b.Login("provider1")
 	if status := b.Visit("/classes?state=running"); status != http.StatusOK {
 		t.Fatalf("/classes?state=running answered %d", status)
@@ -170,67 +169,130 @@ func attendanceJourney(t *testing.T, srv *Server) {
 	if status := b.Submit(`tbody a[href="` + classPath + `"]`); status != http.StatusOK {
 		t.Fatalf("%s answered %d", classPath, status)
 	}
-	if status := b.Submit(`a[href="` + classPath + `/attendance"]`); status != http.StatusOK {
-		t.Fatalf("the attendance page answered %d", status)
+	if status := b.Submit(`a[href="` + classPath + `/lessons"]`); status != http.StatusOK {
+		t.Fatalf("the lessons page answered %d", status)
 	}
-	attendancePath := b.Path()
+	return b.Path()
+}
 
-	// The first course (preselected) and the first worker on the form.
-	course := b.Text(`select[name="course"] option:checked`)
-	max := hoursIn(t, b.Text(`form[method="post"][action$="/attendance"] thead th:nth-child(5)`))
-	inputs := b.Attrs(`form[method="post"][action$="/attendance"] tbody input[name^="hours_"]`, "name")
-	if len(inputs) == 0 {
-		t.Fatal("the attendance form lists nobody")
+// hubeiDay is today plus n days in Hubei, as the server dates lessons.
+func hubeiDay(n int) string { return day(today().AddDate(0, 0, n)) }
+
+// hasLesson reports whether the grid has a column for the lesson of course
+// code on date. The grid and sheet journeys run side by side on the same
+// class, so they look for their own lesson rather than count columns.
+func hasLesson(b *Browser, date, code string) bool {
+	for _, th := range b.Texts("table.attendance-grid thead th") {
+		if strings.Contains(th, date) && strings.Contains(th, code) {
+			return true
+		}
 	}
-	enrolmentID := strings.TrimPrefix(inputs[0], "hours_")
-	line := `tbody tr:has(input[name="hours_` + enrolmentID + `"])`
-	done := hoursIn(t, b.Text(line+" td:nth-child(4)"))
-	if done >= max {
-		t.Fatalf("the demo worker already has %v of %v hours in %s; the journey needs room", done, max, course)
+	return false
+}
+
+// lessonGridJourney: provider1 records today's lesson from the grid by
+// ticking one worker, and sees the hours on the worker's progress; a
+// lesson of more than 8 hours is refused in Chinese and changes nothing
+// (issue 9, item 1).
+func lessonGridJourney(t *testing.T, srv *Server) {
+	b := srv.Browser(t)
+	lessonsPath := openLessons(t, b)
+	boxes := b.Attrs(`input[type="checkbox"][name="present"]`, "value")
+	if len(boxes) == 0 {
+		t.Fatal("the grid has no tick boxes")
 	}
+	enrolmentID := boxes[0]
 	progressPath := "/enrolments/" + enrolmentID
 	totalBefore := progressTotal(t, b, progressPath)
+	b.Visit(lessonsPath)
+	codes := b.Attrs(`select[name="course_code"] option`, "value")
+	code := codes[len(codes)-1]
 
-	// The worker attended the rest of the course: a correction, so a reason.
-	b.Visit(attendancePath)
-	full := strconv.FormatFloat(max, 'f', -1, 64)
-	b.Fill(`input[name="hours_`+enrolmentID+`"]`, full)
-	b.Fill(`input[name="reason_`+enrolmentID+`"]`, "补录线下课程签到表")
-	if status := b.Submit(`form[method="post"][action$="/attendance"] button[type="submit"]`); status != http.StatusOK {
-		t.Fatalf("saving hours answered %d: %q %q", status, b.Texts(".alert"), b.Texts(".errors li"))
-	}
-	if notice := b.Text(".notice"); !strings.Contains(notice, "已保存：1 条变更") {
-		t.Errorf("notice = %q, want 已保存：1 条变更", notice)
-	}
-	if got := hoursIn(t, b.Text(line+" td:nth-child(4)")); got != max {
-		t.Errorf("after saving, the form shows %v hours registered, want %v", got, max)
-	}
-	totalAfter := progressTotal(t, b, progressPath)
-	if want := totalBefore + max - done; totalAfter != want {
-		t.Errorf("total hours went from %v to %v, want %v", totalBefore, totalAfter, want)
-	}
-
-	// One hour more than the course has: refused, nothing saved.
-	b.Visit(attendancePath)
-	over := strconv.FormatFloat(max+1, 'f', -1, 64)
-	b.Fill(`input[name="hours_`+enrolmentID+`"]`, over)
-	b.Fill(`input[name="reason_`+enrolmentID+`"]`, "误填")
-	if status := b.Submit(`form[method="post"][action$="/attendance"] button[type="submit"]`); status != http.StatusUnprocessableEntity {
-		t.Errorf("too many hours answered %d, want 422", status)
+	// More than 8 hours in one lesson: refused, nothing stored.
+	b.Fill(`select[name="course_code"]`, code)
+	b.Fill(`input[name="hours"]`, "9")
+	b.Click(`input[name="present"][value="` + enrolmentID + `"]`)
+	if status := b.Submit(`form[action="` + lessonsPath + `"] button[type="submit"]`); status != http.StatusUnprocessableEntity {
+		t.Errorf("a 9-hour lesson answered %d, want 422", status)
 	}
 	if alert := b.Text(".alert"); !strings.Contains(alert, "未保存") {
 		t.Errorf("alert = %q, want it to say nothing was saved (未保存)", alert)
 	}
-	errs := strings.Join(b.Texts(".errors li"), "\n")
-	if miss := missing(errs, "学时 "+over, "超过课程《", "总学时 "+full); len(miss) > 0 {
-		t.Errorf("row errors %q lack %q", errs, miss)
+	if errs := strings.Join(b.Texts(".errors li"), "\n"); !strings.Contains(errs, "最多 8 学时") {
+		t.Errorf("row errors %q do not name the 8-hour limit", errs)
 	}
-	b.Visit(attendancePath)
-	if got := hoursIn(t, b.Text(line+" td:nth-child(4)")); got != max {
-		t.Errorf("after the refused entry, %v hours are registered, want still %v", got, max)
+	if hasLesson(b, hubeiDay(0), code) {
+		t.Errorf("after the refusal the grid shows a lesson of %s today", code)
 	}
-	if got := progressTotal(t, b, progressPath); got != totalAfter {
-		t.Errorf("after the refused entry the total is %v, want still %v", got, totalAfter)
+
+	// One hour today, the box ticked (the form kept the tick).
+	b.Fill(`input[name="date"]`, hubeiDay(0))
+	b.Fill(`input[name="hours"]`, "1")
+	if !b.Exists(`input[name="present"][value="` + enrolmentID + `"]:checked`) {
+		b.Click(`input[name="present"][value="` + enrolmentID + `"]`)
+	}
+	if status := b.Submit(`form[action="` + lessonsPath + `"] button[type="submit"]`); status != http.StatusOK {
+		t.Fatalf("saving the lesson answered %d: %q %q", status, b.Texts(".alert"), b.Texts(".errors li"))
+	}
+	if notice := b.Text(".notice"); !strings.Contains(notice, "出勤 1 人") || !strings.Contains(notice, code) {
+		t.Errorf("notice = %q, want the lesson of %s with 1 present", notice, code)
+	}
+	if !hasLesson(b, hubeiDay(0), code) {
+		t.Errorf("the grid shows no lesson of %s today: %q", code, b.Texts("table.attendance-grid thead th"))
+	}
+	if got := progressTotal(t, b, progressPath); got != totalBefore+1 {
+		t.Errorf("total hours went from %v to %v, want one more", totalBefore, got)
+	}
+	if lessons := strings.Join(b.Texts("main section.card td"), " "); !strings.Contains(lessons, hubeiDay(0)) {
+		t.Errorf("the progress page does not list today's lesson: %q", lessons)
+	}
+	assertSameOrigin(t, srv.URL, b.Requests())
+}
+
+// signInSheetJourney: provider1 uploads yesterday's sign-in sheet, sees a
+// preview that stores nothing, confirms it, and finds the lesson in the
+// grid (issue 9, item 1).
+func signInSheetJourney(t *testing.T, srv *Server) {
+	b := srv.Browser(t)
+	lessonsPath := openLessons(t, b)
+	boxes := b.Attrs(`input[type="checkbox"][name="present"]`, "value")
+	if len(boxes) < 2 {
+		t.Fatal("the grid lists fewer than two workers")
+	}
+	codes := b.Attrs(`select[name="course_code"] option`, "value")
+	code := codes[len(codes)-2]
+	// The last two workers: the grid journey ticks the first.
+	sheet := "日期,课程代码,学时,报名编号\n" +
+		hubeiDay(-1) + "," + code + ",1.5," + boxes[len(boxes)-1] + "\n" +
+		hubeiDay(-1) + "," + code + ",1.5," + boxes[len(boxes)-2] + "\n"
+	upload := func() {
+		b.Upload(`form[action$="/lessons/sheet"] input[type="file"]`, "签到表.csv", []byte(sheet))
+		if status := b.Submit(`form[action$="/lessons/sheet"] button[type="submit"]`); status != http.StatusOK {
+			t.Fatalf("uploading the sheet answered %d: %q %q", status, b.Texts(".alert"), b.Texts(".errors li"))
+		}
+	}
+	upload()
+	if h := b.Text("h1"); !strings.Contains(h, "签到表预览") {
+		t.Fatalf("h1 = %q, want the preview", h)
+	}
+	row := strings.Join(b.Texts("tbody tr"), " ")
+	if miss := missing(row, hubeiDay(-1), code, "1.5"); len(miss) > 0 {
+		t.Errorf("the preview %q lacks %q", row, miss)
+	}
+	// The preview stored nothing.
+	b.Visit(lessonsPath)
+	if hasLesson(b, hubeiDay(-1), code) {
+		t.Errorf("after the preview the grid shows the sheet's lesson")
+	}
+	upload()
+	if status := b.Submit(`form[action$="/lessons/sheet/confirm"] button[type="submit"]`); status != http.StatusOK {
+		t.Fatalf("confirming answered %d: %q", status, b.Texts(".alert"))
+	}
+	if notice := b.Text(".notice"); !strings.Contains(notice, "签到表已保存：1 个课次") {
+		t.Errorf("notice = %q, want 签到表已保存：1 个课次", notice)
+	}
+	if !hasLesson(b, hubeiDay(-1), code) {
+		t.Errorf("the grid shows no lesson of %s yesterday: %q", code, b.Texts("table.attendance-grid thead th"))
 	}
 	assertSameOrigin(t, srv.URL, b.Requests())
 }

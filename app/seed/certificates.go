@@ -7,10 +7,8 @@ import (
 	"time"
 
 	"tuoyu/modules/accounts"
-	"tuoyu/modules/attendance"
 	"tuoyu/modules/certificates"
 	"tuoyu/modules/classes"
-	"tuoyu/modules/enrolment"
 	"tuoyu/modules/workers"
 )
 
@@ -123,29 +121,9 @@ func certificateClass(ctx context.Context, s Services, p *accounts.Principal) er
 	if _, err := s.Enrolment.At(day(-45)).Start(ctx, p, c.ID); err != nil {
 		return err
 	}
-	if err := fullHours(ctx, s.Attendance.At(day(-30)), p, c.ID); err != nil {
+	if err := seedDemoHours(ctx, s.Attendance.At(day(-30)), p, c, true, nil); err != nil {
 		return err
 	}
 	_, err = s.Classes.At(day(-30)).Finish(ctx, p, c.ID)
-	return err
-}
-
-// fullHours records every course's full hours for every enrolled worker
-// of class id, so that all of them complete.
-func fullHours(ctx context.Context, svc *attendance.Service, p *accounts.Principal, classID int64) error {
-	_, roster, err := svc.Roster(ctx, p, classID)
-	if err != nil {
-		return err
-	}
-	var entries []attendance.Entry
-	for _, v := range roster {
-		if v.Status != enrolment.StatusEnrolled {
-			continue
-		}
-		for _, cp := range v.Progress.Courses {
-			entries = append(entries, attendance.Entry{Row: len(entries) + 1, EnrolmentID: v.ID, CourseID: cp.CourseID, Hours: cp.Max})
-		}
-	}
-	_, err = svc.Record(ctx, p, classID, entries, attendance.SourceForm)
 	return err
 }

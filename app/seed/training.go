@@ -9,6 +9,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/attendance"
+	"tuoyu/modules/catalog"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/workers"
@@ -203,35 +204,55 @@ func (a training) seedDemoClass(ctx context.Context, p *accounts.Principal, city
 	return err
 }
 
-// seedDemoHours records attendance: in a finished class everyone but the
-// ill completes; in a running class everyone is half way through each
-// required course.
+// seedDemoHours records lessons day by day from the class's first day, at
+// most 8 hours a day: in a finished class every course in full, and the ill
+// miss the last lesson of the first course; in a running class half of
+// each required course so far.
 func seedDemoHours(ctx context.Context, svc *attendance.Service, p *accounts.Principal, c classes.Class, finished bool, ill map[int64]bool) error {
 	_, roster, err := svc.Roster(ctx, p, c.ID)
 	if err != nil {
 		return err
 	}
-	var entries []attendance.Entry
+	var everyone, healthy []int64
+	var courses []attendance.CourseProgress
 	for _, v := range roster {
 		if v.Status != enrolment.StatusEnrolled {
 			continue
 		}
-		for i, cp := range v.Progress.Courses {
-			h := cp.Max
-			switch {
-			case !finished && cp.Required == 0:
-				continue
-			case !finished:
-				h = cp.Required / 2 // half way through the class
-			case ill[v.WorkerID] && i == 0:
-				h = cp.Required / 2 // fell ill: one course short
-			}
-			entries = append(entries, attendance.Entry{Row: len(entries) + 1, EnrolmentID: v.ID, CourseID: cp.CourseID, Hours: h})
+		if courses == nil {
+			courses = v.Progress.Courses
+		}
+		everyone = append(everyone, v.ID)
+		if !ill[v.WorkerID] {
+			healthy = append(healthy, v.ID)
 		}
 	}
-	if len(entries) == 0 {
-		return nil
+	day, left := c.StartsOn, catalog.H(8)
+	for i, cp := range courses {
+		want := cp.Max
+		if !finished {
+			want = cp.Required / 2
+		}
+		want -= want % 5 // lessons come in half hours
+		for want > 0 {
+			if left == 0 {
+				day, left = day.AddDate(0, 0, 1), catalog.H(8)
+			}
+			h := min(want, left)
+			want, left = want-h, left-h
+			present := everyone
+			if finished && i == 0 && want == 0 {
+				present = healthy // fell ill: one lesson short
+			}
+			if len(present) == 0 {
+				continue
+			}
+			_, err := svc.RecordLesson(ctx, p, c.ID, attendance.LessonInput{Date: day.Format(time.DateOnly),
+				CourseCode: cp.Code, Hours: h, Present: present}, attendance.SourceForm)
+			if err != nil {
+				return fmt.Errorf("demo lesson %s %s: %w", day.Format(time.DateOnly), cp.Code, err)
+			}
+		}
 	}
-	_, err = svc.Record(ctx, p, c.ID, entries, attendance.SourceForm)
-	return err
+	return nil
 }

@@ -25,6 +25,9 @@ import (
 	"tuoyu/app/dbtest"
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/bans"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/classes"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/rosters"
 	"tuoyu/modules/workers"
 	"tuoyu/modules/workers/workerstest"
@@ -220,7 +223,9 @@ func insertPlain(tb testing.TB, db *bun.DB) time.Duration {
 func BenchmarkRosterImport(b *testing.B) {
 	db := dbtest.DB(b)
 	cipher := workerstest.Cipher(b)
-	svc := rosters.NewService(db, cipher, bans.NewService(db, cipher, time.Now), nil, nil, time.Now, nil)
+	cat := catalog.NewService(db)
+	enr := enrolment.NewService(db, classes.NewService(db, cat, enrolment.Membership, time.Now, nil), cat, cipher)
+	svc := rosters.NewService(db, cipher, bans.NewService(db, cipher, enr, time.Now), nil, nil, time.Now, nil)
 	defer svc.Close()
 	n := rowsPerFile()
 	for i := 0; i < b.N; i++ {

@@ -135,6 +135,19 @@ func (s Store) ListUsers(ctx context.Context, q string, limit, offset int) ([]Us
 	return rows, int(n), nil
 }
 
+// ActiveUserIDs returns the IDs of the active users of organisation orgID,
+// the recipients of a message to the organisation.
+// Errors: none of its own (database failures only).
+func (s Store) ActiveUserIDs(ctx context.Context, orgID int64) ([]int64, error) {
+	var ids []int64
+	err := s.db.NewSelect().Table("users").Column("id").Where("organisation_id = ? AND active", orgID).
+		OrderExpr("id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("users of organisation %d: %w", orgID, err)
+	}
+	return ids, nil
+}
+
 // OrgByCode returns id, kind and region of the organisation with code.
 // Errors: Invalid unknown_organisation.
 func (s Store) OrgByCode(ctx context.Context, code string) (id int64, kind, region string, err error) {

@@ -1,42 +1,19 @@
-// Package attendance keeps the hours workers attend in each course of
-// their class (by hand or from a CSV/XLSX file, every change kept with who
-// and why) and decides completion: an enrolment is complete when every
-// course's hours, every category minimum and the total minimum of its plan
-// version are met. Completion is recomputed in the same transaction as
-// every change of hours, and written to the enrolment's status through the
-// enrolment module's store. Progress, the same decision shown course by
-// course, is what the class, roster and "my training" pages show.
+// Package attendance keeps the lessons of each class (签到: a date, a
+// course, hours and who was present, from a form or a sign-in sheet, every
+// correction kept with who and why) and decides completion: a worker's
+// hours in a course are the sum of the lessons they attended, and an
+// enrolment is complete when every course's hours, every category minimum
+// and the total minimum of its plan version are met. Completion is
+// recomputed in the same transaction as every lesson and correction, and
+// written to the enrolment's status through the enrolment module's store.
+// Progress, the same decision shown course by course, is what the class,
+// roster and "my training" pages show.
 package attendance
 
 import (
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/catalog"
 )
-
-// Entry sets the hours of one enrolment in one course to a new total.
-// Changing hours already recorded is a correction and needs a reason. Row
-// is the form line or file row, for error reports.
-type Entry struct {
-	Row         int
-	EnrolmentID int64
-	CourseID    int64
-	Hours       catalog.Hours
-	Reason      string
-}
-
-// Sources of attendance, kept with every change.
-const (
-	SourceForm = "form"
-	SourceCSV  = "csv"
-)
-
-// Result says what a recording changed.
-type Result struct {
-	Changed   int     `json:"changed"`   // rows written (new or corrected)
-	Unchanged int     `json:"unchanged"` // entries equal to what was stored
-	Completed []int64 `json:"completed"` // enrolments that became complete
-	Reopened  []int64 `json:"reopened"`  // enrolments no longer complete
-}
 
 func rowErr(row int, field, code, msg string) apperr.FieldError {
 	return apperr.FieldError{Row: row, Field: field, Code: code, Message: msg}
@@ -59,7 +36,8 @@ type CourseProgress struct {
 	Code     string           `json:"code"`
 	Title    string           `json:"title"`
 	Category catalog.Category `json:"category"`
-	Done     catalog.Hours    `json:"done_hours"`
+	Done     catalog.Hours    `json:"done_hours"` // every hour attended, above the course's hours too
+	Over     catalog.Hours    `json:"over_hours"` // attended beyond the course's hours
 	Required catalog.Hours    `json:"required_hours"`
 	Max      catalog.Hours    `json:"max_hours"`
 	Met      bool             `json:"met"`
@@ -93,25 +71,25 @@ func percent(done, want catalog.Hours) int {
 // Complete decides whether the hours recorded for an enrolment (by course
 // ID) complete plan version v: every course's required hours, every
 // category minimum and the total minimum are met. Hours are counted only for
-// the plan's own courses and never above a course's hours, so a stray
-// record cannot complete a plan. Categories are listed in policy order,
+// the plan's own courses. A course's hours are shown in full (Done, with
+// Over above the course's hours: over-attendance is visible, not lost), but
+// count toward category and total minimums only up to the course's hours,
+// so extra lessons of one course do not stand in for another. Categories are listed in policy order,
 // including those without a minimum (their hours are still shown).
 func Complete(v catalog.PlanVersion, hours map[int64]catalog.Hours) Progress {
 	p := Progress{MinTotal: v.MinTotalHours, Complete: true}
 	byCat := map[catalog.Category]catalog.Hours{}
 	present := map[catalog.Category]bool{}
 	for _, c := range v.Courses {
-		done := hours[c.CourseID]
-		if done < 0 {
-			done = 0
-		}
+		attended := max(hours[c.CourseID], 0)
+		done, over := attended, catalog.Hours(0)
 		if c.Max > 0 && done > c.Max {
-			done = c.Max
+			done, over = c.Max, attended-c.Max
 		}
 		met := done >= c.Required
 		p.Courses = append(p.Courses, CourseProgress{
 			CourseID: c.CourseID, Code: c.Code, Title: c.Title, Category: c.Category,
-			Done: done, Required: c.Required, Max: c.Max, Met: met,
+			Done: attended, Over: over, Required: c.Required, Max: c.Max, Met: met,
 		})
 		p.Complete = p.Complete && met
 		byCat[c.Category] += done

@@ -3,149 +3,145 @@ package attendance_test
 import (
 	"context"
 	"errors"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"tuoyu/app/dbtest"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/enrolment"
 )
 
-// hoursFor sets, for one enrolment, every course of its plan to its required
-// hours (or its maximum where the category minimum needs more).
-func fullHours(v attendance.Enrolment) []attendance.Entry {
-	var es []attendance.Entry
-	for i, c := range v.Progress.Courses {
-		es = append(es, attendance.Entry{Row: i + 1, EnrolmentID: v.ID, CourseID: c.CourseID, Hours: c.Required})
+// plannedLessons lays out lessons for courses from day start on: each
+// course's hours (want) in lessons of at most 8 hours, at most 8 hours a
+// day, as a provider's timetable would.
+func plannedLessons(courses []attendance.CourseProgress, start time.Time, want func(attendance.CourseProgress) catalog.Hours, present []int64) []attendance.LessonInput {
+	var out []attendance.LessonInput
+	day, left := start, catalog.H(8)
+	for _, cp := range courses {
+		h := want(cp)
+		for h > 0 {
+			if left == 0 {
+				day, left = day.AddDate(0, 0, 1), catalog.H(8)
+			}
+			n := min(h, left)
+			h, left = h-n, left-n
+			out = append(out, attendance.LessonInput{Date: day.Format(time.DateOnly), CourseCode: cp.Code, Hours: n, Present: present})
+		}
 	}
-	return es
+	return out
 }
 
-func TestCompletionFlipsWithAttendanceAndBack(t *testing.T) {
+func required(cp attendance.CourseProgress) catalog.Hours { return cp.Required }
+
+func fieldCodes(err error) map[string]string {
+	out := map[string]string{}
+	if e, ok := apperr.As(err); ok {
+		for _, f := range e.Fields {
+			out[f.Field] += f.Code + " "
+		}
+	}
+	return out
+}
+
+func TestLessonsSumToHoursAndCompleteAtOnce(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-01-04", 20, 10)
-	x := w.worker()
-	e, err := w.svc.Enrol(ctx, x.P, c.ID, 0)
+	c := w.class(w.providerA, "FZR-GW", "420106", "2027-01-04", 20, 10)
+	x, y := w.worker(), w.worker()
+	ex, err := w.svc.Enrol(ctx, x.P, c.ID, 0)
+	w.must(err)
+	ey, err := w.svc.Enrol(ctx, y.P, c.ID, 0)
 	w.must(err)
 	w.start(w.providerA, c)
-	v, err := w.svc.Progress(ctx, x.P, e.ID)
+	v, err := w.svc.Progress(ctx, x.P, ex.ID)
 	w.must(err)
-	// BYS-GQ: every course at its required hours is exactly 120 and meets
-	// every category minimum. Record all but the last tenth.
-	entries := fullHours(v)
-	last := &entries[len(entries)-1]
-	last.Hours--
-	res, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, attendance.SourceForm)
+	// Every required course in full, x and y together, on the days they
+	// are held; the clock is the class's last day.
+	svc := w.at("2027-01-23")
+	plan := plannedLessons(v.Progress.Courses, c.StartsOn, required, []int64{ex.ID, ey.ID})
+	last := plan[len(plan)-1]
+	var results []attendance.LessonResult
+	for _, in := range plan[:len(plan)-1] {
+		res, err := svc.RecordLesson(ctx, w.providerA, c.ID, in)
+		w.must(err)
+		results = append(results, res)
+	}
+	v, _ = w.svc.Progress(ctx, x.P, ex.ID)
+	if v.Status != enrolment.StatusEnrolled || v.Progress.Complete {
+		t.Fatalf("complete before the last lesson: %+v", v.Progress)
+	}
+	// The last lesson, y absent: x completes in the same call, y does not.
+	last.Present = []int64{ex.ID}
+	res, err := svc.RecordLesson(ctx, w.providerA, c.ID, last)
 	w.must(err)
-	if len(res.Completed) != 0 {
-		t.Fatalf("complete one tenth short: %+v", res)
+	if len(res.Completed) != 1 || res.Completed[0] != ex.ID {
+		t.Fatalf("last lesson completed %v, want [%d]", res.Completed, ex.ID)
 	}
-	v, _ = w.svc.Progress(ctx, x.P, e.ID)
-	if v.Status != enrolment.StatusEnrolled || v.Progress.Complete || v.CompletedOn != nil {
-		t.Fatalf("one tenth short: %+v", v)
+	v, _ = w.svc.Progress(ctx, x.P, ex.ID)
+	if v.Status != enrolment.StatusCompleted || v.CompletedOnText() != "2027-01-23" {
+		t.Fatalf("after the last lesson: %s on %q", v.Status, v.CompletedOnText())
 	}
-	// The last tenth completes the plan, dated today. Raising hours that
-	// were recorded is a correction and needs a reason.
-	fix := []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: last.CourseID, Hours: last.Hours + 1}}
-	if _, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, fix, attendance.SourceForm); !apperr.Is(err, "attendance_invalid") {
-		t.Fatalf("correction without reason: %v", err)
-	}
-	fix[0].Reason = "补录最后一节课"
-	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, fix, attendance.SourceForm)
+	// Recording a later lesson after an earlier one is no correction: a
+	// second lesson of LAW-01 above its 8 hours is kept and shown.
+	extra, err := svc.RecordLesson(ctx, w.providerA, c.ID, attendance.LessonInput{Date: "2027-01-22", CourseCode: "LAW-01", Hours: 25, Present: []int64{ex.ID}})
 	w.must(err)
-	if len(res.Completed) != 1 || res.Completed[0] != e.ID {
-		t.Fatalf("last tenth: %+v", res)
+	v, _ = w.svc.Progress(ctx, x.P, ex.ID)
+	for _, cp := range v.Progress.Courses {
+		if cp.Code == "LAW-01" && (cp.Done != catalog.H(8)+25 || cp.Over != 25) {
+			t.Errorf("LAW-01 after an extra lesson: done %s, over %s", cp.Done, cp.Over)
+		}
 	}
-	v, _ = w.svc.Progress(ctx, x.P, e.ID)
-	if v.Status != enrolment.StatusCompleted || v.CompletedOnText() != "2026-12-01" || !v.Progress.Complete {
-		t.Fatalf("after the last tenth: status %s, completed on %q", v.Status, v.CompletedOnText())
+	// Correcting a past lesson needs a reason; taking x off a required
+	// lesson reopens the enrolment in the same call.
+	req := results[0]
+	if _, err := svc.CorrectLesson(ctx, w.providerA, req.ID, attendance.Correction{Present: []int64{ey.ID}}); !apperr.Is(err, "lesson_invalid") || !strings.Contains(fieldCodes(err)["reason"], "required") {
+		t.Fatalf("correction without a reason: %v", err)
 	}
-	// A correction taking an hour away reopens it.
-	back := []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: entries[0].CourseID, Hours: entries[0].Hours - 10, Reason: "考勤记录有误"}}
-	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, back, attendance.SourceForm)
+	cor, err := svc.CorrectLesson(ctx, w.providerA, req.ID, attendance.Correction{Present: []int64{ey.ID}, Reason: "签到表核对：该学员当天请假"})
 	w.must(err)
-	v, _ = w.svc.Progress(ctx, x.P, e.ID)
-	if len(res.Reopened) != 1 || v.Status != enrolment.StatusEnrolled || v.CompletedOn != nil {
-		t.Fatalf("after the correction: %+v, status %s", res, v.Status)
+	if len(cor.Removed) != 1 || cor.Removed[0] != ex.ID || len(cor.Reopened) != 1 {
+		t.Fatalf("correction %+v", cor)
 	}
-	// Every change is kept with who and why.
-	var changes []struct {
-		Reason    string `bun:"reason"`
-		ChangedBy int64  `bun:"changed_by"`
+	v, _ = w.svc.Progress(ctx, x.P, ex.ID)
+	if v.Status != enrolment.StatusEnrolled || v.CompletedOn != nil {
+		t.Fatalf("after the correction: %s", v.Status)
 	}
-	w.must(w.db.NewRaw(`SELECT ac.reason, ac.changed_by FROM attendance_changes ac JOIN attendance a ON a.id = ac.attendance_id
-		WHERE a.enrolment_id = ? AND ac.old_hours IS NOT NULL ORDER BY ac.id`, e.ID).Scan(ctx, &changes))
-	if len(changes) != 2 || changes[0].Reason != "补录最后一节课" || changes[1].ChangedBy != w.providerA.UserID {
-		t.Errorf("correction history %+v", changes)
+	// Putting x back is a correction too; the history shows both, newest
+	// first, with the reasons and who; the audit log has them.
+	_, err = svc.CorrectLesson(ctx, w.providerA, req.ID, attendance.Correction{Present: []int64{ey.ID, ex.ID}, Reason: "误删，恢复出勤"})
+	w.must(err)
+	h, err := w.svc.History(ctx, x.P, ex.ID)
+	w.must(err)
+	if len(h.Changes) != 2 || h.Changes[0].Change != "added" || h.Changes[1].Reason != "签到表核对：该学员当天请假" ||
+		h.Changes[1].ChangedBy != w.providerA.UserID || h.Changes[0].Date != req.Date {
+		t.Errorf("history %+v", h.Changes)
+	}
+	if len(h.Lessons) != len(plan)+1 {
+		t.Errorf("history lists %d lessons, want %d", len(h.Lessons), len(plan)+1)
+	}
+	var audited int
+	w.must(w.db.NewRaw("SELECT count(*) FROM audit_events WHERE action = 'attendance.correct' AND target_id = ?", strconv.FormatInt(req.ID, 10)).Scan(ctx, &audited))
+	if audited != 2 {
+		t.Errorf("%d corrections audited, want 2", audited)
+	}
+	// An unchanged list is no correction and needs no reason.
+	if _, err := svc.CorrectLesson(ctx, w.providerA, extra.ID, attendance.Correction{Present: []int64{ex.ID}}); err != nil {
+		t.Errorf("unchanged correction: %v", err)
+	}
+	// Another provider's lesson does not exist for provider B.
+	if _, err := svc.CorrectLesson(ctx, w.providerB, req.ID, attendance.Correction{Present: nil, Reason: "x"}); !apperr.Is(err, "lesson_not_found") {
+		t.Errorf("provider B correcting A's lesson: %v", err)
 	}
 }
 
-func TestCompletionKeepsThePlanVersionEnrolledUnder(t *testing.T) {
-	w := newWorld(t)
-	ctx := context.Background()
-	c := w.class(w.providerA, "BYS-3", "420106", "2027-02-01", 20, 10)
-	early := w.worker()
-	e1, err := w.svc.Enrol(ctx, early.P, c.ID, 0)
-	w.must(err)
-	// The admin raises the total of BYS-3 by making one elective course
-	// required: a new version, because early is enrolled under version 1.
-	plan, err := w.catalog.Plan(ctx, "BYS-3")
-	w.must(err)
-	in := catalog.VersionInput{MinTotalHours: plan.Current.MinTotalHours + catalog.H(4), PassMark: 60, MaxAttempts: 2, Minimums: map[catalog.Category]catalog.Hours{}}
-	for _, m := range plan.Current.Minimums {
-		in.Minimums[m.Category] = m.Min
-	}
-	in.Minimums[catalog.CategorySkills] += catalog.H(4)
-	for _, pc := range plan.Current.Courses {
-		in.Courses = append(in.Courses, catalog.VersionCourseInput{Code: pc.Code, Hours: pc.Required})
-	}
-	in.Courses = append(in.Courses, catalog.VersionCourseInput{Code: "SKL-09", Hours: catalog.H(4)})
-	v2, created, err := w.catalog.EditPlan(ctx, plan.ID, in)
-	w.must(err)
-	if !created {
-		t.Fatal("edit of a plan in use did not make a new version")
-	}
-	late := w.worker()
-	e2, err := w.svc.Enrol(ctx, late.P, c.ID, 0)
-	w.must(err)
-	if e2.PlanVersionID != v2.ID || e1.PlanVersionID == v2.ID {
-		t.Fatalf("versions: early %d, late %d, new %d", e1.PlanVersionID, e2.PlanVersionID, v2.ID)
-	}
-	w.start(w.providerA, c)
-	// The same hours (version 1's requirements) complete early but not late.
-	p1, _ := w.svc.Progress(ctx, early.P, e1.ID)
-	var entries []attendance.Entry
-	for _, cp := range p1.Progress.Courses {
-		entries = append(entries,
-			attendance.Entry{Row: len(entries) + 1, EnrolmentID: e1.ID, CourseID: cp.CourseID, Hours: cp.Required},
-			attendance.Entry{Row: len(entries) + 2, EnrolmentID: e2.ID, CourseID: cp.CourseID, Hours: cp.Required})
-	}
-	res, err := w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, attendance.SourceForm)
-	w.must(err)
-	if len(res.Completed) != 1 || res.Completed[0] != e1.ID {
-		t.Fatalf("completed %v, want only the early enrolment %d", res.Completed, e1.ID)
-	}
-	// The course new in version 2 is part of late's plan and completes it.
-	var skl09 int64
-	w.must(w.db.NewRaw("SELECT id FROM courses WHERE code = 'SKL-09'").Scan(ctx, &skl09))
-	res, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e2.ID, CourseID: skl09, Hours: catalog.H(4)}}, attendance.SourceForm)
-	w.must(err)
-	if len(res.Completed) != 1 || res.Completed[0] != e2.ID {
-		t.Fatalf("version 2 course: completed %v", res.Completed)
-	}
-	// For early, SKL-09 is not in their version: refused.
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e1.ID, CourseID: skl09, Hours: 1}}, attendance.SourceForm)
-	if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Code != "unknown_course" {
-		t.Errorf("course outside the early version: %v", err)
-	}
-}
-
-func TestAttendanceRefusals(t *testing.T) {
+func TestLessonRefusals(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	c := w.class(w.providerA, "BYS-ZG", "420106", "2027-03-01", 5, 1)
@@ -155,73 +151,75 @@ func TestAttendanceRefusals(t *testing.T) {
 	waiting, err := w.svc.Enrol(ctx, y.P, c.ID, 0)
 	w.must(err)
 	w.start(w.providerA, c) // the waiting list ends: y's place is cancelled
-	v, _ := w.svc.Progress(ctx, x.P, e.ID)
-	course := v.Progress.Courses[0] // LAW-01, 8 hours
-	var fzr int64
-	w.must(w.db.NewRaw("SELECT id FROM courses WHERE code = 'SKL-12'").Scan(ctx, &fzr))
-	entries := []attendance.Entry{
-		{Row: 1, EnrolmentID: e.ID, CourseID: course.CourseID, Hours: 1}, // fine on its own
-		{Row: 2, EnrolmentID: e.ID, CourseID: v.Progress.Courses[1].CourseID, Hours: course.Max + 100},
-		{Row: 3, EnrolmentID: e.ID, CourseID: v.Progress.Courses[2].CourseID, Hours: -5},
-		{Row: 4, EnrolmentID: e.ID, CourseID: fzr, Hours: 1},
-		{Row: 5, EnrolmentID: waiting.ID, CourseID: course.CourseID, Hours: 1},
-		{Row: 6, EnrolmentID: 999999, CourseID: course.CourseID, Hours: 1},
-		{Row: 7, EnrolmentID: e.ID, CourseID: course.CourseID, Hours: 2},
+	svc := w.at("2027-03-03")
+	tests := []struct {
+		name  string
+		in    attendance.LessonInput
+		field string
+		code  string
+	}{
+		{"before the class", attendance.LessonInput{Date: "2027-02-28", CourseCode: "LAW-01", Hours: 20, Present: []int64{e.ID}}, "date", "outside_class"},
+		{"not held yet", attendance.LessonInput{Date: "2027-03-04", CourseCode: "LAW-01", Hours: 20, Present: []int64{e.ID}}, "date", "future_date"},
+		{"no date", attendance.LessonInput{Date: "3/1", CourseCode: "LAW-01", Hours: 20, Present: []int64{e.ID}}, "date", "invalid_date"},
+		{"course not in the plan", attendance.LessonInput{Date: "2027-03-01", CourseCode: "SKL-12", Hours: 20, Present: []int64{e.ID}}, "present", "unknown_course"},
+		{"unknown course", attendance.LessonInput{Date: "2027-03-01", CourseCode: "XYZ-99", Hours: 20, Present: []int64{e.ID}}, "course_code", "unknown_course"},
+		{"tenths", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 13, Present: []int64{e.ID}}, "hours", "invalid_hours"},
+		{"zero", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 0, Present: []int64{e.ID}}, "hours", "invalid_hours"},
+		{"over 8", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 85, Present: []int64{e.ID}}, "hours", "hours_over_limit"},
+		{"nobody", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 20}, "present", "required"},
+		{"waiting list", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 20, Present: []int64{waiting.ID}}, "present", "not_enrolled"},
+		{"stranger", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 20, Present: []int64{999999}}, "present", "not_enrolled"},
+		{"twice", attendance.LessonInput{Date: "2027-03-01", CourseCode: "LAW-01", Hours: 20, Present: []int64{e.ID, e.ID}}, "present", "duplicate"},
 	}
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, c.ID, entries, attendance.SourceForm)
-	ae, ok := apperr.As(err)
-	if !ok || ae.Code != "attendance_invalid" {
-		t.Fatalf("error %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := svc.RecordLesson(ctx, w.providerA, c.ID, tt.in)
+			if !apperr.Is(err, "lesson_invalid") || !strings.Contains(fieldCodes(err)[tt.field], tt.code) {
+				t.Errorf("error %v (%v), want %s on %s", err, fieldCodes(err), tt.code, tt.field)
+			}
+			if ae, _ := apperr.As(err); ae != nil && !strings.ContainsAny(ae.Fields[0].Message, "日期课程学时学员编号") {
+				t.Errorf("message %q is not a Chinese reason", ae.Fields[0].Message)
+			}
+		})
 	}
-	want := map[int]string{2: "hours_over_limit", 3: "negative", 4: "unknown_course", 5: "not_enrolled", 6: "not_enrolled", 7: "duplicate"}
-	got := map[int]string{}
-	for _, f := range ae.Fields {
-		got[f.Row] = f.Code
-		if f.Message == "" || !strings.ContainsAny(f.Message, "学时课程本班重复") {
-			t.Errorf("row %d message %q is not a Chinese reason", f.Row, f.Message)
-		}
+	// 8 hours a day at most: 5 + 3.5 on one day is refused, by the service
+	// and by the database.
+	first, err := svc.RecordLesson(ctx, w.providerA, c.ID, attendance.LessonInput{Date: "2027-03-02", CourseCode: "SAF-01", Hours: 50, Present: []int64{e.ID}})
+	w.must(err)
+	_, err = svc.RecordLesson(ctx, w.providerA, c.ID, attendance.LessonInput{Date: "2027-03-02", CourseCode: "SKL-01", Hours: 35, Present: []int64{e.ID}})
+	if !strings.Contains(fieldCodes(err)["present"], "day_limit") {
+		t.Errorf("9.5 hours on a day: %v", err)
 	}
-	for row, code := range want {
-		if got[row] != code {
-			t.Errorf("row %d: %q, want %q (all %v)", row, got[row], code, got)
-		}
-	}
-	// Nothing was stored, not even row 1.
-	var n int
-	w.must(w.db.NewRaw("SELECT count(*) FROM attendance WHERE enrolment_id = ?", e.ID).Scan(ctx, &n))
-	if n != 0 {
-		t.Errorf("%d attendance rows stored after a refused batch", n)
-	}
-	// The database itself refuses hours above the course's hours.
-	_, err = w.db.NewRaw("INSERT INTO attendance (enrolment_id, course_id, hours) VALUES (?, ?, ?)", e.ID, course.CourseID, "999.0").Exec(ctx)
+	var other int64
+	w.must(w.db.NewRaw(`INSERT INTO lessons (class_id, course_id, held_on, hours, source)
+		SELECT ?, id, '2027-03-02', 3.5, 'form' FROM courses WHERE code = 'SKL-01' RETURNING id`, c.ID).Scan(ctx, &other))
+	_, err = w.db.NewRaw("INSERT INTO lesson_attendees (lesson_id, enrolment_id) VALUES (?, ?)", other, e.ID).Exec(ctx)
 	var pgErr pgdriver.Error
-	if !errors.As(err, &pgErr) || pgErr.Field('n') != "attendance_within_course" {
-		t.Errorf("direct insert above the course hours: %v", err)
+	if !errors.As(err, &pgErr) || pgErr.Field('n') != "lesson_day_limit" {
+		t.Errorf("direct insert over 8 hours a day: %v", err)
 	}
-	// A draft, open or cancelled class takes no hours: nobody has attended.
+	// The same course twice on one day is one lesson: correct it instead.
+	_, err = svc.RecordLesson(ctx, w.providerA, c.ID, attendance.LessonInput{Date: "2027-03-02", CourseCode: "SAF-01", Hours: 10, Present: []int64{e.ID}})
+	if !strings.Contains(fieldCodes(err)["date"], "lesson_exists") {
+		t.Errorf("second SAF-01 lesson on one day: %v", err)
+	}
+	h, err := w.svc.History(ctx, x.P, e.ID)
+	w.must(err)
+	if len(h.Lessons) != 1 || h.Lessons[0].ID != first.ID {
+		t.Errorf("after refusals %d lessons stored, want only the first", len(h.Lessons))
+	}
+	// An open class takes no lessons: nobody has attended.
 	open := w.class(w.providerA, "BYS-ZG", "420106", "2027-05-01", 5, 1)
 	z := w.worker()
 	ez, err := w.svc.Enrol(ctx, z.P, open.ID, 0)
 	w.must(err)
-	early := []attendance.Entry{{Row: 1, EnrolmentID: ez.ID, CourseID: course.CourseID, Hours: 1}}
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, open.ID, early, attendance.SourceForm)
-	if ae, ok := apperr.As(err); !ok || ae.Code != "class_not_running" || ae.Kind != apperr.KindConflict || !strings.Contains(ae.Message, "开始培训后") {
-		t.Errorf("hours in an open class: %v", err)
-	}
-	if _, err := w.svc.ImportAttendance(ctx, w.providerA, open.ID, []byte("报名编号,课程代码,学时\n"+itoa(ez.ID)+",LAW-01,1\n"), "a.csv"); !apperr.Is(err, "class_not_running") {
-		t.Errorf("hours file for an open class: %v", err)
-	}
-	w.must(w.db.NewRaw("SELECT count(*) FROM attendance WHERE enrolment_id = ?", ez.ID).Scan(ctx, &n))
-	if n != 0 {
-		t.Errorf("%d attendance rows stored for an open class", n)
-	}
-	d := w.draft(w.providerA, "BYS-ZG", "420106", "2027-06-01", 5, 1)
-	if _, err := w.svc.RecordAttendance(ctx, w.providerA, d.ID, entries[:1], attendance.SourceForm); !apperr.Is(err, "class_not_running") {
-		t.Errorf("hours in a draft class: %v", err)
+	_, err = w.at("2027-05-01").RecordLesson(ctx, w.providerA, open.ID, attendance.LessonInput{Date: "2027-05-01", CourseCode: "LAW-01", Hours: 10, Present: []int64{ez.ID}})
+	if ae, ok := apperr.As(err); !ok || ae.Code != "class_not_running" || ae.Kind != apperr.KindConflict {
+		t.Errorf("lesson in an open class: %v", err)
 	}
 }
 
-func TestImportAttendance(t *testing.T) {
+func TestSignInSheet(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	c := w.class(w.providerA, "FZR-GW", "420106", "2027-04-01", 5, 5)
@@ -231,21 +229,22 @@ func TestImportAttendance(t *testing.T) {
 	ey, err := w.svc.Enrol(ctx, y.P, c.ID, 0)
 	w.must(err)
 	w.start(w.providerA, c)
+	svc := w.at("2027-04-05")
 	stranger := w.worker()
 
-	bad := "身份证号,课程代码,学时,更正原因\n" +
-		x.IDNumber + ",LAW-01,8,\n" + // fine
-		stranger.IDNumber + ",LAW-01,2,\n" + // not in the class
-		x.IDNumber + ",XYZ-99,2,\n" + // unknown course
-		x.IDNumber + ",LAW-02,abc,\n" + // not a number
-		x.IDNumber + ",LAW-04,7,\n" + // LAW-04 has 6 hours
-		y.IDNumber + ",SAF-02,-1,\n" // negative
-	_, err = w.svc.ImportAttendance(ctx, w.providerA, c.ID, []byte(bad), "学时.csv")
+	bad := "日期,课程代码,学时,身份证号\n" +
+		"2027-04-01,LAW-01,4," + x.IDNumber + "\n" + // fine
+		"2027-04-01,LAW-01,4," + stranger.IDNumber + "\n" + // not in the class
+		"2027-04-01,LAW-01,3," + y.IDNumber + "\n" + // hours differ within the lesson
+		"2027-04-01,LAW-02,abc," + x.IDNumber + "\n" + // not a number
+		"04/01,LAW-02,2," + x.IDNumber + "\n" + // not a date
+		"2027-04-01,LAW-01,4," + x.IDNumber + "\n" // twice
+	_, err = svc.ReadSheet(ctx, w.providerA, c.ID, []byte(bad), "签到表.csv")
 	ae, ok := apperr.As(err)
-	if !ok || ae.Code != "attendance_invalid" {
-		t.Fatalf("bad file: %v", err)
+	if !ok || ae.Code != "lesson_invalid" {
+		t.Fatalf("bad sheet: %v", err)
 	}
-	want := map[int]string{3: "unknown_worker", 4: "unknown_course", 5: "invalid_hours", 6: "hours_over_limit", 7: "negative"}
+	want := map[int]string{3: "unknown_worker", 4: "hours_mismatch", 5: "invalid_hours", 6: "invalid_date", 7: "duplicate"}
 	got := map[int]string{}
 	for _, f := range ae.Fields {
 		got[f.Row] = f.Code
@@ -255,32 +254,134 @@ func TestImportAttendance(t *testing.T) {
 			t.Errorf("row %d: %q, want %q (all %+v)", row, got[row], code, ae.Fields)
 		}
 	}
-	var n int
-	w.must(w.db.NewRaw("SELECT count(*) FROM attendance WHERE enrolment_id IN (?, ?)", ex.ID, ey.ID).Scan(ctx, &n))
-	if n != 0 {
-		t.Fatalf("%d rows stored from a bad file", n)
-	}
 
-	// A good file, by ID number and by enrolment number, with a BOM and an
-	// x in lower case in the ID number.
-	good := "\ufeff报名编号,身份证号,课程代码,学时\n" +
-		"," + strings.ToLower(x.IDNumber) + ",LAW-01,8\n" +
-		itoa(ey.ID) + ",,law-02,3.5\n"
-	res, err := w.svc.ImportAttendance(ctx, w.providerA, c.ID, []byte(good), "学时.csv")
+	// A good sheet: by ID number (lower-case x) and by enrolment number,
+	// two lessons. The preview tells what would happen and stores nothing.
+	good := "\ufeff日期,课程代码,学时,身份证号,报名编号\n" +
+		"2027-04-01,LAW-01,4," + strings.ToLower(x.IDNumber) + ",\n" +
+		"2027-04-01,law-01,4,," + strconv.FormatInt(ey.ID, 10) + "\n" +
+		"2027-04-02,LAW-02,3.5,," + strconv.FormatInt(ey.ID, 10) + "\n"
+	ins, err := svc.ReadSheet(ctx, w.providerA, c.ID, []byte(good), "签到表.csv")
 	w.must(err)
-	if res.Changed != 2 {
-		t.Errorf("good file: %+v", res)
+	if len(ins) != 2 || len(ins[0].Present) != 2 || ins[1].Hours != 35 {
+		t.Fatalf("lessons of the sheet %+v", ins)
+	}
+	preview, err := svc.PreviewLessons(ctx, w.providerA, c.ID, ins)
+	w.must(err)
+	if len(preview) != 2 {
+		t.Fatalf("preview %+v", preview)
+	}
+	if h, _ := w.svc.History(ctx, y.P, ey.ID); len(h.Lessons) != 0 {
+		t.Fatalf("the preview stored %d lessons", len(h.Lessons))
+	}
+	stored, err := svc.RecordLessons(ctx, w.providerA, c.ID, ins)
+	w.must(err)
+	if len(stored) != 2 {
+		t.Fatalf("stored %+v", stored)
 	}
 	py, _ := w.svc.Progress(ctx, y.P, ey.ID)
 	for _, cp := range py.Progress.Courses {
-		if cp.Code == "LAW-02" && cp.Done != 35 {
-			t.Errorf("LAW-02 for y: %s", cp.Done)
+		if cp.Code == "LAW-02" && cp.Done != 35 || cp.Code == "LAW-01" && cp.Done != 40 {
+			t.Errorf("%s for y: %s", cp.Code, cp.Done)
 		}
 	}
-	// Missing identity columns are a file error.
-	if _, err := w.svc.ImportAttendance(ctx, w.providerA, c.ID, []byte("课程代码,学时\nLAW-01,1\n"), "a.csv"); !apperr.Is(err, "missing_columns") {
+	// The same sheet again counts nothing twice.
+	_, err = svc.RecordLessons(ctx, w.providerA, c.ID, ins)
+	if !strings.Contains(fieldCodes(err)["date"], "lesson_exists") {
+		t.Errorf("sheet uploaded twice: %v", err)
+	}
+	if h, _ := w.svc.History(ctx, x.P, ex.ID); len(h.Lessons) != 1 {
+		t.Errorf("x attended %d lessons after the second upload, want 1", len(h.Lessons))
+	}
+	// Missing columns are a file error.
+	if _, err := svc.ReadSheet(ctx, w.providerA, c.ID, []byte("日期,课程代码,学时\n2027-04-01,LAW-01,1\n"), "a.csv"); !apperr.Is(err, "missing_columns") {
 		t.Errorf("no identity column: %v", err)
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+// The migration to lessons carries every total over as one lesson dated the
+// class's last day, so nobody's progress changes. It runs on a database in
+// the shape before it: the migration's own down, then some totals no lesson
+// could hold (above 8 hours, in tenths), then its up.
+func TestMigrationCarriesTotalsOver(t *testing.T) {
+	db := dbtest.FreshMigrated(t)
+	w := newWorldOn(t, db)
+	ctx := context.Background()
+	c := w.class(w.providerA, "FZR-GW", "420106", "2027-06-01", 10, 5)
+	x, y := w.worker(), w.worker()
+	ex, err := w.svc.Enrol(ctx, x.P, c.ID, 0)
+	w.must(err)
+	ey, err := w.svc.Enrol(ctx, y.P, c.ID, 0)
+	w.must(err)
+	w.start(w.providerA, c)
+	v, _ := w.svc.Progress(ctx, x.P, ex.ID)
+	for _, in := range plannedLessons(v.Progress.Courses, c.StartsOn, required, []int64{ex.ID}) {
+		_, err := w.at("2027-06-10").RecordLesson(ctx, w.providerA, c.ID, in)
+		w.must(err)
+	}
+	_, err = w.at("2027-06-10").RecordLesson(ctx, w.providerA, c.ID, attendance.LessonInput{Date: "2027-06-09", CourseCode: "LAW-01", Hours: 30, Present: []int64{ey.ID}})
+	w.must(err)
+
+	run := func(name string) {
+		t.Helper()
+		sqlText, err := os.ReadFile("../../migrations/" + name)
+		w.must(err)
+		if _, err := db.DB.ExecContext(ctx, string(sqlText)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	run("20261203100000_attendance_lessons.down.sql")
+	// Totals as the old forms kept them: x's law course 8 → 7.3 hours
+	// (a correction once), y's 3 hours.
+	_, err = db.NewRaw(`UPDATE attendance SET hours = 7.3 WHERE enrolment_id = ? AND course_id = (SELECT id FROM courses WHERE code = 'LAW-01')`, ex.ID).Exec(ctx)
+	w.must(err)
+	before := map[int64]attendance.Progress{}
+	for _, e := range []int64{ex.ID, ey.ID} {
+		var rows []struct {
+			CourseID int64         `bun:"course_id"`
+			Hours    catalog.Hours `bun:"hours"`
+		}
+		w.must(db.NewRaw("SELECT course_id, hours FROM attendance WHERE enrolment_id = ?", e).Scan(ctx, &rows))
+		hours := map[int64]catalog.Hours{}
+		for _, r := range rows {
+			hours[r.CourseID] = r.Hours
+		}
+		vs, err := w.catalog.Versions(ctx, db, []int64{ex.PlanVersionID})
+		w.must(err)
+		before[e] = attendance.Complete(vs[ex.PlanVersionID], hours)
+	}
+	run("20261203100000_attendance_lessons.up.sql")
+
+	for _, e := range []int64{ex.ID, ey.ID} {
+		after, err := w.svc.Progress(ctx, w.admin, e)
+		w.must(err)
+		b := before[e]
+		if after.Progress.Total != b.Total || after.Progress.Complete != b.Complete || len(after.Progress.Courses) != len(b.Courses) {
+			t.Fatalf("enrolment %d: progress %+v after, %+v before", e, after.Progress, b)
+		}
+		for i, cp := range after.Progress.Courses {
+			if cp.Done != b.Courses[i].Done {
+				t.Errorf("enrolment %d course %s: %s after, %s before", e, cp.Code, cp.Done, b.Courses[i].Done)
+			}
+		}
+		h, err := w.svc.History(ctx, w.admin, e)
+		w.must(err)
+		for _, l := range h.Lessons {
+			if !l.CarriedOver || l.Date != "2027-06-10" || len(l.Present) != 1 || l.Present[0] != e {
+				t.Errorf("carried-over lesson %+v", l)
+			}
+		}
+	}
+	var n int
+	w.must(db.NewRaw("SELECT count(*) FROM lessons WHERE carried_over").Scan(ctx, &n))
+	if want := len(before[ex.ID].Courses) + 1; n != want {
+		t.Errorf("%d carried-over lessons, want %d (one per enrolment and course with hours)", n, want)
+	}
+	// A carried-over total belongs to its person: it can be taken away,
+	// not given to someone else.
+	h, _ := w.svc.History(ctx, w.admin, ey.ID)
+	_, err = w.at("2027-06-10").CorrectLesson(ctx, w.providerA, h.Lessons[0].ID, attendance.Correction{Present: []int64{ey.ID, ex.ID}, Reason: "合并"})
+	if !apperr.Is(err, "carried_over") {
+		t.Errorf("adding to a carried-over lesson: %v", err)
+	}
+}

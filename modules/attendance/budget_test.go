@@ -63,11 +63,12 @@ func TestQueryBudget(t *testing.T) {
 	w.start(w.providerA, big)
 	_, roster, err := w.svc.ClassRoster(ctx, w.providerA, big.ID)
 	w.must(err)
-	var entries []attendance.Entry
-	for i, v := range roster {
-		entries = append(entries, attendance.Entry{Row: i + 1, EnrolmentID: v.ID, CourseID: v.Progress.Courses[0].CourseID, Hours: 10})
+	var present []int64
+	for _, v := range roster {
+		present = append(present, v.ID)
 	}
-	_, err = w.svc.RecordAttendance(ctx, w.providerA, big.ID, entries, attendance.SourceForm)
+	_, err = w.at("2027-09-01").RecordLesson(ctx, w.providerA, big.ID, attendance.LessonInput{Date: "2027-09-01",
+		CourseCode: roster[0].Progress.Courses[0].Code, Hours: 10, Present: present})
 	w.must(err)
 
 	roster5 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.providerA, small.ID); return err })

@@ -2,6 +2,7 @@ package attendance
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ type Handler struct {
 	svc       *Service
 	enrolment *enrolment.Service
 	catalog   *catalog.Service
-	outcome   OutcomeFunc // set by WithOutcome; nil shows no outcome
+	outcome   EnrolmentOutcomeFunc // set by WithOutcome; nil shows no outcome
 }
 
 // NewHandler returns the attendance handler.
@@ -40,21 +41,30 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	worker := accounts.Require(accounts.RoleWorker)
 	enrollers := accounts.Require(accounts.RoleWorker, accounts.RoleProvider)
 	keepers := accounts.Require(accounts.RoleProvider, accounts.RoleAdmin)
+	college := accounts.Require(accounts.RoleCollege)
 
 	api.Get("/classes/:id/enrolments", anyone, h.apiRoster)
-	api.Post("/classes/:id/attendance", keepers, h.apiAttendance)
-	api.Post("/classes/:id/attendance/import", keepers, h.apiImport)
+	api.Get("/classes/:id/lessons", keepers, h.apiLessons)
+	api.Post("/classes/:id/lessons", keepers, h.apiRecordLesson)
+	api.Post("/classes/:id/lessons/sheet", keepers, h.apiSheet)
+	api.Patch("/lessons/:id", keepers, h.apiCorrectLesson)
 	api.Get("/enrolments", worker, h.apiMine)
 	api.Get("/enrolments/:id", anyone, h.apiProgress)
+	api.Get("/enrolments/:id/history", anyone, h.apiHistory)
+	api.Get("/graduates/progress", college, h.apiGraduates)
 
 	pages.Get("/classes/:id", anyone, h.showPage)
 	pages.Post("/classes/:id/state", keepers, h.stateForm)
 	pages.Post("/classes/:id/enrolments", enrollers, h.enrolForm)
-	pages.Get("/classes/:id/attendance", keepers, h.attendancePage)
-	pages.Post("/classes/:id/attendance", keepers, h.attendanceForm)
-	pages.Post("/classes/:id/attendance/import", keepers, h.importForm)
+	pages.Get("/classes/:id/lessons", keepers, h.lessonsPage)
+	pages.Post("/classes/:id/lessons", keepers, h.lessonForm)
+	pages.Post("/classes/:id/lessons/sheet", keepers, h.sheetForm)
+	pages.Post("/classes/:id/lessons/sheet/confirm", keepers, h.sheetConfirm)
+	pages.Get("/lessons/:id", keepers, h.lessonPage)
+	pages.Post("/lessons/:id", keepers, h.correctForm)
 	pages.Get("/me/classes", worker, h.minePage)
 	pages.Get("/enrolments/:id", anyone, h.progressPage)
+	pages.Get("/graduates", college, h.graduatesPage)
 }
 
 // EnrolmentJSON is an enrolment with progress as the API returns it.
@@ -83,56 +93,135 @@ func (h *Handler) apiRoster(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, vs, err := h.svc.Roster(c.UserContext(), accounts.PrincipalOf(c), id)
+	status, err := web.QueryEnum(c, "status", statuses...)
 	if err != nil {
 		return err
 	}
+	_, all, err := h.svc.Roster(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	vs := withStatus(all, status)
 	total := len(vs)
 	from, to := min(pg.Offset(), total), min(pg.Offset()+pg.PerPage, total)
 	return c.JSON(web.List(enrolmentsJSON(vs[from:to]), total))
 }
 
-type attendanceJSON struct {
-	Entries []struct {
-		EnrolmentID int64         `json:"enrolment_id"`
-		CourseCode  string        `json:"course_code"`
-		Hours       catalog.Hours `json:"hours"`
-		Reason      string        `json:"reason"`
-	} `json:"entries"`
-}
-
-func (h *Handler) apiAttendance(c *fiber.Ctx) error {
+func (h *Handler) apiLessons(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	var in attendanceJSON
-	if err := web.BindJSON(c, &in); err != nil {
-		return err
-	}
-	cs, err := h.catalog.Courses(c.UserContext())
+	fs := web.NewFilters(c)
+	course := strings.ToUpper(strings.TrimSpace(c.Query("course")))
+	from, to := fs.Date("from", nil), fs.Date("to", nil)
+	_, roster, all, err := h.svc.Lessons(c.UserContext(), accounts.PrincipalOf(c), id)
 	if err != nil {
 		return err
 	}
-	codes := courseIDs(cs)
-	entries := make([]Entry, 0, len(in.Entries))
-	var fields []apperr.FieldError
-	for i, e := range in.Entries {
-		cid, ok := codes[strings.ToUpper(e.CourseCode)]
-		if !ok {
-			fields = append(fields, rowErr(i+1, "course_code", "unknown_course", "课程代码 "+e.CourseCode+" 不存在"))
-			continue
+	if course != "" && !slices.ContainsFunc(courseChoices(roster), func(cp CourseProgress) bool { return cp.Code == course }) {
+		fs.Fail("course", "课程代码「"+course+"」不在本班培训计划中")
+	}
+	if err := fs.Err(); err != nil {
+		return err
+	}
+	ls := make([]Lesson, 0, len(all))
+	for _, l := range all {
+		if (course == "" || l.CourseCode == course) && (from.IsZero() || !l.HeldOn.Before(from)) && (to.IsZero() || !l.HeldOn.After(to)) {
+			ls = append(ls, l)
 		}
-		entries = append(entries, Entry{Row: i + 1, EnrolmentID: e.EnrolmentID, CourseID: cid, Hours: e.Hours, Reason: e.Reason})
 	}
-	if len(fields) > 0 {
-		return apperr.Invalid("attendance_invalid", "有学时记录有误，全部未保存", fields...)
+	return c.JSON(web.List(ls, len(ls)))
+}
+
+func (h *Handler) apiRecordLesson(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
 	}
-	res, err := h.svc.Record(c.UserContext(), accounts.PrincipalOf(c), id, entries, SourceForm)
+	var in LessonInput
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	res, err := h.svc.RecordLesson(c.UserContext(), accounts.PrincipalOf(c), id, in, SourceForm)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(res)
+}
+
+func (h *Handler) apiCorrectLesson(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	var in Correction
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	res, err := h.svc.CorrectLesson(c.UserContext(), accounts.PrincipalOf(c), id, in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(res)
+}
+
+// sheetJSON answers a sign-in sheet upload: the lessons it holds (with the
+// completions they bring) and whether they were stored.
+type sheetJSON struct {
+	Stored  bool           `json:"stored"`
+	Lessons []LessonResult `json:"lessons"`
+}
+
+// apiSheet reads a sign-in sheet; it previews unless the form field
+// confirm is "true", then it stores every lesson or none.
+func (h *Handler) apiSheet(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	store := false
+	switch strings.TrimSpace(c.FormValue("confirm")) {
+	case "", "false":
+	case "true":
+		store = true
+	default:
+		return apperr.Invalid("invalid_field", "confirm 只能是 true 或 false",
+			apperr.FieldError{Field: "confirm", Code: "invalid_field", Message: "confirm 只能是 true 或 false"})
+	}
+	data, name, err := upload(c)
+	if err != nil {
+		return err
+	}
+	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
+	ins, err := h.svc.ReadSheet(ctx, p, id, data, name)
+	if err != nil {
+		return err
+	}
+	if !store {
+		res, err := h.svc.PreviewLessons(ctx, p, id, ins)
+		if err != nil {
+			return err
+		}
+		return c.JSON(sheetJSON{Lessons: res})
+	}
+	res, err := h.svc.RecordLessons(ctx, p, id, ins)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(sheetJSON{Stored: true, Lessons: res})
+}
+
+func (h *Handler) apiHistory(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	hist, err := h.svc.History(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(hist)
 }
 
 // upload reads the multipart field "file" within maxUpload.
@@ -157,27 +246,34 @@ func upload(c *fiber.Ctx) ([]byte, string, error) {
 	return data, fh.Filename, nil
 }
 
-func (h *Handler) apiImport(c *fiber.Ctx) error {
-	id, err := web.ParamID(c, "id")
-	if err != nil {
-		return err
+// statuses are the values of the status filter of enrolment lists.
+var statuses = []string{string(enrolment.StatusEnrolled), string(enrolment.StatusWaitlisted),
+	string(enrolment.StatusCompleted), string(enrolment.StatusWithdrawn), string(enrolment.StatusCancelled)}
+
+// withStatus keeps the enrolments in status ("" keeps all).
+func withStatus(vs []Enrolment, status string) []Enrolment {
+	if status == "" {
+		return vs
 	}
-	data, name, err := upload(c)
-	if err != nil {
-		return err
+	out := make([]Enrolment, 0, len(vs))
+	for _, v := range vs {
+		if string(v.Status) == status {
+			out = append(out, v)
+		}
 	}
-	res, err := h.svc.Import(c.UserContext(), accounts.PrincipalOf(c), id, data, name)
-	if err != nil {
-		return err
-	}
-	return c.JSON(res)
+	return out
 }
 
 func (h *Handler) apiMine(c *fiber.Ctx) error {
+	status, err := web.QueryEnum(c, "status", statuses...)
+	if err != nil {
+		return err
+	}
 	vs, err := h.svc.Mine(c.UserContext(), accounts.PrincipalOf(c))
 	if err != nil {
 		return err
 	}
+	vs = withStatus(vs, status)
 	return c.JSON(web.List(enrolmentsJSON(vs), len(vs)))
 }
 
@@ -191,4 +287,45 @@ func (h *Handler) apiProgress(c *fiber.Ctx) error {
 		return err
 	}
 	return h.withOutcome(c, enrolmentsJSON([]Enrolment{v})[0])
+}
+
+// GraduateJSON is a graduate's enrolment as the API returns it.
+type GraduateJSON struct {
+	EnrolmentJSON
+	Outcome *Outcome `json:"outcome"`
+}
+
+// graduates reads the page and the status filter and loads the page.
+func (h *Handler) graduates(c *fiber.Ctx) ([]Graduate, int, web.Page, error) {
+	status, err := web.QueryEnum(c, "status", statuses...)
+	if err != nil {
+		return nil, 0, web.Page{}, err
+	}
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return nil, 0, web.Page{}, err
+	}
+	gs, total, err := h.svc.Graduates(c.UserContext(), accounts.PrincipalOf(c), enrolment.Status(status), pg.PerPage, pg.Offset())
+	return gs, total, pg, err
+}
+
+func (h *Handler) apiGraduates(c *fiber.Ctx) error {
+	gs, total, _, err := h.graduates(c)
+	if err != nil {
+		return err
+	}
+	out := make([]GraduateJSON, 0, len(gs))
+	for _, g := range gs {
+		out = append(out, GraduateJSON{EnrolmentJSON: enrolmentsJSON([]Enrolment{g.Enrolment})[0], Outcome: g.Outcome})
+	}
+	return c.JSON(web.List(out, total))
+}
+
+func (h *Handler) graduatesPage(c *fiber.Ctx) error {
+	gs, total, pg, err := h.graduates(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "graduates/list", fiber.Map{"Title": "毕业生培训进度", "Graduates": gs, "Total": total,
+		"Page": pg.Page, "PerPage": pg.PerPage, "Status": c.Query("status")})
 }

@@ -6,14 +6,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// OutcomeFunc returns the assessment outcome (in_training,
+// EnrolmentOutcomeFunc returns the assessment outcome (in_training,
 // awaiting_assessment, passed, failed) and attempts left of an enrolment.
 // The assessments module sits above attendance, so app injects it.
-type OutcomeFunc func(ctx context.Context, enrolmentID int64) (string, int, error)
+type EnrolmentOutcomeFunc func(ctx context.Context, enrolmentID int64) (string, int, error)
 
 // WithOutcome makes GET /api/v1/enrolments/{id} show the enrolment's
 // outcome and attempts left, and returns h.
-func (h *Handler) WithOutcome(f OutcomeFunc) *Handler {
+func (h *Handler) WithOutcome(f EnrolmentOutcomeFunc) *Handler {
 	h.outcome = f
 	return h
 }

@@ -1,6 +1,7 @@
 package attendance
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -111,16 +112,23 @@ func (h *Handler) enrolForm(c *fiber.Ctx) error {
 	return h.renderShow(c, nil, fmt.Sprintf("已为学员（报名编号 %d）报名：%s。", e.ID, e.Status.Label()))
 }
 
-// line is one enrolled worker on the attendance form.
-type line struct {
-	Line  int
+// gridRow is one attending worker on the lessons page: a tick per lesson
+// attended and their hours so far.
+type gridRow struct {
 	View  Enrolment
-	Done  catalog.Hours
-	Max   catalog.Hours
-	Value string
+	Ticks []bool
+	Check bool // ticked on the new-lesson form
 }
 
-func (h *Handler) attendancePage(c *fiber.Ctx) error { return h.renderAttendance(c, nil, "", nil) }
+// lessonForm is what the new-lesson form sent back, to show it again.
+type lessonForm struct {
+	Date, Course, Hours string
+	Present             map[int64]bool
+}
+
+func (h *Handler) lessonsPage(c *fiber.Ctx) error {
+	return h.renderLessons(c, nil, "", lessonForm{})
+}
 
 // courseChoices are the courses of the class's plan: those of its
 // enrolments' versions, the first enrolment's list first.
@@ -138,123 +146,229 @@ func courseChoices(roster []Enrolment) []CourseProgress {
 	return courses
 }
 
-// formLines are the attending workers of the roster with their hours in
-// course courseID; values holds what the form sent back, by enrolment.
-func formLines(roster []Enrolment, courseID int64, values map[int64]string) []line {
-	var lines []line
-	for _, v := range roster {
-		if !v.Status.Attending() {
-			continue
-		}
-		l := line{Line: len(lines) + 1, View: v}
-		for _, cp := range v.Progress.Courses {
-			if cp.CourseID == courseID {
-				l.Done, l.Max = cp.Done, cp.Max
-			}
-		}
-		l.Value = l.Done.String()
-		if s, ok := values[v.ID]; ok {
-			l.Value = s
-		}
-		lines = append(lines, l)
-	}
-	return lines
-}
-
-func (h *Handler) renderAttendance(c *fiber.Ctx, formErr error, notice string, values map[int64]string) error {
+// renderLessons renders the lessons grid of a class (lessons × attending
+// workers) with the new-lesson form and the sign-in sheet upload; a failed
+// action shows its errors and keeps what was typed.
+func (h *Handler) renderLessons(c *fiber.Ctx, formErr error, notice string, form lessonForm) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	p := accounts.PrincipalOf(c)
-	cl, roster, err := h.svc.Roster(c.UserContext(), p, id)
+	cl, roster, ls, err := h.svc.Lessons(c.UserContext(), p, id)
 	if err != nil {
 		return err
 	}
 	if !(p.Is(accounts.RoleAdmin) || cl.ProviderOrgID == p.OrgID) {
 		return classes.ErrNotFound()
 	}
-	courseID, _ := strconv.ParseInt(c.Query("course", c.FormValue("course_id")), 10, 64)
-	courses := courseChoices(roster)
-	if courseID == 0 && len(courses) > 0 {
-		courseID = courses[0].CourseID
-	}
-	var rowErrs []apperr.FieldError
-	msg := ""
-	if formErr != nil {
-		e, ok := apperr.As(formErr)
-		if !ok || e.Kind == apperr.KindInternal {
-			return formErr
-		}
-		msg, rowErrs = e.Message, e.Fields
-		c.Status(apperr.Status(formErr))
-	}
-	return web.Render(c, "classes/attendance", fiber.Map{"Title": "登记学时：" + cl.Name, "Class": cl, "Courses": courses,
-		"CourseID": courseID, "Lines": formLines(roster, courseID, values), "Error": msg, "RowErrors": rowErrs, "Notice": notice})
-}
-
-func (h *Handler) attendanceForm(c *fiber.Ctx) error {
-	id, err := web.ParamID(c, "id")
+	msg, rowErrs, err := formError(c, formErr)
 	if err != nil {
 		return err
 	}
-	courseID, _ := strconv.ParseInt(c.FormValue("course_id"), 10, 64)
-	p := accounts.PrincipalOf(c)
-	_, roster, err := h.enrolment.ClassRoster(c.UserContext(), p, id)
-	if err != nil {
-		return err
-	}
-	var entries []Entry
-	var fields []apperr.FieldError
-	values := map[int64]string{}
-	n := 0
+	var grid []gridRow
 	for _, v := range roster {
 		if !v.Status.Attending() {
 			continue
 		}
-		n++
-		raw := strings.TrimSpace(c.FormValue("hours_" + itoa(v.ID)))
-		values[v.ID] = raw
-		if raw == "" {
-			continue
+		r := gridRow{View: v, Check: form.Present[v.ID]}
+		for _, l := range ls {
+			r.Ticks = append(r.Ticks, l.Attended(v.ID))
 		}
-		hrs, err := catalog.ParseHours(raw)
-		if err != nil {
-			fields = append(fields, rowErr(n, "hours", "invalid_hours", v.WorkerName+"：学时应为数字，最多一位小数"))
-			continue
+		grid = append(grid, r)
+	}
+	if form.Date == "" {
+		today := h.svc.classes.Today()
+		if today.After(cl.EndsOn) {
+			today = cl.EndsOn
 		}
-		entries = append(entries, Entry{Row: n, EnrolmentID: v.ID, CourseID: courseID, Hours: hrs,
-			Reason: c.FormValue("reason_" + itoa(v.ID))})
+		form.Date = today.Format("2006-01-02")
 	}
-	if len(fields) > 0 {
-		return h.renderAttendance(c, apperr.Invalid("attendance_invalid", "有学时记录有误，全部未保存", fields...), "", values)
+	return web.Render(c, "classes/lessons", fiber.Map{"Title": "考勤：" + cl.Name, "Class": cl, "Lessons": ls, "Grid": grid,
+		"Courses": courseChoices(roster), "Form": form, "Attendable": classes.Attendable(cl) == nil,
+		"Error": msg, "RowErrors": rowErrs, "Notice": notice})
+}
+
+// formError turns a refused action into a message and row errors shown on
+// the page, with the status it answers; anything else is passed on.
+func formError(c *fiber.Ctx, formErr error) (string, []apperr.FieldError, error) {
+	if formErr == nil {
+		return "", nil, nil
 	}
-	res, err := h.svc.Record(c.UserContext(), p, id, entries, SourceForm)
+	e, ok := apperr.As(formErr)
+	if !ok || e.Kind == apperr.KindInternal {
+		return "", nil, formErr
+	}
+	c.Status(apperr.Status(formErr))
+	return e.Message, e.Fields, nil
+}
+
+// presentIDs reads the ticked boxes "present" of a form.
+func presentIDs(c *fiber.Ctx) []int64 {
+	var out []int64
+	for _, raw := range c.Request().PostArgs().PeekMulti("present") {
+		if id, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (h *Handler) lessonForm(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
 	if err != nil {
-		return h.renderAttendance(c, err, "", values)
+		return err
 	}
-	return h.renderAttendance(c, nil, notice(res), nil)
+	form := lessonForm{Date: c.FormValue("date"), Course: c.FormValue("course_code"), Hours: c.FormValue("hours"), Present: map[int64]bool{}}
+	present := presentIDs(c)
+	for _, e := range present {
+		form.Present[e] = true
+	}
+	hrs, err := catalog.ParseHours(form.Hours)
+	if err != nil {
+		return h.renderLessons(c, apperr.Invalid("lesson_invalid", "课次记录有误，未保存",
+			apperr.FieldError{Field: "hours", Code: "invalid_hours", Message: "学时应为数字，以 0.5 为单位"}), "", form)
+	}
+	in := LessonInput{Date: form.Date, CourseCode: form.Course, Hours: hrs, Present: present}
+	res, err := h.svc.RecordLesson(c.UserContext(), accounts.PrincipalOf(c), id, in, SourceForm)
+	if err != nil {
+		return h.renderLessons(c, err, "", form)
+	}
+	return h.renderLessons(c, nil, fmt.Sprintf("已记录 %s %s %s 学时，出勤 %d 人；%d 名学员完成全部学时。",
+		res.Date, res.CourseCode, res.Hours, len(res.Present), len(res.Completed)), lessonForm{})
 }
 
-func notice(res Result) string {
-	return fmt.Sprintf("已保存：%d 条变更，%d 条未变；%d 名学员完成学时，%d 名学员因更正不再满足。",
-		res.Changed, res.Unchanged, len(res.Completed), len(res.Reopened))
-}
-
-func (h *Handler) importForm(c *fiber.Ctx) error {
+// sheetForm reads an uploaded sign-in sheet and shows what it would store;
+// the preview page carries the lessons back to sheetConfirm, which checks
+// them again before storing.
+func (h *Handler) sheetForm(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	data, name, err := upload(c)
 	if err != nil {
-		return h.renderAttendance(c, err, "", nil)
+		return h.renderLessons(c, err, "", lessonForm{})
 	}
-	res, err := h.svc.Import(c.UserContext(), accounts.PrincipalOf(c), id, data, name)
+	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
+	ins, err := h.svc.ReadSheet(ctx, p, id, data, name)
 	if err != nil {
-		return h.renderAttendance(c, err, "", nil)
+		return h.renderLessons(c, err, "", lessonForm{})
 	}
-	return h.renderAttendance(c, nil, notice(res), nil)
+	res, err := h.svc.PreviewLessons(ctx, p, id, ins)
+	if err != nil {
+		return h.renderLessons(c, err, "", lessonForm{})
+	}
+	cl, roster, _, err := h.svc.Lessons(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, v := range roster {
+		names[v.ID] = v.WorkerName
+	}
+	type previewLesson struct {
+		LessonResult
+		Names []string
+	}
+	var rows []previewLesson
+	completed := 0
+	for _, r := range res {
+		pl := previewLesson{LessonResult: r}
+		for _, e := range r.Present {
+			pl.Names = append(pl.Names, names[e])
+		}
+		completed += len(r.Completed)
+		rows = append(rows, pl)
+	}
+	carried, err := json.Marshal(ins)
+	if err != nil {
+		return apperr.Internal(err)
+	}
+	return web.Render(c, "classes/sheet", fiber.Map{"Title": "签到表预览：" + cl.Name, "Class": cl, "Rows": rows,
+		"Completed": completed, "Sheet": string(carried)})
+}
+
+func (h *Handler) sheetConfirm(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	var ins []LessonInput
+	dec := json.NewDecoder(strings.NewReader(c.FormValue("lessons")))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ins); err != nil {
+		return h.renderLessons(c, apperr.Invalid("sheet_invalid", "预览内容已损坏，请重新上传签到表"), "", lessonForm{})
+	}
+	res, err := h.svc.RecordLessons(c.UserContext(), accounts.PrincipalOf(c), id, ins)
+	if err != nil {
+		return h.renderLessons(c, err, "", lessonForm{})
+	}
+	completed := 0
+	for _, r := range res {
+		completed += len(r.Completed)
+	}
+	return h.renderLessons(c, nil, fmt.Sprintf("签到表已保存：%d 个课次；%d 名学员完成全部学时。", len(res), completed), lessonForm{})
+}
+
+func (h *Handler) lessonPage(c *fiber.Ctx) error { return h.renderLesson(c, nil, "", nil) }
+
+// renderLesson renders one lesson with a tick box per attending worker and
+// the reason a correction needs.
+func (h *Handler) renderLesson(c *fiber.Ctx, formErr error, notice string, ticked map[int64]bool) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	p := accounts.PrincipalOf(c)
+	l, cl, roster, err := h.svc.Lesson(c.UserContext(), p, id)
+	if err != nil {
+		return err
+	}
+	if !(p.Is(accounts.RoleAdmin) || cl.ProviderOrgID == p.OrgID) {
+		return ErrLessonNotFound()
+	}
+	msg, rowErrs, err := formError(c, formErr)
+	if err != nil {
+		return err
+	}
+	type tick struct {
+		View  Enrolment
+		Check bool
+	}
+	var ticks []tick
+	for _, v := range roster {
+		if !v.Status.Attending() && !l.Attended(v.ID) {
+			continue
+		}
+		t := tick{View: v, Check: l.Attended(v.ID)}
+		if ticked != nil {
+			t.Check = ticked[v.ID]
+		}
+		ticks = append(ticks, t)
+	}
+	return web.Render(c, "lessons/show", fiber.Map{"Title": "课次 " + l.Date + " " + l.CourseCode, "Lesson": l, "Class": cl,
+		"Ticks": ticks, "Error": msg, "RowErrors": rowErrs, "Notice": notice})
+}
+
+func (h *Handler) correctForm(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	present := presentIDs(c)
+	ticked := map[int64]bool{}
+	for _, e := range present {
+		ticked[e] = true
+	}
+	res, err := h.svc.CorrectLesson(c.UserContext(), accounts.PrincipalOf(c), id, Correction{Present: present, Reason: c.FormValue("reason")})
+	if err != nil {
+		return h.renderLesson(c, err, "", ticked)
+	}
+	if len(res.Added) == 0 && len(res.Removed) == 0 {
+		return h.renderLesson(c, nil, "出勤没有变化，未作更正。", nil)
+	}
+	return h.renderLesson(c, nil, fmt.Sprintf("已更正：补记 %d 人，取消 %d 人；原因已记录。", len(res.Added), len(res.Removed)), nil)
 }
 
 func (h *Handler) minePage(c *fiber.Ctx) error {
@@ -305,5 +419,9 @@ func (h *Handler) progressPage(c *fiber.Ctx) error {
 		}
 		groups = append(groups, g)
 	}
-	return web.Render(c, "enrolment/progress", fiber.Map{"Title": "学习进度", "E": rows([]Enrolment{v})[0], "Groups": groups})
+	hist, err := h.svc.History(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "enrolment/progress", fiber.Map{"Title": "学习进度", "E": rows([]Enrolment{v})[0], "Groups": groups, "History": hist})
 }

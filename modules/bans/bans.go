@@ -16,16 +16,21 @@ import (
 type Ban struct {
 	bun.BaseModel `bun:"table:bans,alias:b"`
 
-	ID              int64      `bun:"id,pk,autoincrement"`
-	IDNumberEnc     []byte     `bun:"id_number_enc"`
-	IDNumberIdx     []byte     `bun:"id_number_idx"`
-	IDMask          string     `bun:"id_mask"`
-	Name            string     `bun:"name"`
-	Reason          string     `bun:"reason"`
-	DecisionNo      string     `bun:"decision_no"`
-	DecidedOn       time.Time  `bun:"decided_on,type:date"`
-	RegionCode      string     `bun:"region_code"`
-	PrimaryBanID    int64      `bun:"primary_ban_id,nullzero"`
+	ID           int64     `bun:"id,pk,autoincrement"`
+	IDNumberEnc  []byte    `bun:"id_number_enc"`
+	IDNumberIdx  []byte    `bun:"id_number_idx"`
+	IDMask       string    `bun:"id_mask"`
+	Name         string    `bun:"name"`
+	Reason       string    `bun:"reason"`
+	DecisionNo   string    `bun:"decision_no"`
+	DecidedOn    time.Time `bun:"decided_on,type:date"`
+	RegionCode   string    `bun:"region_code"`
+	PrimaryBanID int64     `bun:"primary_ban_id,nullzero"`
+	// JoinsBanID: this decision was recorded while the person was already
+	// banned (ban JoinsBanID); it shares that one ban state and is lifted
+	// with it. Never shown to the recording regulator: it may lie in
+	// another region.
+	JoinsBanID      int64      `bun:"joins_ban_id,nullzero"`
 	RecordedBy      int64      `bun:"recorded_by"`
 	RecordedAt      time.Time  `bun:"recorded_at,nullzero,default:now()"`
 	LiftRequestedBy int64      `bun:"lift_requested_by,nullzero"`

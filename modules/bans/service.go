@@ -14,15 +14,17 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/workers"
 )
 
 // Service is the bans' use cases and the ban look-up other modules call.
 type Service struct {
-	db     *bun.DB
-	cipher *pii.Cipher
-	now    func() time.Time
+	db        *bun.DB
+	cipher    *pii.Cipher
+	enrolment *enrolment.Service
+	now       func() time.Time
 	// revoke revokes a worker's valid certificates (reason banned) inside
 	// the ban's transaction; certificates.Service.RevokeForBan.
 	revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)
@@ -34,9 +36,10 @@ func (s *Service) SetRevoker(revoke func(ctx context.Context, tx bun.IDB, worker
 	s.revoke = revoke
 }
 
-// NewService returns the bans service.
-func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
-	return &Service{db: db, cipher: cipher, now: now}
+// NewService returns the bans service; enr withdraws a banned person's
+// places when a ban is recorded.
+func NewService(db *bun.DB, cipher *pii.Cipher, enr *enrolment.Service, now func() time.Time) *Service {
+	return &Service{db: db, cipher: cipher, enrolment: enr, now: now}
 }
 
 // keepers record and lift bans: regulators only (DESIGN §2, §4.6: lifting
@@ -223,6 +226,22 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 	if i > 0 {
 		field = fmt.Sprintf("managers[%d].id_number", i-1)
 	}
+	// One person, one ban state: a person already banned where p can see
+	// it is refused as before; banned elsewhere, p's decision joins that
+	// ban and the answer is the same as for a new one, so it tells nothing
+	// of the other region.
+	state, banned, err := NewStore(tx).LockState(ctx, b.IDNumberIdx)
+	if err != nil {
+		return b, err
+	}
+	if banned && p.Scope().CoversRegion(state.RegionCode) {
+		e := apperr.Conflict("already_banned", "该身份证号已在终身禁入名单中")
+		e.Fields = []apperr.FieldError{{Field: field, Code: "already_banned", Message: "该身份证号已在终身禁入名单中"}}
+		return b, e
+	}
+	if banned {
+		b.JoinsBanID = state.ID
+	}
 	if err := NewStore(tx).Insert(ctx, &b, field); err != nil {
 		return b, err
 	}
@@ -234,6 +253,9 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 	if i > 0 {
 		summary["role"], summary["primary_ban_id"] = "manager", primaryID
 	}
+	if b.JoinsBanID != 0 {
+		summary["joins_ban_id"] = b.JoinsBanID
+	}
 	if workerID != 0 {
 		summary["worker_id"] = workerID
 		if s.revoke != nil {
@@ -242,6 +264,16 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 				return b, err
 			}
 			summary["certificates_revoked"] = n
+		}
+		// No enrolment after a ban (DESIGN §4.6): the places the person
+		// holds or waits for end in this transaction, and go to the next
+		// on each waiting list.
+		withdrawn, err := s.enrolment.WithdrawBanned(ctx, tx, p, workerID)
+		if err != nil {
+			return b, err
+		}
+		if len(withdrawn) > 0 {
+			summary["withdrawn_enrolments"] = len(withdrawn)
 		}
 	}
 	return b, audit.Record(ctx, tx, audit.Event{
@@ -339,7 +371,9 @@ func (s *Service) ConfirmLift(ctx context.Context, p *accounts.Principal, id int
 		if b.LiftRequestedBy == p.UserID {
 			return fourEyes()
 		}
-		if err := NewStore(tx).Lift(ctx, id, p.UserID, s.now()); err != nil {
+		// One ban state: lifting lifts the person, with every decision
+		// joined to it (recorded in other regions too).
+		if err := NewStore(tx).LiftPerson(ctx, b.IDNumberIdx, b, p.UserID, s.now()); err != nil {
 			return err
 		}
 		workerID, err := workers.NewStore(tx).SetBanned(ctx, b.IDNumberIdx, false)

@@ -16,6 +16,9 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/bans"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/classes"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/workers"
 	"tuoyu/modules/workers/workerstest"
 )
@@ -28,6 +31,8 @@ type world struct {
 	db         *bun.DB
 	svc        *bans.Service
 	workers    *workers.Service
+	classes    *classes.Service
+	enrolment  *enrolment.Service
 	reg1, reg2 *accounts.Principal // 武汉 regulators
 	regYichang *accounts.Principal
 	inst       *accounts.Principal
@@ -40,8 +45,14 @@ func newWorld(t *testing.T) *world {
 	c := workerstest.Cipher(t)
 	clock := func() time.Time { return testNow }
 	wjw := workerstest.Org(t, db, "regulator", "420100")
+	cat := catalog.NewService(db)
+	if err := cat.Seed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cls := classes.NewService(db, cat, enrolment.Membership, clock, nil)
+	enr := enrolment.NewService(db, cls, cat, c)
 	return &world{
-		db: db, svc: bans.NewService(db, c, clock), workers: workers.NewService(db, c, clock),
+		db: db, svc: bans.NewService(db, c, enr, clock), workers: workers.NewService(db, c, clock), classes: cls, enrolment: enr,
 		reg1:       workerstest.Staff(t, db, accounts.RoleRegulator, wjw, "420100"),
 		reg2:       workerstest.Staff(t, db, accounts.RoleRegulator, wjw, "420100"),
 		regYichang: workerstest.Staff(t, db, accounts.RoleRegulator, workerstest.Org(t, db, "regulator", "420500"), "420500"),

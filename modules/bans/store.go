@@ -35,6 +35,45 @@ func (s Store) ActiveIdx(ctx context.Context, idx []byte) (bool, error) {
 	return ok, nil
 }
 
+// StateBan is the ban that carries a person's ban state: the active ban on
+// the index that joins no other.
+type StateBan struct {
+	ID         int64  `bun:"id"`
+	RegionCode string `bun:"region_code"`
+}
+
+// LockState returns the ban carrying the ban state of index idx, locked,
+// or ok false when the person is not banned. Errors: only internal ones.
+func (s Store) LockState(ctx context.Context, idx []byte) (StateBan, bool, error) {
+	var rows []StateBan
+	err := s.db.NewSelect().Table("bans").Column("id", "region_code").
+		Where("id_number_idx = ? AND lifted_at IS NULL AND joins_ban_id IS NULL", idx).For("UPDATE").Scan(ctx, &rows)
+	if err != nil {
+		return StateBan{}, false, fmt.Errorf("look up ban state: %w", err)
+	}
+	if len(rows) == 0 {
+		return StateBan{}, false, nil
+	}
+	return rows[0], true, nil
+}
+
+// LiftPerson lifts every active ban on index idx (the one state and the
+// decisions joined to it), confirmed by user by on the lift request of
+// ban requested (its requester and document stand for all). Errors:
+// Forbidden four_eyes.
+func (s Store) LiftPerson(ctx context.Context, idx []byte, requested *Ban, by int64, at time.Time) error {
+	_, err := s.db.NewUpdate().Table("bans").
+		Set("lift_requested_by = coalesce(lift_requested_by, ?)", requested.LiftRequestedBy).
+		Set("lift_requested_at = coalesce(lift_requested_at, ?)", requested.LiftRequestedAt).
+		Set("lift_document = coalesce(lift_document, ?)", requested.LiftDocument).
+		Set("lifted_by = ?", by).Set("lifted_at = ?", at).
+		Where("id_number_idx = ? AND lifted_at IS NULL", idx).Exec(ctx)
+	if err != nil {
+		return translate(err, "")
+	}
+	return nil
+}
+
 // ActiveAmong returns the indexes among idxs under an active ban, in one query.
 // Errors: only internal ones (database).
 func (s Store) ActiveAmong(ctx context.Context, idxs [][]byte) ([][]byte, error) {
@@ -63,7 +102,7 @@ func (s Store) CountDecision(ctx context.Context, decisionNo string) (int, error
 func (s Store) Insert(ctx context.Context, b *Ban, field string) error {
 	_, err := s.db.NewInsert().Model(b).
 		Column("id_number_enc", "id_number_idx", "id_mask", "name", "reason", "decision_no", "decided_on",
-			"region_code", "primary_ban_id", "recorded_by").
+			"region_code", "primary_ban_id", "joins_ban_id", "recorded_by").
 		Returning("id, recorded_at").Exec(ctx)
 	if err != nil {
 		return translate(err, field)
@@ -83,17 +122,6 @@ func (s Store) SetLiftRequest(ctx context.Context, id, by int64, at time.Time, d
 	}
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("set lift request of ban %d: %w", id, err)
-	}
-	return nil
-}
-
-// Lift marks ban id lifted by user by. Errors: Forbidden four_eyes (the
-// database refuses the requester confirming).
-func (s Store) Lift(ctx context.Context, id, by int64, at time.Time) error {
-	_, err := s.db.NewUpdate().Table("bans").Set("lifted_by = ?", by).Set("lifted_at = ?", at).
-		Where("id = ?", id).Exec(ctx)
-	if err != nil {
-		return translate(err, "")
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"tuoyu/modules/accounts"
-	"tuoyu/modules/apperr"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/web"
 )
@@ -96,26 +95,38 @@ func listJSON(cs []Class) []ClassJSON {
 }
 
 // FilterOf reads the list filters of a query string: state, plan, city (or
-// region), from, to, and the page. Errors: Invalid (invalid_filter,
+// region), from, to, and the page. A value the list does not know (a state
+// or plan that does not exist, a malformed region or date) is refused, never
+// ignored: one 422 invalid_filter names every bad parameter. cat checks the
+// plan code, only when one is given. Errors: Invalid (invalid_filter,
 // invalid_pagination).
-func FilterOf(c *fiber.Ctx) (Filter, error) {
-	f := Filter{State: State(c.Query("state")), PlanCode: c.Query("plan"), Region: c.Query("region")}
-	if f.Region == "" {
-		f.Region = c.Query("city")
+func FilterOf(c *fiber.Ctx, cat *catalog.Service) (Filter, error) {
+	fs := web.NewFilters(c)
+	f := Filter{
+		State:    State(fs.Enum("state", string(StateDraft), string(StateOpen), string(StateRunning), string(StateCompleted), string(StateCancelled))),
+		PlanCode: strings.ToUpper(strings.TrimSpace(c.Query("plan"))),
 	}
-	var fields []apperr.FieldError
-	f.From = queryDate(c, "from", &fields)
-	f.To = queryDate(c, "to", &fields)
+	regionParam := "region"
+	if f.Region = strings.TrimSpace(c.Query("region")); f.Region == "" {
+		regionParam, f.Region = "city", strings.TrimSpace(c.Query("city"))
+	}
+	f.From = fs.Date("from", nil)
+	f.To = fs.Date("to", nil)
 	if f.Region != "" && (len(f.Region) != 6 || strings.Trim(f.Region, "0123456789") != "") {
-		fields = append(fields, apperr.FieldError{Field: "region", Code: "invalid_region", Message: "行政区划代码应为6位数字"})
+		fs.Fail(regionParam, regionParam+" 须为 6 位行政区划代码")
+		f.Region = ""
 	}
-	switch f.State {
-	case "", StateDraft, StateOpen, StateRunning, StateCompleted, StateCancelled:
-	default:
-		fields = append(fields, apperr.FieldError{Field: "state", Code: "invalid_state", Message: "班级状态无效"})
+	if f.PlanCode != "" {
+		codes, err := cat.PlanCodes(c.UserContext())
+		if err != nil {
+			return f, err
+		}
+		if !codes[f.PlanCode] {
+			fs.Fail("plan", "培训计划代码「"+f.PlanCode+"」不存在")
+		}
 	}
-	if len(fields) > 0 {
-		return f, apperr.Invalid("invalid_filter", "查询条件有误", fields...)
+	if err := fs.Err(); err != nil {
+		return f, err
 	}
 	pg, err := web.Pagination(c)
 	if err != nil {
@@ -123,18 +134,6 @@ func FilterOf(c *fiber.Ctx) (Filter, error) {
 	}
 	f.Limit, f.Offset = pg.PerPage, pg.Offset()
 	return f, nil
-}
-
-func queryDate(c *fiber.Ctx, name string, fields *[]apperr.FieldError) time.Time {
-	s := c.Query(name)
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		*fields = append(*fields, apperr.FieldError{Field: name, Code: "invalid_date", Message: "日期应为 YYYY-MM-DD"})
-	}
-	return t
 }
 
 func (h *Handler) apiCreate(c *fiber.Ctx) error {
@@ -150,7 +149,7 @@ func (h *Handler) apiCreate(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiList(c *fiber.Ctx) error {
-	f, err := FilterOf(c)
+	f, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
@@ -162,7 +161,7 @@ func (h *Handler) apiList(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiSearch(c *fiber.Ctx) error {
-	f, err := FilterOf(c)
+	f, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}

@@ -52,7 +52,7 @@ func PagerQuery(c *fiber.Ctx) template.URL {
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
-	f, err := FilterOf(c)
+	f, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}

@@ -159,6 +159,14 @@ func errAlreadyEnrolled() *apperr.Error {
 	return apperr.Conflict("already_enrolled", "该学员已报名本培训班")
 }
 
+// errNotRegistrable is the neutral answer to a provider naming a banned
+// person: the same words a college gets for such a roster row.
+func errNotRegistrable() *apperr.Error {
+	const msg = "该人员无法登记，请联系属地卫健部门"
+	return apperr.Invalid("not_registrable", msg,
+		apperr.FieldError{Field: "id_number", Code: "not_registrable", Message: msg})
+}
+
 func errBanned() *apperr.Error {
 	return apperr.Forbidden("banned", "该人员已被列入托育从业禁止名单，不能报名")
 }

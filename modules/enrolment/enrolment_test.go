@@ -106,7 +106,7 @@ func TestEnrolRefusals(t *testing.T) {
 	_, err = w.svc.Enrol(ctx, banned.P, c.ID, 0)
 	expect("banned self", err, "banned", apperr.KindForbidden)
 	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, banned.ID)
-	expect("banned by provider", err, "banned", apperr.KindForbidden)
+	expect("banned by provider", err, "not_registrable", apperr.KindInvalid)
 
 	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, 987654321)
 	expect("unknown worker", err, "worker_not_found", apperr.KindNotFound)
@@ -191,6 +191,52 @@ func TestWithdrawalPromotesTheWaitingListInOrder(t *testing.T) {
 	}
 }
 
+// Positions on a waiting list are 1, 2, 3 … after a promotion and after
+// someone waiting leaves, not the numbers they were given (issue 9, item 3).
+func TestWaitingListIsRenumbered(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.class(w.providerA, "BYS-ZG", "420102", "2027-02-20", 5, 1)
+	ws := []worker{w.worker(), w.worker(), w.worker(), w.worker(), w.worker()}
+	es := make([]enrolment.Enrolment, len(ws))
+	for i, x := range ws {
+		var err error
+		es[i], err = w.svc.Enrol(ctx, x.P, c.ID, 0)
+		w.must(err)
+	}
+	positions := func() map[int64]int {
+		_, roster, err := w.svc.ClassRoster(ctx, w.providerA, c.ID)
+		w.must(err)
+		out := map[int64]int{}
+		for _, v := range roster {
+			if v.Position != nil {
+				out[v.ID] = *v.Position
+			}
+		}
+		return out
+	}
+	// The place frees: es[1] (1st waiting) is promoted; es[2..4] move up.
+	_, err := w.svc.Withdraw(ctx, ws[0].P, es[0].ID)
+	w.must(err)
+	got := positions()
+	if len(got) != 3 || got[es[2].ID] != 1 || got[es[3].ID] != 2 || got[es[4].ID] != 3 {
+		t.Errorf("after a promotion: %v, want %d→1, %d→2, %d→3", got, es[2].ID, es[3].ID, es[4].ID)
+	}
+	// Someone in the middle leaves the list.
+	_, err = w.svc.Withdraw(ctx, ws[3].P, es[3].ID)
+	w.must(err)
+	got = positions()
+	if len(got) != 2 || got[es[2].ID] != 1 || got[es[4].ID] != 2 {
+		t.Errorf("after the second waiting left: %v, want %d→1, %d→2", got, es[2].ID, es[4].ID)
+	}
+	// A newcomer joins at the end.
+	late, err := w.svc.Enrol(ctx, w.worker().P, c.ID, 0)
+	w.must(err)
+	if late.Position == nil || *late.Position != 3 {
+		t.Errorf("newcomer at %v, want 3", late.Position)
+	}
+}
+
 func TestProviderScope(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -205,7 +251,7 @@ func TestProviderScope(t *testing.T) {
 	_, checks["cancel"] = w.svc.Cancel(ctx, b, c.ID, "测试")
 	_, checks["enrol"] = w.svc.Enrol(ctx, b, c.ID, w.worker().ID)
 	_, _, checks["roster"] = w.svc.ClassRoster(ctx, b, c.ID)
-	_, checks["attendance"] = w.svc.RecordAttendance(ctx, b, c.ID, []attendance.Entry{{Row: 1, EnrolmentID: e.ID, CourseID: 1, Hours: 10}}, attendance.SourceForm)
+	_, checks["lesson"] = w.svc.RecordLesson(ctx, b, c.ID, attendance.LessonInput{Date: "2027-05-01", CourseCode: "LAW-01", Hours: 10, Present: []int64{e.ID}})
 	_, checks["withdraw"] = w.svc.Withdraw(ctx, b, e.ID)
 	_, checks["progress"] = w.svc.Progress(ctx, b, e.ID)
 	for name, err := range checks {

@@ -3,6 +3,7 @@ package enrolment
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -119,15 +120,54 @@ func (h *Handler) apiWithdraw(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiPlanWaitlist(c *fiber.Ctx) error {
-	ws, err := h.svc.PlanWaitlist(c.UserContext())
+	ws, err := h.waiting(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(web.List(ws, len(ws)))
 }
 
+// waiting is the plan waiting list summary narrowed by the filters plan
+// and region (a code of the list or above it: 420100 keeps 4201xx). An
+// unknown plan or a malformed region answers 422 invalid_filter.
+func (h *Handler) waiting(c *fiber.Ctx) ([]PlanWaiting, error) {
+	fs := web.NewFilters(c)
+	plan := strings.ToUpper(strings.TrimSpace(c.Query("plan")))
+	region := strings.TrimSpace(c.Query("region"))
+	if plan != "" {
+		codes, err := h.catalog.PlanCodes(c.UserContext())
+		if err != nil {
+			return nil, err
+		}
+		if !codes[plan] {
+			fs.Fail("plan", "培训计划代码「"+plan+"」不存在")
+		}
+	}
+	if region != "" && (len(region) != 6 || strings.Trim(region, "0123456789") != "") {
+		fs.Fail("region", "region 须为 6 位行政区划代码")
+	}
+	if err := fs.Err(); err != nil {
+		return nil, err
+	}
+	ws, err := h.svc.PlanWaitlist(c.UserContext())
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.TrimRight(region, "0")
+	if len(prefix)%2 == 1 {
+		prefix += "0"
+	}
+	out := make([]PlanWaiting, 0, len(ws))
+	for _, w := range ws {
+		if (plan == "" || w.PlanCode == plan) && strings.HasPrefix(w.RegionCode, prefix) {
+			out = append(out, w)
+		}
+	}
+	return out, nil
+}
+
 func (h *Handler) searchPage(c *fiber.Ctx) error {
-	f, err := classes.FilterOf(c)
+	f, err := classes.FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
@@ -167,7 +207,7 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 }
 
 func (h *Handler) waitlistPage(c *fiber.Ctx) error {
-	ws, err := h.svc.PlanWaitlist(c.UserContext())
+	ws, err := h.waiting(c)
 	if err != nil {
 		return err
 	}

@@ -135,11 +135,23 @@ func (s *services) MyEnrolments(ctx context.Context, p *accounts.Principal) ([]a
 func (s *services) Progress(ctx context.Context, p *accounts.Principal, id int64) (attendance.Enrolment, error) {
 	return s.att.Progress(ctx, p, id)
 }
-func (s *services) RecordAttendance(ctx context.Context, p *accounts.Principal, id int64, es []attendance.Entry, source string) (attendance.Result, error) {
-	return s.att.Record(ctx, p, id, es, source)
+func (s *services) RecordLesson(ctx context.Context, p *accounts.Principal, id int64, in attendance.LessonInput) (attendance.LessonResult, error) {
+	return s.att.RecordLesson(ctx, p, id, in, attendance.SourceForm)
 }
-func (s *services) ImportAttendance(ctx context.Context, p *accounts.Principal, id int64, data []byte, name string) (attendance.Result, error) {
-	return s.att.Import(ctx, p, id, data, name)
+func (s *services) CorrectLesson(ctx context.Context, p *accounts.Principal, id int64, in attendance.Correction) (attendance.LessonResult, error) {
+	return s.att.CorrectLesson(ctx, p, id, in)
+}
+func (s *services) ReadSheet(ctx context.Context, p *accounts.Principal, id int64, data []byte, name string) ([]attendance.LessonInput, error) {
+	return s.att.ReadSheet(ctx, p, id, data, name)
+}
+func (s *services) RecordLessons(ctx context.Context, p *accounts.Principal, id int64, ins []attendance.LessonInput) ([]attendance.LessonResult, error) {
+	return s.att.RecordLessons(ctx, p, id, ins)
+}
+func (s *services) PreviewLessons(ctx context.Context, p *accounts.Principal, id int64, ins []attendance.LessonInput) ([]attendance.LessonResult, error) {
+	return s.att.PreviewLessons(ctx, p, id, ins)
+}
+func (s *services) History(ctx context.Context, p *accounts.Principal, id int64) (attendance.History, error) {
+	return s.att.History(ctx, p, id)
 }
 func (s *services) Now() func() time.Time { return s.cls.Now() }
 

@@ -3,6 +3,8 @@ package enrolment_test
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,8 +129,22 @@ func TestEnrolByIDNumberRefusals(t *testing.T) {
 	}
 	banned := w.worker()
 	w.ban(banned.ID)
-	if _, err := w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, banned.IDNumber); !apperr.Is(err, "banned") {
-		t.Errorf("a banned person: %v, want banned", err)
+	// A banned person: the provider learns only that the person cannot be
+	// registered (the words a college gets for a roster row), never the
+	// word ban; the attempt is audited with the provider as actor.
+	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, banned.IDNumber)
+	if e, ok := apperr.As(err); !ok || e.Code != "not_registrable" || e.Message != "该人员无法登记，请联系属地卫健部门" ||
+		strings.Contains(e.Message, "禁") || len(e.Fields) != 1 || e.Fields[0].Field != "id_number" {
+		t.Errorf("a banned person: %v, want not_registrable", err)
+	}
+	var audited []struct {
+		ActorUserID int64 `bun:"actor_user_id"`
+		ActorOrgID  int64 `bun:"actor_org_id"`
+	}
+	w.must(w.db.NewRaw("SELECT actor_user_id, actor_org_id FROM audit_events WHERE action = 'enrolments.not_registrable' AND target_id = ? AND summary::jsonb->>'worker_id' = ?",
+		strconv.FormatInt(c.ID, 10), strconv.FormatInt(banned.ID, 10)).Scan(ctx, &audited))
+	if len(audited) != 1 || audited[0].ActorUserID != w.providerA.UserID || audited[0].ActorOrgID != w.providerA.OrgID {
+		t.Errorf("the refusal is not audited with the provider as actor: %+v", audited)
 	}
 	if n := w.enrolments(x) + w.enrolments(banned); n != 0 {
 		t.Errorf("%d enrolments stored by refusals", n)

@@ -52,7 +52,9 @@ func (s *Service) today() time.Time { return s.classes.Today() }
 // waiting list. Errors: Invalid (invalid_enrolment), NotFound
 // (class_not_found; worker_not_found, also for a worker outside the
 // provider's scope), Conflict (class_not_open, already_enrolled,
-// class_overlap, class_full), Forbidden (banned; forbidden for other roles).
+// class_overlap, class_full), Forbidden (banned, a worker enrolling
+// themself; forbidden for other roles), Invalid (not_registrable: a provider
+// naming a banned person learns only that, never the word ban).
 func (s *Service) Enrol(ctx context.Context, p *accounts.Principal, classID, workerID int64) (Enrolment, error) {
 	if p.Is(accounts.RoleProvider) && workerID <= 0 {
 		return Enrolment{}, apperr.Invalid("invalid_enrolment", "请指定学员",
@@ -159,6 +161,7 @@ func (s *Service) enrolAs(ctx context.Context, p *accounts.Principal, classID in
 		return Enrolment{}, apperr.Forbidden("forbidden", "只有学员本人或培训机构可以报名")
 	}
 	var out Enrolment
+	refused := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		workerID, err := resolve(ctx, tx, p, t, source)
 		if err != nil {
@@ -180,6 +183,17 @@ func (s *Service) enrolAs(ctx context.Context, p *accounts.Principal, classID in
 		if source == SourceProvider && c.ProviderOrgID != p.OrgID || source == SourceSelf && c.State == classes.StateDraft {
 			return classes.ErrNotFound()
 		}
+		if banned && source == SourceProvider {
+			// The provider learns only that the person cannot be
+			// registered, as a college does for a roster row; the attempt
+			// is kept (committed) for the regulator, the provider as actor.
+			refused = true
+			return audit.Record(ctx, tx, audit.Event{
+				ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "enrolments.not_registrable", TargetType: "class",
+				TargetID: strconv.FormatInt(c.ID, 10),
+				Summary:  map[string]any{"worker_id": workerID, "reason": "banned", "by_id_number": t.idNumberIdx != nil},
+			})
+		}
 		if banned {
 			return errBanned()
 		}
@@ -195,6 +209,9 @@ func (s *Service) enrolAs(ctx context.Context, p *accounts.Principal, classID in
 				"by_id_number": t.idNumberIdx != nil},
 		})
 	})
+	if err == nil && refused {
+		return Enrolment{}, errNotRegistrable()
+	}
 	return out, err
 }
 
@@ -277,17 +294,9 @@ func (s *Service) Withdraw(ctx context.Context, p *accounts.Principal, enrolment
 			return err
 		}
 		was := e.Status
-		if err := st.SetWithdrawn(ctx, &e); err != nil {
+		promoted, err := leave(ctx, tx, c, &e)
+		if err != nil {
 			return err
-		}
-		if err := workers.NewStore(tx).RemoveProviderPlaces(ctx, c.ProviderOrgID, []int64{e.WorkerID}); err != nil {
-			return err
-		}
-		var promoted int64
-		if was == StatusEnrolled {
-			if promoted, err = promote(ctx, tx, c.ID); err != nil {
-				return err
-			}
 		}
 		out = e
 		return audit.Record(ctx, tx, audit.Event{
@@ -312,6 +321,29 @@ func (s *Service) checkWithdraw(p *accounts.Principal, c classes.Class, e Enrolm
 		return apperr.Conflict("class_started", "培训班已开始或已结束，不能退出")
 	}
 	return nil
+}
+
+// leave withdraws e from class c (locked by the caller): its provider link
+// goes, the first on the waiting list takes a freed place, and the waiting
+// list is numbered 1, 2, 3 … again. It returns the promoted enrolment's ID,
+// or 0.
+func leave(ctx context.Context, tx bun.IDB, c classes.Class, e *Enrolment) (int64, error) {
+	st := NewStore(tx)
+	was := e.Status
+	if err := st.SetWithdrawn(ctx, e); err != nil {
+		return 0, err
+	}
+	if err := workers.NewStore(tx).RemoveProviderPlaces(ctx, c.ProviderOrgID, []int64{e.WorkerID}); err != nil {
+		return 0, err
+	}
+	var promoted int64
+	if was == StatusEnrolled {
+		var err error
+		if promoted, err = promote(ctx, tx, c.ID); err != nil {
+			return 0, err
+		}
+	}
+	return promoted, st.Renumber(ctx, c.ID)
 }
 
 // promote moves the first waitlisted, unbanned worker of class classID into

@@ -160,6 +160,40 @@ func (s Store) Promote(ctx context.Context, id int64) error {
 	return nil
 }
 
+// Place names an enrolment and its class.
+type Place struct {
+	ID      int64 `bun:"id"`
+	ClassID int64 `bun:"class_id"`
+}
+
+// ActivePlaces returns the enrolments of worker workerID that are enrolled
+// or waitlisted, in class order (the order their classes are locked).
+// Errors: none of its own (database failures only).
+func (s Store) ActivePlaces(ctx context.Context, workerID int64) ([]Place, error) {
+	var out []Place
+	err := s.db.NewSelect().Table("enrolments").Column("id", "class_id").
+		Where("worker_id = ? AND status IN ('enrolled', 'waitlisted')", workerID).
+		OrderExpr("class_id, id").Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("places of worker %d: %w", workerID, err)
+	}
+	return out, nil
+}
+
+// Renumber numbers the waiting list of class classID 1, 2, 3 … in its
+// order, after someone left it or was promoted; the caller holds the class
+// lock. Errors: none of its own (database failures only).
+func (s Store) Renumber(ctx context.Context, classID int64) error {
+	_, err := s.db.NewRaw(`UPDATE enrolments AS e SET position = r.n, updated_at = now()
+		FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS n
+		        FROM enrolments WHERE class_id = ? AND status = 'waitlisted') AS r
+		WHERE e.id = r.id AND e.position <> r.n`, classID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("renumber the waiting list of class %d: %w", classID, err)
+	}
+	return nil
+}
+
 // Left is a worker whose place in a class ended.
 type Left struct {
 	ClassID  int64 `bun:"class_id"`
@@ -312,11 +346,16 @@ func (s Store) ViewsOfClass(ctx context.Context, classID, onlyWorker int64) ([]V
 }
 
 // ViewForCaller returns enrolment id if p may see it: the worker themself,
-// the class's provider, HR and regulators of the class's region, admins.
+// the class's provider, the college that sent the worker, HR and
+// regulators of the class's region, admins.
 // Errors: NotFound (enrolment_not_found).
 func (s Store) ViewForCaller(ctx context.Context, p *accounts.Principal, id int64) (View, error) {
 	q := s.viewQuery().Where("en.id = ?", id)
-	q = p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id", Worker: "en.worker_id"})
+	if p.Is(accounts.RoleCollege) {
+		q = q.Where("en.worker_id IN (?)", workers.Graduates(s.db, p.OrgID))
+	} else {
+		q = p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id", Worker: "en.worker_id"})
+	}
 	var views []View
 	if err := q.Scan(ctx, &views); err != nil {
 		return View{}, fmt.Errorf("enrolment %d: %w", id, err)
@@ -325,6 +364,23 @@ func (s Store) ViewForCaller(ctx context.Context, p *accounts.Principal, id int6
 		return View{}, errNotFound()
 	}
 	return views[0], nil
+}
+
+// ViewsOfGraduates returns a page of the enrolments of the workers college
+// collegeOrgID sent, by name then newest class first, and how many there
+// are; status narrows them when not empty.
+// Errors: none of its own (database failures only).
+func (s Store) ViewsOfGraduates(ctx context.Context, collegeOrgID int64, status Status, limit, offset int) ([]View, int, error) {
+	q := s.viewQuery().Where("en.worker_id IN (?)", workers.Graduates(s.db, collegeOrgID))
+	if status != "" {
+		q = q.Where("en.status = ?", status)
+	}
+	var views []View
+	n, err := q.OrderExpr("w.name, cl.starts_on DESC, en.id").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx, &views)
+	if err != nil {
+		return nil, 0, fmt.Errorf("enrolments of the graduates of college %d: %w", collegeOrgID, err)
+	}
+	return views, int(n), nil
 }
 
 // translate turns the constraint violations that carry a domain meaning

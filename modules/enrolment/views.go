@@ -48,3 +48,13 @@ func (s *Service) View(ctx context.Context, p *accounts.Principal, enrolmentID i
 func (s *Service) Completions(ctx context.Context, afterID int64, limit int) ([]Completion, error) {
 	return NewStore(s.db).Completions(ctx, afterID, limit)
 }
+
+// Graduates returns a page of the enrolments of the graduates of p's
+// college (status narrows them when not empty) and how many there are; for
+// any other caller, nothing. Errors: none of its own.
+func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status Status, limit, offset int) ([]View, int, error) {
+	if !p.Is(accounts.RoleCollege) || p.OrgID == 0 {
+		return []View{}, 0, nil
+	}
+	return NewStore(s.db).ViewsOfGraduates(ctx, p.OrgID, status, limit, offset)
+}

@@ -52,8 +52,9 @@ func newWorld(t *testing.T) *world {
 	if err := cat.Seed(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w := &world{db: db, bans: bans.NewService(db, cipher, clock)}
-	w.svc = rosters.NewService(db, cipher, w.bans, cat, enrolment.NewService(db, classes.NewService(db, cat, enrolment.Membership, clock, nil), cat, cipher), clock, nil)
+	enr := enrolment.NewService(db, classes.NewService(db, cat, enrolment.Membership, clock, nil), cat, cipher)
+	w := &world{db: db, bans: bans.NewService(db, cipher, enr, clock)}
+	w.svc = rosters.NewService(db, cipher, w.bans, cat, enr, clock, nil)
 	t.Cleanup(w.svc.Close)
 	orgA := workerstest.Org(t, db, "college", "420100")
 	orgB := workerstest.Org(t, db, "college", "420500")

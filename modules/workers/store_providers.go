@@ -110,6 +110,13 @@ func Unbanned(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("workers").Column("id").Where("NOT banned")
 }
 
+// Graduates selects the IDs of the workers college collegeOrgID sent (its
+// roster graduates): a sub-query, so another module's list of a college's
+// graduates stays one statement.
+func Graduates(db bun.IDB, collegeOrgID int64) *bun.SelectQuery {
+	return db.NewSelect().Table("workers").Column("id").Where("college_org_id = ?", collegeOrgID)
+}
+
 // Display selects the columns other modules' lists show of a worker (id,
 // name, id_mask): a sub-query to join, so a list stays one statement.
 func Display(db bun.IDB) *bun.SelectQuery {
