@@ -113,6 +113,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	})
 	// A ban revokes the person's certificates in the ban's transaction.
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
+	a.wireChain()
 
 	if err := a.routes(); err != nil {
 		return nil, err
@@ -224,9 +225,13 @@ func (a *App) addJobs() error {
 		}},
 		// Shared: certificates add their expiry warnings to this job.
 		scheduler.Job{Name: "reminders.send", Spec: "*/15 * * * *", Run: func(ctx context.Context, _ time.Time) error {
-			_, err := a.Assessments.SendReminders(ctx)
+			if _, err := a.Assessments.SendReminders(ctx); err != nil {
+				return err
+			}
+			_, err := a.Certificates.RemindExpiring(ctx)
 			return err
 		}},
+		scheduler.Job{Name: "certificates.issue", Spec: "*/5 * * * *", Run: a.issueMissing},
 		// A roster validating in the background when its process stopped
 		// would stay "validating" for ever; validation takes under a minute.
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {

@@ -84,6 +84,18 @@ func TestCertificatesDemo(t *testing.T) {
 	if revoked < 1 || supp < 1 {
 		t.Fatalf("the demo should hold a revoked certificate (%d) and one of 𠮷 (%d)", revoked, supp)
 	}
+	// The rules of DESIGN §7: an assessed plan's certificate only on a pass.
+	unearned, err := a.DB.NewSelect().TableExpr("certificates AS ce").Join("JOIN plans AS pl ON pl.code = ce.plan_code").
+		Where("ce.source = 'issued' AND pl.assessment <> 'none'").
+		Where("NOT EXISTS (SELECT 1 FROM assessment_results r WHERE r.enrolment_id = ce.enrolment_id AND r.passed)").Count(ctx)
+	if err != nil || unearned != 0 {
+		t.Fatalf("certificates of assessed plans without a pass: %d (%v)", unearned, err)
+	}
+	w1, _ := a.DB.NewSelect().TableExpr("certificates AS ce").Join("JOIN users AS u ON u.worker_id = ce.worker_id").
+		Where("u.username = 'worker1'").Count(ctx)
+	if w1 < 1 {
+		t.Fatal("worker1 should hold a certificate in the demo")
+	}
 	expiring, _ := a.DB.NewSelect().Table("certificates").Where("expires_on IS NOT NULL AND plan_code = 'BYS-ZG'").Count(ctx)
 	if expiring < 40 {
 		t.Fatalf("in-service certificates should expire after the policy's years, got %d with an expiry", expiring)

@@ -17,51 +17,62 @@ import (
 var demoCertNames = []string{"吉𠮷", "周雨桐", "吴思琪", "郑欣怡", "王梓涵", "冯佳怡", "陈诗涵", "褚雅婷", "卫婉清",
 	"蒋静怡", "沈梦瑶", "韩雨欣", "杨紫萱", "朱可馨", "秦语嫣", "尤晓雯", "许慧敏", "何嘉怡", "吕梦琪", "施雪莹",
 	"张晓燕", "孔令芳", "曹丽娟", "严淑珍", "华秀英", "金桂兰", "魏春梅", "陶玉兰", "姜海燕", "戚美玲",
-	"谢红梅", "邹丽华", "喻晓丽", "柏彩霞", "水秀兰", "窦凤英", "章建华", "云丽萍", "苏晓红", "潘雪梅"}
+	"谢红梅", "邹丽华", "喻晓丽", "柏彩霞", "水秀兰", "窦凤英", "章建华", "云丽萍", "苏晓红", "潘雪梅",
+	"葛文静", "范晓琳", "彭丽君", "鲁雅琴", "马婉婷"}
 
-// Certificates gives the demo world its certificates (DESIGN §5.5): a
-// finished in-service class of provider1 whose 40 workers all complete
-// (among them 吉𠮷), then a certificate for every completed enrolment of
-// the demo (worker1's included), and one revoked by provider1. It does
-// nothing when certificates exist.
+// certClassName is the demo's finished BYS-ZG class whose 45 workers all
+// complete, among them 吉𠮷.
+const certClassName = "武汉 保育师在岗培训（已结业·已发证）"
+
+// Certificates gives the demo world its certificates (DESIGN §5.5) by the
+// rules of DESIGN §7: the chain issues them as the demo happens — a pass of
+// an assessed plan through OnPass (the assessments seed), a completion of a
+// plan without assessment (BYS-ZG) through the completion hook. This seed
+// adds the finished in-service class of provider1 whose 45 workers all
+// complete (their certificates come with the lessons), catches up whatever
+// the rules give and the chain missed, and revokes one. It does nothing
+// when the class exists.
 func Certificates(ctx context.Context, s Services) error {
-	admin, err := s.principal(ctx, "admin")
-	if err != nil {
-		return err
-	}
-	if _, n, err := s.Certificates.List(ctx, admin, certificates.Filter{Limit: 1}); err != nil || n > 0 {
-		return err
-	}
 	p1, err := s.principal(ctx, "provider1")
 	if err != nil {
+		return err
+	}
+	done, err := training{s}.hasClass(ctx, p1, "BYS-ZG", certClassName)
+	if err != nil || done {
 		return err
 	}
 	if err := certificateClass(ctx, s, p1); err != nil {
 		return fmt.Errorf("certificate class: %w", err)
 	}
-	if err := issueCompleted(ctx, s); err != nil {
+	if err := issueByRules(ctx, s); err != nil {
 		return err
 	}
 	return revokeOne(ctx, s, p1)
 }
 
-// issueCompleted issues the certificate of every completed enrolment.
-func issueCompleted(ctx context.Context, s Services) error {
-	for after := int64(0); ; {
-		cs, err := s.Enrolment.Completions(ctx, after, 500)
-		if err != nil || len(cs) == 0 {
-			return err
-		}
-		ins := make([]certificates.IssueInput, 0, len(cs))
-		for _, c := range cs {
-			ins = append(ins, certificates.IssueInput{WorkerID: c.WorkerID, EnrolmentID: c.EnrolmentID, ClassID: c.ClassID,
-				ProviderOrgID: c.ProviderOrgID, PlanCode: c.PlanCode, PassedOn: c.CompletedOn})
-			after = c.EnrolmentID
-		}
-		if _, err := s.Certificates.CatchUp(ctx, ins); err != nil {
-			return err
-		}
+// issueByRules issues what the rules give and nobody holds yet: passes,
+// and completions of plans without assessment (the certificates.issue
+// job's selection).
+func issueByRules(ctx context.Context, s Services) error {
+	passes, err := s.Assessments.PassesExcept(ctx, time.Time{}, certificates.Certified(s.DB))
+	if err != nil {
+		return err
 	}
+	comps, err := s.Enrolment.CompletionsWithout(ctx, certificates.Certified(s.DB), 10000)
+	if err != nil {
+		return err
+	}
+	ins := make([]certificates.IssueInput, 0, len(passes)+len(comps))
+	for _, p := range passes {
+		ins = append(ins, certificates.IssueInput{WorkerID: p.WorkerID, EnrolmentID: p.EnrolmentID, ClassID: p.ClassID,
+			ProviderOrgID: p.ProviderOrgID, PlanCode: p.PlanCode, PassedOn: p.PassedOn})
+	}
+	for _, c := range comps {
+		ins = append(ins, certificates.IssueInput{WorkerID: c.WorkerID, EnrolmentID: c.EnrolmentID, ClassID: c.ClassID,
+			ProviderOrgID: c.ProviderOrgID, PlanCode: c.PlanCode, PassedOn: c.CompletedOn})
+	}
+	_, err = s.Certificates.CatchUp(ctx, ins)
+	return err
 }
 
 // revokeOne revokes a valid certificate of provider1 that is not worker1's
@@ -103,8 +114,8 @@ func certificateClass(ctx context.Context, s Services, p *accounts.Principal) er
 		ids = append(ids, w.ID)
 	}
 	early := day(-75)
-	c, err := s.Classes.At(early).Create(ctx, p, classes.Input{PlanCode: "BYS-ZG", Name: "武汉 保育师在岗培训（已结业·已发证）",
-		StartsOn: day(-45).Format(time.DateOnly), EndsOn: day(-30).Format(time.DateOnly), Capacity: 45,
+	c, err := s.Classes.At(early).Create(ctx, p, classes.Input{PlanCode: "BYS-ZG", Name: certClassName,
+		StartsOn: day(-50).Format(time.DateOnly), EndsOn: day(-30).Format(time.DateOnly), Capacity: 50,
 		Region: "420106", Place: "武汉市武昌区中北路托育实训基地"})
 	if err != nil {
 		return err
@@ -118,7 +129,7 @@ func certificateClass(ctx context.Context, s Services, p *accounts.Principal) er
 			return err
 		}
 	}
-	if _, err := s.Enrolment.At(day(-45)).Start(ctx, p, c.ID); err != nil {
+	if _, err := s.Enrolment.At(day(-50)).Start(ctx, p, c.ID); err != nil {
 		return err
 	}
 	if err := seedDemoHours(ctx, s.Attendance.At(day(-30)), p, c, true, nil); err != nil {

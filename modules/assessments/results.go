@@ -466,7 +466,13 @@ func (s *Service) WorkerResults(ctx context.Context, p *accounts.Principal, work
 // Passes lists the passed enrolments whose pass came on or after since,
 // for the certificates.issue catch-up job.
 func (s *Service) Passes(ctx context.Context, since time.Time) ([]Pass, error) {
-	ids, err := NewStore(s.db).PassedEnrolments(ctx, since)
+	return s.PassesExcept(ctx, since, nil)
+}
+
+// PassesExcept is Passes leaving out the enrolments of sub-query except
+// (those already holding a certificate), in a fixed number of queries.
+func (s *Service) PassesExcept(ctx context.Context, since time.Time, except *bun.SelectQuery) ([]Pass, error) {
+	ids, err := NewStore(s.db).PassedEnrolments(ctx, since, except)
 	if err != nil {
 		return nil, err
 	}

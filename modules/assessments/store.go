@@ -431,14 +431,19 @@ func nullID(id int64) any {
 }
 
 // PassedEnrolments returns enrolments with a passing result recorded (or
-// corrected) on or after since, with the time of their latest pass.
-func (s Store) PassedEnrolments(ctx context.Context, since time.Time) (map[int64]time.Time, error) {
+// corrected) on or after since, with the time of their latest pass; except
+// (a sub-query of enrolment ids, nil for none) leaves enrolments out.
+func (s Store) PassedEnrolments(ctx context.Context, since time.Time, except *bun.SelectQuery) (map[int64]time.Time, error) {
 	var rows []struct {
 		EnrolmentID int64     `bun:"enrolment_id"`
 		At          time.Time `bun:"at"`
 	}
-	err := s.db.NewSelect().TableExpr("assessment_results AS r").ColumnExpr("r.enrolment_id, max(r.updated_at) AS at").
-		Where("r.passed").GroupExpr("r.enrolment_id").Having("max(r.updated_at) >= ?", since).Scan(ctx, &rows)
+	q := s.db.NewSelect().TableExpr("assessment_results AS r").ColumnExpr("r.enrolment_id, max(r.updated_at) AS at").
+		Where("r.passed")
+	if except != nil {
+		q = q.Where("r.enrolment_id NOT IN (?)", except)
+	}
+	err := q.GroupExpr("r.enrolment_id").Having("max(r.updated_at) >= ?", since).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("passed enrolments: %w", err)
 	}

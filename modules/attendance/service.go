@@ -26,6 +26,8 @@ type Service struct {
 	catalog   *catalog.Service
 	cipher    *pii.Cipher
 	outcomes  OutcomeFunc // assessment outcomes on the graduates' progress; nil until wired
+	// onComplete hears of enrolments completed by their hours; nil until wired
+	onComplete CompletionFunc
 }
 
 // NewService returns the attendance service. cipher computes the ID-number
@@ -151,7 +153,7 @@ func (s *Service) record(ctx context.Context, tx bun.IDB, p *accounts.Principal,
 	}
 	res := LessonResult{Lesson: Lesson{ID: id, ClassID: k.class.ID, CourseID: course.ID, CourseCode: course.Code,
 		CourseTitle: course.Title, HeldOn: day, Date: day.Format(time.DateOnly), Hours: in.Hours, Present: present}}
-	if res.Completed, res.Reopened, err = s.recompute(ctx, tx, present, k.seats, k.versions); err != nil {
+	if res.Completed, res.Reopened, err = s.recompute(ctx, tx, present, k); err != nil {
 		return LessonResult{}, nil, err
 	}
 	return res, nil, audit.Record(ctx, tx, audit.Event{
@@ -230,7 +232,7 @@ func (s *Service) CorrectLesson(ctx context.Context, p *accounts.Principal, less
 			res.Present = []int64{}
 		}
 		touched := append(append([]int64{}, added...), removed...)
-		if res.Completed, res.Reopened, err = s.recompute(ctx, tx, touched, k.seats, k.versions); err != nil {
+		if res.Completed, res.Reopened, err = s.recompute(ctx, tx, touched, k); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{
@@ -247,17 +249,21 @@ func (s *Service) CorrectLesson(ctx context.Context, p *accounts.Principal, less
 // they attended against their own plan versions and writes the status
 // changes: enrolled → completed (dated today) when complete, completed →
 // enrolled when a correction takes the hours away.
-func (s *Service) recompute(ctx context.Context, tx bun.IDB, ids []int64, seats map[int64]enrolment.Seat, versions map[int64]catalog.PlanVersion) (completed, reopened []int64, err error) {
+func (s *Service) recompute(ctx context.Context, tx bun.IDB, ids []int64, k classLessons) (completed, reopened []int64, err error) {
 	stored, err := NewStore(tx).HoursOf(ctx, ids)
 	if err != nil {
 		return nil, nil, err
 	}
-	completed, reopened = completions(ids, seats, versions, stored)
+	completed, reopened = completions(ids, k.seats, k.versions, stored)
 	st := enrolment.NewStore(tx)
 	if err := st.SetCompleted(ctx, completed, s.classes.Today()); err != nil {
 		return nil, nil, err
 	}
 	if err := st.Reopen(ctx, reopened); err != nil {
+		return nil, nil, err
+	}
+	workerOf := func(id int64) int64 { return k.seats[id].WorkerID }
+	if err := s.fireCompleted(ctx, tx, k.class, completed, workerOf); err != nil {
 		return nil, nil, err
 	}
 	return completed, reopened, nil

@@ -672,3 +672,22 @@ func (s *Service) RemindExpiring(ctx context.Context) (int, error) {
 	}
 	return len(cs), notify.Send(ctx, s.db, msgs...)
 }
+
+// RevokeForEnrolment revokes the valid certificate of enrolment
+// enrolmentID with reason category (issued_in_error when a corrected result
+// takes the pass away) inside the caller's transaction tx; it reports
+// whether one was revoked (none issued, or already revoked: false).
+func (s *Service) RevokeForEnrolment(ctx context.Context, tx bun.IDB, enrolmentID int64, category, note string) (bool, error) {
+	st := NewStore(tx)
+	c, err := st.ByEnrolment(ctx, enrolmentID)
+	if err != nil || c == nil || c.Status != StatusValid {
+		return false, err
+	}
+	ok, err := st.Revoke(ctx, c.ID, category, note, s.today(), 0)
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, audit.Record(ctx, tx, audit.Event{Action: "certificates.revoke", TargetType: "certificate",
+		TargetID: strconv.FormatInt(c.ID, 10), Summary: map[string]any{"number": c.Number, "reason_category": category,
+			"enrolment_id": enrolmentID}})
+}

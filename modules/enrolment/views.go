@@ -3,6 +3,8 @@ package enrolment
 import (
 	"context"
 
+	"github.com/uptrace/bun"
+
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/classes"
 )
@@ -57,4 +59,12 @@ func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status S
 		return []View{}, 0, nil
 	}
 	return NewStore(s.db).ViewsOfGraduates(ctx, p.OrgID, status, limit, offset)
+}
+
+// CompletionsWithout returns at most limit completed enrolments of plans
+// without assessment that are not in sub-query except (those holding a
+// certificate), for the certificates.issue catch-up. Not scoped: it serves
+// no user. Errors: none of its own (database failures only).
+func (s *Service) CompletionsWithout(ctx context.Context, except *bun.SelectQuery, limit int) ([]Completion, error) {
+	return NewStore(s.db).CompletionsWithout(ctx, except, limit)
 }

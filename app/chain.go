@@ -1,0 +1,116 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/assessments"
+	"tuoyu/modules/attendance"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
+	"tuoyu/modules/enrolment"
+)
+
+// The training chain (DESIGN §7): lessons complete an enrolment,
+// assessments pass it, certificates issue for it. No module calls one
+// above it; the composition root hands each the next step as a func.
+
+// wireChain connects attendance and assessments to certificates and the
+// graduates' progress to assessment outcomes.
+func (a *App) wireChain() {
+	a.Assessments.OnPass = func(ctx context.Context, tx bun.IDB, p assessments.Pass) error {
+		return a.issueIn(ctx, tx, certificates.IssueInput{WorkerID: p.WorkerID, EnrolmentID: p.EnrolmentID,
+			ClassID: p.ClassID, ProviderOrgID: p.ProviderOrgID, PlanCode: p.PlanCode, PassedOn: p.PassedOn})
+	}
+	// A correction that takes a pass away revokes its certificate; one that
+	// gives a pass issues through OnPass above.
+	a.Assessments.OnPassChanged = func(ctx context.Context, tx bun.IDB, p assessments.Pass, passed bool) error {
+		if passed {
+			return nil
+		}
+		_, err := a.Certificates.RevokeForEnrolment(ctx, tx, p.EnrolmentID, certificates.ReasonIssuedInError,
+			"考核成绩更正为不合格，证书系误发")
+		return err
+	}
+	// Plans without assessment (BYS-ZG) end with completion.
+	a.Attendance.SetOnComplete(func(ctx context.Context, tx bun.IDB, c attendance.Completion) error {
+		plans, err := a.Catalog.PlansByID(ctx, tx, []int64{c.PlanID})
+		if err != nil {
+			return err
+		}
+		plan, ok := plans[c.PlanID]
+		if !ok || plan.Assessment != catalog.AssessmentNone {
+			return nil
+		}
+		return a.issueIn(ctx, tx, certificates.IssueInput{WorkerID: c.WorkerID, EnrolmentID: c.EnrolmentID,
+			ClassID: c.ClassID, ProviderOrgID: c.ProviderOrgID, PlanCode: plan.Code, PassedOn: c.CompletedOn})
+	})
+	a.Attendance.SetOutcomes(func(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]attendance.Outcome, error) {
+		out := make(map[int64]attendance.Outcome, len(ids))
+		for _, id := range ids {
+			o, _, err := a.Assessments.Outcome(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			var passed *bool
+			switch o {
+			case assessments.OutcomePassed, assessments.OutcomeFailed:
+				v := o == assessments.OutcomePassed
+				passed = &v
+			}
+			out[id] = attendance.Outcome{Label: o.Label(), Passed: passed}
+		}
+		return out, nil
+	})
+}
+
+// issueIn issues a certificate inside the caller's transaction. A banned
+// person gets none, and that must not undo the results or lessons being
+// recorded; any other refusal or failure does.
+func (a *App) issueIn(ctx context.Context, tx bun.IDB, in certificates.IssueInput) error {
+	_, err := a.Certificates.Issue(ctx, tx, in)
+	if apperr.Is(err, "worker_banned") {
+		a.Logger.Info("no certificate for a banned person", "enrolment_id", in.EnrolmentID)
+		return nil
+	}
+	return err
+}
+
+// catchUpBatch bounds one run of the certificates.issue job; the next run
+// takes the rest.
+const catchUpBatch = 500
+
+// issueMissing is the certificates.issue job: passes and completions of
+// plans without assessment that hold no certificate, selected set-based
+// (the owners' queries exclude certificates.Certified), then issued each
+// in its own transaction by Certificates.CatchUp.
+func (a *App) issueMissing(ctx context.Context, _ time.Time) error {
+	passes, err := a.Assessments.PassesExcept(ctx, time.Time{}, certificates.Certified(a.DB))
+	if err != nil {
+		return err
+	}
+	comps, err := a.Enrolment.CompletionsWithout(ctx, certificates.Certified(a.DB), catchUpBatch)
+	if err != nil {
+		return err
+	}
+	ins := make([]certificates.IssueInput, 0, len(passes)+len(comps))
+	for _, p := range passes {
+		ins = append(ins, certificates.IssueInput{WorkerID: p.WorkerID, EnrolmentID: p.EnrolmentID, ClassID: p.ClassID,
+			ProviderOrgID: p.ProviderOrgID, PlanCode: p.PlanCode, PassedOn: p.PassedOn})
+	}
+	ins = append(ins, completionInputs(comps)...)
+	_, err = a.Certificates.CatchUp(ctx, ins)
+	return err
+}
+
+func completionInputs(cs []enrolment.Completion) []certificates.IssueInput {
+	out := make([]certificates.IssueInput, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, certificates.IssueInput{WorkerID: c.WorkerID, EnrolmentID: c.EnrolmentID, ClassID: c.ClassID,
+			ProviderOrgID: c.ProviderOrgID, PlanCode: c.PlanCode, PassedOn: c.CompletedOn})
+	}
+	return out
+}
