@@ -375,6 +375,17 @@ func TestCalendarFeedHTTP(t *testing.T) {
 		!bytes.Contains(body, []byte("BEGIN:VEVENT\r\n")) || !bytes.Contains(body, []byte("UID:sitting-")) {
 		t.Fatalf("feed: %d %s", res.StatusCode, body)
 	}
+	// One event per recorded lesson of worker1's classes, each once, with
+	// a UID that stays with the lesson.
+	var lessons int
+	if err := testApp(t).DB.NewRaw(`SELECT count(DISTINCT l.id) FROM lessons l JOIN enrolments e ON e.class_id = l.class_id
+		JOIN users u ON u.worker_id = e.worker_id WHERE u.username = 'worker1' AND e.status IN ('enrolled', 'completed')`).
+		Scan(context.Background(), &lessons); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(body, []byte("UID:lesson-")); lessons == 0 || n != lessons {
+		t.Errorf("feed has %d lesson events, worker1's classes hold %d lessons", n, lessons)
+	}
 	if res, _ := anon(t).do("GET", "/me/calendar.ics?token=nope", nil); res.StatusCode != 404 {
 		t.Errorf("bad token: %d", res.StatusCode)
 	}

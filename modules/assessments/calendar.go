@@ -44,8 +44,9 @@ func (s *Service) HasCalendarToken(ctx context.Context, workerID int64) (bool, e
 }
 
 // CalendarFeed renders the feed of the worker owning token: one all-day
-// event per day of each class they are in, one timed event per sitting.
-// Errors: apperr.NotFound (feed_not_found).
+// event per lesson of each class they are in (its UID stays with the
+// lesson), one per class day no lesson has been recorded on yet, one timed
+// event per sitting. Errors: apperr.NotFound (feed_not_found).
 func (s *Service) CalendarFeed(ctx context.Context, token string) ([]byte, error) {
 	if token == "" || len(token) > 100 {
 		return nil, errFeedNotFound()
@@ -70,12 +71,9 @@ func (s *Service) events(ctx context.Context, workerID int64) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []Event
-	for _, v := range views {
-		for d := dateOf(v.StartsOn); !d.After(dateOf(v.EndsOn)); d = d.AddDate(0, 0, 1) {
-			out = append(out, Event{UID: fmt.Sprintf("class-%d-%s@tuoyu", v.ClassID, d.Format("20060102")),
-				Summary: "培训：" + v.ClassName, Location: v.Place, Start: d, AllDay: true})
-		}
+	out, err := lessonEvents(ctx, s.db, views)
+	if err != nil {
+		return nil, err
 	}
 	sits, err := NewStore(s.db).WorkerSittings(ctx, workerID)
 	if err != nil {

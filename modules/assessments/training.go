@@ -2,11 +2,13 @@ package assessments
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
@@ -106,4 +108,44 @@ func planMode(ctx context.Context, idb bun.IDB, code string) (string, error) {
 		return "", err
 	}
 	return p.Assessment, nil
+}
+
+// lessonEvents are the calendar events of the classes of views: each
+// recorded lesson (UID lesson-<id>), and each class day without a lesson
+// yet (UID class-<id>-<day>), so that days still to come show too.
+func lessonEvents(ctx context.Context, idb bun.IDB, views []enrolmentView) ([]Event, error) {
+	courses, err := catalog.NewStore(idb).Courses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	title := make(map[int64]string, len(courses))
+	for _, c := range courses {
+		title[c.ID] = c.Title
+	}
+	var out []Event
+	seen := map[int64]bool{}
+	for _, v := range views {
+		if seen[v.ClassID] {
+			continue
+		}
+		seen[v.ClassID] = true
+		ls, err := attendance.NewStore(idb).Lessons(ctx, v.ClassID)
+		if err != nil {
+			return nil, err
+		}
+		held := map[string]bool{}
+		for _, l := range ls {
+			day := dateOf(l.HeldOn)
+			held[day.Format("20060102")] = true
+			out = append(out, Event{UID: fmt.Sprintf("lesson-%d@tuoyu", l.ID),
+				Summary: fmt.Sprintf("培训：%s %s（%s 学时）", v.ClassName, title[l.CourseID], l.Hours), Location: v.Place, Start: day, AllDay: true})
+		}
+		for d := dateOf(v.StartsOn); !d.After(dateOf(v.EndsOn)); d = d.AddDate(0, 0, 1) {
+			if !held[d.Format("20060102")] {
+				out = append(out, Event{UID: fmt.Sprintf("class-%d-%s@tuoyu", v.ClassID, d.Format("20060102")),
+					Summary: "培训：" + v.ClassName, Location: v.Place, Start: d, AllDay: true})
+			}
+		}
+	}
+	return out, nil
 }
