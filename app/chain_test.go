@@ -1,0 +1,202 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+	"time"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/attendance"
+	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
+	"tuoyu/modules/pii"
+	"tuoyu/modules/workers/workerstest"
+)
+
+var trainingNumber = regexp.MustCompile(`^HBTY\d{4}\d{8}$`)
+
+// chainClass inserts a class of provider1 of plan from start to end (days
+// from today) in state, with n new workers enrolled in status; it returns
+// the class and the enrolment ids. The chain under test starts after it.
+func chainClass(t *testing.T, plan, state, status string, start, end, n int) (int64, []int64) {
+	t.Helper()
+	a, ctx := testApp(t), context.Background()
+	today := a.Classes.Today()
+	from, to := today.AddDate(0, 0, start).Format(time.DateOnly), today.AddDate(0, 0, end).Format(time.DateOnly)
+	var classID int64
+	err := a.DB.NewRaw(`INSERT INTO classes (provider_org_id, plan_id, name, starts_on, ends_on, place, region_code, capacity, state)
+		SELECT u.organisation_id, p.id, ?, ?, ?, '武汉市武昌区培训中心', '420106', 50, ? FROM plans p, users u
+		WHERE p.code = ? AND u.username = 'provider1' RETURNING id`,
+		fmt.Sprintf("链路测试 %s %d", plan, time.Now().UnixNano()), from, to, state, plan).Scan(ctx, &classID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := 0; i < n; i++ {
+		id := workerstest.IDNumber("420106")
+		enc, err := a.Cipher.Encrypt(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var workerID, enID int64
+		err = a.DB.NewRaw(`INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code)
+			VALUES (?, ?, ?, ?, 'female', '1990-01-01', '420106') RETURNING id`,
+			fmt.Sprintf("链路学员%d", i+1), enc, a.Cipher.Index(pii.KindIDNumber, id), pii.MaskID(id)).Scan(ctx, &workerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var completed any
+		if status == "completed" {
+			completed = to
+		}
+		err = a.DB.NewRaw(`INSERT INTO enrolments (class_id, worker_id, plan_version_id, status, source, period, completed_on)
+			SELECT ?, ?, current_version_id, ?, 'provider', daterange(?, ?, '[]'), ? FROM plans WHERE code = ? RETURNING id`,
+			classID, workerID, status, from, to, completed, plan).Scan(ctx, &enID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, enID)
+	}
+	return classID, ids
+}
+
+func certOf(t *testing.T, enrolmentID int64) *certificates.Certificate {
+	t.Helper()
+	c, err := certificates.NewStore(testApp(t).DB).ByEnrolment(context.Background(), enrolmentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestPassIssuesAndCorrectionRevokes: results with a pass issue the
+// certificate in the results' transaction (OnPass); a correction to a
+// fail revokes it as issued in error (OnPassChanged).
+func TestPassIssuesAndCorrectionRevokes(t *testing.T) {
+	p1 := login(t, "provider1")
+	classID, ens := chainClass(t, "FZR-GW", "completed", "completed", -10, -1, 2)
+	loc := testConfig().Location
+	d := time.Now().In(loc)
+	at := func(h int) string { return time.Date(d.Year(), d.Month(), d.Day(), h, 0, 0, 0, loc).Format(time.RFC3339) }
+	res, body := p1.do("POST", fmt.Sprintf("/api/v1/classes/%d/assessments", classID), map[string]any{"kind": "theory",
+		"starts_at": at(0), "ends_at": at(1), "place": "第三考场", "confirm_non_working_day": true})
+	if res.StatusCode != 201 {
+		t.Fatalf("schedule: %d %s", res.StatusCode, body)
+	}
+	sit := decode[sittingJSON](t, body)
+	res, body = p1.do("PUT", fmt.Sprintf("/api/v1/assessments/%d/examiners", sit.ID),
+		map[string]any{"examiners": []map[string]string{{"name": "王老师", "role": "proctor"}, {"name": "外聘 刘老师", "role": "proctor"}}})
+	if res.StatusCode != 200 {
+		t.Fatalf("examiners: %d %s", res.StatusCode, body)
+	}
+	res, body = p1.do("POST", fmt.Sprintf("/api/v1/assessments/%d/results", sit.ID), map[string]any{"results": []map[string]any{
+		{"enrolment_id": ens[0], "score": 82}, {"enrolment_id": ens[1], "score": 41}}})
+	if res.StatusCode != 200 {
+		t.Fatalf("results: %d %s", res.StatusCode, body)
+	}
+	c := certOf(t, ens[0])
+	if c == nil || c.Kind != certificates.KindTraining || c.Status != certificates.StatusValid || !trainingNumber.MatchString(c.Number) {
+		t.Fatalf("a pass of FZR-GW should hold a valid training certificate HBTY…, got %+v", c)
+	}
+	if certOf(t, ens[1]) != nil {
+		t.Fatal("a fail got a certificate")
+	}
+	var resultID int64
+	if err := testApp(t).DB.NewRaw("SELECT id FROM assessment_results WHERE sitting_id = ? AND enrolment_id = ?", sit.ID, ens[0]).
+		Scan(context.Background(), &resultID); err != nil {
+		t.Fatal(err)
+	}
+	res, body = p1.do("PATCH", fmt.Sprintf("/api/v1/assessment-results/%d", resultID), map[string]any{"score": 52, "reason": "复核减分"})
+	if res.StatusCode != 200 {
+		t.Fatalf("correction: %d %s", res.StatusCode, body)
+	}
+	c = certOf(t, ens[0])
+	if c == nil || c.Status != certificates.StatusRevoked || c.RevokeReason != certificates.ReasonIssuedInError {
+		t.Fatalf("a correction to fail should revoke the certificate as issued in error, got %+v", c)
+	}
+}
+
+// TestCompletionIssuesForPlansWithoutAssessment: the lesson that completes
+// a BYS-ZG enrolment issues its training certificate, with an expiry.
+func TestCompletionIssuesForPlansWithoutAssessment(t *testing.T) {
+	a, ctx := testApp(t), context.Background()
+	p, err := a.Accounts.PrincipalByUsername(ctx, "provider1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	classID, ens := chainClass(t, "BYS-ZG", "running", "enrolled", -30, 0, 1)
+	if err := fullLessons(ctx, a, &p, classID, a.Classes.Today().AddDate(0, 0, -30)); err != nil {
+		t.Fatal(err)
+	}
+	c := certOf(t, ens[0])
+	if c == nil || c.Kind != certificates.KindTraining || c.PlanCode != "BYS-ZG" || c.ExpiresOn == nil || !trainingNumber.MatchString(c.Number) {
+		t.Fatalf("a BYS-ZG completion should hold an in-service training certificate, got %+v", c)
+	}
+}
+
+// fullLessons records every course of class classID in full for everyone
+// enrolled, at most 8 hours a day from day on.
+func fullLessons(ctx context.Context, a *App, p *accounts.Principal, classID int64, day time.Time) error {
+	_, roster, err := a.Attendance.Roster(ctx, p, classID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for _, v := range roster {
+		ids = append(ids, v.ID)
+	}
+	left := catalog.H(8)
+	for _, cp := range roster[0].Progress.Courses {
+		for want := cp.Max - cp.Max%5; want > 0; {
+			if left == 0 {
+				day, left = day.AddDate(0, 0, 1), catalog.H(8)
+			}
+			h := min(want, left)
+			want, left = want-h, left-h
+			if _, err := a.Attendance.RecordLesson(ctx, p, classID, attendance.LessonInput{Date: day.Format(time.DateOnly),
+				CourseCode: cp.Code, Hours: h, Present: ids}, attendance.SourceForm); err != nil {
+				return fmt.Errorf("lesson %s %s: %w", day.Format(time.DateOnly), cp.Code, err)
+			}
+		}
+	}
+	return nil
+}
+
+// TestIssueJobCatchesUpOnce: a BYS-ZG completion that got no certificate
+// (written past the hook) is issued by certificates.issue, once.
+func TestIssueJobCatchesUpOnce(t *testing.T) {
+	a, ctx := testApp(t), context.Background()
+	_, ens := chainClass(t, "BYS-ZG", "completed", "completed", -20, -2, 1)
+	if certOf(t, ens[0]) != nil {
+		t.Fatal("the fixture should start without a certificate")
+	}
+	missing, err := a.Enrolment.CompletionsWithout(ctx, certificates.Certified(a.DB), 10000)
+	found := false
+	for _, m := range missing {
+		found = found || m.EnrolmentID == ens[0]
+	}
+	if err != nil || !found {
+		t.Fatalf("the selection should find the missed completion: %+v %v", missing, err)
+	}
+	count := func() int {
+		n, err := a.DB.NewSelect().Table("certificates").Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	before := count()
+	for i := 0; i < 2; i++ {
+		if err := a.issueMissing(ctx, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := certOf(t, ens[0]); c == nil || c.Status != certificates.StatusValid {
+		t.Fatalf("the job should issue the missed certificate, got %+v", c)
+	}
+	if after := count(); after != before+1 {
+		t.Fatalf("two runs issued %d certificates, want 1", after-before)
+	}
+}
