@@ -79,7 +79,9 @@ func TestPassIssuesAndCorrectionRevokes(t *testing.T) {
 	classID, ens := chainClass(t, "FZR-GW", "completed", "completed", -10, -1, 2)
 	loc := testConfig().Location
 	d := time.Now().In(loc)
-	at := func(h int) string { return time.Date(d.Year(), d.Month(), d.Day(), h, 0, 0, 0, loc).Format(time.RFC3339) }
+	at := func(h int) string {
+		return time.Date(d.Year(), d.Month(), d.Day(), h, 0, 0, 0, loc).Format(time.RFC3339)
+	}
 	res, body := p1.do("POST", fmt.Sprintf("/api/v1/classes/%d/assessments", classID), map[string]any{"kind": "theory",
 		"starts_at": at(0), "ends_at": at(1), "place": "第三考场", "confirm_non_working_day": true})
 	if res.StatusCode != 201 {
