@@ -126,6 +126,12 @@ func Workers(ctx context.Context, s Services) error {
 		w.RegisteredByOrgID = w.CollegeOrgID
 		batch = append(batch, *w)
 	}
+	if len(employers) > 0 {
+		// worker1 lives and works in 武汉 (DESIGN §5.5): employed by the first
+		// demo institution (武昌区, 420106), so 武汉's HR sees them in scope.
+		batch[0].EmployerInstitutionID = employers[0]
+		batch[0].Employment = workers.EmpEnterpriseEmployee
+	}
 	exists, err := s.userExists(ctx, "worker1")
 	if err != nil {
 		return err

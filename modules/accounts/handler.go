@@ -112,6 +112,11 @@ func (h *Handler) loginPage(c *fiber.Ctx) error {
 func (h *Handler) loginForm(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	username := c.FormValue("username")
+	if strings.TrimSpace(username) == "" || c.FormValue("password") == "" {
+		// As the API: an empty form is not a failed login (no hash, no lockout count).
+		c.Status(fiber.StatusUnprocessableEntity)
+		return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": next, "Username": username, "Error": "请输入用户名和密码"}, web.Layout)
+	}
 	res, err := h.svc.Login(c.UserContext(), username, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		e, ok := apperr.As(err)
