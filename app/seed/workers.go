@@ -148,7 +148,7 @@ func Workers(ctx context.Context, s Services) error {
 			return err
 		}
 		_, err = accounts.CreateUserTx(ctx, tx, accounts.NewUser{Username: "worker1", DisplayName: "演示学员",
-			Role: accounts.RoleWorker, WorkerID: found[string(batch[0].IDNumberIdx)].ID, Password: DemoPassword})
+			Role: accounts.RoleWorker, WorkerID: found[string(batch[0].IDNumberIdx)].ID, Password: DemoPassword, Demo: true})
 		return err
 	})
 }
