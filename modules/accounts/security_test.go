@@ -174,3 +174,33 @@ func TestAdminResetForcesChange(t *testing.T) {
 		t.Fatalf("session from before the change: %v", err)
 	}
 }
+
+// TestUnknownNumbersAreMaskedInAttempts: a phone or ID number typed as the
+// username is stored masked, and still locks like any unknown name (so the
+// lock does not tell which names exist).
+func TestUnknownNumbersAreMaskedInAttempts(t *testing.T) {
+	db := dbtest.DB(t)
+	svc := accounts.NewService(db, time.Now)
+	ctx := context.Background()
+	for _, typed := range []string{"13912345678", "42010619900101123X"} {
+		var err error
+		for i := 0; i < accounts.MaxFailures; i++ {
+			_, err = svc.Login(ctx, typed, "Wrong-Password-1", "", "")
+		}
+		if !apperr.Is(err, "account_locked") {
+			t.Fatalf("%d failures for %s…: %v, want account_locked", accounts.MaxFailures, typed[:3], err)
+		}
+		var stored []string
+		if err := db.NewRaw("SELECT username FROM login_attempts WHERE username LIKE ?", typed[:3]+"%").Scan(ctx, &stored); err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != accounts.MaxFailures {
+			t.Fatalf("%d attempts stored, want %d", len(stored), accounts.MaxFailures)
+		}
+		for _, s := range stored {
+			if s == typed || len(s) != len(typed) {
+				t.Fatalf("attempt stored as %q", s)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/base64"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/pii"
 )
 
 // Login and session rules.
@@ -55,18 +57,21 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 	now := s.now()
 	st := NewStore(s.db)
 	username = strings.TrimSpace(username)
-	fails, err := st.RecentFailures(ctx, username, now.Add(-FailureWindow))
+	row, err := st.UserByUsername(ctx, username)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return LoginResult{}, fmt.Errorf("login %s: %w", label(username, 0), err)
+	}
+	// People type their phone or ID number where the username goes: an
+	// unknown name is counted and stored with its long digit runs masked.
+	name := label(username, row.ID)
+	fails, err := st.RecentFailures(ctx, name, now.Add(-FailureWindow))
 	if err != nil {
-		return LoginResult{}, fmt.Errorf("login %s: %w", username, err)
+		return LoginResult{}, fmt.Errorf("login %s: %w", name, err)
 	}
 	if fails >= MaxFailures {
 		// Attempts while locked are not counted, so the lock ends LockDuration
 		// after the failure that set it.
 		return LoginResult{}, apperr.RateLimited("account_locked", "登录失败次数过多，账号已锁定 15 分钟，请稍后再试")
-	}
-	row, err := st.UserByUsername(ctx, username)
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
-		return LoginResult{}, fmt.Errorf("login %s: %w", username, err)
 	}
 	ok := false
 	if err == nil {
@@ -79,10 +84,10 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 		// always on the trail, and the one that locks the account says so.
 		locked := fails+1 >= MaxFailures
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			if err := NewStore(tx).RecordAttempt(ctx, username, false, ip, now); err != nil {
+			if err := NewStore(tx).RecordAttempt(ctx, name, false, ip, now); err != nil {
 				return err
 			}
-			ev := audit.Event{ActorLabel: truncate(username, 40), Action: "accounts.login_failed", TargetType: "user",
+			ev := audit.Event{ActorLabel: truncate(name, 40), Action: "accounts.login_failed", TargetType: "user",
 				Summary: map[string]any{"failures_in_window": fails + 1, "known_user": row.ID != 0}}
 			if row.ID != 0 {
 				ev.TargetID = strconv.FormatInt(row.ID, 10)
@@ -97,7 +102,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 			return nil
 		})
 		if err != nil {
-			return LoginResult{}, fmt.Errorf("login %s: record failure: %w", username, err)
+			return LoginResult{}, fmt.Errorf("login %s: record failure: %w", name, err)
 		}
 		if locked {
 			return LoginResult{}, apperr.RateLimited("account_locked", "登录失败次数过多，账号已锁定 15 分钟，请稍后再试")
@@ -470,6 +475,28 @@ func randomToken(n int) string {
 func hashToken(raw string) []byte {
 	h := sha256.Sum256([]byte(raw))
 	return h[:]
+}
+
+var digitRun = regexp.MustCompile(`[0-9]{6,}[0-9Xx]?`)
+
+// label is how a login attempt names the user: as typed for a known user,
+// with digit runs masked for an unknown one.
+func label(username string, userID int64) string {
+	if userID != 0 {
+		return username
+	}
+	return maskDigitRuns(username)
+}
+
+// maskDigitRuns masks every run of six digits or more in s (a phone number:
+// 138****5678; an ID number: 420106********1234).
+func maskDigitRuns(s string) string {
+	return digitRun.ReplaceAllStringFunc(s, func(run string) string {
+		if len(run) >= 15 {
+			return pii.MaskID(run)
+		}
+		return pii.MaskPhone(run)
+	})
 }
 
 func truncate(s string, n int) string {
