@@ -28,6 +28,8 @@ usage:
   tuoyu jobs list                    scheduled jobs with last and next run
   tuoyu jobs run NAME                run a job now
   tuoyu audit verify                 check the audit hash chain
+  tuoyu backup FILE                  consistent pg_dump of schema and data plus a manifest (not the secret key)
+  tuoyu restore FILE                 restore a backup into an empty database and check its row counts
 `
 
 // Run is the whole program: it parses args, runs one command and returns the
@@ -65,12 +67,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "user", "jobs", "audit":
+	case "serve", "migrate", "seed", "user", "jobs", "audit", "backup", "restore":
 	default:
 		return usageError{"unknown command " + cmd}
 	}
 	if cmd == "migrate" {
 		return runMigrate(ctx, cfg, args, stdout, logger)
+	}
+	if cmd == "backup" || cmd == "restore" { // neither migrates: a restore needs the database empty
+		return runBackup(ctx, cfg, args, stdout, cmd == "restore")
 	}
 
 	db, err := openDB(ctx, cfg, logger)
