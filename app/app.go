@@ -19,6 +19,7 @@ import (
 	"tuoyu/app/scheduler"
 	"tuoyu/docs"
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/assessments"
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
@@ -60,6 +61,7 @@ type App struct {
 	Enrolment    *enrolment.Service
 	Attendance   *attendance.Service
 	Rosters      *rosters.Service
+	Assessments  *assessments.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -98,6 +100,15 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Enrolment = enrolment.NewService(db, a.Classes, a.Catalog, cipher)
 	a.Attendance = attendance.NewService(db, a.Classes, a.Enrolment, a.Catalog, cipher)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
+	a.Assessments = assessments.NewService(db, cipher, now, cfg.Location)
+	// Sittings fall on working days of the calendar (holidays and 调休).
+	a.Assessments.WorkingDay = func(ctx context.Context) (func(time.Time) bool, error) {
+		cal, err := a.Calendar.Snapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return cal.IsWorkingDay, nil
+	}
 
 	// HTTP.
 	f := newFiber(cfg, logger, a.Accounts, newRegionNames(a.Orgs))
@@ -130,13 +141,24 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// /classes/new and /classes/search come before /classes/:id.
 	classes.NewHandler(a.Classes, a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Classes, a.Catalog).Routes(api, pages)
-	attendance.NewHandler(a.Attendance, a.Enrolment, a.Catalog).Routes(api, pages)
+	attendance.NewHandler(a.Attendance, a.Enrolment, a.Catalog).WithOutcome(func(ctx context.Context, id int64) (string, int, error) {
+		o, left, err := a.Assessments.Outcome(ctx, id)
+		return string(o), left, err
+	}).Routes(api, pages)
+	assessments.NewHandler(a.Assessments, cfg.Location, cfg.BaseURL).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
 
-	// Jobs.
-	if err := a.Scheduler.Add(
+	if err := a.addJobs(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// addJobs registers the scheduled jobs (DESIGN §8).
+func (a *App) addJobs() error {
+	return a.Scheduler.Add(
 		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
 		scheduler.Job{Name: "classes.advance", Spec: "10 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, _, err := a.Enrolment.Advance(ctx)
@@ -144,11 +166,24 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		}},
 		// Rate-limit windows last a minute; an hour's rows are plenty to look at.
 		scheduler.Job{Name: "ratelimit.purge", Spec: "17 * * * *", Run: func(ctx context.Context, now time.Time) error {
-			_, err := ratelimit.Purge(ctx, db, now.Add(-time.Hour))
+			_, err := ratelimit.Purge(ctx, a.DB, now.Add(-time.Hour))
 			return err
 		}},
 		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Accounts.ExpireIdleSessions(ctx)
+			return err
+		}},
+		scheduler.Job{Name: "assessments.schedule", Spec: "0 1 * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Assessments.ScheduleDue(ctx)
+			return err
+		}},
+		scheduler.Job{Name: "assessments.close", Spec: "*/5 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Assessments.CloseDue(ctx)
+			return err
+		}},
+		// Shared: certificates add their expiry warnings to this job.
+		scheduler.Job{Name: "reminders.send", Spec: "*/15 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Assessments.SendReminders(ctx)
 			return err
 		}},
 		// A roster validating in the background when its process stopped
@@ -157,10 +192,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
 			return err
 		}},
-	); err != nil {
-		return nil, err
-	}
-	return a, nil
+	)
 }
 
 // LoadReferenceData writes the shipped reviewed data that every installation

@@ -31,7 +31,8 @@ type demoSeed struct {
 func (a *App) seedServices() seed.Services {
 	return seed.Services{DB: a.DB, Now: a.Now, Orgs: a.Orgs, Accounts: a.Accounts, Institutions: a.Institutions,
 		Workers: a.Workers, Bans: a.Bans, Catalog: a.Catalog, Rosters: a.Rosters,
-		Cipher: a.Cipher, Classes: a.Classes, Enrolment: a.Enrolment, Attendance: a.Attendance}
+		Cipher: a.Cipher, Classes: a.Classes, Enrolment: a.Enrolment, Attendance: a.Attendance,
+		Assessments: a.Assessments, Location: a.Config.Location}
 }
 
 // demoSeeds lists the demo seeds in dependency order (DESIGN §10). Training
@@ -50,6 +51,7 @@ func (a *App) demoSeeds() []demoSeed {
 		{"catalog", a.Catalog.Seed},
 		step("training", seed.Training),
 		step("rosters", seed.Rosters),
+		step("assessments", seed.Assessments),
 	}
 }
 

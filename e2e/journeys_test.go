@@ -30,6 +30,7 @@ func TestJourneys(t *testing.T) {
 		{"college uploads a roster", rosterJourney},
 		{"admin adds a subsidy parameter value", parameterJourney},
 		{"pages fit a phone", phoneJourney},
+		{"provider schedules an assessment, worker sees the result", assessmentJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {
 			// Journeys share no records, so they run side by side (as many

@@ -13,6 +13,7 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/assessments"
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
@@ -44,6 +45,8 @@ type Services struct {
 	Classes      *classes.Service
 	Enrolment    *enrolment.Service
 	Attendance   *attendance.Service
+	Assessments  *assessments.Service
+	Location     *time.Location // the local time of the demo's sittings
 }
 
 // principal returns the demo login username as a principal.

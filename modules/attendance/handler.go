@@ -22,6 +22,7 @@ type Handler struct {
 	svc       *Service
 	enrolment *enrolment.Service
 	catalog   *catalog.Service
+	outcome   OutcomeFunc // set by WithOutcome; nil shows no outcome
 }
 
 // NewHandler returns the attendance handler.
@@ -189,5 +190,5 @@ func (h *Handler) apiProgress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(enrolmentsJSON([]Enrolment{v})[0])
+	return h.withOutcome(c, enrolmentsJSON([]Enrolment{v})[0])
 }

@@ -152,6 +152,7 @@ type Plan struct {
 	Occupation       string    `bun:"occupation,notnull" json:"occupation"`
 	Purpose          Purpose   `bun:"purpose,notnull" json:"purpose"`
 	Level            *int      `bun:"level" json:"level"`
+	Assessment       string    `bun:"assessment,nullzero,notnull,default:'theory_practical'" json:"assessment"`
 	CurrentVersionID int64     `bun:"current_version_id,nullzero" json:"current_version_id"`
 	CreatedAt        time.Time `bun:"created_at,nullzero,notnull,default:now()" json:"-"`
 }

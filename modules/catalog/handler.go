@@ -286,7 +286,7 @@ func (h *Handler) renderPlan(c *fiber.Ctx, p PlanSummary, in VersionInput, formE
 	}
 	return web.Render(c, "catalog/plan", fiber.Map{"Title": p.Name, "Plan": planRows([]PlanSummary{p})[0], "Input": in,
 		"Courses": rows, "Minimums": mins, "Error": msg, "Fields": fields, "Notice": notice,
-		"CanEdit": accounts.PrincipalOf(c).Is(accounts.RoleAdmin)})
+		"CanEdit": accounts.PrincipalOf(c).Is(accounts.RoleAdmin), "AssessmentModes": assessmentModes()})
 }
 
 func (h *Handler) planForm(c *fiber.Ctx) error {
@@ -315,9 +315,18 @@ func (h *Handler) planForm(c *fiber.Ctx) error {
 	if len(fields) > 0 {
 		return h.renderPlan(c, p, in, apperr.Invalid("invalid_plan_version", "培训计划学时设置有误", fields...), "")
 	}
+	mode := c.FormValue("assessment", p.Assessment)
+	if !ValidAssessment(mode) {
+		return h.renderPlan(c, p, in, errInvalidAssessment(), "")
+	}
 	v, created, err := h.svc.EditPlan(c.UserContext(), p.ID, in)
 	if err != nil {
 		return h.renderPlan(c, p, in, err, "")
+	}
+	if mode != p.Assessment {
+		if err := h.svc.SetAssessment(c.UserContext(), p.Code, mode); err != nil {
+			return err
+		}
 	}
 	url := "/catalog/plans/" + p.Code + "?saved=" + strconv.Itoa(v.Version)
 	if created {

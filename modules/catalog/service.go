@@ -311,7 +311,8 @@ func (s *Service) Seed(ctx context.Context) error {
 		}
 		known := byCode(courses)
 		for _, sp := range seed.Plans {
-			p := Plan{Code: sp.Code, Name: sp.Name, Occupation: sp.Occupation, Purpose: sp.Purpose, Level: sp.Level}
+			p := Plan{Code: sp.Code, Name: sp.Name, Occupation: sp.Occupation, Purpose: sp.Purpose, Level: sp.Level,
+				Assessment: DefaultAssessment(sp.Code)}
 			added, err := st.InsertPlanIfAbsent(ctx, &p)
 			if err != nil {
 				return err

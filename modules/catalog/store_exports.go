@@ -14,3 +14,15 @@ func VersionNumbers(db bun.IDB) *bun.SelectQuery {
 func PlanNames(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("plans").Column("id", "code", "name")
 }
+
+// PlanAssessments selects each plan's id, code and assessment mode: a
+// sub-query for the stores that list what an assessment depends on.
+func PlanAssessments(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plans").Column("id", "code", "assessment")
+}
+
+// VersionRules selects each plan version's id, pass mark and attempts
+// allowed: a sub-query for the stores that list assessed enrolments.
+func VersionRules(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plan_versions").Column("id", "pass_mark", "max_attempts")
+}

@@ -139,3 +139,16 @@ func (s Store) UpdateCourse(ctx context.Context, c *Course) error {
 	}
 	return nil
 }
+
+// SetAssessment changes plan code's assessment mode. Errors: NotFound
+// (plan_not_found).
+func (s Store) SetAssessment(ctx context.Context, code, mode string) error {
+	res, err := s.db.NewUpdate().Table("plans").Set("assessment = ?", mode).Where("code = ?", code).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("set assessment of plan %s: %w", code, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errPlanNotFound()
+	}
+	return nil
+}

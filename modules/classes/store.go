@@ -231,3 +231,32 @@ func Display(db bun.IDB) *bun.SelectQuery {
 		Join("JOIN (?) AS pl ON pl.id = c.plan_id", catalog.PlanNames(db)).
 		Join("JOIN (?) AS o ON o.id = c.provider_org_id", orgs.OrganisationNames(db))
 }
+
+// Ended is a class that ran and ended, with what its assessment depends on.
+type Ended struct {
+	ID            int64     `bun:"id"`
+	ProviderOrgID int64     `bun:"provider_org_id"`
+	RegionCode    string    `bun:"region_code"`
+	EndsOn        time.Time `bun:"ends_on"`
+	PlanCode      string    `bun:"plan_code"`
+	Assessment    string    `bun:"assessment"`
+	Place         string    `bun:"place"`
+}
+
+// Ended returns up to limit classes (by id, after afterID) that ran and
+// ended on a day in [from, to]; cancelled classes never end.
+// Errors: none of its own (database failures only).
+func (s Store) Ended(ctx context.Context, from, to time.Time, afterID int64, limit int) ([]Ended, error) {
+	var out []Ended
+	err := s.db.NewSelect().TableExpr("classes AS cl").
+		ColumnExpr("cl.id, cl.provider_org_id, cl.region_code, cl.ends_on, cl.place, pl.code AS plan_code, pl.assessment").
+		Join("JOIN (?) AS pl ON pl.id = cl.plan_id", catalog.PlanAssessments(s.db)).
+		Where("cl.state IN ('running', 'completed')").
+		Where("cl.ends_on BETWEEN ? AND ?", from.Format(time.DateOnly), to.Format(time.DateOnly)).
+		Where("cl.id > ?", afterID).
+		OrderExpr("cl.id").Limit(int64(limit)).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("ended classes: %w", err)
+	}
+	return out, nil
+}

@@ -115,3 +115,9 @@ func Unbanned(db bun.IDB) *bun.SelectQuery {
 func Display(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("workers").Column("id", "name", "id_mask")
 }
+
+// DisplayCollege is Display with the college that sent each worker
+// (college_org_id, NULL when none): a sub-query for lists a college reads.
+func DisplayCollege(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("workers").Column("id", "name", "id_mask", "college_org_id")
+}
