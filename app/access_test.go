@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -18,8 +19,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"tuoyu/app/dbtest"
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/assessments"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
@@ -251,6 +255,43 @@ func newAccessWorld(t *testing.T, a *App) accessWorld {
 		one("enrolment_cancelled_"+p.key, `SELECT e.id::text FROM enrolments e JOIN classes c ON c.id = e.class_id
 			JOIN organisations o ON o.id = c.provider_org_id WHERE o.code = ? AND c.state = 'cancelled' ORDER BY e.id LIMIT 1`, p.code)
 	}
+	// The demo world has sittings of provider1 only; provider2 gets one,
+	// cancelled at once, so both sides of the scope have a record.
+	p2, err := a.Accounts.PrincipalByUsername(ctx, "provider2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one("class_completed_p2", `SELECT c.id::text FROM classes c JOIN organisations o ON o.id = c.provider_org_id
+		WHERE o.code = 'provider2' AND c.state = 'completed' ORDER BY c.id LIMIT 1`)
+	classP2, _ := strconv.ParseInt(w.fixed["class_completed_p2"], 10, 64)
+	day := a.Now().In(a.Config.Location).AddDate(0, 0, 40)
+	at := func(hour int) string {
+		return time.Date(day.Year(), day.Month(), day.Day(), hour, 0, 0, 0, a.Config.Location).Format(time.RFC3339)
+	}
+	var sittingsP2 int
+	if err := a.DB.NewRaw("SELECT count(*) FROM assessment_sittings WHERE provider_org_id = ?", p2.OrgID).Scan(ctx, &sittingsP2); err != nil {
+		t.Fatal(err)
+	}
+	if sittingsP2 == 0 {
+		sv, err := a.Assessments.Schedule(ctx, &p2, classP2, assessments.SittingInput{Kind: assessments.KindTheory,
+			StartsAt: at(9), EndsAt: at(11), Place: "宜昌市西陵区夷陵大道实训楼", ConfirmNonWorkingDay: true})
+		if err != nil {
+			t.Fatalf("matrix sitting of provider2: %v", err)
+		}
+		if err := a.Assessments.Cancel(ctx, &p2, sv.ID, "访问矩阵测试"); err != nil {
+			t.Fatalf("cancel the matrix sitting of provider2: %v", err)
+		}
+	}
+	for _, p := range []struct{ key, code string }{{"p1", "provider1"}, {"p2", "provider2"}} {
+		one("sitting_"+p.key, `SELECT s.id::text FROM assessment_sittings s JOIN organisations o ON o.id = s.provider_org_id
+			WHERE o.code = ? ORDER BY s.id LIMIT 1`, p.code)
+		// Unsafe rows use a sitting that is over: moving, cancelling or
+		// scoring it changes nothing.
+		one("sitting_over_"+p.key, `SELECT s.id::text FROM assessment_sittings s JOIN organisations o ON o.id = s.provider_org_id
+			WHERE o.code = ? AND s.state IN ('cancelled', 'closed') ORDER BY s.state = 'cancelled' DESC, s.id LIMIT 1`, p.code)
+	}
+	one("result_p1", `SELECT r.id::text FROM assessment_results r JOIN assessment_sittings s ON s.id = r.sitting_id
+		JOIN organisations o ON o.id = s.provider_org_id WHERE o.code = 'provider1' ORDER BY r.id LIMIT 1`)
 	one("worker_self", `SELECT worker_id::text FROM users WHERE username = 'worker1'`)
 	one("enrolment_self", `SELECT e.id::text FROM enrolments e JOIN users u ON u.worker_id = e.worker_id WHERE u.username = 'worker1' ORDER BY e.id LIMIT 1`)
 	one("worker_wh", `SELECT id::text FROM workers WHERE region_code LIKE '4201%' AND id <> (SELECT worker_id FROM users WHERE username = 'worker1') ORDER BY id LIMIT 1`)
@@ -314,10 +355,42 @@ func newAccessWorld(t *testing.T, a *App) accessWorld {
 	return w
 }
 
+var (
+	matrixOnce sync.Once
+	matrixInst *App
+)
+
+// matrixApp is the app wired a second time on the package database (the
+// demo world), with the public rate limits off: the matrix calls every
+// route as every caller, and must not spend the per-user budgets other
+// tests of the package count on (rate limits are not access control).
+func matrixApp(t *testing.T) *App {
+	t.Helper()
+	testApp(t)
+	matrixOnce.Do(func() {
+		cfg := testConfig()
+		cfg.Getenv = func(k string) string {
+			if strings.HasSuffix(k, "_RATE") {
+				return "0"
+			}
+			return ""
+		}
+		a, err := Wire(cfg, dbtest.AppDB(t), slog.New(slog.NewJSONHandler(logBuf, nil)), time.Now)
+		if err != nil {
+			t.Fatalf("wire the matrix app: %v", err)
+		}
+		matrixInst = a
+	})
+	if matrixInst == nil {
+		t.Fatal("no matrix app")
+	}
+	return matrixInst
+}
+
 // TestAccessMatrix walks the access matrix for every caller.
 func TestAccessMatrix(t *testing.T) {
 	observe := os.Getenv("TUOYU_MATRIX_OBSERVE") != ""
-	a := testApp(t)
+	a := matrixApp(t)
 	w := newAccessWorld(t, a)
 	secrets := personalNumbers(t, a)
 

@@ -70,9 +70,15 @@ func RequestFrom(ctx context.Context) Request {
 const chainLock = 0x617564697400 // "audit"
 
 // Record appends e to the trail inside idb (normally the caller's
-// transaction). Actor and request fields left empty are taken from ctx.
+// transaction; on the database itself it opens one). Actor and request fields left empty are taken from ctx.
 // Errors: a plain error for an event without action; otherwise only internal ones (database).
 func Record(ctx context.Context, idb bun.IDB, e Event) error {
+	if db, ok := idb.(*bun.DB); ok {
+		// Outside a transaction the chain lock (a transaction lock) would
+		// end with its own statement, and two events recorded at once would
+		// both link to the same head: record in a transaction of our own.
+		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return Record(ctx, tx, e) })
+	}
 	r := RequestFrom(ctx)
 	if e.ActorUserID == 0 {
 		e.ActorUserID = r.UserID
