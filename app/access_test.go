@@ -426,7 +426,7 @@ func TestAccessMatrix(t *testing.T) {
 	for _, c := range accessCallers {
 		switch c {
 		case "anon":
-			callers[c] = anon(t)
+			callers[c] = &client{t: t, a: a}
 		case "token":
 			callers[c] = &client{t: t, a: a, bearer: w.fixed["token_raw"]}
 		default:
