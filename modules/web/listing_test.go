@@ -88,4 +88,3 @@ func TestApproxCount(t *testing.T) {
 		}
 	}
 }
-
