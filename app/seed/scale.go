@@ -78,6 +78,7 @@ var ScaleSteps = []struct {
 	{"organisations", scaleOrganisations},
 	{"workers", scaleWorkers},
 	{"provider links", scaleProviderLinks},
+	{"statistics", func(ctx context.Context, s Services, _ *scaleWorld) error { return workers.Analyze(ctx, s.DB) }},
 }
 
 // Scale builds a province-size world for benchmarks on top of the demo:

@@ -16,7 +16,7 @@ import (
 // rows skipped cost less than a millisecond on the list's index, beyond it
 // a list at province size would read and throw away rows on every request,
 // so the caller follows next_cursor (?after=) instead (DESIGN §5.4).
-const MaxOffset = 1000
+const MaxOffset = 500
 
 // Window is a requested window of a list: the first pages by number
 // (?page=&per_page=) or, when After is set, the rows after a cursor a

@@ -374,3 +374,15 @@ func LinkRegistered(ctx context.Context, db bun.IDB, orgIDs []int64) error {
 	}
 	return nil
 }
+
+// Analyze refreshes the planner's statistics of workers and
+// provider_workers after a bulk load: until autovacuum gets to them the
+// planner sees the tables as they were, and the lists' totals (planner
+// estimates above pg.ExactUpTo) would be those of the empty tables.
+// Errors: only internal ones (database).
+func Analyze(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "ANALYZE workers, provider_workers"); err != nil {
+		return fmt.Errorf("analyze workers: %w", err)
+	}
+	return nil
+}
