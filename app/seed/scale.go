@@ -7,7 +7,11 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/classes"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/workers"
@@ -41,7 +45,7 @@ var scaleCities = []scaleCity{
 // scaleBatch is how many workers one COPY writes: one statement, so a
 // batch is in the database whole or not at all, which is what makes the
 // load resumable.
-const scaleBatch = 10_000
+const scaleBatch = 5_000
 
 // scaleWorld is what the steps of Scale share: the generated organisations
 // by city, and the counts the progress line reports.
@@ -78,6 +82,8 @@ var ScaleSteps = []struct {
 	{"organisations", scaleOrganisations},
 	{"workers", scaleWorkers},
 	{"provider links", scaleProviderLinks},
+	{"classes", scaleClasses},
+	{"enrolments", scaleEnrolments},
 	{"statistics", func(ctx context.Context, s Services, _ *scaleWorld) error { return workers.Analyze(ctx, s.DB) }},
 }
 
@@ -183,12 +189,7 @@ func scaleWorkers(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil {
 		return err
 	}
-	conn, err := s.DB.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("connection for COPY: %w", err)
-	}
-	defer conn.Close()
-	start, done := time.Now(), 0
+	start, done, failures := time.Now(), 0, 0
 	for from := have / scaleBatch * scaleBatch; from < w.n; from += scaleBatch {
 		r := rand.New(rand.NewPCG(uint64(from/scaleBatch), 14))
 		batch := make([]workers.Worker, 0, min(scaleBatch, w.n-from))
@@ -199,15 +200,38 @@ func scaleWorkers(ctx context.Context, s Services, w *scaleWorld) error {
 			}
 			batch = append(batch, *p)
 		}
-		if err := workers.CopyNew(ctx, conn, batch); err != nil {
-			return fmt.Errorf("workers %d–%d: %w", from, from+len(batch), err)
+		if err := w.copyBatch(ctx, s, batch); err != nil {
+			// On a loaded machine a COPY can outlast the driver's read
+			// timeout and still commit on the server: count again and go
+			// on from what is stored, a few times before giving up.
+			if failures++; failures > 3 {
+				return fmt.Errorf("workers %d–%d: %w", from, from+len(batch), err)
+			}
+			fmt.Fprintf(w.out, "workers: batch at %d failed (%v); counting again\n", from, err)
+			time.Sleep(2 * time.Second)
+			if have, err = workers.CountRegisteredBy(ctx, s.DB, w.registrars()); err != nil {
+				return err
+			}
+			from = have/scaleBatch*scaleBatch - scaleBatch
+			continue
 		}
+		failures = 0
 		done += len(batch)
 		rate := float64(done) / time.Since(start).Seconds()
 		fmt.Fprintf(w.out, "workers: %d/%d (%.0f/s, about %s left)\n", from+len(batch), w.n, rate,
 			(time.Duration(float64(w.n-from-len(batch))/rate) * time.Second).Round(time.Second))
 	}
 	return nil
+}
+
+// copyBatch writes one batch with COPY on a connection of its own.
+func (w *scaleWorld) copyBatch(ctx context.Context, s Services, batch []workers.Worker) error {
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection for COPY: %w", err)
+	}
+	defer conn.Close()
+	return workers.CopyNew(ctx, conn, batch)
 }
 
 // person makes generated worker number i. The ID number is distinct for
@@ -274,4 +298,98 @@ func scaleProviderLinks(ctx context.Context, s Services, w *scaleWorld) error {
 		ps = append(ps, w.providers[c.code]...)
 	}
 	return workers.LinkRegistered(ctx, s.DB, ps)
+}
+
+// scaleClassSize is the mean number of enrolments a generated class gets;
+// classes hold 100, so the random draw never overfills one.
+const scaleClassSize = 30
+
+// scalePlans returns the plans and their current versions, marked in use.
+func scalePlans(ctx context.Context, s Services) (plans, versions []int64, err error) {
+	all, err := s.Catalog.Plans(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range all {
+		v, err := s.Catalog.UseCurrentVersion(ctx, s.DB, p.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("plan %s: %w", p.Code, err)
+		}
+		plans, versions = append(plans, p.ID), append(versions, v)
+	}
+	if len(plans) == 0 {
+		return nil, nil, apperr.NotFound("plan_not_found", "没有培训计划：请先运行 seed demo")
+	}
+	return plans, versions, nil
+}
+
+// scaleClasses gives every generated provider enough classes over the
+// eras for ≈ 5 enrolments per worker of its city at scaleClassSize each.
+func scaleClasses(ctx context.Context, s Services, w *scaleWorld) error {
+	plans, _, err := scalePlans(ctx, s)
+	if err != nil {
+		return err
+	}
+	var ps []int64
+	var regions []string
+	for _, c := range scaleCities {
+		for _, p := range w.providers[c.code] {
+			ps, regions = append(ps, p), append(regions, c.code)
+		}
+	}
+	// Providers per city follow its weight (rounded), so each city gets
+	// about its share of classes; the roundings leave a class at most
+	// ≈ 1.3 × scaleClassSize on average, far from its capacity of 100.
+	per := max(classes.ScaleEras*2, (w.n*classes.ScaleEras/scaleClassSize+len(ps)-1)/len(ps))
+	n, err := classes.GenerateScale(ctx, s.DB, ps, regions, plans, per, w.asOf)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "classes: %d new (%d per provider)\n", n, per)
+	return nil
+}
+
+// scaleEnrolments enrols the generated workers, 2 000 at a time (a statement stays well within the driver's 10-second read timeout on a loaded machine), each
+// chunk with its provider links in one transaction; chunks that hold
+// enrolments already are skipped, so a rerun continues.
+func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
+	plans, versions, err := scalePlans(ctx, s)
+	if err != nil {
+		return err
+	}
+	regs := w.registrars()
+	var ps []int64
+	for _, c := range scaleCities {
+		ps = append(ps, w.providers[c.code]...)
+	}
+	lo, hi, err := workers.IDRange(ctx, s.DB, regs)
+	if err != nil || lo == 0 {
+		return err
+	}
+	const chunk = 2_000
+	start, total := time.Now(), 0
+	for from := lo; from <= hi; from += chunk {
+		to := min(hi, from+chunk-1)
+		done, err := enrolment.AnyOfWorkers(ctx, s.DB, from, to)
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			n, err := enrolment.GenerateScale(ctx, tx, regs, ps, plans, versions, from, to, w.asOf)
+			total += n
+			if err != nil {
+				return err
+			}
+			return workers.LinkEnrolled(ctx, tx, from, to)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w.out, "enrolments: workers up to id %d of %d, %d enrolments (%.0f/s)\n",
+			to, hi, total, float64(total)/time.Since(start).Seconds())
+	}
+	return nil
 }

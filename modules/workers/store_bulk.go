@@ -386,3 +386,31 @@ func Analyze(ctx context.Context, db bun.IDB) error {
 	}
 	return nil
 }
+
+// LinkEnrolled puts the workers with ids in [fromID, toID] in the scope of
+// the providers of the classes they hold a place in (provider_workers,
+// places counted), for enrolments written set-based by the scale seed in
+// the same transaction. Errors: only internal ones (database).
+func LinkEnrolled(ctx context.Context, db bun.IDB, fromID, toID int64) error {
+	_, err := db.NewRaw(`INSERT INTO provider_workers (organisation_id, worker_id, places)
+		SELECT c.provider_org_id, e.worker_id, count(*)
+		FROM enrolments AS e JOIN classes AS c ON c.id = e.class_id
+		WHERE e.worker_id BETWEEN ? AND ? AND e.status IN ('enrolled', 'waitlisted', 'completed')
+		GROUP BY c.provider_org_id, e.worker_id
+		ON CONFLICT (organisation_id, worker_id) DO UPDATE SET places = excluded.places`, fromID, toID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("link enrolled workers %d–%d: %w", fromID, toID, err)
+	}
+	return nil
+}
+
+// IDRange returns the smallest and largest id of the workers registered by
+// orgIDs (0, 0 when there are none). Errors: only internal ones (database).
+func IDRange(ctx context.Context, db bun.IDB, orgIDs []int64) (lo, hi int64, err error) {
+	err = db.NewSelect().TableExpr("workers").ColumnExpr("coalesce(min(id), 0), coalesce(max(id), 0)").
+		Where("registered_by_org_id IN (?)", bun.In(orgIDs)).Scan(ctx, &lo, &hi)
+	if err != nil {
+		return 0, 0, fmt.Errorf("id range of workers: %w", err)
+	}
+	return lo, hi, nil
+}
