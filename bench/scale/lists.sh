@@ -5,8 +5,8 @@
 # p95 in milliseconds, printed as a Markdown table, goals median < 30 ms and
 # p95 < 50 ms.
 #
-#   bash bench/lists.sh                       # a server already running
-#   LISTS_BASE=http://127.0.0.1:8080 LISTS_N=20 bash bench/lists.sh
+#   bash bench/scale/lists.sh                       # a server already running
+#   LISTS_BASE=http://127.0.0.1:8080 LISTS_N=20 bash bench/scale/lists.sh
 #
 # The server must hold the demo logins (tuoyu seed demo) and, for figures
 # that mean anything, the scale world (tuoyu seed scale --workers 1000000);
