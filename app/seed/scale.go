@@ -291,13 +291,24 @@ func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.
 }
 
 // scaleProviderLinks puts each provider's registered workers in its scope
-// (provider_workers), in one statement.
+// (provider_workers), 50 000 workers a statement (one for a million
+// outlasts the driver's read timeout on a loaded machine).
 func scaleProviderLinks(ctx context.Context, s Services, w *scaleWorld) error {
 	var ps []int64
 	for _, c := range scaleCities {
 		ps = append(ps, w.providers[c.code]...)
 	}
-	return workers.LinkRegistered(ctx, s.DB, ps)
+	lo, hi, err := workers.IDRange(ctx, s.DB, w.registrars())
+	if err != nil || lo == 0 {
+		return err
+	}
+	const chunk = 50_000
+	for from := lo; from <= hi; from += chunk {
+		if err := workers.LinkRegistered(ctx, s.DB, ps, from, min(hi, from+chunk-1)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // scaleClassSize is the mean number of enrolments a generated class gets;

@@ -359,16 +359,17 @@ func CountRegisteredBy(ctx context.Context, db bun.IDB, orgIDs []int64) (int, er
 
 // LinkRegistered records in provider_workers that each provider among
 // orgIDs sees the workers it registered (the read model of a provider's
-// scope), for workers written by CopyNew. Errors: only internal ones (database).
-func LinkRegistered(ctx context.Context, db bun.IDB, orgIDs []int64) error {
+// scope), for the workers with ids in [fromID, toID] written by CopyNew.
+// Errors: only internal ones (database).
+func LinkRegistered(ctx context.Context, db bun.IDB, orgIDs []int64, fromID, toID int64) error {
 	if len(orgIDs) == 0 {
 		return nil
 	}
 	_, err := db.NewRaw(`INSERT INTO provider_workers (organisation_id, worker_id, registered)
 		SELECT w.registered_by_org_id, w.id, true FROM workers AS w
-		WHERE w.registered_by_org_id IN (?)
+		WHERE w.registered_by_org_id IN (?) AND w.id BETWEEN ? AND ?
 		ON CONFLICT (organisation_id, worker_id) DO UPDATE SET registered = true
-		WHERE NOT provider_workers.registered`, bun.In(orgIDs)).Exec(ctx)
+		WHERE NOT provider_workers.registered`, bun.In(orgIDs), fromID, toID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("link registered workers: %w", err)
 	}
