@@ -352,11 +352,20 @@ func scaleClasses(ctx context.Context, s Services, w *scaleWorld) error {
 	// about its share of classes; the roundings leave a class at most
 	// ≈ 1.3 × scaleClassSize on average, far from its capacity of 100.
 	per := max(classes.ScaleEras*2, (w.n*classes.ScaleEras/scaleClassSize+len(ps)-1)/len(ps))
-	n, err := classes.GenerateScale(ctx, s.DB, ps, regions, plans, per, w.asOf)
-	if err != nil {
+	// One provider a statement: all of them at once outlasts the driver's
+	// read timeout at a million workers.
+	total := 0
+	for i := range ps {
+		n, err := classes.GenerateScale(ctx, s.DB, ps[i:i+1], regions[i:i+1], plans, per, w.asOf)
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	if err := classes.Analyze(ctx, s.DB); err != nil {
 		return err
 	}
-	fmt.Fprintf(w.out, "classes: %d new (%d per provider)\n", n, per)
+	fmt.Fprintf(w.out, "classes: %d new (%d per provider)\n", total, per)
 	return nil
 }
 
@@ -389,12 +398,13 @@ func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 			continue
 		}
 		err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			n, err := enrolment.GenerateScale(ctx, tx, regs, ps, plans, versions, from, to, w.asOf)
+			n, err := enrolment.GenerateScale(ctx, tx, classes.ScaleDraw(tx, ps, w.asOf),
+				workers.RegisteredIn(tx, regs, from, to), plans, versions)
 			total += n
 			if err != nil {
 				return err
 			}
-			return workers.LinkEnrolled(ctx, tx, from, to)
+			return workers.LinkEnrolled(ctx, tx, enrolment.ActivePlaces(tx, from, to))
 		})
 		if err != nil {
 			return err

@@ -56,9 +56,35 @@ func GenerateScale(ctx context.Context, db bun.IDB, providers []int64, regions [
 		return 0, fmt.Errorf("generate scale classes: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	// Fresh statistics for the enrolments drawn next from these classes.
-	if _, err := db.ExecContext(ctx, "ANALYZE classes"); err != nil {
-		return 0, fmt.Errorf("analyze classes: %w", err)
-	}
 	return int(n), nil
+}
+
+// Analyze refreshes the planner's statistics of classes after a bulk
+// load, for the enrolments drawn next and the lists' estimates.
+// Errors: only internal ones (database).
+func Analyze(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "ANALYZE classes"); err != nil {
+		return fmt.Errorf("analyze classes: %w", err)
+	}
+	return nil
+}
+
+// ScaleDraw selects the classes of providers that take enrolments (all but
+// drafts) with their city (first four digits of the region), era and
+// number within (city, era): the sub-query enrolment.GenerateScale draws
+// each worker's classes from.
+func ScaleDraw(db bun.IDB, providers []int64, today time.Time) *bun.SelectQuery {
+	era := ScaleEra("c.starts_on", today)
+	return db.NewSelect().TableExpr("classes AS c").
+		ColumnExpr("c.id, c.plan_id, c.state, c.starts_on, c.ends_on, left(c.region_code, 4) AS city").
+		ColumnExpr(era+" AS era").
+		ColumnExpr("row_number() OVER (PARTITION BY left(c.region_code, 4), "+era+" ORDER BY c.id) AS rn").
+		Where("c.provider_org_id = ANY(?)", pgdialect.Array(providers)).
+		Where("c.state <> 'draft'")
+}
+
+// Providers selects each class's id and provider: a sub-query for the
+// enrolment store's set-based work.
+func Providers(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("classes").Column("id", "provider_org_id")
 }

@@ -3,7 +3,6 @@ package enrolment
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -11,16 +10,15 @@ import (
 	"tuoyu/modules/classes"
 )
 
-// GenerateScale enrols the workers with ids in [fromID, toID] registered
-// by one of registrars in one class per era of classes.GenerateScale (a
-// class of their city, drawn by a hash of worker and era), skipping one
-// era in ten: ≈ 4.5 enrolments per worker, completed or withdrawn in past
-// classes, cancelled in cancelled ones, enrolled in running and open ones,
-// none in drafts. versions gives the plan version of each plan (parallel
-// to planIDs). The scale seed's verb, one statement per call; the places
-// counts follow by the statement triggers. Errors: only internal ones (database).
-func GenerateScale(ctx context.Context, db bun.IDB, registrars, providers []int64, planIDs, versions []int64, fromID, toID int64, today time.Time) (int, error) {
-	era := classes.ScaleEra("c.starts_on", today)
+// GenerateScale enrols the workers people selects (columns id and city,
+// workers.RegisteredIn) in one class per era of the classes draw selects
+// (classes.ScaleDraw), drawn by a hash of worker and era, skipping one era
+// in ten: ≈ 4.5 enrolments per worker, completed or withdrawn in past
+// classes, cancelled in cancelled ones, enrolled in running and open ones.
+// versions gives the plan version of each plan (parallel to planIDs). The
+// scale seed's verb, one statement per call; the places counts follow by
+// the statement triggers. Errors: only internal ones (database).
+func GenerateScale(ctx context.Context, db bun.IDB, draw, people *bun.SelectQuery, planIDs, versions []int64) (int, error) {
 	// The draw is an equality join: each (worker, era) first gets the
 	// number of its class within its city's classes of that era, then
 	// meets that one class, so the plan is hash joins, not a filter over
@@ -28,19 +26,14 @@ func GenerateScale(ctx context.Context, db bun.IDB, registrars, providers []int6
 	// planner cannot estimate the draw; inlined, it chose nested loops
 	// that took 40 times longer.
 	res, err := db.NewRaw(`
-		WITH cls AS MATERIALIZED (
-			SELECT c.id, c.plan_id, c.state, c.starts_on, c.ends_on, left(c.region_code, 4) AS city, `+era+` AS era,
-			       row_number() OVER (PARTITION BY left(c.region_code, 4), `+era+` ORDER BY c.id) AS rn
-			FROM classes AS c
-			WHERE c.provider_org_id = ANY(?) AND c.state <> 'draft'
-		), parts AS MATERIALIZED (
-			SELECT city, era, count(*) AS n FROM cls GROUP BY city, era
-		), picks AS MATERIALIZED (
+		WITH cls AS MATERIALIZED (?),
+		parts AS MATERIALIZED (SELECT city, era, count(*) AS n FROM cls GROUP BY city, era),
+		picks AS MATERIALIZED (
 			SELECT w.id AS worker_id, e, p.city, 1 + (w.id * 2654435761 + e * 40503) % p.n AS rn
-			FROM workers AS w
+			FROM (?) AS w
 			CROSS JOIN generate_series(0, ? - 1) AS e
-			JOIN parts AS p ON p.city = left(w.region_code, 4) AND p.era = e
-			WHERE w.id BETWEEN ? AND ? AND w.registered_by_org_id = ANY(?) AND (w.id + e) % 10 <> 9
+			JOIN parts AS p ON p.city = w.city AND p.era = e
+			WHERE (w.id + e) % 10 <> 9
 		)
 		INSERT INTO enrolments (class_id, worker_id, plan_version_id, status, source, period, completed_on, withdrawn_at)
 		SELECT c.id, k.worker_id, v.version_id, st.status, 'provider', daterange(c.starts_on, c.ends_on, '[]'),
@@ -54,13 +47,24 @@ func GenerateScale(ctx context.Context, db bun.IDB, registrars, providers []int6
 		        WHEN c.state = 'completed' AND (k.worker_id + k.e) % 12 = 5 THEN 'withdrawn'
 		        WHEN c.state = 'completed' THEN 'completed'
 		        ELSE 'enrolled' END AS status) AS st`,
-		pgdialect.Array(providers), classes.ScaleEras, fromID, toID, pgdialect.Array(registrars),
-		pgdialect.Array(planIDs), pgdialect.Array(versions)).Exec(ctx)
+		draw, people, classes.ScaleEras, pgdialect.Array(planIDs), pgdialect.Array(versions)).Exec(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("generate scale enrolments of workers %d–%d: %w", fromID, toID, err)
+		return 0, fmt.Errorf("generate scale enrolments: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
+}
+
+// ActivePlaces selects, per provider and worker, the places the workers
+// with ids in [fromID, toID] hold (enrolled, waitlisted or completed): a
+// sub-query for workers.LinkEnrolled after a set-based load.
+func ActivePlaces(db bun.IDB, fromID, toID int64) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("enrolments AS e").
+		Join("JOIN (?) AS c ON c.id = e.class_id", classes.Providers(db)).
+		ColumnExpr("c.provider_org_id AS organisation_id, e.worker_id, count(*) AS places").
+		Where("e.worker_id BETWEEN ? AND ?", fromID, toID).
+		Where("e.status IN ('enrolled', 'waitlisted', 'completed')").
+		GroupExpr("c.provider_org_id, e.worker_id")
 }
 
 // AnyOfWorkers reports whether a worker with id in [fromID, toID] holds

@@ -388,21 +388,28 @@ func Analyze(ctx context.Context, db bun.IDB) error {
 	return nil
 }
 
-// LinkEnrolled puts the workers with ids in [fromID, toID] in the scope of
-// the providers of the classes they hold a place in (provider_workers,
-// places counted), for enrolments written set-based by the scale seed in
-// the same transaction. Errors: only internal ones (database).
-func LinkEnrolled(ctx context.Context, db bun.IDB, fromID, toID int64) error {
+// LinkEnrolled puts workers in the scope of the providers whose classes
+// they hold places in, from places (organisation_id, worker_id, places;
+// enrolment.ActivePlaces) after a set-based load of enrolments in the same
+// transaction. Errors: only internal ones (database).
+func LinkEnrolled(ctx context.Context, db bun.IDB, places *bun.SelectQuery) error {
 	_, err := db.NewRaw(`INSERT INTO provider_workers (organisation_id, worker_id, places)
-		SELECT c.provider_org_id, e.worker_id, count(*)
-		FROM enrolments AS e JOIN classes AS c ON c.id = e.class_id
-		WHERE e.worker_id BETWEEN ? AND ? AND e.status IN ('enrolled', 'waitlisted', 'completed')
-		GROUP BY c.provider_org_id, e.worker_id
-		ON CONFLICT (organisation_id, worker_id) DO UPDATE SET places = excluded.places`, fromID, toID).Exec(ctx)
+		SELECT p.organisation_id, p.worker_id, p.places FROM (?) AS p
+		ON CONFLICT (organisation_id, worker_id) DO UPDATE SET places = excluded.places`, places).Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("link enrolled workers %d–%d: %w", fromID, toID, err)
+		return fmt.Errorf("link enrolled workers: %w", err)
 	}
 	return nil
+}
+
+// RegisteredIn selects the id and city (first four digits of the region)
+// of the workers with ids in [fromID, toID] registered by orgIDs: the
+// people of a set-based load of another module (enrolment.GenerateScale).
+func RegisteredIn(db bun.IDB, orgIDs []int64, fromID, toID int64) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("workers AS w").
+		ColumnExpr("w.id, left(w.region_code, 4) AS city").
+		Where("w.id BETWEEN ? AND ?", fromID, toID).
+		Where("w.registered_by_org_id = ANY(?)", pgdialect.Array(orgIDs))
 }
 
 // IDRange returns the smallest and largest id of the workers registered by
