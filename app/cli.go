@@ -23,7 +23,7 @@ usage:
   tuoyu [serve] [--demo]             run the server (--demo: seed demo data when the database is empty)
   tuoyu migrate up|down|status       apply all, roll back the last group, or list migrations
   tuoyu seed demo                    build the demo world (idempotent)
-  tuoyu seed scale --workers N       add N generated workers for load tests
+  tuoyu seed scale --workers N       a province-size world of N workers on top of the demo (resumable)
   tuoyu user create --username U --role R [--org CODE] [--name NAME]   (password read from stdin)
   tuoyu jobs list                    scheduled jobs with last and next run
   tuoyu jobs run NAME                run a job now
