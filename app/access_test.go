@@ -303,6 +303,30 @@ func newAccessWorld(t *testing.T, a *App) accessWorld {
 	one("ban", `SELECT id::text FROM bans ORDER BY id LIMIT 1`)
 	one("org", `SELECT id::text FROM organisations WHERE code = 'college1'`)
 	one("course", `SELECT id::text FROM courses ORDER BY id LIMIT 1`)
+	for _, p := range []struct{ key, code string }{{"p1", "provider1"}, {"p2", "provider2"}} {
+		one("lesson_"+p.key, `SELECT l.id::text FROM lessons l JOIN classes c ON c.id = l.class_id
+			JOIN organisations o ON o.id = c.provider_org_id WHERE o.code = ? ORDER BY l.id LIMIT 1`, p.code)
+		one("class_lessons_"+p.key, `SELECT c.id::text FROM classes c JOIN organisations o ON o.id = c.provider_org_id
+			WHERE o.code = ? AND c.state = 'running' ORDER BY c.id LIMIT 1`, p.code)
+	}
+	// provider2 holds no certificates in the demo: provider1's show both sides.
+	one("cert_p1", `SELECT ce.id::text FROM certificates ce JOIN organisations o ON o.id = ce.provider_org_id
+		WHERE o.code = 'provider1' AND ce.status = 'valid' ORDER BY ce.id LIMIT 1`)
+	one("class_cert_p1", `SELECT ce.class_id::text FROM certificates ce JOIN organisations o ON o.id = ce.provider_org_id
+		WHERE o.code = 'provider1' AND ce.status = 'valid' ORDER BY ce.id LIMIT 1`)
+	one("cert_revoked_p1", `SELECT ce.id::text FROM certificates ce JOIN organisations o ON o.id = ce.provider_org_id
+		WHERE o.code = 'provider1' AND ce.status = 'revoked' ORDER BY ce.id LIMIT 1`)
+	one("verify_code", `SELECT verify_code FROM certificates WHERE status = 'valid' ORDER BY id LIMIT 1`)
+	p1, err := a.Accounts.PrincipalByUsername(ctx, "provider1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	classCert, _ := strconv.ParseInt(w.fixed["class_cert_p1"], 10, 64)
+	exp, err := a.Certificates.StartExport(ctx, &p1, classCert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.fixed["export_p1"] = strconv.FormatInt(exp.ID, 10)
 	for key, wid := range map[string]string{"notification_self": w.fixed["worker_self"], "notification_other": w.fixed["worker_wh"]} {
 		id, _ := strconv.ParseInt(wid, 10, 64)
 		if err := notify.Send(ctx, a.DB, notify.Message{WorkerID: id, Kind: "matrix.test", Title: "矩阵测试", Body: "访问矩阵测试的通知"}); err != nil {
