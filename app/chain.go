@@ -49,12 +49,12 @@ func (a *App) wireChain() {
 			ClassID: c.ClassID, ProviderOrgID: c.ProviderOrgID, PlanCode: plan.Code, PassedOn: c.CompletedOn})
 	})
 	a.Attendance.SetOutcomes(func(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]attendance.Outcome, error) {
-		out := make(map[int64]attendance.Outcome, len(ids))
-		for _, id := range ids {
-			o, _, err := a.Assessments.Outcome(ctx, id)
-			if err != nil {
-				return nil, err
-			}
+		got, err := a.Assessments.Outcomes(ctx, idb, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[int64]attendance.Outcome, len(got))
+		for id, o := range got {
 			if o == assessments.OutcomeInTraining {
 				continue // nothing to report before the hours are done
 			}

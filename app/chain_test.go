@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/assessments"
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
@@ -104,6 +105,11 @@ func TestPassIssuesAndCorrectionRevokes(t *testing.T) {
 	}
 	if certOf(t, ens[1]) != nil {
 		t.Fatal("a fail got a certificate")
+	}
+	// The outcomes the graduates' progress shows, in one batch.
+	outs, err := testApp(t).Assessments.Outcomes(context.Background(), testApp(t).DB, ens)
+	if err != nil || outs[ens[0]] != assessments.OutcomePassed || outs[ens[1]] == assessments.OutcomePassed {
+		t.Fatalf("outcomes %v %v", outs, err)
 	}
 	var resultID int64
 	if err := testApp(t).DB.NewRaw("SELECT id FROM assessment_results WHERE sitting_id = ? AND enrolment_id = ?", sit.ID, ens[0]).

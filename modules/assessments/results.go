@@ -376,6 +376,24 @@ func (s *Service) Outcome(ctx context.Context, enrolmentID int64) (Outcome, int,
 	return ds[enrolmentID].Outcome, ds[enrolmentID].AttemptsLeft, nil
 }
 
+// Outcomes is Outcome for many enrolments in a fixed number of queries
+// (the graduates' progress pages); unknown ids are left out.
+func (s *Service) Outcomes(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]Outcome, error) {
+	ens, err := assessedEnrolments(ctx, idb, ids)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.decisions(ctx, idb, ids, ens)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Outcome, len(ds))
+	for id, d := range ds {
+		out[id] = d.Outcome
+	}
+	return out, nil
+}
+
 // WorkerResult is one result of a worker, as their results list shows it.
 type WorkerResult struct {
 	EnrolmentID int64     `json:"enrolment_id"`
