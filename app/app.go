@@ -26,6 +26,7 @@ import (
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/payouts"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/rosters"
 	"tuoyu/modules/subsidies"
@@ -53,6 +54,7 @@ type App struct {
 	Catalog      *catalog.Service
 	Enrolment    *enrolment.Service
 	Rosters      *rosters.Service
+	Payouts      *payouts.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -80,6 +82,9 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Catalog = catalog.NewService(db)
 	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
+	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
+		Trained: enrolment.CompletionsForStats,
+	}, now, cfg.Location)
 
 	// HTTP.
 	f := newFiber(cfg, logger, a.Accounts)
@@ -109,6 +114,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
+	payouts.NewHandler(a.Payouts).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
 

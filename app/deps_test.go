@@ -10,7 +10,7 @@ import (
 // The support packages (apperr, web, pii, tabular) sit below the domain.
 // rosters and bans may also use workers, enrolment and certificates.
 var moduleOrder = []string{"apperr", "web", "pii", "audit", "accounts", "tabular", "notify", "orgs", "institutions", "workers", "bans",
-	"catalog", "enrolment", "assessments", "certificates", "subsidies", "claims", "rosters"}
+	"catalog", "enrolment", "assessments", "certificates", "subsidies", "claims", "rosters", "payouts"}
 
 // TestDependencyDirection enforces STYLE §2 with go list: cmd imports only
 // app; nothing under modules imports app (outside tests); modules import only
