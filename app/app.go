@@ -131,6 +131,12 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		}},
 		// A roster validating in the background when its process stopped
 		// would stay "validating" for ever; validation takes under a minute.
+		// Returned payments whose worker fixed the bank account become
+		// payable again without waiting for the next batch to be built.
+		scheduler.Job{Name: "payouts.release_returns", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Payouts.ReleaseAll(ctx)
+			return err
+		}},
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
 			return err

@@ -35,6 +35,8 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	pages.Get("/admin/budgets", admin, h.budgetsPage)
 	pages.Post("/admin/budgets", admin, h.budgetsForm)
 
+	h.batchRoutes(api, pages)
+
 }
 
 func (h *Handler) stats(c *fiber.Ctx) (*Stats, error) {

@@ -234,7 +234,7 @@ func (s *Service) SetBudget(ctx context.Context, p *accounts.Principal, in Budge
 		if err := NewStore(tx).UpsertBudget(ctx, b); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Event{Action: "payouts.budget_set", TargetType: "payout_budget",
+		return audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "payouts.budget_set", TargetType: "payout_budget",
 			TargetID: strconv.FormatInt(b.ID, 10), Summary: map[string]any{"region": b.RegionCode, "year": b.Year, "amount_yuan": b.AmountYuan}})
 	})
 	if err != nil {

@@ -1,0 +1,110 @@
+package claims
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+)
+
+// This file is what the payouts module (above this one) needs of claims:
+// lock the payable claims of a region, move claims between the payout
+// statuses inside payouts' transaction, and a sub-query for the HR overview.
+// Claim statuses stay this module's: payouts only asks for moves.
+
+// Claim statuses that payouts moves between.
+const (
+	PayoutPayable  = "payable"
+	PayoutBatched  = "batched"
+	PayoutPaid     = "paid"
+	PayoutReturned = "returned"
+)
+
+// PayableClaim is a claim ready to be paid, as a payout batch takes it.
+type PayableClaim struct {
+	ID         int64  `bun:"id"`
+	WorkerID   int64  `bun:"worker_id"`
+	Subsidy    string `bun:"subsidy"`
+	AmountYuan int64  `bun:"amount_yuan"`
+	RegionCode string `bun:"region_code"`
+}
+
+// LockPayable locks (FOR UPDATE) and returns the payable claims whose region
+// lies under regionPrefix, oldest first. Run inside the transaction that
+// batches them: a concurrent caller waits, then no longer sees them payable.
+func LockPayable(ctx context.Context, idb bun.IDB, regionPrefix string) ([]PayableClaim, error) {
+	var out []PayableClaim
+	if err := payableQuery(idb, regionPrefix).For("UPDATE OF c").Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("lock payable claims under %s: %w", regionPrefix, err)
+	}
+	return out, nil
+}
+
+// Payable is LockPayable without the lock, for pages.
+func Payable(ctx context.Context, idb bun.IDB, regionPrefix string) ([]PayableClaim, error) {
+	var out []PayableClaim
+	if err := payableQuery(idb, regionPrefix).Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("payable claims under %s: %w", regionPrefix, err)
+	}
+	return out, nil
+}
+
+func payableQuery(idb bun.IDB, regionPrefix string) *bun.SelectQuery {
+	return idb.NewSelect().TableExpr("claims AS c").
+		ColumnExpr("c.id, c.worker_id, c.subsidy, c.amount_yuan, c.region_code").
+		Where("c.status = ?", PayoutPayable).
+		Where("c.region_code LIKE ?", regionPrefix+"%").
+		OrderExpr("c.id")
+}
+
+// MoveForPayout moves the claims ids that are in status from to status to,
+// in one statement, and returns how many moved; the caller compares it with
+// len(ids) and rolls back on a difference. Only the payout moves are
+// allowed: payable → batched, batched → payable (removed from a draft),
+// batched → paid, paid → returned, returned → payable (account fixed).
+func MoveForPayout(ctx context.Context, idb bun.IDB, ids []int64, from, to string) (int64, error) {
+	switch from + ">" + to {
+	case "payable>batched", "batched>payable", "batched>paid", "paid>returned", "returned>payable":
+	default:
+		return 0, fmt.Errorf("claims: %s → %s is not a payout move", from, to)
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := idb.NewUpdate().Table("claims").
+		Set("status = ?", to).Set("updated_at = now()").
+		Where("id IN (?)", bun.In(ids)).Where("status = ?", from).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("move %d claims %s → %s: %w", len(ids), from, to, err)
+	}
+	return res.RowsAffected()
+}
+
+// StatusesOf returns the current status of each of the claims ids.
+func StatusesOf(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ID     int64  `bun:"id"`
+		Status string `bun:"status"`
+	}
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if err := idb.NewSelect().Table("claims").Column("id", "status").Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("claim statuses: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Status
+	}
+	return out, nil
+}
+
+// StatsForPayouts is a sub-query for the HR overview: one row per claim with
+// region_code, submitted_on and approved_on (dates in Asia/Shanghai),
+// status and amount_yuan.
+func StatsForPayouts(idb bun.IDB) *bun.SelectQuery {
+	return idb.NewSelect().TableExpr("claims AS c").
+		ColumnExpr("c.region_code, (c.submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS submitted_on").
+		ColumnExpr("(c.approved_at AT TIME ZONE 'Asia/Shanghai')::date AS approved_on").
+		ColumnExpr("c.status, c.amount_yuan")
+}
