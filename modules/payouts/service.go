@@ -139,14 +139,16 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 			if err != nil {
 				return err
 			}
-			for _, c := range cells {
-				agg.add(c, func(f *Figures, c cell) { f.Claimed += c.N; f.ByStatus[c.Key] += c.N })
-			}
-			if cells, err = store.approvalCells(ctx, s.sources.Claims(tx), prefix, from, to); err != nil {
-				return err
-			}
-			for _, c := range cells {
-				agg.add(c, func(f *Figures, c cell) { f.Approved += c.N; f.ApprovedYuan += c.Yuan })
+			for _, cc := range cells {
+				c := cell{RegionCode: cc.RegionCode, Month: cc.Month, Key: cc.Status, N: cc.N, Yuan: cc.Yuan}
+				if c.N == 0 {
+					continue
+				}
+				if cc.Approval {
+					agg.add(c, func(f *Figures, c cell) { f.Approved += c.N; f.ApprovedYuan += c.Yuan })
+				} else {
+					agg.add(c, func(f *Figures, c cell) { f.Claimed += c.N; f.ByStatus[c.Key] += c.N })
+				}
 			}
 		}
 		cells, err := store.paidCells(ctx, prefix, from, to)

@@ -30,34 +30,43 @@ func (s Store) eventCells(ctx context.Context, src *bun.SelectQuery, prefix stri
 	return out, nil
 }
 
-// claimCells counts claims submitted in [from, to) by region, month and
-// status (key = status), with their amounts.
-func (s Store) claimCells(ctx context.Context, src *bun.SelectQuery, prefix string, from, to time.Time) ([]cell, error) {
-	var out []cell
-	err := s.db.NewSelect().TableExpr("(?) AS c", src).
-		ColumnExpr("c.region_code, extract(month FROM c.submitted_on)::int AS month, c.status AS key").
-		ColumnExpr("count(*) AS n, coalesce(sum(c.amount_yuan), 0) AS yuan").
-		Where("c.submitted_on >= ? AND c.submitted_on < ?", from, to).
-		Where("c.region_code LIKE ?", prefix+"%").
-		GroupExpr("1, 2, 3").Scan(ctx, &out)
-	if err != nil {
-		return nil, fmt.Errorf("count claims: %w", err)
-	}
-	return out, nil
+// claimCell is one aggregated row of the claims sub-query: either a
+// (region, month of submission, status) group or, when Approval is set, a
+// (region, month of approval) group.
+type claimCell struct {
+	RegionCode string `bun:"region_code"`
+	Month      int    `bun:"month"`
+	Status     string `bun:"status"`
+	Approval   bool   `bun:"approval"`
+	N          int64  `bun:"n"`
+	Yuan       int64  `bun:"yuan"`
 }
 
-// approvalCells counts claims approved in [from, to) by region and month,
-// with their amounts.
-func (s Store) approvalCells(ctx context.Context, src *bun.SelectQuery, prefix string, from, to time.Time) ([]cell, error) {
-	var out []cell
-	err := s.db.NewSelect().TableExpr("(?) AS c", src).
-		ColumnExpr("c.region_code, extract(month FROM c.approved_on)::int AS month").
-		ColumnExpr("count(*) AS n, coalesce(sum(c.amount_yuan), 0) AS yuan").
-		Where("c.approved_on >= ? AND c.approved_on < ?", from, to).
+// claimCells counts, in one scan of the claims sub-query, the claims
+// submitted in [from, to) by region, month and status, and the claims
+// approved in [from, to) by region and month, with their amounts.
+func (s Store) claimCells(ctx context.Context, src *bun.SelectQuery, prefix string, from, to time.Time) ([]claimCell, error) {
+	inner := s.db.NewSelect().TableExpr("(?) AS c", src).
+		ColumnExpr("c.region_code, c.status, c.amount_yuan").
+		ColumnExpr("extract(month FROM c.submitted_on)::int AS sub_month").
+		ColumnExpr("(c.submitted_on >= ? AND c.submitted_on < ?) AS sub_in", from, to).
+		ColumnExpr("extract(month FROM c.approved_on)::int AS appr_month").
+		ColumnExpr("coalesce(c.approved_on >= ? AND c.approved_on < ?, false) AS appr_in", from, to).
 		Where("c.region_code LIKE ?", prefix+"%").
-		GroupExpr("1, 2").Scan(ctx, &out)
+		Where("((c.submitted_on >= ? AND c.submitted_on < ?) OR (c.approved_on >= ? AND c.approved_on < ?))", from, to, from, to)
+	var out []claimCell
+	err := s.db.NewSelect().TableExpr("(?) AS x", inner).
+		ColumnExpr("x.region_code").
+		ColumnExpr("CASE WHEN grouping(x.sub_month) = 0 THEN x.sub_month ELSE x.appr_month END AS month").
+		ColumnExpr("coalesce(x.status, '') AS status").
+		ColumnExpr("grouping(x.sub_month) = 1 AS approval").
+		ColumnExpr("CASE WHEN grouping(x.sub_month) = 0 THEN count(*) FILTER (WHERE x.sub_in) ELSE count(*) FILTER (WHERE x.appr_in) END AS n").
+		ColumnExpr(`CASE WHEN grouping(x.sub_month) = 0 THEN coalesce(sum(x.amount_yuan) FILTER (WHERE x.sub_in), 0)
+			ELSE coalesce(sum(x.amount_yuan) FILTER (WHERE x.appr_in), 0) END AS yuan`).
+		GroupExpr("GROUPING SETS ((x.region_code, x.sub_month, x.status), (x.region_code, x.appr_month))").
+		Scan(ctx, &out)
 	if err != nil {
-		return nil, fmt.Errorf("count approvals: %w", err)
+		return nil, fmt.Errorf("count claims: %w", err)
 	}
 	return out, nil
 }
