@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
@@ -53,6 +55,7 @@ type App struct {
 	Catalog      *catalog.Service
 	Enrolment    *enrolment.Service
 	Rosters      *rosters.Service
+	Certificates *certificates.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -80,6 +83,19 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Catalog = catalog.NewService(db)
 	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
+	signer, err := certificates.LoadSigner(cfg.Getenv("TUOYU_CERT_SIGNING_KEY"), cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	verifyRate, err := certificates.ParseRate(cfg.Getenv("TUOYU_VERIFY_RATE"))
+	if err != nil {
+		return nil, err
+	}
+	a.Certificates = certificates.NewService(certificates.Config{
+		DB: db, Renderer: certificates.NewRenderer(cfg.CertFont), Signer: signer, BaseURL: cfg.BaseURL,
+		DataDir: cfg.DataDir, Location: cfg.Location, Now: now, Logger: logger, ValidYears: a.inServiceValidYears,
+	})
+	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 
 	// HTTP.
 	f := newFiber(cfg, logger, a.Accounts)
@@ -109,6 +125,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
+	certificates.NewHandler(a.Certificates, verifyRate).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
 
@@ -127,6 +144,19 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		// would stay "validating" for ever; validation takes under a minute.
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
+			return err
+		}},
+		scheduler.Job{Name: "certificates.expire", Spec: "30 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Certificates.Expire(ctx)
+			return err
+		}},
+		// Class ZIPs: finish those whose process stopped, remove those
+		// older than 24 hours.
+		scheduler.Job{Name: "certificates.exports", Spec: "*/5 * * * *", Timeout: 30 * time.Minute, Run: func(ctx context.Context, _ time.Time) error {
+			if _, err := a.Certificates.ResumeInterrupted(ctx); err != nil {
+				return err
+			}
+			_, err := a.Certificates.CleanExports(ctx)
 			return err
 		}},
 	); err != nil {
@@ -238,6 +268,25 @@ func serve(ctx context.Context, a *App) error {
 	if err := a.Scheduler.Stop(stopCtx); err != nil {
 		a.Logger.Error("stop scheduler", "error", err)
 	}
-	a.Rosters.Close() // background roster validations end as failed: interrupted
+	a.Rosters.Close()      // background roster validations end as failed: interrupted
+	a.Certificates.Close() // background exports stay running; certificates.exports finishes them
 	return nil
+}
+
+// inServiceValidYears is the policy parameter
+// certificates.in_service_valid_years for a region on a day (default 1).
+func (a *App) inServiceValidYears(ctx context.Context, region string, on time.Time) (int, error) {
+	ps, err := a.Subsidies.Params(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p, ok := ps.Lookup("certificates.in_service_valid_years", region, subsidies.DateOf(on))
+	if !ok {
+		return 1, nil
+	}
+	var years int
+	if err := json.Unmarshal(p.Value, &years); err != nil || years < 1 {
+		return 0, fmt.Errorf("policy parameter certificates.in_service_valid_years (%s) is not a whole number ≥ 1", p.Value)
+	}
+	return years, nil
 }
