@@ -22,6 +22,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
+	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
 	"tuoyu/modules/enrolment"
@@ -29,6 +30,7 @@ import (
 	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/rosters"
 	"tuoyu/modules/subsidies"
 	"tuoyu/modules/workers"
@@ -47,6 +49,7 @@ type App struct {
 	Cipher       *pii.Cipher
 	Accounts     *accounts.Service
 	Orgs         *orgs.Service
+	Calendar     *calendar.Service
 	Notify       *notify.Service
 	Institutions *institutions.Service
 	Workers      *workers.Service
@@ -71,12 +74,19 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Calendar = calendar.NewService(db, cfg.Location, now)
 	a.Notify = notify.NewService(db, now)
 	a.Institutions = institutions.NewService(db, now)
 	a.Workers = workers.NewService(db, cipher, now)
 	a.Bans = bans.NewService(db, cipher, now)
 	a.Subsidies = subsidies.NewService(db, cfg.Location, now)
-	calcRate, err := subsidies.ParseRate(cfg.Getenv("TUOYU_CALC_RATE"))
+	// Public rate limits (TUOYU_<NAME>_RATE per minute, 0: off), counted
+	// in the database so they hold across instances.
+	calcRate, err := ratelimit.Rate(cfg.Getenv, "CALC", subsidies.DefaultCalcPerMinute)
+	if err != nil {
+		return nil, err
+	}
+	banCheckRate, err := ratelimit.Rate(cfg.Getenv, "BANCHECK", bans.CheckLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +127,12 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	calendar.NewHandler(a.Calendar).Routes(api, pages)
 	notify.NewHandler(a.Notify).Routes(api, pages)
 	institutions.NewHandler(a.Institutions).Routes(api, pages)
 	workers.NewHandler(a.Workers).Routes(api, pages)
-	bans.NewHandler(a.Bans).Routes(api, pages)
-	subsidies.NewHandler(a.Subsidies, calcRate).Routes(api, pages)
+	bans.NewHandler(a.Bans, ratelimit.PerMinute(db, "bans.check", banCheckRate, now)).Routes(api, pages)
+	subsidies.NewHandler(a.Subsidies, ratelimit.PerMinute(db, "subsidies.calculate", calcRate, now)).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
@@ -134,6 +145,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
 		scheduler.Job{Name: "classes.advance", Spec: "10 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, _, err := a.Enrolment.Advance(ctx)
+			return err
+		}},
+		// Rate-limit windows last a minute; an hour's rows are plenty to look at.
+		scheduler.Job{Name: "ratelimit.purge", Spec: "17 * * * *", Run: func(ctx context.Context, now time.Time) error {
+			_, err := ratelimit.Purge(ctx, db, now.Add(-time.Hour))
 			return err
 		}},
 		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
