@@ -6,6 +6,8 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces jung-kurt/gofpdf with the patched copy in third_party.
+COPY third_party ./third_party
 RUN go mod download
 COPY . .
 # Templates, assets, migrations and the OpenAPI file are embedded, so the

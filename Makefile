@@ -52,6 +52,7 @@ unit:
 	@if [ -n "$$TEST_DATABASE_URL" ]; then echo "test database: a fresh database per package on TEST_DATABASE_URL's server"; \
 	else echo "test database: the embedded test cluster (set TEST_DATABASE_URL to use a server)"; fi
 	$(GO) test -count=1 -p $(TEST_P) -timeout $(TEST_TIMEOUT) ./...
+	cd third_party/gofpdf && $(GO) test -count=1 .
 
 # One bounded run per fuzz target, found by grep so new ones join by
 # themselves (go test -fuzz takes one package and one target at a time).

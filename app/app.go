@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,13 +22,16 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/bans"
+	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/payouts"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/rosters"
 	"tuoyu/modules/subsidies"
 	"tuoyu/modules/workers"
@@ -46,6 +50,7 @@ type App struct {
 	Cipher       *pii.Cipher
 	Accounts     *accounts.Service
 	Orgs         *orgs.Service
+	Calendar     *calendar.Service
 	Notify       *notify.Service
 	Institutions *institutions.Service
 	Workers      *workers.Service
@@ -54,6 +59,7 @@ type App struct {
 	Catalog      *catalog.Service
 	Enrolment    *enrolment.Service
 	Rosters      *rosters.Service
+	Certificates *certificates.Service
 	Payouts      *payouts.Service
 }
 
@@ -70,18 +76,38 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	// Services, bottom-up in the order of DESIGN §10.
 	a.Accounts = accounts.NewService(db, now)
 	a.Orgs = orgs.NewService(db)
+	a.Calendar = calendar.NewService(db, cfg.Location, now)
 	a.Notify = notify.NewService(db, now)
 	a.Institutions = institutions.NewService(db, now)
 	a.Workers = workers.NewService(db, cipher, now)
 	a.Bans = bans.NewService(db, cipher, now)
 	a.Subsidies = subsidies.NewService(db, cfg.Location, now)
-	calcRate, err := subsidies.ParseRate(cfg.Getenv("TUOYU_CALC_RATE"))
+	// Public rate limits (TUOYU_<NAME>_RATE per minute, 0: off), counted
+	// in the database so they hold across instances.
+	calcRate, err := ratelimit.Rate(cfg.Getenv, "CALC", subsidies.DefaultCalcPerMinute)
+	if err != nil {
+		return nil, err
+	}
+	banCheckRate, err := ratelimit.Rate(cfg.Getenv, "BANCHECK", bans.CheckLimit)
 	if err != nil {
 		return nil, err
 	}
 	a.Catalog = catalog.NewService(db)
 	a.Enrolment = enrolment.NewService(db, a.Catalog, cipher, now, cfg.Location)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
+	signer, err := certificates.LoadSigner(cfg.Getenv("TUOYU_CERT_SIGNING_KEY"), cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	verifyRate, err := certificates.ParseRate(cfg.Getenv("TUOYU_VERIFY_RATE"))
+	if err != nil {
+		return nil, err
+	}
+	a.Certificates = certificates.NewService(certificates.Config{
+		DB: db, Renderer: certificates.NewRenderer(cfg.CertFont), Signer: signer, BaseURL: cfg.BaseURL,
+		DataDir: cfg.DataDir, Location: cfg.Location, Now: now, Logger: logger, ValidYears: a.inServiceValidYears,
+	})
+	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
 		Trained: enrolment.CompletionsForStats,
 	}, now, cfg.Location)
@@ -106,14 +132,16 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 
 	accounts.NewHandler(a.Accounts, isHTTPS(cfg.BaseURL)).Routes(api, pages)
 	orgs.NewHandler(a.Orgs).Routes(api, pages)
+	calendar.NewHandler(a.Calendar).Routes(api, pages)
 	notify.NewHandler(a.Notify).Routes(api, pages)
 	institutions.NewHandler(a.Institutions).Routes(api, pages)
 	workers.NewHandler(a.Workers).Routes(api, pages)
-	bans.NewHandler(a.Bans).Routes(api, pages)
-	subsidies.NewHandler(a.Subsidies, calcRate).Routes(api, pages)
+	bans.NewHandler(a.Bans, ratelimit.PerMinute(db, "bans.check", banCheckRate, now)).Routes(api, pages)
+	subsidies.NewHandler(a.Subsidies, ratelimit.PerMinute(db, "subsidies.calculate", calcRate, now)).Routes(api, pages)
 	catalog.NewHandler(a.Catalog).Routes(api, pages)
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
+	certificates.NewHandler(a.Certificates, verifyRate).Routes(api, pages)
 	payouts.NewHandler(a.Payouts).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
@@ -123,6 +151,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		scheduler.Job{Name: "audit.verify", Spec: "0 3 * * *", Timeout: 30 * time.Minute, Run: a.verifyAudit},
 		scheduler.Job{Name: "classes.advance", Spec: "10 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, _, err := a.Enrolment.Advance(ctx)
+			return err
+		}},
+		// Rate-limit windows last a minute; an hour's rows are plenty to look at.
+		scheduler.Job{Name: "ratelimit.purge", Spec: "17 * * * *", Run: func(ctx context.Context, now time.Time) error {
+			_, err := ratelimit.Purge(ctx, db, now.Add(-time.Hour))
 			return err
 		}},
 		scheduler.Job{Name: "accounts.expire_sessions", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
@@ -139,6 +172,19 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		}},
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
+			return err
+		}},
+		scheduler.Job{Name: "certificates.expire", Spec: "30 0 * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Certificates.Expire(ctx)
+			return err
+		}},
+		// Class ZIPs: finish those whose process stopped, remove those
+		// older than 24 hours.
+		scheduler.Job{Name: "certificates.exports", Spec: "*/5 * * * *", Timeout: 30 * time.Minute, Run: func(ctx context.Context, _ time.Time) error {
+			if _, err := a.Certificates.ResumeInterrupted(ctx); err != nil {
+				return err
+			}
+			_, err := a.Certificates.CleanExports(ctx)
 			return err
 		}},
 	); err != nil {
@@ -250,6 +296,25 @@ func serve(ctx context.Context, a *App) error {
 	if err := a.Scheduler.Stop(stopCtx); err != nil {
 		a.Logger.Error("stop scheduler", "error", err)
 	}
-	a.Rosters.Close() // background roster validations end as failed: interrupted
+	a.Rosters.Close()      // background roster validations end as failed: interrupted
+	a.Certificates.Close() // background exports stay running; certificates.exports finishes them
 	return nil
+}
+
+// inServiceValidYears is the policy parameter
+// certificates.in_service_valid_years for a region on a day (default 1).
+func (a *App) inServiceValidYears(ctx context.Context, region string, on time.Time) (int, error) {
+	ps, err := a.Subsidies.Params(ctx)
+	if err != nil {
+		return 0, err
+	}
+	p, ok := ps.Lookup("certificates.in_service_valid_years", region, subsidies.DateOf(on))
+	if !ok {
+		return 1, nil
+	}
+	var years int
+	if err := json.Unmarshal(p.Value, &years); err != nil || years < 1 {
+		return 0, fmt.Errorf("policy parameter certificates.in_service_valid_years (%s) is not a whole number ≥ 1", p.Value)
+	}
+	return years, nil
 }

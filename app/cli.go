@@ -28,6 +28,8 @@ usage:
   tuoyu jobs list                    scheduled jobs with last and next run
   tuoyu jobs run NAME                run a job now
   tuoyu audit verify                 check the audit hash chain
+  tuoyu certificates verify --key KEY.json FILE.pdf|ANSWER.json|CODE
+                                     check a certificate's signature against a saved public key
 `
 
 // Run is the whole program: it parses args, runs one command and returns the
@@ -59,6 +61,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if cmd == "certificates" { // needs no database: a check anyone can run
+		return runCertificates(ctx, args, getenv, stdout)
 	}
 	cfg, err := LoadConfig(getenv, logger)
 	if err != nil {

@@ -7,9 +7,9 @@ import (
 )
 
 // moduleOrder is DESIGN §10: a module may import only modules before it.
-// The support packages (apperr, web, pii, tabular) sit below the domain.
+// The support packages (apperr, web, ratelimit, pii, tabular) sit below the domain.
 // rosters and bans may also use workers, enrolment and certificates.
-var moduleOrder = []string{"apperr", "web", "pii", "audit", "accounts", "tabular", "notify", "orgs", "institutions", "workers", "bans",
+var moduleOrder = []string{"apperr", "web", "ratelimit", "pii", "audit", "accounts", "tabular", "notify", "orgs", "calendar", "institutions", "workers", "bans",
 	"catalog", "enrolment", "assessments", "certificates", "subsidies", "claims", "rosters", "payouts"}
 
 // TestDependencyDirection enforces STYLE §2 with go list: cmd imports only

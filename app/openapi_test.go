@@ -1,11 +1,15 @@
 package app
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
 
 	"tuoyu/docs"
@@ -71,5 +75,95 @@ func TestOpenAPIServed(t *testing.T) {
 	res, body := anon(t).do("GET", "/api/openapi.yaml", nil)
 	if res.StatusCode != 200 || !strings.Contains(string(body), "openapi: 3") {
 		t.Fatalf("GET /api/openapi.yaml = %d", res.StatusCode)
+	}
+}
+
+// validateOpenAPI checks a description against the OpenAPI 3 specification
+// (structure, references, schemas, examples), in Go so the test needs no
+// Python validator.
+func validateOpenAPI(data []byte) error {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return err
+	}
+	return doc.Validate(context.Background())
+}
+
+// TestOpenAPIIsValid keeps docs/openapi.yaml usable by client generators.
+func TestOpenAPIIsValid(t *testing.T) {
+	if err := validateOpenAPI(docs.OpenAPI); err != nil {
+		t.Fatalf("docs/openapi.yaml is not valid OpenAPI 3: %v", err)
+	}
+	// The check catches the mistake that once slipped in: an unquoted flow
+	// mapping whose commas turn words into keys of a schema.
+	quoted := []byte(`description: "overrides detection (BOM, strict UTF-8, GB18030)"`)
+	if !bytes.Contains(docs.OpenAPI, quoted) {
+		t.Fatal("the roster upload's encoding description moved: update this test")
+	}
+	broken := bytes.Replace(docs.OpenAPI, quoted, []byte(`description: overrides detection (BOM, strict UTF-8, GB18030)`), 1)
+	if err := validateOpenAPI(broken); err == nil {
+		t.Fatal("an unquoted flow mapping with commas passed the validation")
+	}
+}
+
+// TestOpenAPIResponsesMatchSchemas checks real answers of the demo world
+// against the schemas the file documents, so a field renamed in a handler
+// and not in the file (or the reverse) fails here.
+func TestOpenAPIResponsesMatchSchemas(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ user, path, template string }{
+		{"admin", "/api/v1/session", "/api/v1/session"},
+		{"hr_reviewer1", "/api/v1/workers?per_page=5", "/api/v1/workers"},
+		{"worker1", "/api/v1/me/worker", "/api/v1/me/worker"},
+		{"provider1", "/api/v1/classes", "/api/v1/classes"},
+		{"worker1", "/api/v1/classes/search", "/api/v1/classes/search"},
+		{"provider1", "/api/v1/classes/1", "/api/v1/classes/{id}"},
+		{"provider1", "/api/v1/classes/1/enrolments", "/api/v1/classes/{id}/enrolments"},
+		{"worker1", "/api/v1/enrolments", "/api/v1/enrolments"},
+		{"provider1", "/api/v1/plan-waitlist", "/api/v1/plan-waitlist"},
+		{"college1", "/api/v1/rosters", "/api/v1/rosters"},
+		{"college1", "/api/v1/rosters/1", "/api/v1/rosters/{id}"},
+		{"college1", "/api/v1/rosters/1/rows", "/api/v1/rosters/{id}/rows"},
+		{"regulator1", "/api/v1/bans", "/api/v1/bans"},
+		{"regulator1", "/api/v1/institutions", "/api/v1/institutions"},
+		{"admin", "/api/v1/courses", "/api/v1/courses"},
+		{"admin", "/api/v1/plans", "/api/v1/plans"},
+		{"admin", "/api/v1/plans/BYS-5", "/api/v1/plans/{code}"},
+		{"admin", "/api/v1/users", "/api/v1/users"},
+		{"admin", "/api/v1/organisations", "/api/v1/organisations"},
+		{"admin", "/api/v1/regions", "/api/v1/regions"},
+		{"admin", "/api/v1/jobs", "/api/v1/jobs"},
+		{"admin", "/api/v1/audit-events?per_page=5", "/api/v1/audit-events"},
+		{"admin", "/api/v1/tokens", "/api/v1/tokens"},
+		{"worker1", "/api/v1/notifications", "/api/v1/notifications"},
+		{"admin", "/api/v1/calendar/2026", "/api/v1/calendar/{year}"},
+		{"admin", "/api/v1/calendar/working-days?from=2026-09-29&add=5", "/api/v1/calendar/working-days"},
+	} {
+		res, body := login(t, r.user).do("GET", r.path, nil)
+		if res.StatusCode != 200 {
+			t.Errorf("GET %s as %s: %d %s", r.path, r.user, res.StatusCode, body)
+			continue
+		}
+		item := doc.Paths.Find(r.template)
+		if item == nil || item.Get == nil {
+			t.Errorf("%s: no GET documented", r.template)
+			continue
+		}
+		resp := item.Get.Responses.Status(200)
+		if resp == nil || resp.Value == nil || resp.Value.Content.Get("application/json") == nil {
+			t.Errorf("GET %s: 200 has no JSON schema", r.template)
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("GET %s: %v", r.path, err)
+		}
+		if err := resp.Value.Content.Get("application/json").Schema.Value.VisitJSON(v); err != nil {
+			t.Errorf("GET %s does not match its schema: %v", r.path, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"tuoyu/modules/audit"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/subsidies"
 )
 
@@ -105,7 +106,7 @@ func TestSubsidiesCalculateRejects(t *testing.T) {
 func TestSubsidiesCalculateRateLimited(t *testing.T) {
 	a := testApp(t)
 	f := newFiber(testConfig(), slog.New(slog.NewTextHandler(logBuf, nil)), a.Accounts)
-	subsidies.NewHandler(a.Subsidies, 3).Routes(f.Group("/api/v1"), f.Group(""))
+	subsidies.NewHandler(a.Subsidies, ratelimit.PerMinute(a.DB, "test.calculate", 3, nil)).Routes(f.Group("/api/v1"), f.Group(""))
 	c := &client{t: t, a: &App{Fiber: f}}
 	for i := 1; i <= 4; i++ {
 		res, out := c.do("POST", "/api/v1/subsidies/calculate", strings.NewReader(subsidySituation), "Content-Type", "application/json")

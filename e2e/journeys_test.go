@@ -29,6 +29,7 @@ func TestJourneys(t *testing.T) {
 		{"regulator bans and institution checks", banJourney},
 		{"college uploads a roster", rosterJourney},
 		{"admin adds a subsidy parameter value", parameterJourney},
+		{"worker downloads a certificate, a stranger verifies it, revoked after", certificateJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {
 			// Journeys share no records, so they run side by side (as many

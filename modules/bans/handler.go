@@ -10,12 +10,14 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/pii"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/web"
 	"tuoyu/modules/workers"
 )
 
-// CheckLimit is how many ban checks one user may make per minute: enough
-// for a hiring desk, too few to walk through ID numbers.
+// CheckLimit is how many ban checks one user may make per minute unless
+// TUOYU_BANCHECK_RATE says otherwise: enough for a hiring desk, too few to
+// walk through ID numbers.
 const CheckLimit = 30
 
 // managerRows is how many manager rows the record form offers.
@@ -23,18 +25,22 @@ const managerRows = 3
 
 // Handler serves the bans API and pages.
 type Handler struct {
-	svc *Service
+	svc        *Service
+	checkLimit *ratelimit.Limiter
 }
 
-// NewHandler returns the bans handler.
-func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+// NewHandler returns the bans handler; checkLimit counts checks per user or
+// API token (nil: no limit).
+func NewHandler(svc *Service, checkLimit *ratelimit.Limiter) *Handler {
+	return &Handler{svc: svc, checkLimit: checkLimit}
+}
 
 // Routes registers the API and page routes. The check is rate limited per
 // user, across the API and the page together.
 func (h *Handler) Routes(api, pages fiber.Router) {
 	keeper := accounts.Require(keepers...)
 	checker := accounts.Require(checkers...)
-	limit := web.RateLimit(CheckLimit, time.Minute, func(c *fiber.Ctx) string {
+	limit := h.checkLimit.Handler(func(c *fiber.Ctx) string {
 		if p := accounts.PrincipalOf(c); p != nil {
 			if p.TokenID != 0 { // API tokens have no user: each token its own bucket
 				return "bans.check:token:" + strconv.FormatInt(p.TokenID, 10)

@@ -27,6 +27,15 @@ type Service struct {
 	db     *bun.DB
 	cipher *pii.Cipher
 	now    func() time.Time
+	// revoke revokes a worker's valid certificates (reason banned) inside
+	// the ban's transaction; certificates.Service.RevokeForBan.
+	revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)
+}
+
+// SetRevoker gives the service the certificates' RevokeForBan, which a
+// recorded ban calls for the banned worker in its own transaction.
+func (s *Service) SetRevoker(revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)) {
+	s.revoke = revoke
 }
 
 // NewService returns the bans service.
@@ -204,6 +213,13 @@ func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordIn
 			}
 			if workerID != 0 {
 				summary["worker_id"] = workerID
+				if s.revoke != nil {
+					n, err := s.revoke(ctx, tx, workerID, now)
+					if err != nil {
+						return err
+					}
+					summary["certificates_revoked"] = n
+				}
 			}
 			if err := audit.Record(ctx, tx, audit.Event{
 				ActorUserID: p.UserID, ActorOrgID: p.OrgID,

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/web"
 )
 
@@ -20,38 +20,22 @@ import (
 // minute, on the API and the page each, unless configured otherwise.
 const DefaultCalcPerMinute = 120
 
-// ParseRate reads a per-minute limit setting: empty means the default, 0
-// switches the limit off (for benchmarks on a private host).
-func ParseRate(s string) (int, error) {
-	if strings.TrimSpace(s) == "" {
-		return DefaultCalcPerMinute, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("calculation rate %q: want a whole number ≥ 0", s)
-	}
-	return n, nil
-}
-
 // Handler serves the calculator (public), the calculate API (public) and the
 // parameters admin page.
 type Handler struct {
-	svc       *Service
-	perMinute int
+	svc   *Service
+	limit *ratelimit.Limiter
 }
 
-// NewHandler returns the subsidies handler; perMinute limits calculations per
-// IP (0: no limit).
-func NewHandler(svc *Service, perMinute int) *Handler {
-	return &Handler{svc: svc, perMinute: perMinute}
+// NewHandler returns the subsidies handler; limit counts calculations per IP,
+// shared by the API and the page (nil: no limit).
+func NewHandler(svc *Service, limit *ratelimit.Limiter) *Handler {
+	return &Handler{svc: svc, limit: limit}
 }
 
 // Routes registers the API and page routes.
 func (h *Handler) Routes(api, pages fiber.Router) {
-	limit := func(c *fiber.Ctx) error { return c.Next() }
-	if h.perMinute > 0 {
-		limit = web.RateLimit(h.perMinute, time.Minute, nil)
-	}
+	limit := h.limit.Handler(ratelimit.ByIP)
 	api.Post("/subsidies/calculate", limit, h.apiCalculate)
 
 	pages.Get("/subsidies/calculator", h.calculatorPage)

@@ -145,7 +145,8 @@ func Render(c *fiber.Ctx, name string, data fiber.Map) error {
 
 // RateLimit allows max requests per window for each key (by default the
 // client IP); beyond it the caller gets 429 rate_limited. The count is kept
-// in this process: with several instances each enforces its own share.
+// in this process: with several instances each enforces its own share, so
+// limits that must hold across instances use package ratelimit.
 func RateLimit(max int, window time.Duration, key func(*fiber.Ctx) string) fiber.Handler {
 	if key == nil {
 		key = func(c *fiber.Ctx) string { return c.IP() }

@@ -65,7 +65,7 @@ func (s *Service) demoWorker(r *rand.Rand, asOf time.Time, colleges, employers [
 	if err != nil {
 		return nil, fmt.Errorf("demo id %s: %w", number, err)
 	}
-	w := &Worker{Name: demoName(r), Occupations: []string{}, TargetGroups: []string{},
+	w := &Worker{Name: demoName(r), Occupations: []string{},
 		Education: Educations[2+r.IntN(5)]}
 	if err := s.setIDNumber(w, id); err != nil {
 		return nil, err
@@ -79,6 +79,8 @@ func (s *Service) demoWorker(r *rand.Rand, asOf time.Time, colleges, employers [
 		w.GraduationYear = asOf.Year() - r.IntN(2)
 		w.TargetGroups = []string{GroupGraduateOfYear}
 		w.Employment = EmpStudent
+		w.TargetGroupsSetAt, w.TargetGroupsSetBy = factStamp(true, asOf, FactByHRReviewer)
+		w.EmploymentSetAt, w.EmploymentSetBy = factStamp(true, asOf, FactByWorker)
 	}
 	if len(employers) > 0 && age > 21 && r.IntN(2) == 0 {
 		w.EmployerInstitutionID = employers[r.IntN(len(employers))]
@@ -86,6 +88,8 @@ func (s *Service) demoWorker(r *rand.Rand, asOf time.Time, colleges, employers [
 		months := r.IntN(60)
 		on := dateOf(asOf).AddDate(0, -r.IntN(3), 0)
 		w.InsuredMonths, w.InsuredMonthsOn, w.InsuredMonthsSource = &months, &on, "demo"
+		w.EmploymentSetAt, w.EmploymentSetBy = factStamp(true, asOf, FactByHRReviewer)
+		w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = factStamp(true, asOf, FactByHRImport)
 		w.Occupations = []string{Occupations[r.IntN(2)].Code}
 	}
 	if r.IntN(3) == 0 {

@@ -63,7 +63,7 @@ func (s *Service) Register(ctx context.Context, p *accounts.Principal, in Regist
 	fields = appendFieldErr(fields, err)
 	id, err := ValidateID(in.IDNumber, s.now())
 	fields = appendFieldErr(fields, err)
-	w := &Worker{Name: name, RegisteredByOrgID: p.OrgID, Occupations: []string{}, TargetGroups: []string{}}
+	w := &Worker{Name: name, RegisteredByOrgID: p.OrgID, Occupations: []string{}}
 	if strings.TrimSpace(in.Phone) != "" {
 		err := s.setPhone(w, in.Phone)
 		fields = appendFieldErr(fields, err)
@@ -226,7 +226,9 @@ type ProfileInput struct {
 	Occupations           *[]string
 	Employment            *string // "" = unknown
 	InsuredMonths         *int
-	TargetGroups          *[]string
+	InsuredMonthsUnknown  bool // set back to "never asked"
+	TargetGroups          *[]string // empty: none of the six groups
+	TargetGroupsUnknown   bool      // set back to "never asked"
 	BankAccount           *string
 	BankName              *string
 }
@@ -235,9 +237,11 @@ type ProfileInput struct {
 // their contact, schooling and bank details current (not their employer: it
 // decides which HR bureau answers for them, so staff set it); colleges their
 // graduates' schooling; HR everything the subsidy rules read, since HR
-// answers for those facts; regulators and institutions only look.
+// answers for those facts. Workers may declare their own subsidy facts
+// (marked as declared, and never over what HR supplied); regulators and
+// institutions only look.
 var editable = map[accounts.Role][]string{
-	accounts.RoleWorker:     {"phone", "education", "bank_account", "bank_name"},
+	accounts.RoleWorker:     {"phone", "education", "bank_account", "bank_name", "employment", "insured_months", "target_groups"},
 	accounts.RoleCollege:    {"phone", "education", "major", "graduation_year"},
 	accounts.RoleProvider:   {"phone", "education"},
 	accounts.RoleHRReviewer: allProfileFields,
@@ -382,35 +386,66 @@ func (s *Service) applyProfile(ctx context.Context, tx bun.Tx, p *accounts.Princ
 			changed = append(changed, "occupations")
 		}
 	}
-	if in.Employment != nil && may("employment") {
+	// Subsidy facts carry who set them; a worker's own declaration never
+	// overrides what HR supplied (DESIGN §6.5).
+	source, now := factSourceOf(p), s.now()
+	hrWins := func(field string, by FactSource) bool {
+		if source == FactByWorker && by.ByHR() {
+			fields = append(fields, apperr.FieldError{Field: field, Code: "set_by_hr",
+				Message: "此项已由人社部门核定，如有变化请联系人社部门"})
+			return true
+		}
+		return false
+	}
+	if in.Employment != nil && may("employment") && !hrWins("employment", w.EmploymentSetBy) {
 		e := Employment(*in.Employment)
 		if e != "" && !e.Valid() {
 			fields = append(fields, apperr.FieldError{Field: "employment", Code: "invalid_employment", Message: "就业状态不在可选范围内"})
-		} else if e != w.Employment {
+		} else if e != w.Employment || (e != "" && w.EmploymentSetBy != source) {
 			w.Employment = e
+			w.EmploymentSetAt, w.EmploymentSetBy = factStamp(e != "", now, source)
 			changed = append(changed, "employment")
 		}
 	}
-	if in.InsuredMonths != nil && may("insured_months") {
+	if in.InsuredMonthsUnknown && may("insured_months") && !hrWins("insured_months", w.InsuredMonthsSetBy) {
+		if w.InsuredMonths != nil {
+			w.InsuredMonths, w.InsuredMonthsOn, w.InsuredMonthsSource = nil, nil, ""
+			w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = nil, ""
+			changed = append(changed, "insured_months")
+		}
+	} else if in.InsuredMonths != nil && may("insured_months") && !hrWins("insured_months", w.InsuredMonthsSetBy) {
 		m := *in.InsuredMonths
 		if m < 0 || m > 12*60 {
 			fields = append(fields, apperr.FieldError{Field: "insured_months", Code: "invalid_months", Message: "失业保险缴费月数须为 0–720"})
 		} else {
 			// A confirmed figure is news even when unchanged: the date says
 			// how fresh it is, the source who vouches for it.
-			today := dateOf(s.now())
+			today := dateOf(now)
 			w.InsuredMonths = &m
 			w.InsuredMonthsOn = &today
-			w.InsuredMonthsSource = "hr:" + p.Username
+			prefix := "hr:"
+			if source == FactByWorker {
+				prefix = "worker:"
+			}
+			w.InsuredMonthsSource = prefix + p.Username
+			w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = factStamp(true, now, source)
 			changed = append(changed, "insured_months")
 		}
 	}
-	if in.TargetGroups != nil && may("target_groups") {
+	if in.TargetGroupsUnknown && may("target_groups") && !hrWins("target_groups", w.TargetGroupsSetBy) {
+		if w.TargetGroups != nil {
+			w.TargetGroups = nil
+			w.TargetGroupsSetAt, w.TargetGroupsSetBy = nil, ""
+			changed = append(changed, "target_groups")
+		}
+	} else if in.TargetGroups != nil && may("target_groups") && !hrWins("target_groups", w.TargetGroupsSetBy) {
 		g, ok := cleanCodes(*in.TargetGroups, ValidGroup)
 		if !ok {
 			fields = append(fields, apperr.FieldError{Field: "target_groups", Code: "invalid_group", Message: "人员类别代码有误"})
-		} else if !slices.Equal(g, w.TargetGroups) {
-			w.TargetGroups = g
+		} else if w.TargetGroups == nil || !slices.Equal(g, w.TargetGroups) || w.TargetGroupsSetBy != source {
+			// [] is an answer ("none of the six"), unlike nil ("never asked").
+			w.TargetGroups = append([]string{}, g...)
+			w.TargetGroupsSetAt, w.TargetGroupsSetBy = factStamp(true, now, source)
 			changed = append(changed, "target_groups")
 		}
 	}
@@ -437,6 +472,23 @@ func (s *Service) applyProfile(ctx context.Context, tx bun.Tx, p *accounts.Princ
 	return changed, nil
 }
 
+// factSourceOf is how a fact p sets is marked: staff who may edit facts
+// are HR (admins act for them), workers declare their own.
+func factSourceOf(p *accounts.Principal) FactSource {
+	if p.Is(accounts.RoleWorker) {
+		return FactByWorker
+	}
+	return FactByHRReviewer
+}
+
+// factStamp is the provenance of a fact: none while it is unknown.
+func factStamp(known bool, at time.Time, by FactSource) (*time.Time, FactSource) {
+	if !known {
+		return nil, ""
+	}
+	return &at, by
+}
+
 // columnsOf maps changed profile fields to the table columns they write.
 func columnsOf(changed []string) []string {
 	var cols []string
@@ -447,7 +499,10 @@ func columnsOf(changed []string) []string {
 		case "bank_account":
 			cols = append(cols, "bank_account_enc", "bank_account_idx", "bank_account_mask")
 		case "insured_months":
-			cols = append(cols, "insured_months", "insured_months_on", "insured_months_source")
+			cols = append(cols, "insured_months", "insured_months_on", "insured_months_source",
+				"insured_months_set_at", "insured_months_set_by")
+		case "employment", "target_groups":
+			cols = append(cols, f, f+"_set_at", f+"_set_by")
 		default:
 			cols = append(cols, f)
 		}
