@@ -109,7 +109,8 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	})
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
-		Trained: enrolment.CompletionsForStats,
+		Trained:   enrolment.CompletionsForStats,
+		Certified: certificates.IssuedForStats,
 	}, now, cfg.Location)
 
 	// HTTP.

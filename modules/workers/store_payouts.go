@@ -33,10 +33,14 @@ func WithoutBankAccount(idb bun.IDB) *bun.SelectQuery {
 
 // IDNumberIndex is the blind index of an ID number as stored, for matching
 // a file that names people by ID number.
-func (s *Service) IDNumberIndex(idNumber string) []byte { return s.cipher.Index(pii.KindIDNumber, idNumber) }
+func (s *Service) IDNumberIndex(idNumber string) []byte {
+	return s.cipher.Index(pii.KindIDNumber, idNumber)
+}
 
 // BankAccountIndex is the blind index of a bank account as stored.
-func (s *Service) BankAccountIndex(account string) []byte { return s.cipher.Index(pii.KindBank, account) }
+func (s *Service) BankAccountIndex(account string) []byte {
+	return s.cipher.Index(pii.KindBank, account)
+}
 
 // RevealForBank decrypts the ID number and bank account of w for the bank
 // file of a payout batch, the one place they leave the system in clear. The
