@@ -25,6 +25,7 @@ import (
 	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
+	"tuoyu/modules/claims"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
@@ -60,6 +61,7 @@ type App struct {
 	Enrolment    *enrolment.Service
 	Rosters      *rosters.Service
 	Certificates *certificates.Service
+	Claims       *claims.Service
 	Payouts      *payouts.Service
 }
 
@@ -108,9 +110,12 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		DataDir: cfg.DataDir, Location: cfg.Location, Now: now, Logger: logger, ValidYears: a.inServiceValidYears,
 	})
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
+	a.Claims = claims.NewService(db, a.Subsidies, a.Calendar, cfg.Location, now)
+	a.Bans.SetClaimRejecter(claims.RejectForBan)
 	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
 		Trained:   enrolment.CompletionsForStats,
 		Certified: certificates.IssuedForStats,
+		Claims:    claims.StatsForPayouts,
 	}, now, cfg.Location)
 
 	// HTTP.
@@ -143,6 +148,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	enrolment.NewHandler(a.Enrolment, a.Catalog).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	certificates.NewHandler(a.Certificates, verifyRate).Routes(api, pages)
+	claims.NewHandler(a.Claims).Routes(api, pages)
 	payouts.NewHandler(a.Payouts).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
@@ -186,6 +192,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 				return err
 			}
 			_, err := a.Certificates.CleanExports(ctx)
+			return err
+		}},
+		// 公示 that ended yesterday or earlier makes claims payable.
+		scheduler.Job{Name: "claims.notice", Spec: "0 * * * *", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Claims.EndNotices(ctx, at)
 			return err
 		}},
 	); err != nil {

@@ -30,6 +30,15 @@ type Service struct {
 	// revoke revokes a worker's valid certificates (reason banned) inside
 	// the ban's transaction; certificates.Service.RevokeForBan.
 	revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)
+	// rejectClaims rejects the banned worker's live subsidy claims in the
+	// ban's transaction; claims.RejectForBan (claims sits above bans).
+	rejectClaims func(ctx context.Context, tx bun.IDB, workerID int64) (int, error)
+}
+
+// SetClaimRejecter gives the service claims.RejectForBan, which a recorded
+// ban calls for the banned worker in its own transaction.
+func (s *Service) SetClaimRejecter(reject func(ctx context.Context, tx bun.IDB, workerID int64) (int, error)) {
+	s.rejectClaims = reject
 }
 
 // SetRevoker gives the service the certificates' RevokeForBan, which a
@@ -219,6 +228,13 @@ func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordIn
 						return err
 					}
 					summary["certificates_revoked"] = n
+				}
+				if s.rejectClaims != nil {
+					n, err := s.rejectClaims(ctx, tx, workerID)
+					if err != nil {
+						return err
+					}
+					summary["claims_rejected"] = n
 				}
 			}
 			if err := audit.Record(ctx, tx, audit.Event{

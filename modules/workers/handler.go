@@ -90,10 +90,10 @@ type profile struct {
 	EmploymentSetBy    FactSource `json:"employment_set_by,omitempty"`
 	InsuredMonthsSetBy FactSource `json:"insured_months_set_by,omitempty"`
 	TargetGroupsSetBy  FactSource `json:"target_groups_set_by,omitempty"`
-	BankAccountMasked   string     `json:"bank_account_masked,omitempty"`
-	BankName            string     `json:"bank_name,omitempty"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	BankAccountMasked  string     `json:"bank_account_masked,omitempty"`
+	BankName           string     `json:"bank_name,omitempty"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
 }
 
 func toItem(w *Worker) item {
@@ -204,19 +204,19 @@ func (h *Handler) apiMe(c *fiber.Ctx) error {
 // differs from leaving the field out (keep) and from [] or 0 (DESIGN §5.4).
 // id_number is named so that trying to change it gets a clear answer.
 type patchForm struct {
-	IDNumber              *string   `json:"id_number"`
-	Name                  *string   `json:"name"`
-	Phone                 *string   `json:"phone"`
-	Education             *string   `json:"education"`
-	EmployerInstitutionID *int64    `json:"employer_institution_id"`
-	Major                 *string   `json:"major"`
-	GraduationYear        *int      `json:"graduation_year"`
-	Occupations           *[]string `json:"occupations"`
+	IDNumber              *string            `json:"id_number"`
+	Name                  *string            `json:"name"`
+	Phone                 *string            `json:"phone"`
+	Education             *string            `json:"education"`
+	EmployerInstitutionID *int64             `json:"employer_institution_id"`
+	Major                 *string            `json:"major"`
+	GraduationYear        *int               `json:"graduation_year"`
+	Occupations           *[]string          `json:"occupations"`
 	Employment            Nullable[string]   `json:"employment"`
 	InsuredMonths         Nullable[int]      `json:"insured_months"`
 	TargetGroups          Nullable[[]string] `json:"target_groups"`
-	BankAccount           *string   `json:"bank_account"`
-	BankName              *string   `json:"bank_name"`
+	BankAccount           *string            `json:"bank_account"`
+	BankName              *string            `json:"bank_name"`
 }
 
 func (h *Handler) apiUpdate(c *fiber.Ctx) error {

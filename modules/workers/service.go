@@ -226,7 +226,7 @@ type ProfileInput struct {
 	Occupations           *[]string
 	Employment            *string // "" = unknown
 	InsuredMonths         *int
-	InsuredMonthsUnknown  bool // set back to "never asked"
+	InsuredMonthsUnknown  bool      // set back to "never asked"
 	TargetGroups          *[]string // empty: none of the six groups
 	TargetGroupsUnknown   bool      // set back to "never asked"
 	BankAccount           *string
