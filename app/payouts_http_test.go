@@ -1,11 +1,22 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/claims/claimstest"
+	"tuoyu/modules/workers"
+	"tuoyu/modules/workers/workerstest"
 )
 
 // statsBody is the part of GET /api/v1/stats the tests read.
@@ -26,6 +37,7 @@ type statsBody struct {
 	} `json:"regions"`
 	Total struct {
 		Trained      int64            `json:"trained"`
+		Certified    int64            `json:"certified"`
 		Claimed      int64            `json:"claimed"`
 		Approved     int64            `json:"approved"`
 		ApprovedYuan int64            `json:"approved_yuan"`
@@ -59,14 +71,15 @@ func TestStatsTrainedMatchesAFreshCount(t *testing.T) {
 	// year that has some, and at least this one.
 	years := map[int]bool{time.Now().Year(): true}
 	var ys []int
-	if err := testApp(t).DB.NewRaw("SELECT DISTINCT extract(year FROM completed_on)::int FROM enrolments WHERE status = 'completed'").
+	if err := testApp(t).DB.NewRaw(`SELECT DISTINCT extract(year FROM completed_on)::int FROM enrolments WHERE status = 'completed'
+		UNION SELECT DISTINCT extract(year FROM issued_on)::int FROM certificates`).
 		Scan(context.Background(), &ys); err != nil {
 		t.Fatal(err)
 	}
 	for _, y := range ys {
 		years[y] = true
 	}
-	seen := int64(0)
+	seen, seenCert := int64(0), int64(0)
 	for y := range years {
 		res, body := c.do("GET", "/api/v1/stats?year="+itoa(y), nil)
 		if res.StatusCode != 200 {
@@ -78,6 +91,12 @@ func TestStatsTrainedMatchesAFreshCount(t *testing.T) {
 		if st.Region != "420100" || st.Total.Trained != want {
 			t.Errorf("%d: region %s trained %d, fresh count %d", y, st.Region, st.Total.Trained, want)
 		}
+		certified := countSQL(t, `SELECT count(*) FROM certificates
+			WHERE source = 'issued' AND region_code LIKE '4201%' AND extract(year FROM issued_on) = ?`, y)
+		if st.Total.Certified != certified {
+			t.Errorf("%d: certified %d, fresh count %d", y, st.Total.Certified, certified)
+		}
+		seenCert += certified
 		seen += st.Total.Trained
 		var byMonth, byRegion int64
 		for _, m := range st.Months {
@@ -93,8 +112,8 @@ func TestStatsTrainedMatchesAFreshCount(t *testing.T) {
 			t.Errorf("%d: months %d, by month %d, by region %d, total %d", y, len(st.Months), byMonth, byRegion, st.Total.Trained)
 		}
 	}
-	if seen == 0 {
-		t.Error("the demo has completed enrolments in 武汉, the overview counted none")
+	if seen == 0 || seenCert == 0 {
+		t.Errorf("the demo has completed enrolments and certificates in 武汉, the overview counted %d and %d", seen, seenCert)
 	}
 }
 
@@ -208,3 +227,332 @@ func TestBudgetsSetByAdminShowOnTheOverview(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// payoutPerson is a worker made for the payout HTTP tests, in county, with
+// their plain ID number and account.
+type payoutPerson struct {
+	ID       int64
+	IDNumber string
+	Account  string
+}
+
+var payoutSeq int64
+
+// payoutWorker registers a worker of county (with a bank account unless
+// noAccount) through the workers service, as an admin.
+func payoutWorker(t *testing.T, county, name string, noAccount bool) payoutPerson {
+	t.Helper()
+	a := testApp(t)
+	ctx := context.Background()
+	admin, err := a.Accounts.PrincipalByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idn := workerstest.IDNumber(county)
+	w, err := a.Workers.Register(ctx, &admin, workers.RegisterInput{Name: name, IDNumber: idn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := payoutPerson{ID: w.ID, IDNumber: idn}
+	if !noAccount {
+		payoutSeq++
+		p.Account = fmt.Sprintf("621700%013d", time.Now().UnixNano()%1e9*1000+payoutSeq)
+		bank := "=HYPERLINK(\"http://x\")" // a formula-like bank name: must come out neutralised
+		if _, err := a.Workers.UpdateProfile(ctx, &admin, w.ID, workers.ProfileInput{BankAccount: &p.Account, BankName: &bank}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// payableClaim stores a payable claim (on a new external certificate) as
+// the claims flow leaves one after 公示.
+func payableClaim(t *testing.T, workerID int64, county string, amount int) int64 {
+	t.Helper()
+	a := testApp(t)
+	ctx := context.Background()
+	admin, err := a.Accounts.PrincipalByUsername(ctx, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reviewer, _ := a.Accounts.PrincipalByUsername(ctx, "hr_reviewer1")
+	approver, _ := a.Accounts.PrincipalByUsername(ctx, "hr_approver2")
+	kit := &claimstest.Kit{DB: a.DB, Certs: a.Certificates, Admin: &admin, Reviewer: reviewer.UserID, Approver: approver.UserID}
+	return kit.Claim(t, workerID, county, "appraisal", "payable", int64(amount), time.Now().AddDate(0, 0, -10))
+}
+
+type batchBody struct {
+	ID             int64  `json:"id"`
+	Number         string `json:"number"`
+	Region         string `json:"region"`
+	Status         string `json:"status"`
+	Claims         int    `json:"claims"`
+	TotalYuan      int64  `json:"total_yuan"`
+	PaidYuan       int64  `json:"paid_yuan"`
+	ReturnedYuan   int64  `json:"returned_yuan"`
+	ReturnedClaims int    `json:"returned_claims"`
+	Items          []struct {
+		ClaimID      int64  `json:"claim_id"`
+		Name         string `json:"name"`
+		IDMasked     string `json:"id_number_masked"`
+		Status       string `json:"status"`
+		AmountYuan   int64  `json:"amount_yuan"`
+		BlocksExport bool   `json:"blocks_export"`
+	} `json:"items"`
+	Blocking []struct {
+		ClaimID int64  `json:"claim_id"`
+		Name    string `json:"name"`
+	} `json:"blocking"`
+}
+
+func TestPayoutBatchesOverHTTP(t *testing.T) {
+	const county = "420117"
+	approver := login(t, "hr_approver1")
+	a, b := payoutWorker(t, county, "韩梅梅", false), payoutWorker(t, county, "李雷", false)
+	nobank := payoutWorker(t, county, "林涛", true)
+	ca, cb, cn := payableClaim(t, a.ID, county, 1500), payableClaim(t, b.ID, county, 200), payableClaim(t, nobank.ID, county, 700)
+
+	// Who may build.
+	for _, who := range []string{"hr_reviewer1", "provider1", "regulator2", "worker1", "admin"} {
+		res, body := login(t, who).do("POST", "/api/v1/payout-batches", map[string]string{"region": county})
+		if res.StatusCode != 403 {
+			t.Errorf("%s builds a batch: %d %s", who, res.StatusCode, body)
+		}
+	}
+	if res, _ := anon(t).do("POST", "/api/v1/payout-batches", map[string]string{"region": county}); res.StatusCode != 401 {
+		t.Errorf("anonymous: %d", res.StatusCode)
+	}
+	for _, c := range []struct {
+		body any
+		code int
+		pc   string
+	}{
+		{map[string]string{}, 422, "region_required"},
+		{map[string]string{"region": "420500"}, 404, "region_not_found"},
+		{map[string]any{"region": 420117}, 422, "invalid_field"},
+		{map[string]string{"region": county, "x": "y"}, 422, "unknown_field"},
+		{strings.NewReader("{"), 400, "malformed_json"},
+	} {
+		var res *http.Response
+		var body []byte
+		if r, ok := c.body.(io.Reader); ok {
+			res, body = approver.do("POST", "/api/v1/payout-batches", r, "Content-Type", "application/json")
+		} else {
+			res, body = approver.do("POST", "/api/v1/payout-batches", c.body)
+		}
+		if res.StatusCode != c.code || problemCode(t, body) != c.pc {
+			t.Errorf("%v: %d %s", c.body, res.StatusCode, body)
+		}
+	}
+
+	res, body := approver.do("POST", "/api/v1/payout-batches", map[string]string{"region": county})
+	if res.StatusCode != 201 {
+		t.Fatalf("build: %d %s", res.StatusCode, body)
+	}
+	bt := decode[batchBody](t, body)
+	if bt.Status != "draft" || bt.Claims != 3 || bt.TotalYuan != 2400 || bt.Region != county {
+		t.Fatalf("batch = %+v", bt)
+	}
+	id := itoa(int(bt.ID))
+	if res, body := approver.do("POST", "/api/v1/payout-batches", map[string]string{"region": county}); res.StatusCode != 409 || problemCode(t, body) != "nothing_payable" {
+		t.Errorf("again: %d %s", res.StatusCode, body)
+	}
+	res, body = approver.do("GET", "/api/v1/payout-batches/"+id, nil)
+	bt = decode[batchBody](t, body)
+	if res.StatusCode != 200 || len(bt.Items) != 3 || len(bt.Blocking) != 1 || bt.Blocking[0].Name != "林涛" {
+		t.Fatalf("show: %d %s", res.StatusCode, body)
+	}
+	for _, it := range bt.Items {
+		if strings.Contains(string(body), a.IDNumber) || !strings.Contains(it.IDMasked, "****") {
+			t.Fatal("the batch JSON shows an ID number in clear")
+		}
+	}
+	res, body = approver.do("GET", "/api/v1/payout-batches?per_page=200", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"id":`+id) {
+		t.Errorf("list: %d %s", res.StatusCode, body)
+	}
+
+	// Another city's approver sees nothing of it: 404, never 403.
+	ctx := context.Background()
+	if _, err := testApp(t).Accounts.CreateUser(ctx, accounts.NewUser{Username: "hr_approver_yc", DisplayName: "宜昌审批", Role: accounts.RoleHRApprover, OrgCode: "hr-yichang", Password: DemoPassword}); err != nil && !strings.Contains(err.Error(), "taken") {
+		t.Fatal(err)
+	}
+	foreign := login(t, "hr_approver_yc")
+	for _, r := range []struct{ method, path string }{
+		{"GET", "/api/v1/payout-batches/" + id}, {"GET", "/api/v1/payout-batches/" + id + "/export.xlsx"},
+		{"POST", "/api/v1/payout-batches/" + id + "/paid"}, {"GET", "/payout-batches/" + id},
+		{"GET", "/api/v1/payout-batches/999999999"}, {"GET", "/api/v1/payout-batches/abc"},
+	} {
+		var res *http.Response
+		var body []byte
+		if r.method == "POST" {
+			res, body = foreign.do(r.method, r.path, map[string]string{"paid_on": "2026-01-05", "bank_reference": "x"})
+		} else {
+			res, body = foreign.do(r.method, r.path, nil)
+		}
+		if res.StatusCode != 404 {
+			t.Errorf("foreign %s %s: %d %s", r.method, r.path, res.StatusCode, body)
+		}
+	}
+
+	// The export refuses while 林涛 has no account, naming him.
+	res, body = approver.do("GET", "/api/v1/payout-batches/"+id+"/export.xlsx", nil)
+	if res.StatusCode != 409 || problemCode(t, body) != "missing_bank_account" || !strings.Contains(string(body), "林涛") {
+		t.Fatalf("export with blocking: %d %s", res.StatusCode, body)
+	}
+	// Paying a draft.
+	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/paid", map[string]string{"paid_on": "2026-01-05", "bank_reference": "x"}); res.StatusCode != 409 || problemCode(t, body) != "not_exported" {
+		t.Errorf("paying a draft: %d %s", res.StatusCode, body)
+	}
+	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/claims/"+itoa(int(cn))+"/remove", map[string]string{"reason": "未登记银行账户"}); res.StatusCode != 200 {
+		t.Fatalf("remove: %d %s", res.StatusCode, body)
+	}
+	res, body = approver.do("GET", "/api/v1/payout-batches/"+id+"/export.xlsx", nil)
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("export: %d %s", res.StatusCode, body)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows(f.GetSheetName(0))
+	if len(rows) != 4 || rows[3][0] != "合计" || rows[3][4] != "1700" {
+		t.Fatalf("bank file rows: %v", rows)
+	}
+	for _, r := range rows[1:3] {
+		if r[3] != `'=HYPERLINK("http://x")` {
+			t.Errorf("bank name not neutralised: %q", r[3])
+		}
+		if r[1] != a.IDNumber && r[1] != b.IDNumber {
+			t.Errorf("ID number in the file: %q", r[1])
+		}
+	}
+	if strings.Contains(logBuf.String(), a.IDNumber) || strings.Contains(logBuf.String(), a.Account) {
+		t.Error("the log holds an ID number or account in clear")
+	}
+
+	// Paid: bad input, then once.
+	for _, c := range []struct {
+		body map[string]string
+		pc   string
+	}{
+		{map[string]string{"paid_on": "2026-13-01", "bank_reference": "x"}, "validation_failed"},
+		{map[string]string{"paid_on": "2026-01-05", "bank_reference": " "}, "validation_failed"},
+		{map[string]string{"paid_on": "2999-01-01", "bank_reference": "x"}, "validation_failed"},
+		{map[string]string{"paid_on": "2001-01-01", "bank_reference": "x"}, "validation_failed"},
+	} {
+		if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/paid", c.body); res.StatusCode != 422 || problemCode(t, body) != c.pc {
+			t.Errorf("paid %v: %d %s", c.body, res.StatusCode, body)
+		}
+	}
+	today := time.Now().In(testConfig().Location).Format(time.DateOnly)
+	res, body = approver.do("POST", "/api/v1/payout-batches/"+id+"/paid", map[string]string{"paid_on": today, "bank_reference": "HB20260105"})
+	if res.StatusCode != 200 || decode[batchBody](t, body).Status != "paid" {
+		t.Fatalf("paid: %d %s", res.StatusCode, body)
+	}
+	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/paid", map[string]string{"paid_on": today, "bank_reference": "HB20260105"}); res.StatusCode != 409 || problemCode(t, body) != "already_paid" {
+		t.Errorf("paid twice: %d %s", res.StatusCode, body)
+	}
+
+	// Return files: bad ones are refused whole with rows named, never 5xx.
+	stranger := payoutWorker(t, county, "陌生人", false)
+	for _, c := range []struct {
+		name, file string
+		status     int
+		code       string
+		rowCodes   []string
+	}{
+		{"r.csv", "身份证号,金额,失败原因\n" + workerstest.IDNumber(county) + ",1500,x\n", 422, "return_file_invalid", []string{"unknown_person"}},
+		{"r.csv", "身份证号,金额,失败原因\n" + stranger.IDNumber + ",1500,x\n", 422, "return_file_invalid", []string{"not_in_batch"}},
+		{"r.csv", "身份证号,金额,失败原因\n" + a.IDNumber + ",1499,x\n", 422, "return_file_invalid", []string{"amount_mismatch"}},
+		{"r.csv", "身份证号,金额,失败原因\n" + a.IDNumber + ",-1500,x\n", 422, "return_file_invalid", []string{"negative_amount"}},
+		{"r.csv", "身份证号,金额,失败原因\n" + a.IDNumber + ",1500,\n", 422, "return_file_invalid", []string{"reason_required"}},
+		{"r.txt", "x", 415, "unsupported_file_type", nil},
+		{"r.csv", "", 422, "empty_file", nil},
+		{"r.csv", "姓名,金额,失败原因\n韩梅梅,1500,x\n", 422, "missing_columns", nil},
+	} {
+		res, body := approver.upload("/api/v1/payout-batches/"+id+"/returns", c.name, []byte(c.file))
+		if res.StatusCode != c.status || problemCode(t, body) != c.code {
+			t.Errorf("%q: %d %s", c.file, res.StatusCode, body)
+			continue
+		}
+		pb := decode[struct {
+			Errors []struct {
+				Row  int    `json:"row"`
+				Code string `json:"code"`
+			} `json:"errors"`
+		}](t, body)
+		for i, rc := range c.rowCodes {
+			if i >= len(pb.Errors) || pb.Errors[i].Code != rc || pb.Errors[i].Row != 2 {
+				t.Errorf("%q: errors %+v, want %s at row 2", c.file, pb.Errors, rc)
+			}
+		}
+	}
+	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/returns", nil); res.StatusCode != 422 || problemCode(t, body) != "file_required" {
+		t.Errorf("no file: %d %s", res.StatusCode, body)
+	}
+	res, body = approver.upload("/api/v1/payout-batches/"+id+"/returns", "back.csv", []byte("身份证号,金额,失败原因\n"+a.IDNumber+",1500,账户已销户\n"))
+	if res.StatusCode != 200 {
+		t.Fatalf("returns: %d %s", res.StatusCode, body)
+	}
+	_, body = approver.do("GET", "/api/v1/payout-batches/"+id, nil)
+	bt = decode[batchBody](t, body)
+	if bt.ReturnedYuan != 1500 || bt.PaidYuan != 200 || bt.PaidYuan+bt.ReturnedYuan != bt.TotalYuan {
+		t.Fatalf("reconcile: %+v", bt)
+	}
+	// Pages show the same reconciliation.
+	res, body = approver.do("GET", "/payout-batches/"+id, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), "已拨付 200 元 + 退回 1500 元 = 批次 1700 元") {
+		t.Errorf("batch page: %d", res.StatusCode)
+	}
+	if res, _ := approver.do("GET", "/payout-batches", nil); res.StatusCode != 200 {
+		t.Errorf("batches page: %d", res.StatusCode)
+	}
+	// The account fixed, the claim joins the next batch with 林涛's.
+	res, body = approver.do("POST", "/api/v1/payout-batches/release-returns", map[string]string{"region": county})
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"released":0`) {
+		t.Errorf("release before the fix: %d %s", res.StatusCode, body)
+	}
+	admin, _ := testApp(t).Accounts.PrincipalByUsername(ctx, "admin")
+	acct, bank := "6217009999000011111", "汉口银行"
+	if _, err := testApp(t).Workers.UpdateProfile(ctx, &admin, a.ID, workers.ProfileInput{BankAccount: &acct, BankName: &bank}); err != nil {
+		t.Fatal(err)
+	}
+	res, body = approver.do("POST", "/api/v1/payout-batches/release-returns", map[string]string{"region": county})
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"released":1`) {
+		t.Errorf("release after the fix: %d %s", res.StatusCode, body)
+	}
+	var st string
+	_ = testApp(t).DB.NewRaw("SELECT status FROM claims WHERE id = ?", ca).Scan(ctx, &st)
+	if st != "payable" {
+		t.Errorf("returned claim after the fix: %s", st)
+	}
+	_ = cb
+}
+
+func TestPayingAnEmptyBatch(t *testing.T) {
+	const county = "420116"
+	approver := login(t, "hr_approver2")
+	w := payoutWorker(t, county, "空批次", false)
+	c := payableClaim(t, w.ID, county, 300)
+	res, body := approver.do("POST", "/api/v1/payout-batches", map[string]string{"region": county})
+	if res.StatusCode != 201 {
+		t.Fatalf("build: %d %s", res.StatusCode, body)
+	}
+	id := itoa(int(decode[batchBody](t, body).ID))
+	res, body = approver.do("POST", "/payout-batches/"+id+"/claims/"+itoa(int(c))+"/remove", "reason=演示")
+	if res.StatusCode != 303 {
+		t.Fatalf("remove by form: %d %s", res.StatusCode, body)
+	}
+	if res, body := approver.do("GET", "/api/v1/payout-batches/"+id+"/export.xlsx", nil); res.StatusCode != 409 || problemCode(t, body) != "batch_empty" {
+		t.Errorf("export empty: %d %s", res.StatusCode, body)
+	}
+	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/paid", map[string]string{"paid_on": "2026-01-05", "bank_reference": "x"}); res.StatusCode != 409 || problemCode(t, body) != "batch_empty" {
+		t.Errorf("pay empty: %d %s", res.StatusCode, body)
+	}
+	// The page form shows the refusal on the page.
+	res, body = approver.do("POST", "/payout-batches/"+id+"/paid", "paid_on=2026-01-05&bank_reference=x")
+	if res.StatusCode != 409 || !strings.Contains(string(body), "没有补贴申请") {
+		t.Errorf("pay empty by form: %d", res.StatusCode)
+	}
+}

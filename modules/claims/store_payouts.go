@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -61,21 +62,42 @@ func payableQuery(idb bun.IDB, regionPrefix string) *bun.SelectQuery {
 // in one statement, and returns how many moved; the caller compares it with
 // len(ids) and rolls back on a difference. Only the payout moves are
 // allowed: payable → batched, batched → payable (removed from a draft),
-// batched → paid, paid → returned, returned → payable (account fixed).
+// paid → returned (the bank sent it back; the paid date goes with it),
+// returned → payable (account fixed). batched → paid is PayForPayout.
 func MoveForPayout(ctx context.Context, idb bun.IDB, ids []int64, from, to string) (int64, error) {
 	switch from + ">" + to {
-	case "payable>batched", "batched>payable", "batched>paid", "paid>returned", "returned>payable":
+	case "payable>batched", "batched>payable", "paid>returned", "returned>payable":
 	default:
 		return 0, fmt.Errorf("claims: %s → %s is not a payout move", from, to)
 	}
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	res, err := idb.NewUpdate().Table("claims").
-		Set("status = ?", to).Set("updated_at = now()").
-		Where("id IN (?)", bun.In(ids)).Where("status = ?", from).Exec(ctx)
+	q := idb.NewUpdate().Table("claims").Set("status = ?", to).Set("updated_at = now()")
+	switch to {
+	case PayoutReturned:
+		q = q.Set("paid_on = NULL")
+	case PayoutPayable:
+		q = q.Set("payable_at = now()")
+	}
+	res, err := q.Where("id IN (?)", bun.In(ids)).Where("status = ?", from).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("move %d claims %s → %s: %w", len(ids), from, to, err)
+	}
+	return res.RowsAffected()
+}
+
+// PayForPayout moves the batched claims ids to paid on paidOn, in one
+// statement, and returns how many moved.
+func PayForPayout(ctx context.Context, idb bun.IDB, ids []int64, paidOn time.Time) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := idb.NewUpdate().Table("claims").
+		Set("status = ?", PayoutPaid).Set("paid_on = ?", paidOn.Format(time.DateOnly)).Set("updated_at = now()").
+		Where("id IN (?)", bun.In(ids)).Where("status = ?", PayoutBatched).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("pay %d claims: %w", len(ids), err)
 	}
 	return res.RowsAffected()
 }
@@ -105,6 +127,6 @@ func StatusesOf(ctx context.Context, idb bun.IDB, ids []int64) (map[int64]string
 func StatsForPayouts(idb bun.IDB) *bun.SelectQuery {
 	return idb.NewSelect().TableExpr("claims AS c").
 		ColumnExpr("c.region_code, (c.submitted_at AT TIME ZONE 'Asia/Shanghai')::date AS submitted_on").
-		ColumnExpr("(c.approved_at AT TIME ZONE 'Asia/Shanghai')::date AS approved_on").
+		ColumnExpr("c.approved_on").
 		ColumnExpr("c.status, c.amount_yuan")
 }

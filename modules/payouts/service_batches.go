@@ -429,7 +429,7 @@ func (s *Service) MarkPaid(ctx context.Context, p *accounts.Principal, id int64,
 		for i, it := range items {
 			ids[i] = it.ClaimID
 		}
-		if n, err := claims.MoveForPayout(ctx, tx, ids, claims.PayoutBatched, claims.PayoutPaid); err != nil {
+		if n, err := claims.PayForPayout(ctx, tx, ids, paidOn); err != nil {
 			return err
 		} else if n != int64(len(ids)) {
 			return errMoved(n, len(ids))
