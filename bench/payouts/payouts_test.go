@@ -59,6 +59,41 @@ func exec(b *testing.B, db bun.IDB, query string, args ...any) int64 {
 	return n
 }
 
+// insertClaims stores, for every worker that workerWhere selects (alias w),
+// an external certificate and a claim on it in the status statusExpr gives,
+// submitted at submittedExpr, with everything the claims table requires of
+// that status (reviewer, approver, 公示 dates, paid date, rejection).
+// Reviewer and approver are two different users.
+func insertClaims(b *testing.B, db bun.IDB, workerWhere, statusExpr, submittedExpr string, reviewer, approver int64, args ...any) {
+	b.Helper()
+	exec(b, db, `INSERT INTO certificate_signing_keys (key_id, public_key)
+		VALUES ('00000000000000be', sha256('bench'::bytea)) ON CONFLICT DO NOTHING`)
+	exec(b, db, `INSERT INTO certificates (kind, source, number, verify_code, worker_id, region_code, holder_name, holder_id_mask,
+			issuer_name, issued_on, issued_at, signature, key_id, level, occupation)
+		SELECT 'skill', 'external', 'BENCH' || w.id,
+			substr(lpad(w.id::text, 20, '0'), 1, 4) || '-' || substr(lpad(w.id::text, 20, '0'), 5, 4) || '-' ||
+			substr(lpad(w.id::text, 20, '0'), 9, 4) || '-' || substr(lpad(w.id::text, 20, '0'), 13, 4) || '-' || substr(lpad(w.id::text, 20, '0'), 17, 4),
+			w.id, w.region_code, w.name, w.id_mask, '压测评价机构', current_date - 60, now(),
+			sha512('bench'::bytea), '00000000000000be', 4, '4-10-01-03'
+		FROM workers w WHERE `+workerWhere, args...)
+	exec(b, db, `INSERT INTO claims (worker_id, certificate_id, subsidy, status, region_code, amount_yuan, eval_status, policy_version,
+			snapshot, submitted_at, submitted_by, reviewer_id, reviewed_at, approver_id, approved_at, approved_on, notice_ends_on,
+			paid_on, reject_code, rejected_at)
+		SELECT x.worker_id, x.cert, 'skill_upgrade', x.status, x.region_code, 1000 + (x.worker_id % 3) * 500, 'eligible', 'bench', '{}',
+			x.submitted, ?, CASE WHEN x.status NOT IN ('submitted', 'rejected') THEN ? END,
+			CASE WHEN x.status NOT IN ('submitted', 'rejected') THEN x.submitted END,
+			CASE WHEN x.status NOT IN ('submitted', 'reviewed', 'rejected') THEN ? END,
+			CASE WHEN x.status NOT IN ('submitted', 'reviewed', 'rejected') THEN x.submitted + interval '1 day' END,
+			CASE WHEN x.status NOT IN ('submitted', 'reviewed', 'rejected') THEN (x.submitted + interval '1 day')::date END,
+			CASE WHEN x.status NOT IN ('submitted', 'reviewed', 'rejected') THEN (x.submitted + interval '8 days')::date END,
+			CASE WHEN x.status = 'paid' THEN (x.submitted + interval '20 days')::date END,
+			CASE WHEN x.status = 'rejected' THEN 'other' END,
+			CASE WHEN x.status = 'rejected' THEN x.submitted + interval '1 day' END
+		FROM (SELECT c.worker_id, c.id AS cert, c.region_code, `+statusExpr+` AS status, `+submittedExpr+` AS submitted
+			FROM certificates c JOIN workers w ON w.id = c.worker_id
+			WHERE c.number LIKE 'BENCH%' AND `+workerWhere+`) AS x`, append([]any{reviewer, reviewer, approver}, args...)...)
+}
+
 // BenchmarkBatchAndBankFile builds one batch of PAYOUT_CLAIMS (10 000)
 // payable claims of workers with bank accounts and exports its bank file.
 func BenchmarkBatchAndBankFile(b *testing.B) {
@@ -76,11 +111,11 @@ func BenchmarkBatchAndBankFile(b *testing.B) {
 		OrderExpr("id").Limit(int64(n)).Scan(ctx, &ids); err != nil || len(ids) < n {
 		b.Fatalf("workers with accounts: %d of %d, %v", len(ids), n, err)
 	}
-	exec(b, db, `INSERT INTO claims (worker_id, subsidy, status, amount_yuan, region_code, approved_at)
-		SELECT w.id, 'skill_upgrade', 'payable', 1000 + (w.id % 3) * 500, w.region_code, now()
-		FROM workers w WHERE w.id IN (?)`, bun.In(ids))
+	org := workerstest.Org(b, db, "hr_bureau", "420000")
+	approver := workerstest.Staff(b, db, accounts.RoleHRApprover, org, "420000")
+	reviewer := workerstest.Staff(b, db, accounts.RoleHRReviewer, org, "420000")
+	insertClaims(b, db, "w.id IN (?)", "'payable'", "now() - interval '20 days'", reviewer.UserID, approver.UserID, bun.In(ids))
 	svc := payouts.NewService(db, ws, payouts.Sources{}, time.Now, shanghai)
-	approver := workerstest.Staff(b, db, accounts.RoleHRApprover, workerstest.Org(b, db, "hr_bureau", "420000"), "420000")
 	rssBefore := maxRSS()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -119,7 +154,7 @@ func BenchmarkDashboard(b *testing.B) {
 	ctx := context.Background()
 	year := time.Now().In(shanghai).Year()
 	t0 := time.Now()
-	a, err := app.Wire(app.Config{SecretKey: bytes.Repeat([]byte{0x42}, 32), Location: shanghai, BaseURL: "http://localhost:8080",
+	a, err := app.Wire(app.Config{SecretKey: bytes.Repeat([]byte{0x42}, 32), Location: shanghai, DataDir: b.TempDir(), BaseURL: "http://localhost:8080",
 		Getenv: func(string) string { return "" }}, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
 	if err != nil {
 		b.Fatal(err)
@@ -164,12 +199,16 @@ func BenchmarkDashboard(b *testing.B) {
 		WHERE c.k > ? AND c.k <= ?`, planVersion, firstWorker, firstWorker, k, k+20)
 	}
 	// Claims of 40 % of the workers, spread over the year and the statuses.
+	var reviewer, approver int64
+	if err := db.NewRaw("SELECT (SELECT id FROM users WHERE username = 'hr_reviewer1'), (SELECT id FROM users WHERE username = 'hr_approver2')").
+		Scan(ctx, &reviewer, &approver); err != nil {
+		b.Fatal(err)
+	}
 	for from := firstWorker; from < firstWorker+int64(nWorkers); from += chunk {
-		exec(b, db, `INSERT INTO claims (worker_id, subsidy, status, amount_yuan, region_code, submitted_at, approved_at)
-		SELECT w.id, 'skill_upgrade', (ARRAY['submitted','reviewed','notice','payable','paid','paid','paid','rejected'])[1 + w.id % 8],
-			1000 + (w.id % 3) * 500, w.region_code, make_timestamptz(?, (1 + w.id % 12)::int, (1 + w.id % 28)::int, 10, 0, 0),
-			CASE WHEN w.id % 8 BETWEEN 2 AND 6 THEN make_timestamptz(?, (1 + w.id % 12)::int, (1 + w.id % 28)::int, 15, 0, 0) END
-		FROM workers w WHERE w.id >= ? AND w.id < ? AND w.id % 5 < 2`, year, year, from, from+chunk)
+		insertClaims(b, db, "w.id >= ? AND w.id < ? AND w.id % 5 < 2",
+			"(ARRAY['submitted','reviewed','notice','payable','paid','paid','paid','rejected'])[1 + w.id % 8]",
+			fmt.Sprintf("make_timestamptz(%d, (1 + w.id %% 12)::int, (1 + w.id %% 28)::int, 10, 0, 0)", year),
+			reviewer, approver, from, from+chunk)
 	}
 	// Paid: the paid claims in 20 batches (items join drafts; then paid).
 	exec(b, db, `INSERT INTO payout_batches (region_code, created_by)
