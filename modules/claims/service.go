@@ -108,7 +108,7 @@ func (s *Service) evaluate(ps subsidies.ParamSet, f Facts, w *workers.Worker, ce
 	if !ok {
 		return Snapshot{}, apperr.NotFound("certificate_not_found", "证书不存在")
 	}
-	snap := Snapshot{EvaluatedAt: s.now(), Situation: sit, Result: r, PolicyVersion: ev.PolicyVersion,
+	snap := Snapshot{EvaluatedAt: s.now(), Situation: sit, TargetGroups: sit.Person.Groups, Result: r, PolicyVersion: ev.PolicyVersion,
 		Unknown: unknownChecks(r), Sources: sources(w)}
 	for _, name := range ps.Names() {
 		if p, ok := ps.Lookup(name, sit.Region, sit.AsOf); ok {
