@@ -88,6 +88,7 @@ func (a *App) demoSeeds() []demoSeed {
 		{"enrolment", func(ctx context.Context) error { return a.Enrolment.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
 		{"rosters", func(ctx context.Context) error { return a.Rosters.SeedDemo(ctx, a.Accounts.PrincipalByUsername) }},
 		{"certificates", a.seedDemoCertificates},
+		{"claims", a.seedDemoClaims},
 		{"payouts", a.seedDemoPayouts},
 	}
 }

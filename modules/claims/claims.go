@@ -139,6 +139,9 @@ func (c *Claim) ReasonLabel() string { return ReasonLabel(c.RejectCode) }
 type Snapshot struct {
 	EvaluatedAt   time.Time           `json:"evaluated_at"`
 	Situation     subsidies.Situation `json:"inputs"`
+	// TargetGroups repeats inputs.person.groups without omitempty: null
+	// (never asked) and [] (none of the six) must stay apart.
+	TargetGroups []string `json:"target_groups"`
 	Parameters    []subsidies.Param   `json:"parameters"`
 	Result        subsidies.Result    `json:"result"`
 	PolicyVersion string              `json:"policy_version"`

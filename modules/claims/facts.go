@@ -182,7 +182,7 @@ func Diff(before, after Snapshot) []Change {
 	bp, ap := before.Situation.Person, after.Situation.Person
 	add("person.employment", deref(bp.Employment), deref(ap.Employment))
 	add("person.insured_months", derefInt(bp.InsuredMonths), derefInt(ap.InsuredMonths))
-	add("person.groups", bp.Groups, ap.Groups)
+	add("person.target_groups", before.TargetGroups, after.TargetGroups)
 	add("person.banned", bp.Banned != nil && *bp.Banned, ap.Banned != nil && *ap.Banned)
 	add("status", before.Result.Status, after.Result.Status)
 	add("amount_yuan", before.Result.AmountYuan, after.Result.AmountYuan)

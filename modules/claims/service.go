@@ -101,18 +101,14 @@ func sources(w *workers.Worker) map[string]string {
 }
 
 // evaluate builds the snapshot of one certificate and subsidy from facts.
-func (s *Service) evaluate(ctx context.Context, f Facts, w *workers.Worker, certID int64, subsidy string) (Snapshot, error) {
-	ps, err := s.subsidies.Params(ctx)
-	if err != nil {
-		return Snapshot{}, err
-	}
+func (s *Service) evaluate(ps subsidies.ParamSet, f Facts, w *workers.Worker, certID int64, subsidy string) (Snapshot, error) {
 	sit := SituationOf(f)
 	ev := subsidies.Evaluate(sit, ps)
 	r, ok := resultFor(ev, certID, subsidy)
 	if !ok {
 		return Snapshot{}, apperr.NotFound("certificate_not_found", "证书不存在")
 	}
-	snap := Snapshot{EvaluatedAt: s.now(), Situation: sit, Result: r, PolicyVersion: ev.PolicyVersion,
+	snap := Snapshot{EvaluatedAt: s.now(), Situation: sit, TargetGroups: sit.Person.Groups, Result: r, PolicyVersion: ev.PolicyVersion,
 		Unknown: unknownChecks(r), Sources: sources(w)}
 	for _, name := range ps.Names() {
 		if p, ok := ps.Lookup(name, sit.Region, sit.AsOf); ok {
@@ -185,14 +181,20 @@ func (s *Service) Submit(ctx context.Context, p *accounts.Principal, in SubmitIn
 		return nil, false, apperr.Invalid("invalid_subsidy", "补贴类别有误", apperr.FieldError{Field: "subsidy",
 			Code: "invalid_subsidy", Message: "补贴类别须为 skill_upgrade（技能提升补贴）、training（职业培训补贴）或 appraisal（技能评价补贴）"})
 	}
+	// Parameters are read before the transaction: a transaction waiting for
+	// the person's lock must not need a second pool connection.
+	ps, err := s.subsidies.Params(ctx)
+	if err != nil {
+		return nil, false, err
+	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		c, created, err = s.submit(ctx, tx, p, in)
+		c, created, err = s.submit(ctx, tx, p, ps, in)
 		return err
 	})
 	return c, created, err
 }
 
-func (s *Service) submit(ctx context.Context, tx bun.Tx, p *accounts.Principal, in SubmitInput) (*Claim, bool, error) {
+func (s *Service) submit(ctx context.Context, tx bun.Tx, p *accounts.Principal, ps subsidies.ParamSet, in SubmitInput) (*Claim, bool, error) {
 	notFound := apperr.NotFound("certificate_not_found", "证书不存在")
 	certs, err := certificates.HeldByIDs(ctx, tx, []int64{in.CertificateID})
 	if err != nil {
@@ -234,7 +236,7 @@ func (s *Service) submit(ctx context.Context, tx bun.Tx, p *accounts.Principal, 
 	if err != nil {
 		return nil, false, err
 	}
-	snap, err := s.evaluate(ctx, f, w, cert.ID, in.Subsidy)
+	snap, err := s.evaluate(ps, f, w, cert.ID, in.Subsidy)
 	if err != nil {
 		return nil, false, err
 	}
@@ -327,9 +329,20 @@ func (d Decision) validate(accept string) (reject bool, err error) {
 
 // decide opens the transaction of a decision on claim id: the caller must
 // see it; the worker's claims are locked, then the claim row.
-func (s *Service) decide(ctx context.Context, p *accounts.Principal, id int64, fn func(ctx context.Context, tx bun.Tx, c *Claim) error) (*Claim, error) {
+func (s *Service) decide(ctx context.Context, p *accounts.Principal, id int64, fn func(ctx context.Context, tx bun.Tx, c *Claim, r refs) error) (*Claim, error) {
 	var out *Claim
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	// What the decision reads outside its rows (parameters, calendar) is
+	// loaded first: a transaction waiting for the person's lock must not
+	// need a second pool connection.
+	var r refs
+	var err error
+	if r.params, err = s.subsidies.Params(ctx); err != nil {
+		return nil, err
+	}
+	if r.cal, err = s.calendar.Snapshot(ctx); err != nil {
+		return nil, err
+	}
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		st := NewStore(tx)
 		seen, err := st.ForCaller(ctx, p, id)
 		if err != nil {
@@ -342,7 +355,7 @@ func (s *Service) decide(ctx context.Context, p *accounts.Principal, id int64, f
 		if err != nil {
 			return err
 		}
-		if err := fn(ctx, tx, c); err != nil {
+		if err := fn(ctx, tx, c, r); err != nil {
 			return err
 		}
 		out, err = st.ByID(ctx, id)
@@ -351,9 +364,23 @@ func (s *Service) decide(ctx context.Context, p *accounts.Principal, id int64, f
 	return out, err
 }
 
+// NoticeEnd is the last day of 公示 for a claim approved on approvedOn:
+// n working days after it, approvedOn excluded (policy/calendar.md), as a
+// date at midnight UTC.
+func NoticeEnd(cal *calendar.Calendar, approvedOn time.Time, n int) time.Time {
+	d := cal.AddWorkingDays(time.Date(approvedOn.Year(), approvedOn.Month(), approvedOn.Day(), 12, 0, 0, 0, cal.Location()), n)
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// refs is the reference data a decision reads, loaded before its transaction.
+type refs struct {
+	params subsidies.ParamSet
+	cal    *calendar.Calendar
+}
+
 // reevaluate evaluates the claim again from today's facts, stores what
 // changed since submission on c (not yet written) and returns the new snapshot.
-func (s *Service) reevaluate(ctx context.Context, tx bun.Tx, c *Claim, stage string) (Snapshot, error) {
+func (s *Service) reevaluate(ctx context.Context, tx bun.Tx, c *Claim, ps subsidies.ParamSet, stage string) (Snapshot, error) {
 	w, err := workers.NewStore(tx).Get(ctx, c.WorkerID)
 	if err != nil {
 		return Snapshot{}, err
@@ -371,7 +398,7 @@ func (s *Service) reevaluate(ctx context.Context, tx bun.Tx, c *Claim, stage str
 		}
 		f.Certificates = append(f.Certificates, certs...)
 	}
-	snap, err := s.evaluate(ctx, f, w, c.CertificateID, c.Subsidy)
+	snap, err := s.evaluate(ps, f, w, c.CertificateID, c.Subsidy)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -404,11 +431,11 @@ func (s *Service) Review(ctx context.Context, p *accounts.Principal, id int64, d
 	if err != nil {
 		return nil, err
 	}
-	return s.decide(ctx, p, id, func(ctx context.Context, tx bun.Tx, c *Claim) error {
+	return s.decide(ctx, p, id, func(ctx context.Context, tx bun.Tx, c *Claim, r refs) error {
 		if c.Status != StatusSubmitted {
 			return invalidStatus(c, "初审")
 		}
-		if _, err := s.reevaluate(ctx, tx, c, "review"); err != nil {
+		if _, err := s.reevaluate(ctx, tx, c, r.params, "review"); err != nil {
 			return err
 		}
 		if reject {
@@ -438,14 +465,14 @@ func (s *Service) Approve(ctx context.Context, p *accounts.Principal, id int64, 
 	if err != nil {
 		return nil, err
 	}
-	return s.decide(ctx, p, id, func(ctx context.Context, tx bun.Tx, c *Claim) error {
+	return s.decide(ctx, p, id, func(ctx context.Context, tx bun.Tx, c *Claim, r refs) error {
 		if c.Status != StatusReviewed {
 			return invalidStatus(c, "复核")
 		}
 		if c.ReviewerID == p.UserID {
 			return errFourEyes()
 		}
-		snap, err := s.reevaluate(ctx, tx, c, "approve")
+		snap, err := s.reevaluate(ctx, tx, c, r.params, "approve")
 		if err != nil {
 			return err
 		}
@@ -464,11 +491,7 @@ func (s *Service) Approve(ctx context.Context, p *accounts.Principal, id int64, 
 			return notEligible(snap.Result)
 		}
 		today := s.today()
-		ends, err := s.calendar.AddWorkingDays(ctx, today, s.NoticeWorkingDays)
-		if err != nil {
-			return err
-		}
-		ends = time.Date(ends.Year(), ends.Month(), ends.Day(), 0, 0, 0, 0, time.UTC)
+		ends := NoticeEnd(r.cal, today, s.NoticeWorkingDays)
 		now := s.now()
 		c.Status, c.ApproverID, c.ApprovedAt, c.ApprovedOn, c.NoticeEndsOn = StatusNotice, p.UserID, &now, &today, &ends
 		if err := NewStore(tx).Update(ctx, c, "status", "approver_id", "approved_at", "approved_on", "notice_ends_on",
@@ -494,7 +517,7 @@ func (s *Service) Object(ctx context.Context, p *accounts.Principal, id int64, r
 		return nil, apperr.Invalid("validation_failed", "请填写异议内容", apperr.FieldError{Field: "reason", Code: "required",
 			Message: "请填写异议内容（不超过 500 字）"})
 	}
-	return s.decide(ctx, p, id, func(ctx context.Context, tx bun.Tx, c *Claim) error {
+	return s.decide(ctx, p, id, func(ctx context.Context, tx bun.Tx, c *Claim, r refs) error {
 		if c.Status != StatusNotice {
 			return invalidStatus(c, "登记公示异议")
 		}

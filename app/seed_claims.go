@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/certificates"
+	"tuoyu/modules/claims"
+	"tuoyu/modules/workers"
+)
+
+// seedDemoClaims gives the demo its subsidy claims (DESIGN §5.5): worker1
+// works in 武汉 (an employer in 420106) and has a claim in progress; 武汉
+// holds claims submitted, reviewed, in notice, payable and rejected; 宜昌
+// some too (by hr_reviewer2 of 宜昌's bureau); certificates stay that are
+// eligible and nobody claimed (proposals after eligibility.refresh). The
+// statuses batched, paid and returned belong to payout batches. It does
+// nothing when claims exist.
+func (a *App) seedDemoClaims(ctx context.Context) error {
+	if n, err := a.DB.NewSelect().Table("claims").Count(ctx); err != nil || n > 0 {
+		return err
+	}
+	get := func(name string) (*accounts.Principal, error) {
+		p, err := a.Accounts.PrincipalByUsername(ctx, name)
+		return &p, err
+	}
+	admin, err := get("admin")
+	if err != nil {
+		return err
+	}
+	if _, err := get("hr_reviewer2"); apperr.Is(err, "user_not_found") {
+		if _, err := a.Accounts.CreateUser(ctx, accounts.NewUser{Username: "hr_reviewer2", DisplayName: "陈审核",
+			Role: accounts.RoleHRReviewer, OrgCode: "hr-yichang", Password: DemoPassword}); err != nil {
+			return err
+		}
+	}
+	reviewer, err := get("hr_reviewer1")
+	if err != nil {
+		return err
+	}
+	approver, err := get("hr_approver1")
+	if err != nil {
+		return err
+	}
+	reviewerYC, err := get("hr_reviewer2")
+	if err != nil {
+		return err
+	}
+	w1, err := get("worker1")
+	if err != nil {
+		return err
+	}
+
+	// worker1 moves to 武汉: employer in 420106, facts confirmed by HR.
+	var employer int64
+	if err := a.DB.NewSelect().Table("institutions").Column("id").Where("region_code = '420106'").OrderExpr("id").Limit(1).Scan(ctx, &employer); err != nil {
+		return fmt.Errorf("demo employer in 420106: %w", err)
+	}
+	if err := a.demoFacts(ctx, admin, w1.WorkerID, &employer); err != nil {
+		return err
+	}
+
+	// Valid certificates by region; the facts of their holders set so
+	// that the training subsidy is open to them.
+	var wuhan, yichang []certificates.Certificate
+	list, _, err := a.Certificates.List(ctx, admin, certificates.Filter{Status: certificates.StatusValid, Limit: 200})
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		switch {
+		case c.WorkerID == w1.WorkerID:
+		case c.RegionCode[:4] == "4201":
+			wuhan = append(wuhan, c)
+		case c.RegionCode[:4] == "4205":
+			yichang = append(yichang, c)
+		}
+	}
+	if len(yichang) < 2 {
+		// 宜昌 has no class of its own yet: record certificates issued
+		// elsewhere for two 宜昌 workers.
+		var ids []int64
+		if err := a.DB.NewSelect().Table("workers").Column("id").Where("region_code LIKE '4205%' AND NOT banned").
+			OrderExpr("id").Limit(2).Scan(ctx, &ids); err != nil {
+			return err
+		}
+		for i, id := range ids {
+			level := 5 - i
+			c, err := a.Certificates.RecordExternal(ctx, admin, id, certificates.ExternalInput{Kind: "skill",
+				Number: fmt.Sprintf("DEMO-YC-%d", id), Occupation: "4-10-01-03", Level: &level,
+				IssuedOn: a.Now().AddDate(0, -2, 0).Format(time.DateOnly), Issuer: "宜昌市职业技能鉴定中心"})
+			if err != nil {
+				return err
+			}
+			yichang = append(yichang, c)
+		}
+	}
+	for _, c := range append(append([]certificates.Certificate{}, wuhan...), yichang...) {
+		if err := a.demoFacts(ctx, admin, c.WorkerID, nil); err != nil {
+			return err
+		}
+	}
+	if len(wuhan) < 8 {
+		return fmt.Errorf("demo claims need 8 certificates in 武汉, found %d", len(wuhan))
+	}
+	submit := func(p *accounts.Principal, c certificates.Certificate) (*claims.Claim, error) {
+		cl, _, err := a.Claims.Submit(ctx, p, claims.SubmitInput{CertificateID: c.ID, Subsidy: "training"})
+		return cl, err
+	}
+	pass := claims.Decision{Decision: "pass", Reason: "材料齐全"}
+	approve := claims.Decision{Decision: "approve"}
+
+	// Payable first (their 公示 is ended by running claims.notice a month ahead).
+	for _, c := range wuhan[0:2] {
+		cl, err := submit(reviewer, c)
+		if err == nil {
+			_, err = a.Claims.Review(ctx, reviewer, cl.ID, pass)
+		}
+		if err == nil {
+			_, err = a.Claims.Approve(ctx, approver, cl.ID, approve)
+		}
+		if err != nil {
+			return fmt.Errorf("demo payable claim: %w", err)
+		}
+	}
+	if _, err := a.Claims.EndNotices(ctx, a.Now().AddDate(0, 1, 0)); err != nil {
+		return err
+	}
+	steps := []struct {
+		cert certificates.Certificate
+		by   *accounts.Principal
+		to   claims.Status
+	}{
+		{wuhan[2], reviewer, claims.StatusNotice}, {wuhan[3], reviewer, claims.StatusNotice},
+		{wuhan[4], reviewer, claims.StatusReviewed}, {wuhan[5], reviewer, claims.StatusSubmitted},
+		{wuhan[6], reviewer, claims.StatusRejected},
+		{yichang[0], reviewerYC, claims.StatusSubmitted}, {yichang[1], reviewerYC, claims.StatusReviewed},
+	}
+	for _, s := range steps {
+		cl, err := submit(s.by, s.cert)
+		if err != nil {
+			return fmt.Errorf("demo claim: %w", err)
+		}
+		switch s.to {
+		case claims.StatusRejected:
+			_, err = a.Claims.Review(ctx, s.by, cl.ID, claims.Decision{Decision: "reject", ReasonCode: claims.ReasonDocuments,
+				Reason: "劳动合同与社保缴费记录的单位不一致，请补充在职证明后重新申请"})
+		case claims.StatusReviewed, claims.StatusNotice:
+			_, err = a.Claims.Review(ctx, s.by, cl.ID, pass)
+			if err == nil && s.to == claims.StatusNotice {
+				_, err = a.Claims.Approve(ctx, approver, cl.ID, approve)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("demo claim to %s: %w", s.to, err)
+		}
+	}
+	// worker1's own claim, in progress.
+	mine, _, err := a.Certificates.List(ctx, w1, certificates.Filter{Status: certificates.StatusValid, Limit: 10})
+	if err != nil {
+		return err
+	}
+	if len(mine) > 0 {
+		if _, _, err := a.Claims.Submit(ctx, w1, claims.SubmitInput{CertificateID: mine[0].ID, Subsidy: "training"}); err != nil {
+			return fmt.Errorf("worker1's claim: %w", err)
+		}
+	}
+	return nil
+}
+
+// demoFacts confirms a demo worker's subsidy facts as HR would, and moves
+// them to employer when given.
+func (a *App) demoFacts(ctx context.Context, admin *accounts.Principal, workerID int64, employer *int64) error {
+	emp, months, groups := "enterprise_employee", 30, []string{workers.GroupGraduateOfYear}
+	_, err := a.Workers.UpdateProfile(ctx, admin, workerID, workers.ProfileInput{EmployerInstitutionID: employer,
+		Employment: &emp, InsuredMonths: &months, TargetGroups: &groups})
+	return err
+}
