@@ -556,3 +556,51 @@ func TestPayingAnEmptyBatch(t *testing.T) {
 		t.Errorf("pay empty by form: %d", res.StatusCode)
 	}
 }
+
+func TestPayoutDemo(t *testing.T) {
+	c := login(t, "hr_approver1")
+	res, body := c.do("GET", "/api/v1/payout-batches?per_page=200", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("list: %d %s", res.StatusCode, body)
+	}
+	l := decode[struct {
+		Items []batchBody `json:"items"`
+	}](t, body)
+	var paid bool
+	var draft int64
+	for _, b := range l.Items {
+		if b.Region != "420100" {
+			continue // other tests' batches
+		}
+		switch b.Status {
+		case "paid":
+			paid = paid || (b.ReturnedClaims >= 1 && b.PaidYuan > 0 && b.PaidYuan+b.ReturnedYuan == b.TotalYuan)
+		case "draft":
+			if b.Claims >= 1 {
+				draft = b.ID
+			}
+		}
+	}
+	if !paid || draft == 0 {
+		t.Fatalf("demo batches: a paid one with a return %v, a draft %d (%s)", paid, draft, body)
+	}
+	// The draft's workers all have bank accounts: nothing blocks its export.
+	_, body = c.do("GET", "/api/v1/payout-batches/"+itoa(int(draft)), nil)
+	if b := decode[batchBody](t, body); len(b.Blocking) != 0 {
+		t.Errorf("the demo draft has blocking workers: %+v", b.Blocking)
+	}
+	// A claim stays payable in 武汉 (the demo keeps one in every status).
+	var payable int
+	if err := testApp(t).DB.NewRaw(`SELECT count(*) FROM claims WHERE status = 'payable' AND region_code LIKE '4201%'`).
+		Scan(context.Background(), &payable); err != nil {
+		t.Fatal(err)
+	}
+	if payable == 0 {
+		t.Error("no payable claim left in 武汉's demo")
+	}
+	var returned int
+	_ = testApp(t).DB.NewRaw("SELECT count(*) FROM claims WHERE status = 'returned'").Scan(context.Background(), &returned)
+	if returned == 0 {
+		t.Error("the demo has no returned claim")
+	}
+}

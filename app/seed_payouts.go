@@ -6,19 +6,29 @@ import (
 	"fmt"
 	"time"
 
+	"strings"
+
 	"github.com/xuri/excelize/v2"
 
+	"tuoyu/modules/accounts"
+	"tuoyu/modules/certificates"
+	"tuoyu/modules/claims"
 	"tuoyu/modules/payouts"
 	"tuoyu/modules/workers"
 )
 
+// demoPayable is how many payable claims in 武汉 the payouts demo needs:
+// two for the paid batch (one of them returned by the bank), one for the
+// draft, and one left payable, as the demo keeps a claim in every status.
+const demoPayable = 4
+
 // seedDemoPayouts builds the payout part of the demo world (DESIGN §5.5) on
-// the claims demo, through the services: every payable claim's worker in 武汉
-// gets a bank account; a first batch is built, a third of it moved out,
-// exported, paid, and one payment comes back from the bank (the returned
-// claim); a second batch, a draft, holds what was moved out. It does
-// nothing when a batch exists already, or when the claims demo left nothing
-// payable.
+// the claims demo, through the services: it tops 武汉's payable claims up to
+// demoPayable, gives every payable claim's worker a bank account, builds a
+// first batch, moves some out, exports it, marks it paid, and takes one
+// payment back from the bank (the returned claim); a second batch, a draft,
+// holds one claim moved out and the last stays payable. It does nothing when
+// a batch exists already, or when the claims demo left nothing payable.
 func (a *App) seedDemoPayouts(ctx context.Context) error {
 	approver, err := a.Accounts.PrincipalByUsername(ctx, "hr_approver1")
 	if err != nil {
@@ -34,6 +44,14 @@ func (a *App) seedDemoPayouts(ctx context.Context) error {
 	payable, err := a.Payouts.Payable(ctx, &approver, "420100")
 	if err != nil || len(payable) == 0 {
 		return err
+	}
+	if len(payable) < demoPayable {
+		if err := a.demoMorePayable(ctx, &admin, demoPayable-len(payable)); err != nil {
+			return err
+		}
+		if payable, err = a.Payouts.Payable(ctx, &approver, "420100"); err != nil {
+			return err
+		}
 	}
 	banks := []string{"中国工商银行武汉分行", "中国建设银行武汉分行", "汉口银行", "湖北农信"}
 	for i, c := range payable {
@@ -53,11 +71,9 @@ func (a *App) seedDemoPayouts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Keep a third for the second batch (at least one when there are two).
-	keep := len(payable) / 3
-	if keep == 0 && len(payable) >= 2 {
-		keep = 1
-	}
+	// Move the last two out of the first batch (one of them when there are
+	// only two): they go to the draft, and one of those back to payable.
+	keep := min(2, len(payable)-1)
 	for _, c := range payable[len(payable)-keep:] {
 		if _, err := a.Payouts.RemoveClaim(ctx, &approver, first.ID, c.ID, "演示：材料待补，转入下一批次"); err != nil {
 			return err
@@ -80,11 +96,61 @@ func (a *App) seedDemoPayouts(ctx context.Context) error {
 		return err
 	}
 	if keep > 0 {
-		if _, err := a.Payouts.CreateBatch(ctx, &approver, "420100"); err != nil {
+		draft, err := a.Payouts.CreateBatch(ctx, &approver, "420100")
+		if err != nil {
 			return err
+		}
+		if keep > 1 {
+			last := payable[len(payable)-1]
+			if _, err := a.Payouts.RemoveClaim(ctx, &approver, draft.ID, last.ID, "演示：银行账户待核实"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// demoMorePayable makes n more claims in 武汉 payable through the claims
+// service, on valid certificates nobody has claimed the training subsidy
+// for. They are submitted and decided on a clock a month back, so that
+// their 公示 has ended today while the demo's claims in notice stay in
+// notice.
+func (a *App) demoMorePayable(ctx context.Context, admin *accounts.Principal, n int) error {
+	reviewer, err := a.Accounts.PrincipalByUsername(ctx, "hr_reviewer1")
+	if err != nil {
+		return err
+	}
+	approver, err := a.Accounts.PrincipalByUsername(ctx, "hr_approver2")
+	if err != nil {
+		return err
+	}
+	past := claims.NewService(a.DB, a.Subsidies, a.Calendar, a.Config.Location, func() time.Time { return a.Now().AddDate(0, -1, 0) })
+	certs, _, err := a.Certificates.List(ctx, admin, certificates.Filter{Status: certificates.StatusValid, Limit: 200})
+	if err != nil {
+		return err
+	}
+	made := 0
+	for _, c := range certs {
+		if made == n {
+			break
+		}
+		if !strings.HasPrefix(c.RegionCode, "4201") || c.IssuedOn.After(a.Now().AddDate(0, -1, -1)) {
+			continue
+		}
+		cl, _, err := past.Submit(ctx, &reviewer, claims.SubmitInput{CertificateID: c.ID, Subsidy: "training"})
+		if err != nil {
+			continue // not eligible, or claimed already: try the next
+		}
+		if _, err := past.Review(ctx, &reviewer, cl.ID, claims.Decision{Decision: "pass", Reason: "材料齐全"}); err != nil {
+			return err
+		}
+		if _, err := past.Approve(ctx, &approver, cl.ID, claims.Decision{Decision: "approve"}); err != nil {
+			continue // a limit counted at approval: leave it reviewed
+		}
+		made++
+	}
+	_, err = a.Claims.EndNotices(ctx, a.Now())
+	return err
 }
 
 // demoReturnFile makes a bank return list naming the first payment of a

@@ -165,7 +165,7 @@ func BenchmarkDashboard(b *testing.B) {
 	// Workers: fake ciphertexts (the overview never decrypts), areas spread
 	// over Hubei's counties.
 	// In chunks: one statement stays well under the driver's read timeout.
-	const chunk = 100_000
+	const chunk = 20_000
 	for from := 1; from <= nWorkers; from += chunk {
 		exec(b, db, `INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code)
 		SELECT '测试' || g, '\x00'::bytea, sha256(('bench' || g)::bytea), '420***', 'female', date '1990-01-01',
