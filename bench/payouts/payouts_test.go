@@ -191,12 +191,12 @@ func BenchmarkDashboard(b *testing.B) {
 			r.codes[1 + g % array_length(r.codes, 1)], 1000, 'completed'
 		FROM generate_series(1, ?) AS g,
 			(SELECT array_agg(code ORDER BY code) AS codes FROM regions WHERE level = 2 AND code LIKE '42%') AS r`, provider, planVersion, year, year, classes)
-	for k := 0; k < classes; k += 20 {
+	for k := 0; k < classes; k += 5 {
 		exec(b, db, `INSERT INTO enrolments (class_id, worker_id, plan_version_id, status, source, period, completed_on)
 		SELECT c.id, w.id, ?, 'completed', 'provider', daterange(c.starts_on, c.ends_on, '[]'), c.ends_on
 		FROM (SELECT id, starts_on, ends_on, row_number() OVER (ORDER BY id) AS k FROM classes WHERE name LIKE '压测班%') c
 		JOIN workers w ON w.id BETWEEN ? + (c.k - 1) * 1000 AND ? + c.k * 1000 - 1
-		WHERE c.k > ? AND c.k <= ?`, planVersion, firstWorker, firstWorker, k, k+20)
+		WHERE c.k > ? AND c.k <= ?`, planVersion, firstWorker, firstWorker, k, k+5)
 	}
 	// Claims of 40 % of the workers, spread over the year and the statuses.
 	var reviewer, approver int64

@@ -111,6 +111,9 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 		prefix := accounts.RegionPrefix(r.Code)
 		agg := newAggregate(groupFunc(r.Code, regions))
 		store := NewStore(tx)
+		if err := store.setZone(ctx, s.loc); err != nil {
+			return err
+		}
 		for _, ev := range []struct {
 			name string
 			src  Source
@@ -135,7 +138,8 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 		if s.sources.Claims == nil {
 			st.Unavailable = append(st.Unavailable, "claims")
 		} else {
-			cells, err := store.claimCells(ctx, s.sources.Claims(tx), prefix, from, to)
+			cells, err := store.claimCells(ctx, s.sources.Claims(tx), prefix,
+				time.Date(year, 1, 1, 0, 0, 0, 0, s.loc), time.Date(year+1, 1, 1, 0, 0, 0, 0, s.loc))
 			if err != nil {
 				return err
 			}

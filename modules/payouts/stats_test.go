@@ -19,6 +19,10 @@ func TestStatsMatchFreshCounts(t *testing.T) {
 		submitted := time.Date(year, time.Month(1+i%12), 10, 9, 0, 0, 0, shanghai)
 		e.kit.Claim(t, w.ID, e.region, "training", st, int64(100*(i+1)), submitted)
 	}
+	// Half an hour into March in 湖北 is still February in UTC: it counts in
+	// March.
+	edge := e.worker("月初", true)
+	e.kit.Claim(t, edge.ID, e.region, "training", "submitted", 300, time.Date(year, 3, 1, 0, 30, 0, 0, shanghai))
 	// Last year's claim counts in no month of this year.
 	old := e.worker("去年", true)
 	e.kit.Claim(t, old.ID, e.region, "training", "payable", 999, time.Date(year-1, 12, 30, 9, 0, 0, 0, shanghai))
@@ -57,7 +61,10 @@ func TestStatsMatchFreshCounts(t *testing.T) {
 		t.Fatalf("overview %+v\nfresh: claimed %d, approved %d/%d, paid %d/%d, returned %d/%d",
 			got, claimed, approved, approvedYuan, paid, paidYuan, returned, returnedYuan)
 	}
-	if claimed != 7 || approved != 4 || paid == 0 || returned != 1 {
+	if st.Months[2].Claimed == 0 {
+		t.Error("the claim of 1 March 00:30 (Asia/Shanghai) is not counted in March")
+	}
+	if claimed != 8 || approved != 4 || paid == 0 || returned != 1 {
 		t.Fatalf("the fixture is not what the test means: claimed %d approved %d paid %d returned %d", claimed, approved, paid, returned)
 	}
 	// By status and by month, the same.

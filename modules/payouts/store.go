@@ -44,16 +44,19 @@ type claimCell struct {
 
 // claimCells counts, in one scan of the claims sub-query, the claims
 // submitted in [from, to) by region, month and status, and the claims
-// approved in [from, to) by region and month, with their amounts.
+// approved in [from, to) by region and month, with their amounts. from and
+// to are local midnights; the month of submission is taken in the session's
+// time zone, which the caller sets to the zone of from.
 func (s Store) claimCells(ctx context.Context, src *bun.SelectQuery, prefix string, from, to time.Time) ([]claimCell, error) {
+	dayFrom, dayTo := from.Format(time.DateOnly), to.Format(time.DateOnly)
 	inner := s.db.NewSelect().TableExpr("(?) AS c", src).
 		ColumnExpr("c.region_code, c.status, c.amount_yuan").
-		ColumnExpr("extract(month FROM c.submitted_on)::int AS sub_month").
-		ColumnExpr("(c.submitted_on >= ? AND c.submitted_on < ?) AS sub_in", from, to).
+		ColumnExpr("extract(month FROM c.submitted_at)::int AS sub_month").
+		ColumnExpr("(c.submitted_at >= ? AND c.submitted_at < ?) AS sub_in", from, to).
 		ColumnExpr("extract(month FROM c.approved_on)::int AS appr_month").
-		ColumnExpr("coalesce(c.approved_on >= ? AND c.approved_on < ?, false) AS appr_in", from, to).
+		ColumnExpr("coalesce(c.approved_on >= ? AND c.approved_on < ?, false) AS appr_in", dayFrom, dayTo).
 		Where("c.region_code LIKE ?", prefix+"%").
-		Where("((c.submitted_on >= ? AND c.submitted_on < ?) OR (c.approved_on >= ? AND c.approved_on < ?))", from, to, from, to)
+		Where("((c.submitted_at >= ? AND c.submitted_at < ?) OR (c.approved_on >= ? AND c.approved_on < ?))", from, to, dayFrom, dayTo)
 	var out []claimCell
 	err := s.db.NewSelect().TableExpr("(?) AS x", inner).
 		ColumnExpr("x.region_code").
@@ -69,6 +72,15 @@ func (s Store) claimCells(ctx context.Context, src *bun.SelectQuery, prefix stri
 		return nil, fmt.Errorf("count claims: %w", err)
 	}
 	return out, nil
+}
+
+// setZone sets the transaction's time zone, in which PostgreSQL takes the
+// month of an instant (the overview's months are Asia/Shanghai months).
+func (s Store) setZone(ctx context.Context, loc *time.Location) error {
+	if _, err := s.db.ExecContext(ctx, "SELECT set_config('timezone', ?, true)", loc.String()); err != nil {
+		return fmt.Errorf("set time zone %s: %w", loc, err)
+	}
+	return nil
 }
 
 // paidCells counts the items of batches paid in [from, to) by the claim's
