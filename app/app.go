@@ -185,6 +185,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 			_, err := a.Claims.EndNotices(ctx, at)
 			return err
 		}},
+		// 免申即享: every worker's evaluation, stored for proposals and dashboards.
+		scheduler.Job{Name: "eligibility.refresh", Spec: "0 2 * * *", Timeout: time.Hour, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Claims.Refresh(ctx, claims.RefreshBatch)
+			return err
+		}},
 	); err != nil {
 		return nil, err
 	}

@@ -165,3 +165,32 @@ func TestClaimsFourEyesOverHTTP(t *testing.T) {
 		t.Fatalf("eligibility: %d %s", r.StatusCode, body)
 	}
 }
+
+func TestClaimsProposalsOverHTTP(t *testing.T) {
+	rev := login(t, "hr_reviewer1")
+	res, body := rev.do("GET", "/api/v1/claims/proposals", nil)
+	type prop struct {
+		ID           int64  `json:"id"`
+		WindowEndsOn string `json:"window_ends_on"`
+	}
+	l := decode[struct {
+		Items []prop `json:"items"`
+		Total int    `json:"total"`
+	}](t, body)
+	if res.StatusCode != 200 || l.Total == 0 || l.Items[0].WindowEndsOn == "" {
+		t.Fatalf("demo proposals: %d %s", res.StatusCode, body)
+	}
+	if res, body := rev.do("GET", "/claims/proposals", nil); res.StatusCode != 200 || !strings.Contains(string(body), "受理所选") {
+		t.Fatalf("proposals page: %d", res.StatusCode)
+	}
+	res, body = rev.do("POST", "/api/v1/claims/proposals/accept", map[string]any{"proposal_ids": []int64{l.Items[0].ID}})
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"accepted":1`) {
+		t.Fatalf("accept: %d %s", res.StatusCode, body)
+	}
+	if res, body := rev.do("POST", "/api/v1/claims/proposals/accept", map[string]any{"proposal_ids": []int64{}}); res.StatusCode != 422 {
+		t.Fatalf("accept nothing: %d %s", res.StatusCode, body)
+	}
+	if res, _ := login(t, "hr_approver1").do("GET", "/api/v1/claims/proposals", nil); res.StatusCode != 403 {
+		t.Fatalf("approver on proposals: %d", res.StatusCode)
+	}
+}

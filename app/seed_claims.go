@@ -168,7 +168,9 @@ func (a *App) seedDemoClaims(ctx context.Context) error {
 			return fmt.Errorf("worker1's claim: %w", err)
 		}
 	}
-	return nil
+	// The rest are proposals once evaluated (免申即享).
+	_, err = a.Claims.Refresh(ctx, claims.RefreshBatch)
+	return err
 }
 
 // demoFacts confirms a demo worker's subsidy facts as HR would, and moves

@@ -24,9 +24,13 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	submitters := accounts.Require(accounts.RoleWorker, accounts.RoleHRReviewer)
 	hr := accounts.Require(hrRoles...)
 	approver := accounts.Require(accounts.RoleHRApprover)
+	reviewer := accounts.Require(accounts.RoleHRReviewer)
 
 	api.Get("/workers/:id/eligibility", readers, h.apiEligibility)
 	api.Get("/notices", h.apiNotices)
+	// Before /claims/:id, which would take "proposals" for an id.
+	api.Get("/claims/proposals", reviewer, h.apiProposals)
+	api.Post("/claims/proposals/accept", reviewer, h.apiAccept)
 	api.Get("/claims", readers, h.apiList)
 	api.Post("/claims", submitters, h.apiSubmit)
 	api.Get("/claims/:id", readers, h.apiShow)
@@ -37,6 +41,8 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	pages.Get("/notices", h.noticesPage)
 	pages.Get("/me/subsidies", accounts.Require(accounts.RoleWorker), h.mySubsidiesPage)
 	pages.Get("/workers/:id/subsidies", readers, h.subsidiesPage)
+	pages.Get("/claims/proposals", reviewer, h.proposalsPage)
+	pages.Post("/claims/proposals/accept", reviewer, h.acceptForm)
 	pages.Get("/claims", readers, h.listPage)
 	pages.Post("/claims", submitters, h.submitForm)
 	pages.Get("/claims/:id", readers, h.showPage)
@@ -249,4 +255,36 @@ func (h *Handler) apiNotices(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(web.List(items, total))
+}
+
+func (h *Handler) apiProposals(c *fiber.Ctx) error {
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return err
+	}
+	list, total, err := h.svc.Proposals(c.UserContext(), accounts.PrincipalOf(c), pg.Page, pg.PerPage)
+	if err != nil {
+		return err
+	}
+	return c.JSON(web.List(list, total))
+}
+
+func (h *Handler) apiAccept(c *fiber.Ctx) error {
+	var f struct {
+		ProposalIDs []int64 `json:"proposal_ids"`
+	}
+	if err := web.BindJSON(c, &f); err != nil {
+		return err
+	}
+	out, err := h.svc.AcceptProposals(c.UserContext(), accounts.PrincipalOf(c), f.ProposalIDs)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, a := range out {
+		if a.ClaimID != 0 {
+			n++
+		}
+	}
+	return c.JSON(fiber.Map{"accepted": n, "results": out})
 }
