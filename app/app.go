@@ -109,6 +109,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	})
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 	a.Claims = claims.NewService(db, a.Subsidies, a.Calendar, cfg.Location, now)
+	a.Claims.Cipher = cipher
 	a.Bans.SetClaimRejecter(claims.RejectForBan)
 
 	// HTTP.

@@ -2,6 +2,8 @@ package claims
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,6 +11,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/subsidies"
+	"tuoyu/modules/tabular"
 	"tuoyu/modules/web"
 )
 
@@ -28,6 +31,8 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 
 	api.Get("/workers/:id/eligibility", readers, h.apiEligibility)
 	api.Get("/notices", h.apiNotices)
+	api.Post("/insurance/import", reviewer, h.apiImportInsurance)
+	api.Post("/insurance/import/:id/commit", reviewer, h.apiCommitInsurance)
 	// Before /claims/:id, which would take "proposals" for an id.
 	api.Get("/claims/proposals", reviewer, h.apiProposals)
 	api.Post("/claims/proposals/accept", reviewer, h.apiAccept)
@@ -287,4 +292,50 @@ func (h *Handler) apiAccept(c *fiber.Ctx) error {
 		}
 	}
 	return c.JSON(fiber.Map{"accepted": n, "results": out})
+}
+
+// readUpload reads the multipart file field of an insurance import.
+func readUpload(c *fiber.Ctx) (string, []byte, error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return "", nil, apperr.Invalid("file_required", "请选择要上传的社保缴费记录文件",
+			apperr.FieldError{Field: "file", Code: "required", Message: "请选择 CSV 或 XLSX 文件（列：身份证号、累计缴费月数、截至日期）"})
+	}
+	if fh.Size > tabular.MaxBytes {
+		return "", nil, apperr.TooLarge(tabular.CodeFileTooLarge, "文件过大，不能超过 20 MB")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return "", nil, fmt.Errorf("open uploaded insurance file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, tabular.MaxBytes+1))
+	if err != nil {
+		return "", nil, fmt.Errorf("read uploaded insurance file: %w", err)
+	}
+	return fh.Filename, data, nil
+}
+
+func (h *Handler) apiImportInsurance(c *fiber.Ctx) error {
+	name, data, err := readUpload(c)
+	if err != nil {
+		return err
+	}
+	imp, err := h.svc.ImportInsurance(c.UserContext(), accounts.PrincipalOf(c), name, data)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(imp)
+}
+
+func (h *Handler) apiCommitInsurance(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	imp, err := h.svc.CommitInsurance(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(imp)
 }
