@@ -30,6 +30,7 @@ func TestJourneys(t *testing.T) {
 		{"college uploads a roster", rosterJourney},
 		{"admin adds a subsidy parameter value", parameterJourney},
 		{"worker downloads a certificate, a stranger verifies it, revoked after", certificateJourney},
+		{"worker claims, two HR staff decide, the notice is public", claimJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {
 			// Journeys share no records, so they run side by side (as many
