@@ -111,6 +111,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	})
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 	a.Claims = claims.NewService(db, a.Subsidies, a.Calendar, cfg.Location, now)
+	a.Claims.Cipher = cipher
 	a.Bans.SetClaimRejecter(claims.RejectForBan)
 	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
 		Trained:   enrolment.CompletionsForStats,
@@ -197,6 +198,11 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 		// 公示 that ended yesterday or earlier makes claims payable.
 		scheduler.Job{Name: "claims.notice", Spec: "0 * * * *", Run: func(ctx context.Context, at time.Time) error {
 			_, err := a.Claims.EndNotices(ctx, at)
+			return err
+		}},
+		// 免申即享: every worker's evaluation, stored for proposals and dashboards.
+		scheduler.Job{Name: "eligibility.refresh", Spec: "0 2 * * *", Timeout: time.Hour, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Claims.Refresh(ctx, claims.RefreshBatch)
 			return err
 		}},
 	); err != nil {

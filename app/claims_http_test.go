@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"tuoyu/modules/workers"
+	"tuoyu/modules/workers/workerstest"
 )
 
 type claimItem struct {
@@ -163,5 +167,101 @@ func TestClaimsFourEyesOverHTTP(t *testing.T) {
 	// The worker's eligibility page answers from stored facts.
 	if r, body := rev.do("GET", fmt.Sprintf("/api/v1/workers/%d/eligibility", target.WorkerID), nil); r.StatusCode != 200 || !strings.Contains(string(body), `"fact_sources"`) {
 		t.Fatalf("eligibility: %d %s", r.StatusCode, body)
+	}
+}
+
+func TestClaimsProposalsOverHTTP(t *testing.T) {
+	rev := login(t, "hr_reviewer1")
+	res, body := rev.do("GET", "/api/v1/claims/proposals", nil)
+	type prop struct {
+		ID           int64  `json:"id"`
+		WindowEndsOn string `json:"window_ends_on"`
+	}
+	l := decode[struct {
+		Items []prop `json:"items"`
+		Total int    `json:"total"`
+	}](t, body)
+	if res.StatusCode != 200 || l.Total == 0 || l.Items[0].WindowEndsOn == "" {
+		t.Fatalf("demo proposals: %d %s", res.StatusCode, body)
+	}
+	if res, body := rev.do("GET", "/claims/proposals", nil); res.StatusCode != 200 || !strings.Contains(string(body), "受理所选") {
+		t.Fatalf("proposals page: %d", res.StatusCode)
+	}
+	res, body = rev.do("POST", "/api/v1/claims/proposals/accept", map[string]any{"proposal_ids": []int64{l.Items[0].ID}})
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"accepted":1`) {
+		t.Fatalf("accept: %d %s", res.StatusCode, body)
+	}
+	if res, body := rev.do("POST", "/api/v1/claims/proposals/accept", map[string]any{"proposal_ids": []int64{}}); res.StatusCode != 422 {
+		t.Fatalf("accept nothing: %d %s", res.StatusCode, body)
+	}
+	if res, _ := login(t, "hr_approver1").do("GET", "/api/v1/claims/proposals", nil); res.StatusCode != 403 {
+		t.Fatalf("approver on proposals: %d", res.StatusCode)
+	}
+}
+
+func TestInsuranceImportPreviewAndCommit(t *testing.T) {
+	rev := login(t, "hr_reviewer1")
+	a := testApp(t)
+	p, err := a.Accounts.PrincipalByUsername(context.Background(), "hr_reviewer1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inScope := workerstest.IDNumber("420106")
+	wk, err := a.Workers.Register(context.Background(), &p, workers.RegisterInput{Name: "社保测试", IDNumber: inScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := workerstest.IDNumber("420102")
+	csv := "身份证号,累计缴费月数,截至日期\n" +
+		inScope + ",26,2026-11-30\n" + // row 2: good
+		"420106199001011234,12,2026-11-30\n" + // row 3: bad check digit (most likely)
+		unknown + ",12,2026-11-30\n" + // row 4: nobody on file
+		inScope + ",27,2026-11-30\n" + // row 5: duplicate
+		inScope[:17] + "X,abc,2026-13-01\n" // row 6: months and date
+	res, body := rev.upload("/api/v1/insurance/import", "社保.csv", []byte(csv))
+	if res.StatusCode != 201 {
+		t.Fatalf("preview: %d %s", res.StatusCode, body)
+	}
+	imp := decode[struct {
+		ID          int64 `json:"id"`
+		RowsValid   int   `json:"rows_valid"`
+		RowsInvalid int   `json:"rows_invalid"`
+		Errors      []struct {
+			Row   int    `json:"row"`
+			Field string `json:"field"`
+			Code  string `json:"code"`
+		} `json:"errors"`
+	}](t, body)
+	rows := map[int][]string{}
+	for _, e := range imp.Errors {
+		rows[e.Row] = append(rows[e.Row], e.Code)
+	}
+	if imp.RowsValid != 1 || len(rows[2]) != 0 || len(rows[4]) == 0 || rows[4][0] != "worker_not_found" ||
+		len(rows[5]) == 0 || rows[5][0] != "duplicate" || len(rows[6]) < 2 {
+		t.Fatalf("preview rows: %s", body)
+	}
+	// Nothing written before commit.
+	if w, _ := a.Workers.ByID(context.Background(), &p, wk.ID); w.InsuredMonths != nil {
+		t.Fatalf("months written by the preview")
+	}
+	path := fmt.Sprintf("/api/v1/insurance/import/%d/commit", imp.ID)
+	for i := 0; i < 2; i++ { // a repeated commit changes nothing
+		if res, body := rev.do("POST", path, nil); res.StatusCode != 200 || !strings.Contains(string(body), `"rows_updated":1`) {
+			t.Fatalf("commit %d: %d %s", i, res.StatusCode, body)
+		}
+	}
+	w, _ := a.Workers.ByID(context.Background(), &p, wk.ID)
+	if w.InsuredMonths == nil || *w.InsuredMonths != 26 || w.InsuredMonthsSetBy != workers.FactByHRImport {
+		t.Fatalf("after commit: %v by %q", w.InsuredMonths, w.InsuredMonthsSetBy)
+	}
+	// Bad uploads: no file, not a table; other roles refused.
+	if res, body := rev.do("POST", "/api/v1/insurance/import", nil); res.StatusCode != 422 || problemCode(t, body) != "file_required" {
+		t.Fatalf("no file: %d %s", res.StatusCode, body)
+	}
+	if res, body := rev.upload("/api/v1/insurance/import", "x.csv", []byte("姓名,电话\n张三,1\n")); res.StatusCode >= 500 || res.StatusCode < 400 {
+		t.Fatalf("wrong columns: %d %s", res.StatusCode, body)
+	}
+	if res, _ := login(t, "hr_approver1").upload("/api/v1/insurance/import", "社保.csv", []byte(csv)); res.StatusCode != 403 {
+		t.Fatalf("approver import: %d", res.StatusCode)
 	}
 }

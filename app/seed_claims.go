@@ -168,7 +168,17 @@ func (a *App) seedDemoClaims(ctx context.Context) error {
 			return fmt.Errorf("worker1's claim: %w", err)
 		}
 	}
-	return nil
+	// worker1 also holds a skill certificate recorded from elsewhere that
+	// nobody has claimed yet: 我能领什么补贴 has something to offer.
+	level := 5
+	if _, err := a.Certificates.RecordExternal(ctx, admin, w1.WorkerID, certificates.ExternalInput{Kind: "skill",
+		Number: fmt.Sprintf("DEMO-WH-%d", w1.WorkerID), Occupation: "4-10-01-03", Level: &level,
+		IssuedOn: a.Now().AddDate(0, -1, 0).Format(time.DateOnly), Issuer: "武汉市职业技能鉴定指导中心"}); err != nil {
+		return fmt.Errorf("worker1's external certificate: %w", err)
+	}
+	// The rest are proposals once evaluated (免申即享).
+	_, err = a.Claims.Refresh(ctx, claims.RefreshBatch)
+	return err
 }
 
 // demoFacts confirms a demo worker's subsidy facts as HR would, and moves

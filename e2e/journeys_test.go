@@ -30,6 +30,7 @@ func TestJourneys(t *testing.T) {
 		{"college uploads a roster", rosterJourney},
 		{"admin adds a subsidy parameter value", parameterJourney},
 		{"worker downloads a certificate, a stranger verifies it, revoked after", certificateJourney},
+		{"worker claims, two HR staff decide, the notice is public", claimJourney},
 		{"approver pays a batch and takes back a return", payoutJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {

@@ -64,7 +64,7 @@ CREATE TABLE claim_eligibility (
     window_ends_on  date,
     region_code     text,
     policy_version  text NOT NULL,
-    evaluated_on    date NOT NULL,
+    evaluated_at    timestamptz NOT NULL,
     CONSTRAINT claim_eligibility_key UNIQUE (worker_id, certificate_id, subsidy)
 );
 CREATE INDEX claim_eligibility_eligible ON claim_eligibility (region_code text_pattern_ops, id) WHERE status = 'eligible';

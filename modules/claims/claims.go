@@ -137,14 +137,14 @@ func (c *Claim) ReasonLabel() string { return ReasonLabel(c.RejectCode) }
 // built from stored facts, the parameters in force (values and references),
 // the result with every check, and the policy version.
 type Snapshot struct {
-	EvaluatedAt   time.Time           `json:"evaluated_at"`
-	Situation     subsidies.Situation `json:"inputs"`
+	EvaluatedAt time.Time           `json:"evaluated_at"`
+	Situation   subsidies.Situation `json:"inputs"`
 	// TargetGroups repeats inputs.person.groups without omitempty: null
 	// (never asked) and [] (none of the six) must stay apart.
-	TargetGroups []string `json:"target_groups"`
-	Parameters    []subsidies.Param   `json:"parameters"`
-	Result        subsidies.Result    `json:"result"`
-	PolicyVersion string              `json:"policy_version"`
+	TargetGroups  []string          `json:"target_groups"`
+	Parameters    []subsidies.Param `json:"parameters"`
+	Result        subsidies.Result  `json:"result"`
+	PolicyVersion string            `json:"policy_version"`
 	// Unknown lists the facts the reviewer must settle (checks that are unknown).
 	Unknown []subsidies.Check `json:"unknown_checks"`
 	// Sources says who supplied each person fact (worker, hr_import, hr_reviewer).

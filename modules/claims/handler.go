@@ -2,6 +2,8 @@ package claims
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,6 +11,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/subsidies"
+	"tuoyu/modules/tabular"
 	"tuoyu/modules/web"
 )
 
@@ -24,9 +27,15 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	submitters := accounts.Require(accounts.RoleWorker, accounts.RoleHRReviewer)
 	hr := accounts.Require(hrRoles...)
 	approver := accounts.Require(accounts.RoleHRApprover)
+	reviewer := accounts.Require(accounts.RoleHRReviewer)
 
 	api.Get("/workers/:id/eligibility", readers, h.apiEligibility)
 	api.Get("/notices", h.apiNotices)
+	api.Post("/insurance/import", reviewer, h.apiImportInsurance)
+	api.Post("/insurance/import/:id/commit", reviewer, h.apiCommitInsurance)
+	// Before /claims/:id, which would take "proposals" for an id.
+	api.Get("/claims/proposals", reviewer, h.apiProposals)
+	api.Post("/claims/proposals/accept", reviewer, h.apiAccept)
 	api.Get("/claims", readers, h.apiList)
 	api.Post("/claims", submitters, h.apiSubmit)
 	api.Get("/claims/:id", readers, h.apiShow)
@@ -37,6 +46,8 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	pages.Get("/notices", h.noticesPage)
 	pages.Get("/me/subsidies", accounts.Require(accounts.RoleWorker), h.mySubsidiesPage)
 	pages.Get("/workers/:id/subsidies", readers, h.subsidiesPage)
+	pages.Get("/claims/proposals", reviewer, h.proposalsPage)
+	pages.Post("/claims/proposals/accept", reviewer, h.acceptForm)
 	pages.Get("/claims", readers, h.listPage)
 	pages.Post("/claims", submitters, h.submitForm)
 	pages.Get("/claims/:id", readers, h.showPage)
@@ -249,4 +260,82 @@ func (h *Handler) apiNotices(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(web.List(items, total))
+}
+
+func (h *Handler) apiProposals(c *fiber.Ctx) error {
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return err
+	}
+	list, total, err := h.svc.Proposals(c.UserContext(), accounts.PrincipalOf(c), pg.Page, pg.PerPage)
+	if err != nil {
+		return err
+	}
+	return c.JSON(web.List(list, total))
+}
+
+func (h *Handler) apiAccept(c *fiber.Ctx) error {
+	var f struct {
+		ProposalIDs []int64 `json:"proposal_ids"`
+	}
+	if err := web.BindJSON(c, &f); err != nil {
+		return err
+	}
+	out, err := h.svc.AcceptProposals(c.UserContext(), accounts.PrincipalOf(c), f.ProposalIDs)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, a := range out {
+		if a.ClaimID != 0 {
+			n++
+		}
+	}
+	return c.JSON(fiber.Map{"accepted": n, "results": out})
+}
+
+// readUpload reads the multipart file field of an insurance import.
+func readUpload(c *fiber.Ctx) (string, []byte, error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return "", nil, apperr.Invalid("file_required", "请选择要上传的社保缴费记录文件",
+			apperr.FieldError{Field: "file", Code: "required", Message: "请选择 CSV 或 XLSX 文件（列：身份证号、累计缴费月数、截至日期）"})
+	}
+	if fh.Size > tabular.MaxBytes {
+		return "", nil, apperr.TooLarge(tabular.CodeFileTooLarge, "文件过大，不能超过 20 MB")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return "", nil, fmt.Errorf("open uploaded insurance file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, tabular.MaxBytes+1))
+	if err != nil {
+		return "", nil, fmt.Errorf("read uploaded insurance file: %w", err)
+	}
+	return fh.Filename, data, nil
+}
+
+func (h *Handler) apiImportInsurance(c *fiber.Ctx) error {
+	name, data, err := readUpload(c)
+	if err != nil {
+		return err
+	}
+	imp, err := h.svc.ImportInsurance(c.UserContext(), accounts.PrincipalOf(c), name, data)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(imp)
+}
+
+func (h *Handler) apiCommitInsurance(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	imp, err := h.svc.CommitInsurance(c.UserContext(), accounts.PrincipalOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(imp)
 }

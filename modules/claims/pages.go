@@ -209,3 +209,44 @@ func sourceLabels(src map[string]string) map[string]string {
 	}
 	return out
 }
+
+func (h *Handler) proposalsPage(c *fiber.Ctx) error {
+	pg, err := web.Pagination(c)
+	if err != nil {
+		return err
+	}
+	list, total, err := h.svc.Proposals(c.UserContext(), accounts.PrincipalOf(c), pg.Page, pg.PerPage)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "claims/proposals", fiber.Map{"Title": "免申即享：待受理的补贴", "Proposals": list, "Total": total,
+		"Page": pg.Page, "PerPage": pg.PerPage, "SubsidyNames": subsidyNames()})
+}
+
+func subsidyNames() map[string]string {
+	out := map[string]string{}
+	for _, s := range subsidies.Subsidies {
+		out[s] = subsidies.SubsidyName(s)
+	}
+	return out
+}
+
+func (h *Handler) acceptForm(c *fiber.Ctx) error {
+	var ids []int64
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		if string(k) == "proposal_ids" {
+			if id, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+				ids = append(ids, id)
+			}
+		}
+	})
+	out, err := h.svc.AcceptProposals(c.UserContext(), accounts.PrincipalOf(c), ids)
+	if err != nil {
+		if e, ok := apperr.As(err); ok && e.Kind == apperr.KindInvalid {
+			return web.Render(c.Status(fiber.StatusUnprocessableEntity), "claims/refused", fiber.Map{"Title": "未能受理",
+				"Message": e.Message, "Fields": e.Fields, "Back": "/claims/proposals"})
+		}
+		return err
+	}
+	return web.Render(c, "claims/accepted", fiber.Map{"Title": "受理结果", "Results": out})
+}

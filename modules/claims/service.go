@@ -18,6 +18,7 @@ import (
 	"tuoyu/modules/calendar"
 	"tuoyu/modules/certificates"
 	"tuoyu/modules/notify"
+	"tuoyu/modules/pii"
 	"tuoyu/modules/subsidies"
 	"tuoyu/modules/workers"
 )
@@ -34,6 +35,9 @@ type Service struct {
 	now       func() time.Time
 	// NoticeWorkingDays is claims.notice_working_days: how long 公示 lasts.
 	NoticeWorkingDays int
+	// Cipher gives the blind index that finds workers by ID number
+	// (insurance imports).
+	Cipher *pii.Cipher
 }
 
 // NewService returns the claims service.

@@ -335,3 +335,61 @@ func TestConcurrentApprovalsRespectLimits(t *testing.T) {
 		t.Fatalf("lifetime limit: %d approved, %d limit_exceeded; want 3 and 9", ok, lim)
 	}
 }
+
+// eligibility.refresh stores every worker's evaluation; proposals are the
+// eligible, unclaimed ones in scope; accepting submits on the worker's behalf.
+func TestRefreshProposalsAndAccept(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	wk, _ := w.person([]string{"graduate_of_year"})
+	w.cert(wk.ID, "4-10-01-03", 5, "2026-06-01")
+	res, err := w.svc.Refresh(ctx, 2) // tiny batches: several steps
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Results < 3 || res.Eligible < 1 {
+		t.Fatalf("refresh: %+v", res)
+	}
+	props, total, err := w.svc.Proposals(ctx, w.reviewer, 1, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []int64
+	for _, p := range props {
+		if p.WorkerID == wk.ID {
+			mine = append(mine, p.ID)
+			if p.WindowEndsOn.String() != "2027-06-01" || p.AmountYuan <= 0 {
+				t.Errorf("proposal: %+v", p)
+			}
+		}
+	}
+	if len(mine) == 0 || total < len(mine) {
+		t.Fatalf("no proposal for the worker: %+v", props)
+	}
+	if _, n, _ := w.svc.Proposals(ctx, workerstest.Staff(t, w.db, accounts.RoleHRReviewer, w.hrOrg, "420500"), 1, 200); n != 0 {
+		t.Errorf("宜昌 reviewer sees %d proposals of 武汉", n)
+	}
+	out, err := w.svc.AcceptProposals(ctx, w.reviewer, append(mine, 999999999))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for _, a := range out {
+		if a.ClaimID != 0 {
+			accepted++
+		} else if a.ProposalID == 999999999 && a.Code != "proposal_not_found" {
+			t.Errorf("unknown proposal: %+v", a)
+		}
+	}
+	if accepted != len(mine) {
+		t.Fatalf("accepted %d of %d: %+v", accepted, len(mine), out)
+	}
+	// Claimed now: no longer proposed; the worker was told.
+	if props, _, _ = w.svc.Proposals(ctx, w.reviewer, 1, 200); len(props) != total-len(mine) {
+		t.Errorf("%d proposals left, want %d", len(props), total-len(mine))
+	}
+	n, err := w.db.NewSelect().Table("notifications").Where("worker_id = ? AND kind = 'claims.submitted'", wk.ID).Count(ctx)
+	if err != nil || int(n) != len(mine) {
+		t.Errorf("%d notifications, want %d (%v)", n, len(mine), err)
+	}
+}
