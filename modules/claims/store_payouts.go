@@ -74,10 +74,11 @@ func MoveForPayout(ctx context.Context, idb bun.IDB, ids []int64, from, to strin
 		return 0, nil
 	}
 	q := idb.NewUpdate().Table("claims").Set("status = ?", to).Set("updated_at = now()")
-	switch to {
-	case PayoutReturned:
+	switch {
+	case to == PayoutReturned:
 		q = q.Set("paid_on = NULL")
-	case PayoutPayable:
+	case from == PayoutReturned:
+		// payable again after the account was fixed: from now on
 		q = q.Set("payable_at = now()")
 	}
 	res, err := q.Where("id IN (?)", bun.In(ids)).Where("status = ?", from).Exec(ctx)
