@@ -23,6 +23,10 @@ const (
 	chartRight  = 12
 	chartTop    = 28
 	chartBottom = 48
+	// Beyond this many groups the labels are slanted, in a taller margin,
+	// so that long names (恩施土家族苗族自治州) do not run into each other.
+	slantAfter  = 8
+	slantBottom = 110
 )
 
 // BarChart draws grouped bars as an inline SVG image: one group per label,
@@ -33,8 +37,13 @@ const (
 func BarChart(title string, labels []string, series []Series) template.HTML {
 	var b strings.Builder
 	esc := template.HTMLEscapeString
+	bottom, height := chartBottom, chartH
+	slant := len(labels) > slantAfter
+	if slant {
+		bottom, height = slantBottom, chartH+slantBottom-chartBottom
+	}
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`,
-		chartW, chartH, esc(title))
+		chartW, height, esc(title))
 	fmt.Fprintf(&b, `<title>%s</title>`, esc(title))
 	var maxV int64
 	for _, s := range series {
@@ -44,7 +53,7 @@ func BarChart(title string, labels []string, series []Series) template.HTML {
 	}
 	top, step := niceScale(maxV)
 	plotW := float64(chartW - chartLeft - chartRight)
-	plotH := float64(chartH - chartTop - chartBottom)
+	plotH := float64(height - chartTop - bottom)
 	y := func(v int64) float64 { return float64(chartTop) + plotH - plotH*float64(v)/float64(top) }
 	// Grid lines and tick labels.
 	for v := int64(0); v <= top; v += step {
@@ -66,15 +75,21 @@ func BarChart(title string, labels []string, series []Series) template.HTML {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s：%d</title></rect>`,
 					gx+barW*float64(j), y(v), max(barW-1, 1), float64(chartTop)+plotH-y(v), esc(s.Colour), esc(l), esc(s.Name), v)
 			}
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="#24292f">%s</text>`,
-				gx+groupW*0.4, chartH-chartBottom+16, esc(l))
+			if slant {
+				x, y := gx+groupW*0.4, height-bottom+14
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="end" fill="#24292f" transform="rotate(-40 %.1f %d)">%s</text>`,
+					x, y, x, y, esc(l))
+			} else {
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d" font-size="11" text-anchor="middle" fill="#24292f">%s</text>`,
+					gx+groupW*0.4, height-bottom+16, esc(l))
+			}
 		}
 	}
 	// Legend, left to right along the bottom.
 	lx := chartLeft
 	for _, s := range series {
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/>`, lx, chartH-18, esc(s.Colour))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#24292f">%s</text>`, lx+14, chartH-9, esc(s.Name))
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/>`, lx, height-18, esc(s.Colour))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#24292f">%s</text>`, lx+14, height-9, esc(s.Name))
 		lx += 28 + 13*len([]rune(s.Name))
 	}
 	b.WriteString(`</svg>`)

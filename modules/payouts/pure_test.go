@@ -193,3 +193,19 @@ func TestNiceScale(t *testing.T) {
 		}
 	}
 }
+
+func TestBarChartSlantsManyLabels(t *testing.T) {
+	labels := make([]string, 17)
+	vals := make([]int64, 17)
+	for i := range labels {
+		labels[i] = "恩施土家族苗族自治州"
+		vals[i] = int64(i)
+	}
+	svg := string(BarChart("各市州", labels, []Series{{Name: "申请", Colour: "#2b6cb0", Values: vals}}))
+	if strings.Count(svg, `transform="rotate(-40`) != 17 || !strings.Contains(svg, `viewBox="0 0 640 322"`) {
+		t.Fatalf("labels not slanted in a taller chart: %.300s", svg)
+	}
+	if err := xml.Unmarshal([]byte(svg), new(any)); err != nil {
+		t.Fatal(err)
+	}
+}
