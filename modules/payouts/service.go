@@ -114,45 +114,40 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 		if err := store.setZone(ctx, s.loc); err != nil {
 			return err
 		}
-		for _, ev := range []struct {
-			name string
-			src  Source
-			f    func(*Figures, cell)
-		}{
-			{"trained", s.sources.Trained, func(f *Figures, c cell) { f.Trained += c.N }},
-			{"passed", s.sources.Passed, func(f *Figures, c cell) { f.Passed += c.N }},
-			{"certified", s.sources.Certified, func(f *Figures, c cell) { f.Certified += c.N }},
-		} {
-			if ev.src == nil {
-				st.Unavailable = append(st.Unavailable, ev.name)
-				continue
-			}
-			cells, err := store.eventCells(ctx, ev.src(tx), prefix, from, to)
-			if err != nil {
-				return fmt.Errorf("%s: %w", ev.name, err)
-			}
-			for _, c := range cells {
-				agg.add(c, ev.f)
-			}
-		}
+		// The claims count, the longest, runs on a second connection in this
+		// transaction's snapshot while this one counts the rest: the same
+		// data, about half the wait on two cores.
+		claimsDone := make(chan claimsResult, 1)
 		if s.sources.Claims == nil {
 			st.Unavailable = append(st.Unavailable, "claims")
+			claimsDone <- claimsResult{}
 		} else {
-			cells, err := store.claimCells(ctx, s.sources.Claims(tx), prefix,
-				time.Date(year, 1, 1, 0, 0, 0, 0, s.loc), time.Date(year+1, 1, 1, 0, 0, 0, 0, s.loc))
-			if err != nil {
-				return err
+			var snap string
+			if err := tx.NewRaw("SELECT pg_export_snapshot()").Scan(ctx, &snap); err != nil {
+				return fmt.Errorf("export snapshot: %w", err)
 			}
-			for _, cc := range cells {
-				c := cell{RegionCode: cc.RegionCode, Month: cc.Month, Key: cc.Status, N: cc.N, Yuan: cc.Yuan}
-				if c.N == 0 {
-					continue
-				}
-				if cc.Approval {
-					agg.add(c, func(f *Figures, c cell) { f.Approved += c.N; f.ApprovedYuan += c.Yuan })
-				} else {
-					agg.add(c, func(f *Figures, c cell) { f.Claimed += c.N; f.ByStatus[c.Key] += c.N })
-				}
+			go func() {
+				cells, err := s.claimsInSnapshot(ctx, snap, prefix, year)
+				claimsDone <- claimsResult{cells, err}
+			}()
+		}
+		err = s.countEvents(ctx, tx, st, agg, prefix, from, to)
+		res := <-claimsDone // always awaited: the snapshot lives as long as tx
+		if err != nil {
+			return err
+		}
+		if res.err != nil {
+			return res.err
+		}
+		for _, cc := range res.cells {
+			c := cell{RegionCode: cc.RegionCode, Month: cc.Month, Key: cc.Status, N: cc.N, Yuan: cc.Yuan}
+			if c.N == 0 {
+				continue
+			}
+			if cc.Approval {
+				agg.add(c, func(f *Figures, c cell) { f.Approved += c.N; f.ApprovedYuan += c.Yuan })
+			} else {
+				agg.add(c, func(f *Figures, c cell) { f.Claimed += c.N; f.ByStatus[c.Key] += c.N })
 			}
 		}
 		cells, err := store.paidCells(ctx, prefix, from, to)
@@ -197,6 +192,60 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 		return nil, err
 	}
 	return st, nil
+}
+
+type claimsResult struct {
+	cells []claimCell
+	err   error
+}
+
+// claimsInSnapshot counts the claims of the year under prefix in its own
+// read-only transaction on the snapshot snap (pg_export_snapshot of the
+// overview's transaction).
+func (s *Service) claimsInSnapshot(ctx context.Context, snap, prefix string, year int) ([]claimCell, error) {
+	var out []claimCell
+	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SET TRANSACTION SNAPSHOT ?", snap); err != nil {
+			return fmt.Errorf("import snapshot: %w", err)
+		}
+		st := NewStore(tx)
+		if err := st.setZone(ctx, s.loc); err != nil {
+			return err
+		}
+		var err error
+		out, err = st.claimCells(ctx, s.sources.Claims(tx), prefix,
+			time.Date(year, 1, 1, 0, 0, 0, 0, s.loc), time.Date(year+1, 1, 1, 0, 0, 0, 0, s.loc))
+		return err
+	})
+	return out, err
+}
+
+// countEvents adds the owners' event counts (trained, passed, certified)
+// of [from, to) under prefix to agg, noting the sources that are missing.
+func (s *Service) countEvents(ctx context.Context, tx bun.Tx, st *Stats, agg *aggregate, prefix string, from, to time.Time) error {
+	store := NewStore(tx)
+	for _, ev := range []struct {
+		name string
+		src  Source
+		f    func(*Figures, cell)
+	}{
+		{"trained", s.sources.Trained, func(f *Figures, c cell) { f.Trained += c.N }},
+		{"passed", s.sources.Passed, func(f *Figures, c cell) { f.Passed += c.N }},
+		{"certified", s.sources.Certified, func(f *Figures, c cell) { f.Certified += c.N }},
+	} {
+		if ev.src == nil {
+			st.Unavailable = append(st.Unavailable, ev.name)
+			continue
+		}
+		cells, err := store.eventCells(ctx, ev.src(tx), prefix, from, to)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ev.name, err)
+		}
+		for _, c := range cells {
+			agg.add(c, ev.f)
+		}
+	}
+	return nil
 }
 
 // BudgetInput is a budget as an admin sets it.
