@@ -173,7 +173,9 @@ func (a *App) seedDemoClaims(ctx context.Context) error {
 	level := 5
 	if _, err := a.Certificates.RecordExternal(ctx, admin, w1.WorkerID, certificates.ExternalInput{Kind: "skill",
 		Number: fmt.Sprintf("DEMO-WH-%d", w1.WorkerID), Occupation: "4-10-01-03", Level: &level,
-		IssuedOn: a.Now().AddDate(0, -1, 0).Format(time.DateOnly), Issuer: "武汉市职业技能鉴定指导中心"}); err != nil {
+		// Older than the certificate issued here, so that one stays first
+		// on worker1's list (newest first).
+		IssuedOn: a.Now().AddDate(0, -5, 0).Format(time.DateOnly), Issuer: "武汉市职业技能鉴定指导中心"}); err != nil {
 		return fmt.Errorf("worker1's external certificate: %w", err)
 	}
 	// The rest are proposals once evaluated (免申即享).
