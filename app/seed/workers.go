@@ -67,7 +67,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 	if err != nil {
 		return nil, fmt.Errorf("demo id %s: %w", number, err)
 	}
-	w := &workers.Worker{Name: demoName(r), Occupations: []string{}, TargetGroups: []string{},
+	// Target groups stay nil ("never asked") unless drawn below.
+	w := &workers.Worker{Name: demoName(r), Occupations: []string{},
 		Education: workers.Educations[2+r.IntN(5)]}
 	phone := fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1_000_000_000))
 	if len(colleges) > 0 && age <= 24 {
@@ -76,6 +77,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 		w.GraduationYear = asOf.Year() - r.IntN(2)
 		w.TargetGroups = []string{workers.GroupGraduateOfYear}
 		w.Employment = workers.EmpStudent
+		w.TargetGroupsSetAt, w.TargetGroupsSetBy = &asOf, workers.FactByHRReviewer
+		w.EmploymentSetAt, w.EmploymentSetBy = &asOf, workers.FactByWorker
 	}
 	if len(employers) > 0 && age > 21 && r.IntN(2) == 0 {
 		w.EmployerInstitutionID = employers[r.IntN(len(employers))]
@@ -83,6 +86,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 		months := r.IntN(60)
 		on := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, -r.IntN(3), 0)
 		w.InsuredMonths, w.InsuredMonthsOn, w.InsuredMonthsSource = &months, &on, "demo"
+		w.EmploymentSetAt, w.EmploymentSetBy = &asOf, workers.FactByHRReviewer
+		w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = &asOf, workers.FactByHRImport
 		w.Occupations = []string{workers.Occupations[r.IntN(2)].Code}
 	}
 	bank := ""
