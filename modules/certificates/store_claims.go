@@ -56,3 +56,10 @@ func HeldByIDs(ctx context.Context, idb bun.IDB, ids []int64) ([]Held, error) {
 	}
 	return out, nil
 }
+
+// Display selects the columns other modules' lists show of a certificate
+// (id, number, occupation, level, issued_on): a sub-query the claims store
+// joins, so a claims list stays one statement.
+func Display(idb bun.IDB) *bun.SelectQuery {
+	return idb.NewSelect().Table("certificates").Column("id", "number", "occupation", "level", "issued_on")
+}

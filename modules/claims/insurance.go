@@ -133,8 +133,8 @@ func (s *Service) ImportInsurance(ctx context.Context, p *accounts.Principal, na
 	}
 	imp.RowsValid, imp.RowsInvalid = len(imp.ValidRows), len(imp.Errors)
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(imp).Returning("id, created_at").Exec(ctx); err != nil {
-			return fmt.Errorf("store insurance import: %w", err)
+		if err := NewStore(tx).InsertImport(ctx, imp); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "insurance.preview",
 			TargetType: "insurance_import", TargetID: strconv.FormatInt(imp.ID, 10),
@@ -164,9 +164,8 @@ func (s *Service) CommitInsurance(ctx context.Context, p *accounts.Principal, id
 	}
 	imp := new(InsuranceImport)
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		err := tx.NewSelect().Model(imp).Where("ii.id = ? AND ii.uploaded_by = ?", id, p.UserID).For("UPDATE").Scan(ctx)
-		if err != nil {
-			return apperr.NotFound("insurance_import_not_found", "导入记录不存在")
+		if err := NewStore(tx).LockImport(ctx, imp, id, p.UserID); err != nil {
+			return err
 		}
 		if imp.Status == "committed" {
 			return nil
@@ -177,8 +176,8 @@ func (s *Service) CommitInsurance(ctx context.Context, p *accounts.Principal, id
 			return err
 		}
 		imp.Status, imp.CommittedAt, imp.RowsUpdated = "committed", &now, n
-		if _, err := tx.NewUpdate().Model(imp).Column("status", "committed_at", "rows_updated").WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("commit insurance import %d: %w", id, err)
+		if err := NewStore(tx).MarkCommitted(ctx, imp); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "insurance.commit",
 			TargetType: "insurance_import", TargetID: strconv.FormatInt(id, 10), Summary: map[string]any{"rows_updated": n}})

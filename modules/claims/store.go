@@ -12,7 +12,9 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/certificates"
 	"tuoyu/modules/subsidies"
+	"tuoyu/modules/workers"
 )
 
 // Store reads and writes claims and the stored eligibility, on the database
@@ -35,8 +37,8 @@ func (s Store) selectClaims(dst any) *bun.SelectQuery {
 		ColumnExpr("cl.*").
 		ColumnExpr("w.name AS worker_name").
 		ColumnExpr("ce.number AS certificate_number, ce.occupation, ce.level, ce.issued_on").
-		Join("JOIN workers AS w ON w.id = cl.worker_id").
-		Join("JOIN certificates AS ce ON ce.id = cl.certificate_id")
+		Join("JOIN (?) AS w ON w.id = cl.worker_id", workers.Display(s.db)).
+		Join("JOIN (?) AS ce ON ce.id = cl.certificate_id", certificates.Display(s.db))
 }
 
 // ByID returns claim id whoever asks. Errors: NotFound claim_not_found.
@@ -273,7 +275,7 @@ func (s Store) Notices(ctx context.Context, regionPrefix string, page, perPage i
 	var out []Notice
 	n, err := s.db.NewSelect().TableExpr("claims AS cl").
 		ColumnExpr("cl.id, w.name AS worker_name, cl.region_code, cl.subsidy, cl.amount_yuan, cl.approved_on, cl.notice_ends_on").
-		Join("JOIN workers AS w ON w.id = cl.worker_id").
+		Join("JOIN (?) AS w ON w.id = cl.worker_id", workers.Display(s.db)).
 		Where("cl.status = ?", StatusNotice).Where("cl.region_code LIKE ?", regionPrefix+"%").
 		OrderExpr("cl.notice_ends_on, cl.id").Limit(int64(perPage)).Offset(int64((page-1)*perPage)).
 		ScanAndCount(ctx, &out)

@@ -122,9 +122,9 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 			st.Unavailable = append(st.Unavailable, "claims")
 			claimsDone <- claimsResult{}
 		} else {
-			var snap string
-			if err := tx.NewRaw("SELECT pg_export_snapshot()").Scan(ctx, &snap); err != nil {
-				return fmt.Errorf("export snapshot: %w", err)
+			snap, err := exportSnapshot(ctx, tx)
+			if err != nil {
+				return err
 			}
 			go func() {
 				cells, err := s.claimsInSnapshot(ctx, snap, prefix, year)
@@ -205,8 +205,8 @@ type claimsResult struct {
 func (s *Service) claimsInSnapshot(ctx context.Context, snap, prefix string, year int) ([]claimCell, error) {
 	var out []claimCell
 	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SET TRANSACTION SNAPSHOT ?", snap); err != nil {
-			return fmt.Errorf("import snapshot: %w", err)
+		if err := importSnapshot(ctx, tx, snap); err != nil {
+			return err
 		}
 		st := NewStore(tx)
 		if err := st.setZone(ctx, s.loc); err != nil {

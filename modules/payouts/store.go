@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"tuoyu/modules/orgs"
 
 	"github.com/uptrace/bun"
 )
@@ -119,7 +120,7 @@ func (s Store) Budgets(ctx context.Context, year int, codes []string) ([]Budget,
 func (s Store) ListBudgets(ctx context.Context) ([]Budget, error) {
 	var out []Budget
 	err := s.db.NewSelect().Model(&out).ColumnExpr("bg.*, r.name AS region_name").
-		Join("JOIN regions AS r ON r.code = bg.region_code").
+		Join("JOIN (?) AS r ON r.code = bg.region_code", orgs.RegionNames(s.db)).
 		OrderExpr("bg.year DESC, bg.region_code").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list budgets: %w", err)
@@ -136,6 +137,25 @@ func (s Store) UpsertBudget(ctx context.Context, b *Budget) error {
 		Returning("id, set_at").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("set budget %s/%d: %w", b.RegionCode, b.Year, err)
+	}
+	return nil
+}
+
+// exportSnapshot exports the snapshot of tx (pg_export_snapshot) for
+// another connection to read the same data.
+func exportSnapshot(ctx context.Context, tx bun.Tx) (string, error) {
+	var snap string
+	if err := tx.NewRaw("SELECT pg_export_snapshot()").Scan(ctx, &snap); err != nil {
+		return "", fmt.Errorf("export snapshot: %w", err)
+	}
+	return snap, nil
+}
+
+// importSnapshot makes tx (repeatable read, not yet queried) read the
+// snapshot snap exported by exportSnapshot.
+func importSnapshot(ctx context.Context, tx bun.Tx, snap string) error {
+	if _, err := tx.ExecContext(ctx, "SET TRANSACTION SNAPSHOT ?", snap); err != nil {
+		return fmt.Errorf("import snapshot: %w", err)
 	}
 	return nil
 }

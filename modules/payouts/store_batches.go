@@ -12,6 +12,7 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/orgs"
 	"tuoyu/modules/workers"
 )
 
@@ -26,7 +27,7 @@ func batchScope(q *bun.SelectQuery, p *accounts.Principal) *bun.SelectQuery {
 
 func (s Store) batchQuery(dst any) *bun.SelectQuery {
 	return s.db.NewSelect().Model(dst).ColumnExpr("pb.*, r.name AS region_name").
-		Join("JOIN regions AS r ON r.code = pb.region_code")
+		Join("JOIN (?) AS r ON r.code = pb.region_code", orgs.RegionNames(s.db))
 }
 
 // BatchByID returns batch id if p may see it. Errors: NotFound

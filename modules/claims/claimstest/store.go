@@ -1,7 +1,8 @@
 // Package claimstest helps tests of modules above claims (payouts) that
 // need claims in a given state without walking the whole review, approval
 // and 公示 flow: it records an external certificate through the
-// certificates service and stores the claim as the flow leaves it.
+// certificates service and stores the claim as the flow leaves it (the
+// claims table written directly: this package is the claims store of tests).
 package claimstest
 
 import (
