@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"tuoyu/app/seed"
 
 	"github.com/uptrace/bun"
 
@@ -103,7 +104,7 @@ func BenchmarkBatchAndBankFile(b *testing.B) {
 	ws := workers.NewService(db, workerstest.Cipher(b), time.Now)
 	// Generated workers: a third have a bank account; give the others one
 	// through the cipher, as the demo does, until n have.
-	if err := ws.SeedScale(ctx, n*3+n/2, io.Discard); err != nil {
+	if err := seed.Scale(ctx, seed.Services{DB: db, Now: time.Now, Workers: ws}, n*3+n/2, io.Discard); err != nil {
 		b.Fatal(err)
 	}
 	var ids []int64
