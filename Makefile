@@ -23,7 +23,7 @@ TEST_TIMEOUT ?= 15m
 DEB_PACKAGES := postgresql:pg_ctl fonts-lxgw-wenkai:/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf \
 	poppler-utils:pdftoppm qpdf:qpdf zbar-tools:zbarimg chromium:chromium wrk:wrk
 
-.PHONY: run test deps build vet unit fuzz bench clean
+.PHONY: run test deps build vet unit fuzz bench bench-scale clean
 
 run: deps build
 	@echo
@@ -101,6 +101,12 @@ deps:
 
 bench: build
 	@for s in bench/*.sh; do [ -f "$$s" ] || continue; echo "== $$s"; bash "$$s" || exit 1; done
+
+# The province-size world (issue 14) and every list measured on it; takes
+# long (BENCH_WORKERS=1000000 by default), so it is not part of bench or test.
+BENCH_WORKERS ?= 1000000
+bench-scale: deps
+	BENCH_WORKERS=$(BENCH_WORKERS) bash bench/scale/world.sh
 
 clean:
 	rm -rf bin

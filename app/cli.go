@@ -23,13 +23,15 @@ usage:
   tuoyu [serve] [--demo]             run the server (--demo: seed demo data when the database is empty)
   tuoyu migrate up|down|status       apply all, roll back the last group, or list migrations
   tuoyu seed demo                    build the demo world (idempotent)
-  tuoyu seed scale --workers N       add N generated workers for load tests
+  tuoyu seed scale --workers N       a province-size world of N workers on top of the demo (resumable)
   tuoyu user create --username U --role R [--org CODE] [--name NAME]   (password read from stdin)
   tuoyu jobs list                    scheduled jobs with last and next run
   tuoyu jobs run NAME                run a job now
   tuoyu audit verify                 check the audit hash chain
   tuoyu certificates verify --key KEY.json FILE.pdf|ANSWER.json|CODE
                                      check a certificate's signature against a saved public key
+  tuoyu backup FILE                  consistent pg_dump of schema and data plus a manifest (not the secret key)
+  tuoyu restore FILE                 restore a backup into an empty database and check its row counts
 `
 
 // Run is the whole program: it parses args, runs one command and returns the
@@ -70,12 +72,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return err
 	}
 	switch cmd {
-	case "serve", "migrate", "seed", "user", "jobs", "audit":
+	case "serve", "migrate", "seed", "user", "jobs", "audit", "backup", "restore":
 	default:
 		return usageError{"unknown command " + cmd}
 	}
 	if cmd == "migrate" {
 		return runMigrate(ctx, cfg, args, stdout, logger)
+	}
+	if cmd == "backup" || cmd == "restore" { // neither migrates: a restore needs the database empty
+		return runBackup(ctx, cfg, args, stdout, cmd == "restore")
 	}
 
 	db, err := openDB(ctx, cfg, logger)

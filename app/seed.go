@@ -66,7 +66,8 @@ func (a *App) isEmpty(ctx context.Context) (bool, error) {
 	return !has, err
 }
 
-// SeedScale adds n generated workers for load tests and benchmarks.
+// SeedScale builds the province-size world of n workers for benchmarks
+// (seed.Scale; resumable).
 func (a *App) SeedScale(ctx context.Context, n int, out io.Writer) error {
 	return seed.Scale(ctx, a.seedServices(), n, out)
 }

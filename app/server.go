@@ -63,6 +63,7 @@ func newFiber(cfg Config, logger *slog.Logger, acc *accounts.Service, regions *r
 	app.Use(limitBody)
 	app.Use(checkText)
 	app.Use(authenticate(acc, strings.HasPrefix(cfg.BaseURL, "https://")))
+	app.Use(accounts.PasswordGate)
 	app.Use("/assets", filesystem.New(filesystem.Config{Root: http.FS(assets.FS), MaxAge: 3600}))
 	return app
 }

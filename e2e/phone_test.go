@@ -109,7 +109,7 @@ func phoneJourney(t *testing.T, srv *Server) {
 	w := srv.Browser(t)
 	w.Phone()
 	w.Login("worker1")
-	for _, path := range []string{"/me", "/classes/search", "/me/classes", "/notifications", "/me/certificates"} {
+	for _, path := range []string{"/me", "/classes/search", "/me/classes", "/notifications", "/me/certificates", "/account/password"} {
 		checkPhonePage(t, w, path)
 	}
 	w.Visit("/me")

@@ -71,9 +71,10 @@ type Config struct {
 // when this process started it.
 type DB struct {
 	*bun.DB
-	owner   *bun.DB           // the same pool as DB when one URL serves both
-	opts    []pgdriver.Option // how to reach the server as the owner, without the database name
-	cluster *cluster          // nil with a URL
+	owner    *bun.DB           // the same pool as DB when one URL serves both
+	opts     []pgdriver.Option // how to reach the server as the owner, without the database name
+	cluster  *cluster          // nil with a URL
+	ownerURL string            // the owner's URL (URL mode), for libpq tools
 }
 
 // Open connects to the database described by cfg, starting or joining the
@@ -92,7 +93,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			return nil, fmt.Errorf("connect to DATABASE_URL: %w", err)
 		}
 		if cfg.MigrateURL == "" || cfg.MigrateURL == cfg.URL {
-			return &DB{DB: app, owner: app, opts: []pgdriver.Option{pgdriver.WithDSN(cfg.URL)}}, nil
+			return &DB{DB: app, owner: app, opts: []pgdriver.Option{pgdriver.WithDSN(cfg.URL)}, ownerURL: cfg.URL}, nil
 		}
 		opts := []pgdriver.Option{pgdriver.WithDSN(cfg.MigrateURL)}
 		owner := connect(opts)
@@ -101,7 +102,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			owner.Close()
 			return nil, fmt.Errorf("connect to TUOYU_MIGRATE_DATABASE_URL: %w", err)
 		}
-		return &DB{DB: app, owner: owner, opts: opts}, nil
+		return &DB{DB: app, owner: owner, opts: opts, ownerURL: cfg.MigrateURL}, nil
 	}
 
 	if cfg.DataDir == "" {

@@ -250,3 +250,41 @@ func redact(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// ConnString returns how libpq tools (pg_dump, pg_restore) reach the
+// package's database as its owner.
+func ConnString(t testing.TB) string {
+	t.Helper()
+	DB(t)
+	mu.Lock()
+	defer mu.Unlock()
+	s, err := server.ConnString(pkgName)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return s
+}
+
+// FreshConn returns a separate, empty database, dropped when t ends, and
+// how libpq tools reach it (restore tests).
+func FreshConn(t testing.TB) (*bun.DB, string) {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	db, name, err := create(false)
+	if err != nil {
+		t.Fatalf("dbtest: no fresh database: %v", err)
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := drop(db, name); err != nil {
+			t.Errorf("dbtest: %v", err)
+		}
+	})
+	s, err := server.ConnString(name)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return db, s
+}

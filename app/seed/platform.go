@@ -49,7 +49,7 @@ func Platform(ctx context.Context, s Services) error {
 		}
 	}
 	for _, u := range demoUsers {
-		u.Password = DemoPassword
+		u.Password, u.Demo = DemoPassword, true
 		if ok, err := s.userExists(ctx, u.Username); err != nil || ok {
 			if err != nil {
 				return err

@@ -31,8 +31,9 @@ import (
 	"tuoyu/modules/workers"
 )
 
-// DemoPassword is the password of every demo login (DESIGN §5.5).
-const DemoPassword = "Tuoyu@2026"
+// DemoPassword is the password of every demo login (DESIGN §5.5); only
+// the demo seed may set it (accounts.NewUser.Demo).
+const DemoPassword = accounts.DemoPassword
 
 // Services are the module services the seeds work through.
 type Services struct {

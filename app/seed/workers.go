@@ -3,7 +3,6 @@ package seed
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
-	"tuoyu/modules/apperr"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/workers"
 )
@@ -131,6 +129,12 @@ func Workers(ctx context.Context, s Services) error {
 		w.RegisteredByOrgID = w.CollegeOrgID
 		batch = append(batch, *w)
 	}
+	if len(employers) > 0 {
+		// worker1 lives and works in 武汉 (DESIGN §5.5): employed by the first
+		// demo institution (武昌区, 420106), so 武汉's HR sees them in scope.
+		batch[0].EmployerInstitutionID = employers[0]
+		batch[0].Employment = workers.EmpEnterpriseEmployee
+	}
 	exists, err := s.userExists(ctx, "worker1")
 	if err != nil {
 		return err
@@ -147,34 +151,7 @@ func Workers(ctx context.Context, s Services) error {
 			return err
 		}
 		_, err = accounts.CreateUserTx(ctx, tx, accounts.NewUser{Username: "worker1", DisplayName: "演示学员",
-			Role: accounts.RoleWorker, WorkerID: found[string(batch[0].IDNumberIdx)].ID, Password: DemoPassword})
+			Role: accounts.RoleWorker, WorkerID: found[string(batch[0].IDNumberIdx)].ID, Password: DemoPassword, Demo: true})
 		return err
 	})
-}
-
-// Scale adds n generated workers (valid ID numbers, Hubei areas) in batches
-// of 1000 for load tests, reporting progress to out. Existing ID numbers are
-// skipped. Errors: Invalid validation_failed when n is not positive.
-func Scale(ctx context.Context, s Services, n int, out io.Writer) error {
-	if n <= 0 {
-		return apperr.Invalid("validation_failed", "人数须为正整数")
-	}
-	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
-	asOf := s.Now()
-	for done := 0; done < n; {
-		batch := make([]workers.Worker, 0, min(1000, n-done))
-		for len(batch) < cap(batch) {
-			w, err := person(s.Workers, r, asOf, nil, nil)
-			if err != nil {
-				return err
-			}
-			batch = append(batch, *w)
-		}
-		if err := s.Workers.AddIfAbsent(ctx, s.DB, batch); err != nil {
-			return fmt.Errorf("insert generated workers: %w", err)
-		}
-		done += len(batch)
-		fmt.Fprintf(out, "workers: %d/%d\n", done, n)
-	}
-	return nil
 }

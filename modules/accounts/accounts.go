@@ -84,16 +84,19 @@ func OrgKindFor(r Role) string {
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID             int64     `bun:"id,pk,autoincrement"`
-	Username       string    `bun:"username"`
-	DisplayName    string    `bun:"display_name"`
-	Role           Role      `bun:"role"`
-	OrganisationID int64     `bun:"organisation_id,nullzero"`
-	WorkerID       int64     `bun:"worker_id,nullzero"`
-	PasswordHash   string    `bun:"password_hash"`
-	Active         bool      `bun:"active"`
-	CreatedAt      time.Time `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt      time.Time `bun:"updated_at,nullzero,default:now()"`
+	ID             int64  `bun:"id,pk,autoincrement"`
+	Username       string `bun:"username"`
+	DisplayName    string `bun:"display_name"`
+	Role           Role   `bun:"role"`
+	OrganisationID int64  `bun:"organisation_id,nullzero"`
+	WorkerID       int64  `bun:"worker_id,nullzero"`
+	PasswordHash   string `bun:"password_hash"`
+	Active         bool   `bun:"active"`
+	// MustChangePassword is set by an admin's reset: until the user picks a
+	// new password, every request but the change itself is refused.
+	MustChangePassword bool      `bun:"must_change_password"`
+	CreatedAt          time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt          time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
 // Session is a server-side login session; the cookie holds the raw id, the
@@ -140,6 +143,8 @@ type Principal struct {
 	Region   string `json:"region,omitempty"` // the organisation's region; workers have none
 	WorkerID int64  `json:"worker_id,omitempty"`
 	TokenID  int64  `json:"-"` // set when the caller is an API token, not a user
+	// MustChangePassword: the user has to choose a new password first.
+	MustChangePassword bool `json:"must_change_password,omitempty"`
 }
 
 // Is reports whether p has one of roles.

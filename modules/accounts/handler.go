@@ -30,6 +30,7 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	api.Post("/session", h.apiLogin)
 	api.Delete("/session", h.apiLogout)
 	api.Get("/session", Require(), h.apiSession)
+	api.Put("/session/password", Require(), h.apiChangePassword)
 	api.Get("/users", Require(RoleAdmin), h.apiUsers)
 	api.Post("/users", Require(RoleAdmin), h.apiCreateUser)
 	api.Get("/tokens", Require(RoleAdmin), h.apiTokens)
@@ -40,6 +41,8 @@ func (h *Handler) Routes(api, pages fiber.Router) {
 	pages.Get("/login", h.loginPage)
 	pages.Post("/login", h.loginForm)
 	pages.Post("/logout", h.logoutForm)
+	pages.Get("/account/password", Require(), h.passwordPage)
+	pages.Post("/account/password", Require(), h.passwordForm)
 	pages.Get("/admin/users", Require(RoleAdmin), h.usersPage)
 	pages.Post("/admin/users", Require(RoleAdmin), h.createUserForm)
 	pages.Post("/admin/users/:id/active", Require(RoleAdmin), h.setActiveForm)
@@ -106,12 +109,17 @@ func (h *Handler) loginPage(c *fiber.Ctx) error {
 	if PrincipalOf(c) != nil {
 		return c.Redirect(safeNext(c.Query("next")), fiber.StatusSeeOther)
 	}
-	return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": safeNext(c.Query("next"))}, web.Layout)
+	return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": safeNext(c.Query("next")), "Changed": c.Query("changed") == "1"}, web.Layout)
 }
 
 func (h *Handler) loginForm(c *fiber.Ctx) error {
 	next := safeNext(c.FormValue("next"))
 	username := c.FormValue("username")
+	if strings.TrimSpace(username) == "" || c.FormValue("password") == "" {
+		// As the API: an empty form is not a failed login (no hash, no lockout count).
+		c.Status(fiber.StatusUnprocessableEntity)
+		return c.Render("accounts/login", fiber.Map{"Title": "登录", "Next": next, "Username": username, "Error": "请输入用户名和密码"}, web.Layout)
+	}
 	res, err := h.svc.Login(c.UserContext(), username, c.FormValue("password"), c.IP(), c.Get(fiber.HeaderUserAgent))
 	if err != nil {
 		e, ok := apperr.As(err)
@@ -323,4 +331,54 @@ func (h *Handler) revokeTokenForm(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Redirect("/admin/tokens", fiber.StatusSeeOther)
+}
+
+// A user changes their own password (and must, after an admin's reset).
+// Tokens have no password.
+type passwordInput struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func (h *Handler) changePassword(c *fiber.Ctx, in passwordInput) error {
+	p := PrincipalOf(c)
+	if p.TokenID != 0 {
+		return apperr.Forbidden("forbidden_role", "API 令牌没有密码")
+	}
+	return h.svc.ChangePassword(c.UserContext(), p.UserID, in.CurrentPassword, in.NewPassword)
+}
+
+func (h *Handler) apiChangePassword(c *fiber.Ctx) error {
+	var in passwordInput
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if err := h.changePassword(c, in); err != nil {
+		return err
+	}
+	h.clearCookie(c)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *Handler) passwordPage(c *fiber.Ctx) error {
+	return c.Render("accounts/password", fiber.Map{"Title": "修改密码", "Forced": PrincipalOf(c).MustChangePassword}, web.Layout)
+}
+
+func (h *Handler) passwordForm(c *fiber.Ctx) error {
+	in := passwordInput{CurrentPassword: c.FormValue("current_password"), NewPassword: c.FormValue("new_password")}
+	if c.FormValue("confirm_password") != in.NewPassword {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return c.Render("accounts/password", fiber.Map{"Title": "修改密码", "Forced": PrincipalOf(c).MustChangePassword,
+			"Error": "两次输入的新密码不一致"}, web.Layout)
+	}
+	if err := h.changePassword(c, in); err != nil {
+		if !web.Redisplay(c, err) {
+			return err
+		}
+		fields, msg := web.FieldMessages(err)
+		return c.Render("accounts/password", fiber.Map{"Title": "修改密码", "Forced": PrincipalOf(c).MustChangePassword,
+			"Error": msg, "Fields": fields}, web.Layout)
+	}
+	h.clearCookie(c)
+	return c.Redirect("/login?changed=1", fiber.StatusSeeOther)
 }

@@ -61,3 +61,21 @@ func urlQueryEscape(s string) string {
 	}
 	return b.String()
 }
+
+// PasswordGate holds a user whose password an admin reset at the password
+// change: pages redirect to /account/password, everything else but logging
+// out answers 403 password_change_required.
+func PasswordGate(c *fiber.Ctx) error {
+	p := PrincipalOf(c)
+	if p == nil || !p.MustChangePassword {
+		return c.Next()
+	}
+	switch path := c.Path(); {
+	case path == "/account/password", path == "/api/v1/session/password", path == "/api/v1/session",
+		path == "/logout", path == "/login", strings.HasPrefix(path, "/assets/"):
+		return c.Next()
+	case !strings.HasPrefix(path, "/api/") && c.Method() == fiber.MethodGet:
+		return c.Redirect("/account/password", fiber.StatusSeeOther)
+	}
+	return apperr.Forbidden("password_change_required", "管理员已重置您的密码，请先设置新密码")
+}

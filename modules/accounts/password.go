@@ -62,6 +62,45 @@ func CheckPassword(hash, password string) bool {
 // which usernames exist.
 var dummyHash, _ = HashPassword("dummy password for timing")
 
+// DemoPassword is the password of every demo login (DESIGN §5.5). It is
+// printed by make run and in the README, so no real account may use it:
+// only the demo seed sets it (NewUser.Demo).
+const DemoPassword = "Tuoyu@2026"
+
+// commonPasswords are passwords that meet the character rule and are still
+// among the first an attacker tries (lists of leaked passwords, patterns
+// common on Chinese systems). Compared without regard to case.
+var commonPasswords = []string{
+	DemoPassword, "Password123!", "Password@123", "P@ssw0rd123", "P@ssword123", "Passw0rd!23", "Admin@12345",
+	"Admin@123456", "Admin123456!", "Root@123456", "Test@123456", "Welcome@123", "Huawei@123", "Huawei12#$",
+	"Qwer@123456", "Qwerty@1234", "Qwerty123!", "1qaz@WSX3edc", "1qaz!QAZ2wsx", "1qaz2wsx#EDC", "Aa123456789",
+	"Aa@123456789", "Aa123456!@#", "Abc@1234567", "Abcd@123456", "Abc123456!", "Asdf@123456", "Zxcv@123456",
+	"Woaini@1314", "Iloveyou@520", "Tuoyu@123456", "Tuoyu12345!",
+}
+
+// CheckNewPassword enforces the password rule for username's new password:
+// CheckPasswordRule, and not the username (or containing it), not the demo
+// password, not one of the common passwords. Errors: Invalid weak_password.
+func CheckNewPassword(username, password string) error {
+	if err := CheckPasswordRule(password); err != nil {
+		return err
+	}
+	weak := func(msg string) error {
+		return apperr.Invalid("weak_password", "密码不符合要求",
+			apperr.FieldError{Field: "password", Code: "weak_password", Message: msg})
+	}
+	lower := strings.ToLower(password)
+	if u := strings.ToLower(strings.TrimSpace(username)); len(u) >= 3 && strings.Contains(lower, u) {
+		return weak("密码不能包含用户名")
+	}
+	for _, c := range commonPasswords {
+		if lower == strings.ToLower(c) {
+			return weak("该密码过于常见（或是公开的演示密码），请换一个")
+		}
+	}
+	return nil
+}
+
 // CheckPasswordRule enforces the password rule: at least 10 characters and
 // at least 3 of 4 classes (lower case, upper case, digits, other). It returns
 // an Invalid error naming the field. Errors: Invalid weak_password.

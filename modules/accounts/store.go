@@ -33,7 +33,7 @@ func (r principalRow) principal() Principal {
 	return Principal{
 		UserID: r.ID, Username: r.Username, Name: r.DisplayName, Role: r.Role,
 		OrgID: r.OrganisationID, OrgCode: r.OrgCode, OrgName: r.OrgName, OrgKind: r.OrgKind,
-		Region: r.OrgRegion, WorkerID: r.WorkerID,
+		Region: r.OrgRegion, WorkerID: r.WorkerID, MustChangePassword: r.MustChangePassword,
 	}
 }
 
@@ -213,15 +213,24 @@ func (s Store) DeleteSession(ctx context.Context, h []byte) error {
 	return err
 }
 
+// SetMustChangePassword sets or clears the forced password change of user
+// id. Errors: only internal ones (database).
+func (s Store) SetMustChangePassword(ctx context.Context, id int64, must bool) error {
+	_, err := s.db.NewUpdate().Table("users").Set("must_change_password = ?", must).Set("updated_at = now()").
+		Where("id = ?", id).Exec(ctx)
+	return err
+}
+
 // DeleteUserSessions removes every session of user id. Errors: only internal ones (database).
 func (s Store) DeleteUserSessions(ctx context.Context, id int64) error {
 	_, err := s.db.NewDelete().Table("sessions").Where("user_id = ?", id).Exec(ctx)
 	return err
 }
 
-// DeleteIdleSessions removes sessions idle since before. Errors: only internal ones (database).
-func (s Store) DeleteIdleSessions(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.NewDelete().Table("sessions").Where("last_seen_at < ?", before).Exec(ctx)
+// DeleteIdleSessions removes sessions idle since before or begun before
+// begunBefore. Errors: only internal ones (database).
+func (s Store) DeleteIdleSessions(ctx context.Context, before, begunBefore time.Time) (int64, error) {
+	res, err := s.db.NewDelete().Table("sessions").Where("last_seen_at < ? OR created_at < ?", before, begunBefore).Exec(ctx)
 	if err != nil {
 		return 0, err
 	}

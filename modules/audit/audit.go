@@ -70,9 +70,15 @@ func RequestFrom(ctx context.Context) Request {
 const chainLock = 0x617564697400 // "audit"
 
 // Record appends e to the trail inside idb (normally the caller's
-// transaction). Actor and request fields left empty are taken from ctx.
+// transaction; on the database itself it opens one). Actor and request fields left empty are taken from ctx.
 // Errors: a plain error for an event without action; otherwise only internal ones (database).
 func Record(ctx context.Context, idb bun.IDB, e Event) error {
+	if db, ok := idb.(*bun.DB); ok {
+		// Outside a transaction the chain lock (a transaction lock) would
+		// end with its own statement, and two events recorded at once would
+		// both link to the same head: record in a transaction of our own.
+		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return Record(ctx, tx, e) })
+	}
 	r := RequestFrom(ctx)
 	if e.ActorUserID == 0 {
 		e.ActorUserID = r.UserID
@@ -258,16 +264,29 @@ type Filter struct {
 	From, To   time.Time
 	Page       int
 	PerPage    int
+	AfterID    int64 // when set, the events older than this one (a cursor); Page is ignored
 }
 
-// List returns events matching f, newest first, and the total count.
-// Errors: only internal ones (database).
-func List(ctx context.Context, db bun.IDB, f Filter) ([]Event, int, error) {
+func (f Filter) defaults() Filter {
 	if f.PerPage <= 0 {
 		f.PerPage = 50
 	}
 	if f.Page <= 0 {
 		f.Page = 1
 	}
-	return store{db}.list(ctx, f)
+	return f
+}
+
+// List returns events matching f, newest first, and the total (exact up to
+// pg.ExactUpTo, else an estimate). Errors: only internal ones (database).
+func List(ctx context.Context, db bun.IDB, f Filter) ([]Event, int, error) {
+	rows, total, _, err := store{db}.list(ctx, f.defaults(), 0)
+	return rows, total, err
+}
+
+// Browse is List for a page that pages by cursor: it reads one event more
+// than f.PerPage (the caller's sign of a next page) and says whether the
+// total is an estimate. Errors: only internal ones (database).
+func Browse(ctx context.Context, db bun.IDB, f Filter) (rows []Event, total int, estimate bool, err error) {
+	return store{db}.list(ctx, f.defaults(), 1)
 }

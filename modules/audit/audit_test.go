@@ -99,6 +99,35 @@ func TestConcurrentRecordsKeepOneChain(t *testing.T) {
 	}
 }
 
+// TestConcurrentRecordsOutsideATransaction: events recorded on the database
+// itself (reads that are audited, such as a download) still form one chain
+// when they come at once. Found by the access matrix, whose concurrent
+// requests forked the chain.
+func TestConcurrentRecordsOutsideATransaction(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- audit.Record(ctx, db, audit.Event{Action: "rosters.errors_download", Summary: map[string]any{"i": i}})
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := audit.Verify(ctx, db)
+	if err != nil || !res.OK {
+		t.Fatalf("verify after concurrent appends outside transactions = %+v, %v", res, err)
+	}
+}
+
 func TestApplicationCannotChangeOrDelete(t *testing.T) {
 	db := dbtest.DB(t)
 	ctx := context.Background()

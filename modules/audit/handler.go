@@ -65,19 +65,45 @@ func (h *Handler) filter(c *fiber.Ctx) (Filter, error) {
 	return f, nil
 }
 
+// window checks how deep f pages and reads ?after= into f.AfterID.
+// Errors: Invalid page_too_deep, invalid_cursor.
+func window(c *fiber.Ctx, f *Filter) (web.Window, error) {
+	w, err := web.PagingValues(max(f.Page, 1), max(f.PerPage, 50), c.Query("after"))
+	if err != nil {
+		return w, err
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = w.PerPage
+	}
+	if w.After != "" {
+		err = w.Key(&f.AfterID)
+	}
+	return w, err
+}
+
+// browse reads the window of events the request asks for.
+func (h *Handler) browse(c *fiber.Ctx, f *Filter) (web.Listing[Event], error) {
+	w, err := window(c, f)
+	if err != nil {
+		return web.Listing[Event]{}, err
+	}
+	rows, total, estimate, err := Browse(c.UserContext(), h.db, *f)
+	if err != nil {
+		return web.Listing[Event]{}, err
+	}
+	return web.NewListing(w, rows, total, estimate, func(i int) string { return web.Cursor(rows[i].ID) }), nil
+}
+
 func (h *Handler) apiList(c *fiber.Ctx) error {
 	f, err := h.filter(c)
 	if err != nil {
 		return err
 	}
-	rows, total, err := List(c.UserContext(), h.db, f)
+	l, err := h.browse(c, &f)
 	if err != nil {
 		return err
 	}
-	if rows == nil {
-		rows = []Event{}
-	}
-	return c.JSON(fiber.Map{"items": rows, "total": total})
+	return c.JSON(l)
 }
 
 func (h *Handler) page(c *fiber.Ctx) error { return h.render(c, nil) }
@@ -87,11 +113,12 @@ func (h *Handler) render(c *fiber.Ctx, result *VerifyResult) error {
 	if err != nil {
 		return err
 	}
-	rows, total, err := List(c.UserContext(), h.db, f)
+	l, err := h.browse(c, &f)
 	if err != nil {
 		return err
 	}
-	return c.Render("audit/list", fiber.Map{"Title": "审计日志", "Events": rows, "Total": total, "F": f,
+	return c.Render("audit/list", fiber.Map{"Title": "审计日志", "Events": l.Items, "Total": l.Total,
+		"TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate), "Estimate": l.TotalIsEstimate, "Next": l.NextCursor, "F": f,
 		"FromQ": c.Query("from"), "ToQ": c.Query("to"), "Verify": result}, "layouts/main")
 }
 

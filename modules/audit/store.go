@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+
+	"tuoyu/modules/pg"
 )
 
 // store reads and writes the audit trail and its checkpoints. It is
@@ -65,10 +67,32 @@ func (s store) insertCheckpoint(ctx context.Context, cp *Checkpoint) error {
 	return err
 }
 
-// list returns events matching f (already defaulted), newest first, and the total.
-func (s store) list(ctx context.Context, f Filter) ([]Event, int, error) {
+// list returns events matching f (already defaulted), newest first, read
+// with extra rows more than a page, and the total (exact up to
+// pg.ExactUpTo, else an estimate).
+func (s store) list(ctx context.Context, f Filter, extra int) ([]Event, int, bool, error) {
 	var rows []Event
-	q := s.db.NewSelect().Model(&rows).OrderExpr("id DESC")
+	q := s.filter(s.db.NewSelect().Model(&rows), f).OrderExpr("id DESC")
+	if f.AfterID != 0 {
+		q = q.Where("id < ?", f.AfterID)
+	} else {
+		q = q.Offset(int64((f.Page - 1) * f.PerPage))
+	}
+	if err := q.Limit(int64(f.PerPage + extra)).Scan(ctx); err != nil {
+		return nil, 0, false, fmt.Errorf("list audit events: %w", err)
+	}
+	for i := range rows {
+		_ = json.Unmarshal([]byte(rows[i].SummaryJSON), &rows[i].Summary)
+	}
+	total, estimate, err := pg.Total(ctx, s.db, s.filter(s.db.NewSelect().Table("audit_events").Column("id"), f), pg.ExactUpTo)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("count audit events: %w", err)
+	}
+	return rows, total, estimate, nil
+}
+
+// filter adds f's conditions to q (on audit_events, unaliased).
+func (s store) filter(q *bun.SelectQuery, f Filter) *bun.SelectQuery {
 	if f.Action != "" {
 		q = q.Where("action LIKE ?", escapeLike(f.Action)+"%")
 	}
@@ -87,14 +111,7 @@ func (s store) list(ctx context.Context, f Filter) ([]Event, int, error) {
 	if !f.To.IsZero() {
 		q = q.Where("occurred_at < ?", f.To)
 	}
-	total, err := q.Limit(int64(f.PerPage)).Offset(int64((f.Page - 1) * f.PerPage)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list audit events: %w", err)
-	}
-	for i := range rows {
-		_ = json.Unmarshal([]byte(rows[i].SummaryJSON), &rows[i].Summary)
-	}
-	return rows, int(total), nil
+	return q
 }
 
 func escapeLike(s string) string {

@@ -207,3 +207,11 @@ func JoinInstitution(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery {
 func OrganisationOf(idCol string) string {
 	return "(SELECT i2.organisation_id FROM institutions i2 WHERE i2.id = " + idCol + ")"
 }
+
+// OfOrganisation is a sub-query giving the institution linked to the
+// organisation orgID (at most one): workers starts an institution's
+// employee list from it, so the list reads that institution's index range
+// instead of testing every worker.
+func OfOrganisation(orgID int64) string {
+	return fmt.Sprintf("(SELECT i2.id FROM institutions i2 WHERE i2.organisation_id = %d)", orgID)
+}

@@ -140,19 +140,36 @@ func nonNil(s []string) []string {
 }
 
 func (h *Handler) apiList(c *fiber.Ctx) error {
-	pg, err := web.Pagination(c)
+	l, err := h.browse(c, c.Query("q"))
 	if err != nil {
 		return err
 	}
-	ws, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: c.Query("q"), Page: pg.Page, PerPage: pg.PerPage})
+	items := make([]item, len(l.Items))
+	for i := range l.Items {
+		items[i] = toItem(&l.Items[i])
+	}
+	return c.JSON(web.Listing[item]{Items: items, Total: l.Total, TotalIsEstimate: l.TotalIsEstimate, NextCursor: l.NextCursor})
+}
+
+// browse reads the window the request asks for (?page=&per_page= or
+// ?after=) of the workers matching q. Errors: those of web.Paging and
+// Service.Browse, Invalid invalid_cursor.
+func (h *Handler) browse(c *fiber.Ctx, q string) (web.Listing[Worker], error) {
+	win, err := web.Paging(c)
 	if err != nil {
-		return err
+		return web.Listing[Worker]{}, err
 	}
-	items := make([]item, len(ws))
-	for i := range ws {
-		items[i] = toItem(&ws[i])
+	f := Filter{Q: q, Page: win.Page, PerPage: win.PerPage}
+	if win.After != "" {
+		if err := win.Key(&f.AfterName, &f.AfterID); err != nil {
+			return web.Listing[Worker]{}, err
+		}
 	}
-	return c.JSON(web.List(items, total))
+	ws, total, estimate, err := h.svc.Browse(c.UserContext(), accounts.PrincipalOf(c), f)
+	if err != nil {
+		return web.Listing[Worker]{}, err
+	}
+	return web.NewListing(win, ws, total, estimate, func(i int) string { return web.Cursor(ws[i].Name, ws[i].ID) }), nil
 }
 
 type registerForm struct {
@@ -292,17 +309,18 @@ func (n Nullable[T]) OrEmpty() *string {
 // Pages.
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
-	pg, err := web.Pagination(c)
-	if err != nil {
-		return err
-	}
 	q := strings.TrimSpace(searchQuery(c))
-	ws, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), Filter{Q: q, Page: pg.Page, PerPage: pg.PerPage})
+	win, err := web.Paging(c)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "workers/list", fiber.Map{"Title": "从业人员", "Workers": ws, "Total": total,
-		"Page": pg.Page, "PerPage": pg.PerPage, "Q": q})
+	l, err := h.browse(c, q)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "workers/list", fiber.Map{"Title": "从业人员", "Workers": l.Items, "Total": l.Total,
+		"TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate), "Estimate": l.TotalIsEstimate,
+		"Page": win.Page, "PerPage": win.PerPage, "Q": q, "Next": l.NextCursor, "Cursor": win.After != ""})
 }
 
 func (h *Handler) showPage(c *fiber.Ctx) error {

@@ -236,18 +236,38 @@ type Filter struct {
 	Q       string // an exact ID number, or the start of a name
 	Page    int
 	PerPage int
+	// AfterName and AfterID (when set) resume the list after that worker,
+	// from a cursor; Page is then ignored.
+	AfterName string
+	AfterID   int64
 }
 
-// List returns the workers p may see matching f and their total. A q with a
-// digit in it is taken as an ID number and looked up by its blind index (an
-// ID number is never matched partially); otherwise it is a name prefix.
-// Errors: Forbidden forbidden_role for workers.
+// List returns the workers p may see matching f and their total (see
+// Browse). Errors: Forbidden forbidden_role for workers.
 func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Worker, int, error) {
+	ws, total, _, err := s.browse(ctx, p, f, 0)
+	return ws, total, err
+}
+
+// Browse returns a page of the workers p may see matching f, read with one
+// row more than f.PerPage so the caller can tell whether a next page exists,
+// and the total: exact up to pg.ExactUpTo, else an estimate (estimate true).
+// A q with a digit in it is taken as an ID number and looked up by its blind
+// index (an ID number is never matched partially); otherwise it is a name
+// prefix. Errors: Forbidden forbidden_role for workers.
+func (s *Service) Browse(ctx context.Context, p *accounts.Principal, f Filter) (ws []Worker, total int, estimate bool, err error) {
+	return s.browse(ctx, p, f, 1)
+}
+
+func (s *Service) browse(ctx context.Context, p *accounts.Principal, f Filter, extra int) ([]Worker, int, bool, error) {
 	if !p.IsStaff() {
-		return nil, 0, apperr.Forbidden("forbidden_role", "您的角色无权查询学员")
+		return nil, 0, false, apperr.Forbidden("forbidden_role", "您的角色无权查询学员")
 	}
-	lq := ListQuery{Limit: f.PerPage, Offset: (f.Page - 1) * f.PerPage}
-	if f.Page < 1 {
+	lq := ListQuery{Offset: (f.Page - 1) * f.PerPage, AfterName: f.AfterName, AfterID: f.AfterID}
+	if f.PerPage > 0 {
+		lq.Limit = f.PerPage + extra
+	}
+	if f.Page < 1 || f.AfterID != 0 {
 		lq.Offset = 0
 	}
 	q := strings.TrimSpace(f.Q)

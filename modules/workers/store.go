@@ -70,13 +70,31 @@ func (s Store) scoped(p *accounts.Principal, dst any) *bun.SelectQuery {
 		ColumnExpr("coalesce(co.name, '') AS college_name")
 	q = institutions.JoinInstitution(q, "i", "w.employer_institution_id")
 	q = orgs.JoinOrganisation(q, "co", "w.college_org_id")
-	if p != nil && p.Role == accounts.RoleProvider && p.OrgID != 0 {
-		// The same rule as ScopeColumns, written as a semi-join the
-		// (organisation_id, worker_id) key of provider_workers serves: a
-		// provider's list starts from its links, not from every worker.
-		return q.Where("w.id IN (SELECT pw.worker_id FROM provider_workers AS pw WHERE pw.organisation_id = ?)", p.OrgID)
+	return applyScope(q, p)
+}
+
+// applyScope limits q (alias w) to the workers p sees. It is ScopeColumns'
+// rule written so that each kind of scope starts from an index that holds
+// its workers in list order (name, id), instead of filtering the province:
+// a provider from its links in provider_workers, an institution from its
+// employees, a city by the first four digits of the region and a district
+// by its code (migration workers_list_indexes).
+func applyScope(q *bun.SelectQuery, p *accounts.Principal) *bun.SelectQuery {
+	if p == nil {
+		return q.Where("FALSE")
 	}
-	return p.Scope().Apply(q, ScopeColumns(p))
+	sc := p.Scope()
+	switch {
+	case p.Role == accounts.RoleProvider && p.OrgID != 0:
+		return q.Where("w.id IN (SELECT pw.worker_id FROM provider_workers AS pw WHERE pw.organisation_id = ?)", p.OrgID)
+	case p.Role == accounts.RoleInstitution && p.OrgID != 0:
+		return q.Where("w.employer_institution_id = ?", bun.Safe(institutions.OfOrganisation(p.OrgID)))
+	case !sc.All && len(sc.RegionPrefix) == 4:
+		return q.Where("left(w.region_code, 4) = ?", sc.RegionPrefix)
+	case !sc.All && len(sc.RegionPrefix) == 6:
+		return q.Where("w.region_code = ?", sc.RegionPrefix)
+	}
+	return sc.Apply(q, ScopeColumns(p))
 }
 
 // ByID returns worker id if p may see it. Errors: NotFound worker_not_found.
@@ -127,29 +145,52 @@ func (s Store) lock(ctx context.Context, id int64) error {
 type ListQuery struct {
 	IDNumberIdx []byte // when set, only the worker with this ID number
 	NamePrefix  string // when set, names starting with it
-	Limit       int
+	Limit       int    // 0: all of them
 	Offset      int
+	// AfterName and AfterID, when AfterID is set, resume the list after
+	// that row (keyset pagination on the list's order).
+	AfterName string
+	AfterID   int64
 }
 
-// List returns the workers p may see that match q, ordered by name then id,
-// and the total count. Errors: only internal ones (database).
-func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) ([]Worker, int, error) {
-	var rows []Worker
-	q := s.scoped(p, &rows).OrderExpr("w.name, w.id")
+func (lq ListQuery) filter(q *bun.SelectQuery) *bun.SelectQuery {
 	if lq.IDNumberIdx != nil {
 		q = q.Where("w.id_number_idx = ?", lq.IDNumberIdx)
 	}
 	if lq.NamePrefix != "" {
 		q = q.Where("w.name LIKE ? ESCAPE '\\'", escapeLike(lq.NamePrefix)+"%")
 	}
+	return q
+}
+
+// List returns the workers p may see that match q, ordered by name then id,
+// and their total: exact up to pg.ExactUpTo, else the planner's estimate
+// with estimate true. Errors: only internal ones (database).
+func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) (rows []Worker, total int, estimate bool, err error) {
+	q := lq.filter(s.scoped(p, &rows)).OrderExpr("w.name, w.id")
+	if lq.AfterID != 0 {
+		q = q.Where("(w.name, w.id) > (?, ?)", lq.AfterName, lq.AfterID)
+	}
 	if lq.Limit > 0 {
 		q = q.Limit(int64(lq.Limit)).Offset(int64(lq.Offset))
 	}
-	total, err := q.ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list workers: %w", err)
+	if err := q.Scan(ctx); err != nil {
+		return nil, 0, false, fmt.Errorf("list workers: %w", err)
 	}
-	return rows, int(total), nil
+	// The count reads only workers: the names joined for display do not
+	// change how many there are.
+	count := lq.filter(applyScope(s.db.NewSelect().TableExpr("workers AS w").ColumnExpr("w.id"), p))
+	if p != nil && p.Role == accounts.RoleProvider && lq.IDNumberIdx == nil && lq.NamePrefix == "" {
+		// A provider's workers are its links: counted on the link table's
+		// key alone, without visiting a worker.
+		count = s.db.NewSelect().TableExpr("provider_workers AS pw").ColumnExpr("pw.worker_id").
+			Where("pw.organisation_id = ?", p.OrgID)
+	}
+	total, estimate, err = pg.Total(ctx, s.db, count, pg.ExactUpTo)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("count workers: %w", err)
+	}
+	return rows, total, estimate, nil
 }
 
 // Insert adds w and sets its ID, region and ban flag from the database.

@@ -1,0 +1,416 @@
+package seed
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"tuoyu/modules/apperr"
+	"tuoyu/modules/classes"
+	"tuoyu/modules/enrolment"
+	"tuoyu/modules/institutions"
+	"tuoyu/modules/orgs"
+	"tuoyu/modules/workers"
+)
+
+// scaleCity is a city of Hubei with its weight (resident population in
+// units of 10 000, 7th census) and the region codes its people get: the
+// districts the regions table lists, else the city itself.
+type scaleCity struct {
+	code, name string
+	weight     int
+	areas      []string
+}
+
+var scaleCities = []scaleCity{
+	{"420100", "武汉", 1232, []string{"420102", "420103", "420104", "420105", "420106", "420107", "420111", "420112", "420113", "420114", "420115", "420116", "420117"}},
+	{"420200", "黄石", 247, nil},
+	{"420300", "十堰", 321, nil},
+	{"420500", "宜昌", 401, []string{"420502", "420503", "420504", "420505", "420506", "420525", "420526", "420527", "420528", "420529", "420581", "420582", "420583"}},
+	{"420600", "襄阳", 526, []string{"420602", "420606", "420607", "420624", "420625", "420626", "420682", "420683", "420684"}},
+	{"420700", "鄂州", 107, nil},
+	{"420800", "荆门", 259, nil},
+	{"420900", "孝感", 427, nil},
+	{"421000", "荆州", 523, nil},
+	{"421100", "黄冈", 588, nil},
+	{"421200", "咸宁", 265, nil},
+	{"421300", "随州", 205, nil},
+	{"422800", "恩施", 346, nil},
+}
+
+// scaleBatch is how many workers one COPY writes: one statement, so a
+// batch is in the database whole or not at all, which is what makes the
+// load resumable.
+const scaleBatch = 5_000
+
+// scaleWorld is what the steps of Scale share: the generated organisations
+// by city, and the counts the progress line reports.
+type scaleWorld struct {
+	n         int
+	asOf      time.Time
+	colleges  map[string][]int64 // by city code
+	providers map[string][]int64
+	employers map[string][]int64 // institutions
+	cityTotal int
+	out       io.Writer
+}
+
+// pick returns a city drawn by weight.
+func (w *scaleWorld) pick(r *rand.Rand) *scaleCity {
+	x := r.IntN(w.cityTotal)
+	for i := range scaleCities {
+		if x < scaleCities[i].weight {
+			return &scaleCities[i]
+		}
+		x -= scaleCities[i].weight
+	}
+	return &scaleCities[0]
+}
+
+// ScaleSteps are the areas of the scale world in the order they are built;
+// each is resumable (it skips what an earlier, interrupted run wrote). The
+// second-half modules add one function each here as they land: sittings
+// and results, certificates, claims, payout batches.
+var ScaleSteps = []struct {
+	Name string
+	Run  func(context.Context, Services, *scaleWorld) error
+}{
+	{"organisations", scaleOrganisations},
+	{"workers", scaleWorkers},
+	{"provider links", scaleProviderLinks},
+	{"classes", scaleClasses},
+	{"enrolments", scaleEnrolments},
+	{"statistics", func(ctx context.Context, s Services, _ *scaleWorld) error { return workers.Analyze(ctx, s.DB) }},
+}
+
+// Scale builds a province-size world for benchmarks on top of the demo:
+// colleges, providers and institutions in every city of Hubei, weighted by
+// population, and n generated workers (valid, distinct ID numbers; graduates
+// of their city's colleges, employees of its institutions) written with
+// COPY. Running it again after an interruption continues where it stopped;
+// a progress line per batch goes to out. It needs the demo (regulator1).
+// Errors: Invalid validation_failed when n is not positive; NotFound
+// user_not_found without the demo.
+func Scale(ctx context.Context, s Services, n int, out io.Writer) error {
+	if n <= 0 {
+		return apperr.Invalid("validation_failed", "人数须为正整数")
+	}
+	w := &scaleWorld{n: n, asOf: s.Now(), out: out, colleges: map[string][]int64{},
+		providers: map[string][]int64{}, employers: map[string][]int64{}}
+	for _, c := range scaleCities {
+		w.cityTotal += c.weight
+	}
+	for _, step := range ScaleSteps {
+		start := time.Now()
+		if err := step.Run(ctx, s, w); err != nil {
+			return fmt.Errorf("scale %s: %w", step.Name, err)
+		}
+		fmt.Fprintf(out, "%s: done in %s\n", step.Name, time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// scaleOrganisations ensures per city one college per 2 million people
+// (at least one), one provider per million and one institution per 500
+// workers, shared out by weight.
+func scaleOrganisations(ctx context.Context, s Services, w *scaleWorld) error {
+	reg, err := s.principal(ctx, "regulator1")
+	if err != nil {
+		return err
+	}
+	insts := max(len(scaleCities), w.n/500)
+	for _, c := range scaleCities {
+		for i := range max(1, c.weight/200) {
+			o, err := s.Orgs.Ensure(ctx, orgs.Input{Code: fmt.Sprintf("scale-college-%s-%d", c.code, i+1),
+				Name: fmt.Sprintf("%s第%d托育职业学院", c.name, i+1), Kind: "college", RegionCode: c.code})
+			if err != nil {
+				return err
+			}
+			w.colleges[c.code] = append(w.colleges[c.code], o.ID)
+		}
+		for i := range max(1, c.weight/100) {
+			o, err := s.Orgs.Ensure(ctx, orgs.Input{Code: fmt.Sprintf("scale-provider-%s-%d", c.code, i+1),
+				Name: fmt.Sprintf("%s第%d职业培训学校", c.name, i+1), Kind: "provider", RegionCode: c.code})
+			if err != nil {
+				return err
+			}
+			w.providers[c.code] = append(w.providers[c.code], o.ID)
+		}
+		areas := c.areas
+		if areas == nil {
+			areas = []string{c.code}
+		}
+		share := max(1, insts*c.weight/w.cityTotal)
+		for i := range share {
+			area := areas[i%len(areas)]
+			first17 := fmt.Sprintf("91%sMA%06dX", area, i+1)
+			in := institutions.Input{USCC: first17 + string(orgs.USCCCheckChar(first17)),
+				Name: fmt.Sprintf("%s第%d托育园", c.name, i+1), Kind: string(institutions.KindForProfit),
+				RegionCode: area, Places: 40 + i%5*20, FilingStatus: string(institutions.FilingUnfiled)}
+			inst, err := s.Institutions.Create(ctx, reg, in)
+			if apperr.Is(err, "uscc_taken") { // made by an earlier run
+				var found []institutions.Institution
+				found, _, err = s.Institutions.List(ctx, institutions.Filter{Q: in.USCC})
+				if err == nil && len(found) == 1 {
+					inst = &found[0]
+				}
+			}
+			if err != nil || inst == nil {
+				return fmt.Errorf("institution %s: %v", in.Name, err)
+			}
+			w.employers[c.code] = append(w.employers[c.code], inst.ID)
+		}
+		fmt.Fprintf(w.out, "organisations: %s %d colleges, %d providers, %d institutions\n",
+			c.name, len(w.colleges[c.code]), len(w.providers[c.code]), len(w.employers[c.code]))
+	}
+	return nil
+}
+
+// registrars are every generated college and provider: the workers they
+// registered are the scale world's, whatever else the database holds.
+func (w *scaleWorld) registrars() []int64 {
+	var ids []int64
+	for _, c := range scaleCities {
+		ids = append(ids, w.colleges[c.code]...)
+		ids = append(ids, w.providers[c.code]...)
+	}
+	return ids
+}
+
+// scaleWorkers writes the missing workers in batches of scaleBatch. Batch
+// b is generated from a random source seeded with b, so a rerun makes the
+// same people; what is stored already (whole batches) is skipped.
+func scaleWorkers(ctx context.Context, s Services, w *scaleWorld) error {
+	have, err := workers.CountRegisteredBy(ctx, s.DB, w.registrars())
+	if err != nil {
+		return err
+	}
+	start, done, failures := time.Now(), 0, 0
+	for from := have / scaleBatch * scaleBatch; from < w.n; from += scaleBatch {
+		r := rand.New(rand.NewPCG(uint64(from/scaleBatch), 14))
+		batch := make([]workers.Worker, 0, min(scaleBatch, w.n-from))
+		for i := from; i < from+cap(batch); i++ {
+			p, err := w.person(s.Workers, r, i)
+			if err != nil {
+				return err
+			}
+			batch = append(batch, *p)
+		}
+		if err := w.copyBatch(ctx, s, batch); err != nil {
+			// On a loaded machine a COPY can outlast the driver's read
+			// timeout and still commit on the server: count again and go
+			// on from what is stored, a few times before giving up.
+			if failures++; failures > 3 {
+				return fmt.Errorf("workers %d–%d: %w", from, from+len(batch), err)
+			}
+			fmt.Fprintf(w.out, "workers: batch at %d failed (%v); counting again\n", from, err)
+			time.Sleep(2 * time.Second)
+			if have, err = workers.CountRegisteredBy(ctx, s.DB, w.registrars()); err != nil {
+				return err
+			}
+			from = have/scaleBatch*scaleBatch - scaleBatch
+			continue
+		}
+		failures = 0
+		done += len(batch)
+		rate := float64(done) / time.Since(start).Seconds()
+		fmt.Fprintf(w.out, "workers: %d/%d (%.0f/s, about %s left)\n", from+len(batch), w.n, rate,
+			(time.Duration(float64(w.n-from-len(batch))/rate) * time.Second).Round(time.Second))
+	}
+	return nil
+}
+
+// copyBatch writes one batch with COPY on a connection of its own.
+func (w *scaleWorld) copyBatch(ctx context.Context, s Services, batch []workers.Worker) error {
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection for COPY: %w", err)
+	}
+	defer conn.Close()
+	return workers.CopyNew(ctx, conn, batch)
+}
+
+// person makes generated worker number i. The ID number is distinct for
+// every i: the birth date steps every 500 people (through 35 years, in an
+// order that mixes ages) and the sequence digits count within it.
+func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.Worker, error) {
+	city := w.pick(r)
+	area := city.code
+	if city.areas != nil {
+		area = city.areas[r.IntN(len(city.areas))]
+	}
+	birth := time.Date(1971, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, (i/500)*7919%13000)
+	k := i % 500
+	sex := workers.SexFemale
+	if r.IntN(10) == 0 { // childcare staff are mostly women
+		sex = workers.SexMale
+	}
+	sexDigit := k % 5 * 2
+	if sex == workers.SexMale {
+		sexDigit++
+	}
+	first17 := fmt.Sprintf("%s%s%02d%d", area, birth.Format("20060102"), k/5, sexDigit)
+	id, err := workers.ValidateID(first17+string(workers.CheckChar(first17)), w.asOf)
+	if err != nil {
+		return nil, fmt.Errorf("generated id number %s: %w", first17, err)
+	}
+	p := &workers.Worker{Name: demoName(r), Occupations: []string{}, TargetGroups: []string{},
+		Education: workers.Educations[2+r.IntN(5)]}
+	age := workers.AgeAt(birth, w.asOf)
+	if cs := w.colleges[city.code]; age <= 28 && r.IntN(10) < 7 {
+		p.CollegeOrgID = cs[r.IntN(len(cs))]
+		p.RegisteredByOrgID = p.CollegeOrgID
+		p.Major = demoMajors[r.IntN(len(demoMajors))]
+		p.GraduationYear = min(w.asOf.Year(), birth.Year()+21+r.IntN(3))
+		if p.GraduationYear == w.asOf.Year() {
+			p.TargetGroups = []string{workers.GroupGraduateOfYear}
+		}
+	} else {
+		ps := w.providers[city.code]
+		p.RegisteredByOrgID = ps[r.IntN(len(ps))]
+	}
+	if es := w.employers[city.code]; age >= 20 && r.IntN(20) < 11 {
+		p.EmployerInstitutionID = es[r.IntN(len(es))]
+		p.Employment = workers.EmpEnterpriseEmployee
+		months := r.IntN(120)
+		on := w.asOf.AddDate(0, -r.IntN(3), 0)
+		p.InsuredMonths, p.InsuredMonthsOn, p.InsuredMonthsSource = &months, &on, "scale"
+		p.Occupations = []string{workers.Occupations[r.IntN(2)].Code}
+	}
+	bank := ""
+	if r.IntN(3) == 0 {
+		bank = fmt.Sprintf("6222%015d", r.Int64N(1_000_000_000_000_000))
+		p.BankName = demoBanks[r.IntN(len(demoBanks))]
+	}
+	phone := fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1_000_000_000))
+	return p, ws.Seal(p, id, phone, bank)
+}
+
+// scaleProviderLinks puts each provider's registered workers in its scope
+// (provider_workers), 50 000 workers a statement (one for a million
+// outlasts the driver's read timeout on a loaded machine).
+func scaleProviderLinks(ctx context.Context, s Services, w *scaleWorld) error {
+	var ps []int64
+	for _, c := range scaleCities {
+		ps = append(ps, w.providers[c.code]...)
+	}
+	lo, hi, err := workers.IDRange(ctx, s.DB, w.registrars())
+	if err != nil || lo == 0 {
+		return err
+	}
+	const chunk = 50_000
+	for from := lo; from <= hi; from += chunk {
+		if err := workers.LinkRegistered(ctx, s.DB, ps, from, min(hi, from+chunk-1)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scaleClassSize is the mean number of enrolments a generated class gets;
+// classes hold 100, so the random draw never overfills one.
+const scaleClassSize = 30
+
+// scalePlans returns the plans and their current versions, marked in use.
+func scalePlans(ctx context.Context, s Services) (plans, versions []int64, err error) {
+	all, err := s.Catalog.Plans(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range all {
+		v, err := s.Catalog.UseCurrentVersion(ctx, s.DB, p.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("plan %s: %w", p.Code, err)
+		}
+		plans, versions = append(plans, p.ID), append(versions, v)
+	}
+	if len(plans) == 0 {
+		return nil, nil, apperr.NotFound("plan_not_found", "没有培训计划：请先运行 seed demo")
+	}
+	return plans, versions, nil
+}
+
+// scaleClasses gives every generated provider enough classes over the
+// eras for ≈ 5 enrolments per worker of its city at scaleClassSize each.
+func scaleClasses(ctx context.Context, s Services, w *scaleWorld) error {
+	plans, _, err := scalePlans(ctx, s)
+	if err != nil {
+		return err
+	}
+	var ps []int64
+	var regions []string
+	for _, c := range scaleCities {
+		for _, p := range w.providers[c.code] {
+			ps, regions = append(ps, p), append(regions, c.code)
+		}
+	}
+	// Providers per city follow its weight (rounded), so each city gets
+	// about its share of classes; the roundings leave a class at most
+	// ≈ 1.3 × scaleClassSize on average, far from its capacity of 100.
+	per := max(classes.ScaleEras*2, (w.n*classes.ScaleEras/scaleClassSize+len(ps)-1)/len(ps))
+	// One provider a statement: all of them at once outlasts the driver's
+	// read timeout at a million workers.
+	total := 0
+	for i := range ps {
+		n, err := classes.GenerateScale(ctx, s.DB, ps[i:i+1], regions[i:i+1], plans, per, w.asOf)
+		if err != nil {
+			return err
+		}
+		total += n
+	}
+	if err := classes.Analyze(ctx, s.DB); err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "classes: %d new (%d per provider)\n", total, per)
+	return nil
+}
+
+// scaleEnrolments enrols the generated workers, 2 000 at a time (a statement stays well within the driver's 10-second read timeout on a loaded machine), each
+// chunk with its provider links in one transaction; chunks that hold
+// enrolments already are skipped, so a rerun continues.
+func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
+	plans, versions, err := scalePlans(ctx, s)
+	if err != nil {
+		return err
+	}
+	regs := w.registrars()
+	var ps []int64
+	for _, c := range scaleCities {
+		ps = append(ps, w.providers[c.code]...)
+	}
+	lo, hi, err := workers.IDRange(ctx, s.DB, regs)
+	if err != nil || lo == 0 {
+		return err
+	}
+	const chunk = 2_000
+	start, total := time.Now(), 0
+	for from := lo; from <= hi; from += chunk {
+		to := min(hi, from+chunk-1)
+		done, err := enrolment.AnyOfWorkers(ctx, s.DB, from, to)
+		if err != nil {
+			return err
+		}
+		if done {
+			continue
+		}
+		err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			n, err := enrolment.GenerateScale(ctx, tx, classes.ScaleDraw(tx, ps, w.asOf),
+				workers.RegisteredIn(tx, regs, from, to), plans, versions)
+			total += n
+			if err != nil {
+				return err
+			}
+			return workers.LinkEnrolled(ctx, tx, enrolment.ActivePlaces(tx, from, to))
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w.out, "enrolments: workers up to id %d of %d, %d enrolments (%.0f/s)\n",
+			to, hi, total, float64(total)/time.Since(start).Seconds())
+	}
+	return nil
+}

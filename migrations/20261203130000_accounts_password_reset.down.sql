@@ -1,0 +1,2 @@
+DROP INDEX sessions_created_idx;
+ALTER TABLE users DROP COLUMN must_change_password;
