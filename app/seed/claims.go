@@ -33,7 +33,7 @@ func Claims(ctx context.Context, s Services) error {
 		return err
 	} else if !ok {
 		if _, err := s.Accounts.CreateUser(ctx, accounts.NewUser{Username: "hr_reviewer2", DisplayName: "陈审核",
-			Role: accounts.RoleHRReviewer, OrgCode: "hr-yichang", Password: DemoPassword}); err != nil {
+			Role: accounts.RoleHRReviewer, OrgCode: "hr-yichang", Password: DemoPassword, Demo: true}); err != nil {
 			return err
 		}
 	}

@@ -134,6 +134,7 @@ func Workers(ctx context.Context, s Services) error {
 		// demo institution (武昌区, 420106), so 武汉's HR sees them in scope.
 		batch[0].EmployerInstitutionID = employers[0]
 		batch[0].Employment = workers.EmpEnterpriseEmployee
+		batch[0].EmploymentSetAt, batch[0].EmploymentSetBy = &demoAsOf, workers.FactByHRReviewer
 	}
 	exists, err := s.userExists(ctx, "worker1")
 	if err != nil {
