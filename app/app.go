@@ -118,6 +118,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
 	a.Claims = claims.NewService(db, a.Subsidies, a.Calendar, cfg.Location, now)
 	a.Claims.Cipher = cipher
+	// ... and rejects their live claims in the same transaction.
 	a.Bans.SetClaimRejecter(claims.RejectForBan)
 	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
 		Trained:   enrolment.CompletionsForStats,
