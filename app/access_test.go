@@ -327,6 +327,12 @@ func newAccessWorld(t *testing.T, a *App) accessWorld {
 		t.Fatal(err)
 	}
 	w.fixed["export_p1"] = strconv.FormatInt(exp.ID, 10)
+	// claims and payouts (issues 12–13).
+	one("claim_wh", `SELECT id::text FROM claims WHERE region_code LIKE '4201%' AND status = 'rejected' ORDER BY id LIMIT 1`)
+	one("claim_yc", `SELECT id::text FROM claims WHERE region_code LIKE '4205%' ORDER BY id LIMIT 1`)
+	one("batch_paid_wh", `SELECT id::text FROM payout_batches WHERE status = 'paid' ORDER BY id LIMIT 1`)
+	one("batch_claim_wh", `SELECT pb.claim_id::text FROM payout_batch_items pb JOIN payout_batches b ON b.id = pb.batch_id
+		WHERE b.status = 'paid' ORDER BY pb.claim_id LIMIT 1`)
 	for key, wid := range map[string]string{"notification_self": w.fixed["worker_self"], "notification_other": w.fixed["worker_wh"]} {
 		id, _ := strconv.ParseInt(wid, 10, 64)
 		if err := notify.Send(ctx, a.DB, notify.Message{WorkerID: id, Kind: "matrix.test", Title: "矩阵测试", Body: "访问矩阵测试的通知"}); err != nil {

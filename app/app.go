@@ -27,11 +27,13 @@ import (
 	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
+	"tuoyu/modules/claims"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/notify"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/payouts"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/ratelimit"
 	"tuoyu/modules/rosters"
@@ -65,6 +67,8 @@ type App struct {
 	Rosters      *rosters.Service
 	Assessments  *assessments.Service
 	Certificates *certificates.Service
+	Claims       *claims.Service
+	Payouts      *payouts.Service
 }
 
 // Wire builds every module on db, registers routes and jobs. It neither
@@ -113,6 +117,15 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	})
 	// A ban revokes the person's certificates in the ban's transaction.
 	a.Bans.SetRevoker(a.Certificates.RevokeForBan)
+	a.Claims = claims.NewService(db, a.Subsidies, a.Calendar, cfg.Location, now)
+	a.Claims.Cipher = cipher
+	// ... and rejects their live claims in the same transaction.
+	a.Bans.SetClaimRejecter(claims.RejectForBan)
+	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
+		Trained:   enrolment.CompletionsForStats,
+		Certified: certificates.IssuedForStats,
+		Claims:    claims.StatsForPayouts,
+	}, now, cfg.Location)
 	a.wireChain()
 
 	if err := a.routes(); err != nil {
@@ -193,6 +206,8 @@ func (a *App) routes() error {
 	assessments.NewHandler(a.Assessments, cfg.Location, cfg.BaseURL).Routes(api, pages)
 	rosters.NewHandler(a.Rosters).Routes(api, pages)
 	certificates.NewHandler(a.Certificates, limits.verify).Routes(api, pages)
+	claims.NewHandler(a.Claims).Routes(api, pages)
+	payouts.NewHandler(a.Payouts).Routes(api, pages)
 	audit.NewHandler(db, cfg.Location).Routes(api, pages, adminOnly)
 	scheduler.NewHandler(a.Scheduler).Routes(api, pages)
 	return nil
@@ -234,6 +249,12 @@ func (a *App) addJobs() error {
 		scheduler.Job{Name: "certificates.issue", Spec: "*/5 * * * *", Run: a.issueMissing},
 		// A roster validating in the background when its process stopped
 		// would stay "validating" for ever; validation takes under a minute.
+		// Returned payments whose worker fixed the bank account become
+		// payable again without waiting for the next batch to be built.
+		scheduler.Job{Name: "payouts.release_returns", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Payouts.ReleaseAll(ctx)
+			return err
+		}},
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
 			return err
@@ -249,6 +270,16 @@ func (a *App) addJobs() error {
 				return err
 			}
 			_, err := a.Certificates.CleanExports(ctx)
+			return err
+		}},
+		// 公示 that ended yesterday or earlier makes claims payable.
+		scheduler.Job{Name: "claims.notice", Spec: "0 * * * *", Run: func(ctx context.Context, at time.Time) error {
+			_, err := a.Claims.EndNotices(ctx, at)
+			return err
+		}},
+		// 免申即享: every worker's evaluation, stored for proposals and dashboards.
+		scheduler.Job{Name: "eligibility.refresh", Spec: "0 2 * * *", Timeout: time.Hour, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := a.Claims.Refresh(ctx, claims.RefreshBatch)
 			return err
 		}},
 	)

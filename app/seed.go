@@ -32,7 +32,8 @@ func (a *App) seedServices() seed.Services {
 	return seed.Services{DB: a.DB, Now: a.Now, Orgs: a.Orgs, Accounts: a.Accounts, Institutions: a.Institutions,
 		Workers: a.Workers, Bans: a.Bans, Catalog: a.Catalog, Rosters: a.Rosters,
 		Cipher: a.Cipher, Classes: a.Classes, Enrolment: a.Enrolment, Attendance: a.Attendance,
-		Assessments: a.Assessments, Location: a.Config.Location, Certificates: a.Certificates}
+		Assessments: a.Assessments, Location: a.Config.Location, Certificates: a.Certificates,
+		Subsidies: a.Subsidies, Calendar: a.Calendar, Claims: a.Claims, Payouts: a.Payouts}
 }
 
 // demoSeeds lists the demo seeds in dependency order (DESIGN §10). Training
@@ -53,6 +54,8 @@ func (a *App) demoSeeds() []demoSeed {
 		step("rosters", seed.Rosters),
 		step("assessments", seed.Assessments),
 		step("certificates", seed.Certificates),
+		step("claims", seed.Claims),
+		step("payouts", seed.Payouts),
 	}
 }
 

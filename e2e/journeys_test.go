@@ -33,6 +33,8 @@ func TestJourneys(t *testing.T) {
 		{"pages fit a phone", phoneJourney},
 		{"provider schedules an assessment, worker sees the result", assessmentJourney},
 		{"worker downloads a certificate, a stranger verifies it, revoked after", certificateJourney},
+		{"worker claims, two HR staff decide, the notice is public", claimJourney},
+		{"approver pays a batch and takes back a return", payoutJourney},
 	} {
 		t.Run(j.name, func(t *testing.T) {
 			// Journeys share no records, so they run side by side (as many

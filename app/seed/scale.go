@@ -258,7 +258,8 @@ func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.
 	if err != nil {
 		return nil, fmt.Errorf("generated id number %s: %w", first17, err)
 	}
-	p := &workers.Worker{Name: demoName(r), Occupations: []string{}, TargetGroups: []string{},
+	// Target groups stay nil ("never asked") unless drawn below.
+	p := &workers.Worker{Name: demoName(r), Occupations: []string{},
 		Education: workers.Educations[2+r.IntN(5)]}
 	age := workers.AgeAt(birth, w.asOf)
 	if cs := w.colleges[city.code]; age <= 28 && r.IntN(10) < 7 {
@@ -268,6 +269,7 @@ func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.
 		p.GraduationYear = min(w.asOf.Year(), birth.Year()+21+r.IntN(3))
 		if p.GraduationYear == w.asOf.Year() {
 			p.TargetGroups = []string{workers.GroupGraduateOfYear}
+			p.TargetGroupsSetAt, p.TargetGroupsSetBy = &w.asOf, workers.FactByHRReviewer
 		}
 	} else {
 		ps := w.providers[city.code]
@@ -279,6 +281,8 @@ func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.
 		months := r.IntN(120)
 		on := w.asOf.AddDate(0, -r.IntN(3), 0)
 		p.InsuredMonths, p.InsuredMonthsOn, p.InsuredMonthsSource = &months, &on, "scale"
+		p.EmploymentSetAt, p.EmploymentSetBy = &w.asOf, workers.FactByHRReviewer
+		p.InsuredMonthsSetAt, p.InsuredMonthsSetBy = &w.asOf, workers.FactByHRImport
 		p.Occupations = []string{workers.Occupations[r.IntN(2)].Code}
 	}
 	bank := ""

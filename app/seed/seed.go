@@ -16,14 +16,18 @@ import (
 	"tuoyu/modules/assessments"
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/bans"
+	"tuoyu/modules/calendar"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
+	"tuoyu/modules/claims"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/payouts"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/rosters"
+	"tuoyu/modules/subsidies"
 	"tuoyu/modules/workers"
 )
 
@@ -49,6 +53,10 @@ type Services struct {
 	Assessments  *assessments.Service
 	Location     *time.Location // the local time of the demo's sittings
 	Certificates *certificates.Service
+	Subsidies    *subsidies.Service // for the claims demo's second, backdated claims service
+	Calendar     *calendar.Service  // idem
+	Claims       *claims.Service
+	Payouts      *payouts.Service
 }
 
 // principal returns the demo login username as a principal.

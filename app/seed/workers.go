@@ -65,7 +65,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 	if err != nil {
 		return nil, fmt.Errorf("demo id %s: %w", number, err)
 	}
-	w := &workers.Worker{Name: demoName(r), Occupations: []string{}, TargetGroups: []string{},
+	// Target groups stay nil ("never asked") unless drawn below.
+	w := &workers.Worker{Name: demoName(r), Occupations: []string{},
 		Education: workers.Educations[2+r.IntN(5)]}
 	phone := fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1_000_000_000))
 	if len(colleges) > 0 && age <= 24 {
@@ -74,6 +75,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 		w.GraduationYear = asOf.Year() - r.IntN(2)
 		w.TargetGroups = []string{workers.GroupGraduateOfYear}
 		w.Employment = workers.EmpStudent
+		w.TargetGroupsSetAt, w.TargetGroupsSetBy = &asOf, workers.FactByHRReviewer
+		w.EmploymentSetAt, w.EmploymentSetBy = &asOf, workers.FactByWorker
 	}
 	if len(employers) > 0 && age > 21 && r.IntN(2) == 0 {
 		w.EmployerInstitutionID = employers[r.IntN(len(employers))]
@@ -81,6 +84,8 @@ func person(ws *workers.Service, r *rand.Rand, asOf time.Time, colleges, employe
 		months := r.IntN(60)
 		on := time.Date(asOf.Year(), asOf.Month(), asOf.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, -r.IntN(3), 0)
 		w.InsuredMonths, w.InsuredMonthsOn, w.InsuredMonthsSource = &months, &on, "demo"
+		w.EmploymentSetAt, w.EmploymentSetBy = &asOf, workers.FactByHRReviewer
+		w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = &asOf, workers.FactByHRImport
 		w.Occupations = []string{workers.Occupations[r.IntN(2)].Code}
 	}
 	bank := ""
@@ -129,6 +134,7 @@ func Workers(ctx context.Context, s Services) error {
 		// demo institution (武昌区, 420106), so 武汉's HR sees them in scope.
 		batch[0].EmployerInstitutionID = employers[0]
 		batch[0].Employment = workers.EmpEnterpriseEmployee
+		batch[0].EmploymentSetAt, batch[0].EmploymentSetBy = &demoAsOf, workers.FactByHRReviewer
 	}
 	exists, err := s.userExists(ctx, "worker1")
 	if err != nil {

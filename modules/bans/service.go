@@ -28,6 +28,15 @@ type Service struct {
 	// revoke revokes a worker's valid certificates (reason banned) inside
 	// the ban's transaction; certificates.Service.RevokeForBan.
 	revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)
+	// rejectClaims rejects the banned worker's live subsidy claims in the
+	// ban's transaction; claims.RejectForBan (claims sits above bans).
+	rejectClaims func(ctx context.Context, tx bun.IDB, workerID int64) (int, error)
+}
+
+// SetClaimRejecter gives the service claims.RejectForBan, which a recorded
+// ban calls for the banned worker in its own transaction.
+func (s *Service) SetClaimRejecter(reject func(ctx context.Context, tx bun.IDB, workerID int64) (int, error)) {
+	s.rejectClaims = reject
 }
 
 // SetRevoker gives the service the certificates' RevokeForBan, which a
@@ -213,7 +222,7 @@ func decideRecord(p *accounts.Principal, in RecordInput, now time.Time) (banDeci
 
 // recordOne stores the ban of the i-th person of decision d (the subject
 // when i is 0, linked to primaryID otherwise), flags the worker, revokes
-// their valid certificates (reason banned) and audits it, all in tx.
+// their valid certificates (reason banned), rejects their live claims and audits it, all in tx.
 func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principal, d banDecision, v bannedPerson, i int, primaryID int64) (Ban, error) {
 	enc, err := s.cipher.Encrypt(v.number)
 	if err != nil {
@@ -274,6 +283,13 @@ func (s *Service) recordOne(ctx context.Context, tx bun.Tx, p *accounts.Principa
 		}
 		if len(withdrawn) > 0 {
 			summary["withdrawn_enrolments"] = len(withdrawn)
+		}
+		if s.rejectClaims != nil {
+			n, err := s.rejectClaims(ctx, tx, workerID)
+			if err != nil {
+				return b, err
+			}
+			summary["claims_rejected"] = n
 		}
 	}
 	return b, audit.Record(ctx, tx, audit.Event{

@@ -1,6 +1,8 @@
 package workers
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,11 +85,15 @@ type profile struct {
 	InsuredMonths       *int       `json:"insured_months,omitempty"`
 	InsuredMonthsOn     string     `json:"insured_months_on,omitempty"`
 	InsuredMonthsSource string     `json:"insured_months_source,omitempty"`
-	TargetGroups        []string   `json:"target_groups,omitempty"`
-	BankAccountMasked   string     `json:"bank_account_masked,omitempty"`
-	BankName            string     `json:"bank_name,omitempty"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	TargetGroups        *[]string  `json:"target_groups,omitempty"` // points at nil (null) while never asked
+	// Who last set each fact: worker (self-declared), hr_import, hr_reviewer.
+	EmploymentSetBy    FactSource `json:"employment_set_by,omitempty"`
+	InsuredMonthsSetBy FactSource `json:"insured_months_set_by,omitempty"`
+	TargetGroupsSetBy  FactSource `json:"target_groups_set_by,omitempty"`
+	BankAccountMasked  string     `json:"bank_account_masked,omitempty"`
+	BankName           string     `json:"bank_name,omitempty"`
+	CreatedAt          time.Time  `json:"created_at"`
+	UpdatedAt          time.Time  `json:"updated_at"`
 }
 
 func toItem(w *Worker) item {
@@ -117,7 +123,9 @@ func toProfile(p *accounts.Principal, w *Worker) profile {
 	}
 	out.SubsidyFactsShown = true
 	out.Employment, out.InsuredMonths, out.InsuredMonthsSource = w.Employment, w.InsuredMonths, w.InsuredMonthsSource
-	out.TargetGroups, out.BankAccountMasked, out.BankName = nonNil(w.TargetGroups), w.BankAccountMask, w.BankName
+	groups := w.TargetGroups
+	out.TargetGroups, out.BankAccountMasked, out.BankName = &groups, w.BankAccountMask, w.BankName
+	out.EmploymentSetBy, out.InsuredMonthsSetBy, out.TargetGroupsSetBy = w.EmploymentSetBy, w.InsuredMonthsSetBy, w.TargetGroupsSetBy
 	if w.InsuredMonthsOn != nil {
 		out.InsuredMonthsOn = w.InsuredMonthsOn.Format(time.DateOnly)
 	}
@@ -209,21 +217,23 @@ func (h *Handler) apiMe(c *fiber.Ctx) error {
 }
 
 // patchForm is the body of PATCH /workers/{id}: only the fields present
-// change. id_number is named so that trying to change it gets a clear answer.
+// change; for the subsidy facts, null means "not asked yet" (unknown) and
+// differs from leaving the field out (keep) and from [] or 0 (DESIGN §5.4).
+// id_number is named so that trying to change it gets a clear answer.
 type patchForm struct {
-	IDNumber              *string   `json:"id_number"`
-	Name                  *string   `json:"name"`
-	Phone                 *string   `json:"phone"`
-	Education             *string   `json:"education"`
-	EmployerInstitutionID *int64    `json:"employer_institution_id"`
-	Major                 *string   `json:"major"`
-	GraduationYear        *int      `json:"graduation_year"`
-	Occupations           *[]string `json:"occupations"`
-	Employment            *string   `json:"employment"`
-	InsuredMonths         *int      `json:"insured_months"`
-	TargetGroups          *[]string `json:"target_groups"`
-	BankAccount           *string   `json:"bank_account"`
-	BankName              *string   `json:"bank_name"`
+	IDNumber              *string            `json:"id_number"`
+	Name                  *string            `json:"name"`
+	Phone                 *string            `json:"phone"`
+	Education             *string            `json:"education"`
+	EmployerInstitutionID *int64             `json:"employer_institution_id"`
+	Major                 *string            `json:"major"`
+	GraduationYear        *int               `json:"graduation_year"`
+	Occupations           *[]string          `json:"occupations"`
+	Employment            Nullable[string]   `json:"employment"`
+	InsuredMonths         Nullable[int]      `json:"insured_months"`
+	TargetGroups          Nullable[[]string] `json:"target_groups"`
+	BankAccount           *string            `json:"bank_account"`
+	BankName              *string            `json:"bank_name"`
 }
 
 func (h *Handler) apiUpdate(c *fiber.Ctx) error {
@@ -246,13 +256,54 @@ func (h *Handler) apiUpdate(c *fiber.Ctx) error {
 	}
 	w, err := h.svc.UpdateProfile(c.UserContext(), p, id, ProfileInput{
 		Name: f.Name, Phone: f.Phone, Education: f.Education, EmployerInstitutionID: f.EmployerInstitutionID,
-		Major: f.Major, GraduationYear: f.GraduationYear, Occupations: f.Occupations, Employment: f.Employment,
-		InsuredMonths: f.InsuredMonths, TargetGroups: f.TargetGroups, BankAccount: f.BankAccount, BankName: f.BankName,
+		Major: f.Major, GraduationYear: f.GraduationYear, Occupations: f.Occupations, Employment: f.Employment.OrEmpty(),
+		InsuredMonths: f.InsuredMonths.Value, InsuredMonthsUnknown: f.InsuredMonths.Null(),
+		TargetGroups: f.TargetGroups.Value, TargetGroupsUnknown: f.TargetGroups.Null(),
+		BankAccount: f.BankAccount, BankName: f.BankName,
 	})
 	if err != nil {
 		return err
 	}
 	return c.JSON(toProfile(accounts.PrincipalOf(c), w))
+}
+
+// Nullable is a JSON field that tells "left out" (Set false) from null
+// (Set true, Value nil) from a value.
+type Nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON records that the field was present; encoding/json calls it
+// for null too.
+func (n *Nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(bytes.TrimSpace(b)) == "null" {
+		n.Value = nil
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Value = &v
+	return nil
+}
+
+// Null reports whether the field was given as null.
+func (n Nullable[T]) Null() bool { return n.Set && n.Value == nil }
+
+// OrEmpty maps a string field for ProfileInput: nil when left out, "" when null.
+func (n Nullable[T]) OrEmpty() *string {
+	if !n.Set {
+		return nil
+	}
+	if n.Value == nil {
+		e := ""
+		return &e
+	}
+	v, _ := any(*n.Value).(string)
+	return &v
 }
 
 // Pages.
@@ -342,7 +393,7 @@ func (h *Handler) renderEdit(c *fiber.Ctx, w *Worker, formErr error) error {
 		return err
 	}
 	return web.Render(c, "workers/edit", fiber.Map{"Title": "编辑档案 - " + w.Name, "W": w, "Institutions": insts,
-		"Editable": EditableFields(p), "Educations": Educations, "Employments": Employments,
+		"Editable": formFields(p, w), "Educations": Educations, "Employments": Employments,
 		"TargetGroups": TargetGroups, "AllOccupations": Occupations, "Error": msg, "Fields": fields})
 }
 
@@ -356,7 +407,7 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in, err := profileFromForm(c, EditableFields(p))
+	in, err := profileFromForm(c, formFields(p, w))
 	if err == nil {
 		_, err = h.svc.UpdateProfile(c.UserContext(), p, id, in)
 	}
@@ -367,6 +418,20 @@ func (h *Handler) editForm(c *fiber.Ctx) error {
 		return web.Redirect(c, "/me")
 	}
 	return web.Redirect(c, "/workers/"+strconv.FormatInt(id, 10))
+}
+
+// formFields are the fields the edit form offers p: a worker's form leaves
+// out the facts HR supplied, which it shows read-only (HR's facts win).
+func formFields(p *accounts.Principal, w *Worker) []string {
+	out := []string{}
+	for _, f := range EditableFields(p) {
+		if p.Is(accounts.RoleWorker) && ((f == "employment" && w.EmploymentSetBy.ByHR()) ||
+			(f == "insured_months" && w.InsuredMonthsSetBy.ByHR()) || (f == "target_groups" && w.TargetGroupsSetBy.ByHR())) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // profileFromForm reads the edit form: only fields p may edit are taken;
@@ -432,8 +497,14 @@ func profileFromForm(c *fiber.Ctx, editable []string) (ProfileInput, error) {
 		in.Occupations = &occ
 	}
 	if may("target_groups") {
-		g := formValues(c, "target_groups")
-		in.TargetGroups = &g
+		// The form says whether the groups were asked at all: unticked
+		// boxes alone cannot tell "none of the six" from "never asked".
+		if c.FormValue("target_groups_asked") == "no" {
+			in.TargetGroupsUnknown = true
+		} else {
+			g := formValues(c, "target_groups")
+			in.TargetGroups = &g
+		}
 	}
 	if len(fields) > 0 {
 		return in, apperr.Invalid("validation_failed", "学员信息有误", fields...)

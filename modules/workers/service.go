@@ -64,7 +64,7 @@ func (s *Service) Register(ctx context.Context, p *accounts.Principal, in Regist
 	fields = appendFieldErr(fields, err)
 	id, err := ValidateID(in.IDNumber, s.now())
 	fields = appendFieldErr(fields, err)
-	w := &Worker{Name: name, RegisteredByOrgID: p.OrgID, Occupations: []string{}, TargetGroups: []string{}}
+	w := &Worker{Name: name, RegisteredByOrgID: p.OrgID, Occupations: []string{}}
 	if strings.TrimSpace(in.Phone) != "" {
 		err := s.setPhone(w, in.Phone)
 		fields = appendFieldErr(fields, err)
@@ -293,7 +293,9 @@ type ProfileInput struct {
 	Occupations           *[]string
 	Employment            *string // "" = unknown
 	InsuredMonths         *int
-	TargetGroups          *[]string
+	InsuredMonthsUnknown  bool      // set back to "never asked"
+	TargetGroups          *[]string // empty: none of the six groups
+	TargetGroupsUnknown   bool      // set back to "never asked"
 	BankAccount           *string
 	BankName              *string
 }
@@ -302,9 +304,11 @@ type ProfileInput struct {
 // their contact, schooling and bank details current (not their employer: it
 // decides which HR bureau answers for them, so staff set it); colleges their
 // graduates' schooling; HR everything the subsidy rules read, since HR
-// answers for those facts; regulators and institutions only look.
+// answers for those facts. Workers may declare their own subsidy facts
+// (marked as declared, and never over what HR supplied); regulators and
+// institutions only look.
 var editable = map[accounts.Role][]string{
-	accounts.RoleWorker:     {"phone", "education", "bank_account", "bank_name"},
+	accounts.RoleWorker:     {"phone", "education", "bank_account", "bank_name", "employment", "insured_months", "target_groups"},
 	accounts.RoleCollege:    {"phone", "education", "major", "graduation_year"},
 	accounts.RoleProvider:   {"phone", "education"},
 	accounts.RoleHRReviewer: allProfileFields,
@@ -475,6 +479,8 @@ func (e *profileEdit) schooling(in ProfileInput) {
 }
 
 // situation: occupations, employment, insured months and target groups.
+// Subsidy facts carry who set them; a worker's own declaration never
+// overrides what HR supplied (DESIGN §6.5).
 func (e *profileEdit) situation(in ProfileInput) {
 	w := e.w
 	if in.Occupations != nil && e.may("occupations") {
@@ -486,37 +492,84 @@ func (e *profileEdit) situation(in ProfileInput) {
 			e.change("occupations")
 		}
 	}
-	if in.Employment != nil && e.may("employment") {
+	source, now := factSourceOf(e.p), e.s.now()
+	if in.Employment != nil && e.may("employment") && !e.hrWins("employment", source, w.EmploymentSetBy) {
 		em := Employment(*in.Employment)
 		if em != "" && !em.Valid() {
 			e.bad("employment", "invalid_employment", "就业状态不在可选范围内")
-		} else if em != w.Employment {
+		} else if em != w.Employment || (em != "" && w.EmploymentSetBy != source) {
 			w.Employment = em
+			w.EmploymentSetAt, w.EmploymentSetBy = factStamp(em != "", now, source)
 			e.change("employment")
 		}
 	}
-	if in.InsuredMonths != nil && e.may("insured_months") {
-		m := *in.InsuredMonths
-		if m < 0 || m > 12*60 {
-			e.bad("insured_months", "invalid_months", "失业保险缴费月数须为 0–720")
-		} else {
-			// A confirmed figure is news even when unchanged: the date says
-			// how fresh it is, the source who vouches for it.
-			today := dateOf(e.s.now())
-			w.InsuredMonths = &m
-			w.InsuredMonthsOn = &today
-			w.InsuredMonthsSource = "hr:" + e.p.Username
+	e.insuredMonths(in, source, now)
+	e.targetGroups(in, source, now)
+}
+
+// hrWins reports (and notes as a field error) that a worker tries to
+// change a fact HR has set.
+func (e *profileEdit) hrWins(field string, source, by FactSource) bool {
+	if source == FactByWorker && by.ByHR() {
+		e.bad(field, "set_by_hr", "此项已由人社部门核定，如有变化请联系人社部门")
+		return true
+	}
+	return false
+}
+
+func (e *profileEdit) insuredMonths(in ProfileInput, source FactSource, now time.Time) {
+	w := e.w
+	if in.InsuredMonthsUnknown && e.may("insured_months") && !e.hrWins("insured_months", source, w.InsuredMonthsSetBy) {
+		if w.InsuredMonths != nil {
+			w.InsuredMonths, w.InsuredMonthsOn, w.InsuredMonthsSource = nil, nil, ""
+			w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = nil, ""
 			e.change("insured_months")
 		}
+		return
 	}
-	if in.TargetGroups != nil && e.may("target_groups") {
-		g, ok := cleanCodes(*in.TargetGroups, ValidGroup)
-		if !ok {
-			e.bad("target_groups", "invalid_group", "人员类别代码有误")
-		} else if !slices.Equal(g, w.TargetGroups) {
-			w.TargetGroups = g
+	if in.InsuredMonths == nil || !e.may("insured_months") || e.hrWins("insured_months", source, w.InsuredMonthsSetBy) {
+		return
+	}
+	m := *in.InsuredMonths
+	if m < 0 || m > 12*60 {
+		e.bad("insured_months", "invalid_months", "失业保险缴费月数须为 0–720")
+		return
+	}
+	// A confirmed figure is news even when unchanged: the date says
+	// how fresh it is, the source who vouches for it.
+	today := dateOf(now)
+	w.InsuredMonths = &m
+	w.InsuredMonthsOn = &today
+	prefix := "hr:"
+	if source == FactByWorker {
+		prefix = "worker:"
+	}
+	w.InsuredMonthsSource = prefix + e.p.Username
+	w.InsuredMonthsSetAt, w.InsuredMonthsSetBy = factStamp(true, now, source)
+	e.change("insured_months")
+}
+
+func (e *profileEdit) targetGroups(in ProfileInput, source FactSource, now time.Time) {
+	w := e.w
+	if in.TargetGroupsUnknown && e.may("target_groups") && !e.hrWins("target_groups", source, w.TargetGroupsSetBy) {
+		if w.TargetGroups != nil {
+			w.TargetGroups = nil
+			w.TargetGroupsSetAt, w.TargetGroupsSetBy = nil, ""
 			e.change("target_groups")
 		}
+		return
+	}
+	if in.TargetGroups == nil || !e.may("target_groups") || e.hrWins("target_groups", source, w.TargetGroupsSetBy) {
+		return
+	}
+	g, ok := cleanCodes(*in.TargetGroups, ValidGroup)
+	if !ok {
+		e.bad("target_groups", "invalid_group", "人员类别代码有误")
+	} else if w.TargetGroups == nil || !slices.Equal(g, w.TargetGroups) || w.TargetGroupsSetBy != source {
+		// [] is an answer ("none of the six"), unlike nil ("never asked").
+		w.TargetGroups = append([]string{}, g...)
+		w.TargetGroupsSetAt, w.TargetGroupsSetBy = factStamp(true, now, source)
+		e.change("target_groups")
 	}
 }
 
@@ -542,6 +595,23 @@ func (e *profileEdit) bank(in ProfileInput) {
 	}
 }
 
+// factSourceOf is how a fact p sets is marked: staff who may edit facts
+// are HR (admins act for them), workers declare their own.
+func factSourceOf(p *accounts.Principal) FactSource {
+	if p.Is(accounts.RoleWorker) {
+		return FactByWorker
+	}
+	return FactByHRReviewer
+}
+
+// factStamp is the provenance of a fact: none while it is unknown.
+func factStamp(known bool, at time.Time, by FactSource) (*time.Time, FactSource) {
+	if !known {
+		return nil, ""
+	}
+	return &at, by
+}
+
 // columnsOf maps changed profile fields to the table columns they write.
 func columnsOf(changed []string) []string {
 	var cols []string
@@ -552,7 +622,10 @@ func columnsOf(changed []string) []string {
 		case "bank_account":
 			cols = append(cols, "bank_account_enc", "bank_account_idx", "bank_account_mask")
 		case "insured_months":
-			cols = append(cols, "insured_months", "insured_months_on", "insured_months_source")
+			cols = append(cols, "insured_months", "insured_months_on", "insured_months_source",
+				"insured_months_set_at", "insured_months_set_by")
+		case "employment", "target_groups":
+			cols = append(cols, f, f+"_set_at", f+"_set_by")
 		default:
 			cols = append(cols, f)
 		}

@@ -289,7 +289,9 @@ func writeBulkCopy(w *pg.CopyWriter, first int, rows []BulkRow) error {
 const copyColumns = `name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
 	phone_enc, phone_idx, phone_mask, education, employer_institution_id, college_org_id, major,
 	graduation_year, occupations, employment, insured_months, insured_months_on, insured_months_source,
-	target_groups, bank_account_enc, bank_account_idx, bank_account_mask, bank_name, registered_by_org_id`
+	target_groups, bank_account_enc, bank_account_idx, bank_account_mask, bank_name, registered_by_org_id,
+	employment_set_at, employment_set_by, insured_months_set_at, insured_months_set_by,
+	target_groups_set_at, target_groups_set_by`
 
 // CopyNew writes ws, all new people, with one COPY on conn: the scale seed's
 // path, several times faster than INSERT for a million rows. One COPY is
@@ -324,12 +326,24 @@ func CopyNew(ctx context.Context, conn bun.Conn, ws []Worker) error {
 			}
 			c.Date(w.InsuredMonthsOn)
 			c.Text(w.InsuredMonthsSource)
-			c.Text(pgTextArray(w.TargetGroups))
+			c.NullText(pgTextArray(w.TargetGroups), w.TargetGroups == nil) // nil: never asked
 			c.Bytea(w.BankAccountEnc)
 			c.Bytea(w.BankAccountIdx)
 			c.Text(w.BankAccountMask)
 			c.Text(w.BankName)
 			c.NullInt(w.RegisteredByOrgID)
+			// Fact provenance (who set a subsidy fact, when), as timestamps.
+			for _, f := range []struct {
+				at *time.Time
+				by FactSource
+			}{{w.EmploymentSetAt, w.EmploymentSetBy}, {w.InsuredMonthsSetAt, w.InsuredMonthsSetBy}, {w.TargetGroupsSetAt, w.TargetGroupsSetBy}} {
+				if f.at == nil {
+					c.Null()
+				} else {
+					c.Text(f.at.UTC().Format(time.RFC3339Nano))
+				}
+				c.NullText(string(f.by), f.by == "")
+			}
 			if err := c.End(); err != nil {
 				return err
 			}

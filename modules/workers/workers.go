@@ -43,7 +43,16 @@ type Worker struct {
 	InsuredMonths       *int       `bun:"insured_months"`
 	InsuredMonthsOn     *time.Time `bun:"insured_months_on,type:date"`
 	InsuredMonthsSource string     `bun:"insured_months_source"`
-	TargetGroups        []string   `bun:"target_groups,array"`
+	TargetGroups        []string   `bun:"target_groups,array"` // nil: never asked; empty: none of the six
+
+	// Who last set each subsidy fact and when (DESIGN §6.5); empty while
+	// the fact was never set.
+	EmploymentSetAt    *time.Time `bun:"employment_set_at"`
+	EmploymentSetBy    FactSource `bun:"employment_set_by,nullzero"`
+	InsuredMonthsSetAt *time.Time `bun:"insured_months_set_at"`
+	InsuredMonthsSetBy FactSource `bun:"insured_months_set_by,nullzero"`
+	TargetGroupsSetAt  *time.Time `bun:"target_groups_set_at"`
+	TargetGroupsSetBy  FactSource `bun:"target_groups_set_by,nullzero"`
 
 	BankAccountEnc  []byte `bun:"bank_account_enc"`
 	BankAccountIdx  []byte `bun:"bank_account_idx"`
@@ -147,6 +156,33 @@ func (e Employment) Label() string {
 
 // Valid reports whether e is a known status ("" is not).
 func (e Employment) Valid() bool { _, ok := employmentLabels[e]; return ok }
+
+// FactSource says who supplied a subsidy fact. HR-supplied facts win over
+// what the worker declared (DESIGN §6.5).
+type FactSource string
+
+// Fact sources.
+const (
+	FactByWorker     FactSource = "worker"      // the worker declared it
+	FactByHRImport   FactSource = "hr_import"   // an HR import (social-insurance records)
+	FactByHRReviewer FactSource = "hr_reviewer" // HR staff entered it
+)
+
+// ByHR reports whether HR supplied the fact.
+func (f FactSource) ByHR() bool { return f == FactByHRImport || f == FactByHRReviewer }
+
+// Label is the Chinese name of the source, for screens.
+func (f FactSource) Label() string {
+	switch f {
+	case FactByWorker:
+		return "本人申报"
+	case FactByHRImport:
+		return "社保数据导入"
+	case FactByHRReviewer:
+		return "人社部门核定"
+	}
+	return "未采集"
+}
 
 // Target groups (六类人员, DESIGN §6.2) that open the training and
 // appraisal subsidies.

@@ -1,0 +1,2 @@
+DROP TABLE claim_eligibility;
+DROP TABLE claims;
