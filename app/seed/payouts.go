@@ -112,9 +112,10 @@ func Payouts(ctx context.Context, s Services) error {
 
 // demoMorePayable makes n more claims in 武汉 payable through the claims
 // service, on valid certificates nobody has claimed the training subsidy
-// for. They are submitted and decided on a clock a month back, so that
-// their 公示 has ended today while the demo's claims in notice stay in
-// notice.
+// for. They are submitted and decided on a clock two weeks back (more than
+// the 5 working days of 公示 outside the Spring Festival), so that their
+// 公示 has ended today while the demo's claims in notice stay in notice;
+// certificates now follow passes, so most of the demo's are recent.
 func demoMorePayable(ctx context.Context, s Services, admin *accounts.Principal, n int) error {
 	reviewer, err := s.principal(ctx, "hr_reviewer1")
 	if err != nil {
@@ -124,7 +125,7 @@ func demoMorePayable(ctx context.Context, s Services, admin *accounts.Principal,
 	if err != nil {
 		return err
 	}
-	past := claims.NewService(s.DB, s.Subsidies, s.Calendar, s.Location, func() time.Time { return s.Now().AddDate(0, -1, 0) })
+	past := claims.NewService(s.DB, s.Subsidies, s.Calendar, s.Location, func() time.Time { return s.Now().AddDate(0, 0, -14) })
 	certs, _, err := s.Certificates.List(ctx, admin, certificates.Filter{Status: certificates.StatusValid, Limit: 200})
 	if err != nil {
 		return err
@@ -134,7 +135,7 @@ func demoMorePayable(ctx context.Context, s Services, admin *accounts.Principal,
 		if made == n {
 			break
 		}
-		if !strings.HasPrefix(c.RegionCode, "4201") || c.IssuedOn.After(s.Now().AddDate(0, -1, -1)) {
+		if !strings.HasPrefix(c.RegionCode, "4201") || c.IssuedOn.After(s.Now().AddDate(0, 0, -15)) {
 			continue
 		}
 		cl, _, err := past.Submit(ctx, reviewer, claims.SubmitInput{CertificateID: c.ID, Subsidy: "training"})
