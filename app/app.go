@@ -123,6 +123,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Bans.SetClaimRejecter(claims.RejectForBan)
 	a.Payouts = payouts.NewService(db, a.Workers, payouts.Sources{
 		Trained:   enrolment.CompletionsForStats,
+		Passed:    assessments.PassesForStats,
 		Certified: certificates.IssuedForStats,
 		Claims:    claims.StatsForPayouts,
 	}, now, cfg.Location)

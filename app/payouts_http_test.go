@@ -37,6 +37,7 @@ type statsBody struct {
 	} `json:"regions"`
 	Total struct {
 		Trained      int64            `json:"trained"`
+		Passed       int64            `json:"passed"`
 		Certified    int64            `json:"certified"`
 		Claimed      int64            `json:"claimed"`
 		Approved     int64            `json:"approved"`
@@ -602,5 +603,46 @@ func TestPayoutDemo(t *testing.T) {
 	_ = testApp(t).DB.NewRaw("SELECT count(*) FROM claims WHERE status = 'returned'").Scan(context.Background(), &returned)
 	if returned == 0 {
 		t.Error("the demo has no returned claim")
+	}
+}
+
+// TestStatsPassedMatchesAFreshCount: the overview's "passed" counts the
+// enrolments that passed every part their plan asks for, by the day of the
+// last passing result in Asia/Shanghai, as a count written here finds them.
+func TestStatsPassedMatchesAFreshCount(t *testing.T) {
+	c := login(t, "hr_reviewer1")
+	var ys []int
+	if err := testApp(t).DB.NewRaw(`SELECT DISTINCT extract(year FROM updated_at AT TIME ZONE 'Asia/Shanghai')::int
+		FROM assessment_results WHERE passed`).Scan(context.Background(), &ys); err != nil {
+		t.Fatal(err)
+	}
+	seen := int64(0)
+	for _, y := range ys {
+		res, body := c.do("GET", "/api/v1/stats?year="+itoa(y), nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("stats %d: %d %s", y, res.StatusCode, body)
+		}
+		st := decode[statsBody](t, body)
+		for _, u := range st.Unavailable {
+			if u == "passed" {
+				t.Fatalf("%d: passed is unavailable: %s", y, body)
+			}
+		}
+		want := countSQL(t, `SELECT count(*) FROM (
+			SELECT r.enrolment_id, max(r.updated_at) AS last, bool_or(s.kind = 'theory') AS theory,
+				bool_or(s.kind = 'practical') AS practical, min(p.assessment) AS mode
+			FROM assessment_results r JOIN assessment_sittings s ON s.id = r.sitting_id
+			JOIN classes cl ON cl.id = s.class_id JOIN plans p ON p.id = cl.plan_id
+			WHERE r.passed AND s.region_code LIKE '4201%'
+			GROUP BY r.enrolment_id) x
+			WHERE (x.mode = 'theory_practical' AND x.theory AND x.practical OR x.mode <> 'theory_practical')
+			AND extract(year FROM x.last AT TIME ZONE 'Asia/Shanghai') = ?`, y)
+		if st.Total.Passed != want {
+			t.Errorf("%d: passed %d, fresh count %d", y, st.Total.Passed, want)
+		}
+		seen += want
+	}
+	if seen == 0 {
+		t.Fatal("the demo has no passes in 武汉: the check proves nothing")
 	}
 }
