@@ -95,27 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 	switch cmd {
 	case "serve":
-		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-		demo := fs.Bool("demo", false, "seed demo data when the database is empty")
-		if err := fs.Parse(args); err != nil {
-			return usageError{err.Error()}
-		}
-		if err := a.LoadReferenceData(ctx); err != nil {
-			return err
-		}
-		if *demo {
-			empty, err := a.isEmpty(ctx)
-			if err != nil {
-				return err
-			}
-			if empty {
-				logger.Info("empty database: seeding demo data")
-				if err := a.SeedDemo(ctx); err != nil {
-					return err
-				}
-			}
-		}
-		return serve(ctx, a)
+		return runServe(ctx, a, args, logger)
 	case "seed":
 		return runSeed(ctx, a, args, stdout)
 	case "user":
@@ -123,19 +103,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "jobs":
 		return runJobs(ctx, a, args, stdout)
 	case "audit":
-		if len(args) != 1 || args[0] != "verify" {
-			return usageError{"usage: tuoyu audit verify"}
-		}
-		res, err := audit.Verify(ctx, a.DB)
+		return runAudit(ctx, a, args, stdout)
+	}
+	return nil
+}
+
+// runServe is the serve command apart from run's dispatch: it parses
+// -demo, loads reference data, seeds an empty database when asked and serves.
+func runServe(ctx context.Context, a *App, args []string, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "seed demo data when the database is empty")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if err := a.LoadReferenceData(ctx); err != nil {
+		return err
+	}
+	if *demo {
+		empty, err := a.isEmpty(ctx)
 		if err != nil {
 			return err
 		}
-		if !res.OK {
-			return fmt.Errorf("audit chain broken at event %d (%d checked): %s", res.BrokenID, res.Checked, res.Reason)
+		if empty {
+			logger.Info("empty database: seeding demo data")
+			if err := a.SeedDemo(ctx); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(stdout, "audit chain intact: %d events checked\n", res.Checked)
-		return nil
 	}
+	return serve(ctx, a)
+}
+
+// runAudit is the audit verify command apart from run's dispatch.
+func runAudit(ctx context.Context, a *App, args []string, stdout io.Writer) error {
+	if len(args) != 1 || args[0] != "verify" {
+		return usageError{"usage: tuoyu audit verify"}
+	}
+	res, err := audit.Verify(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	if !res.OK {
+		return fmt.Errorf("audit chain broken at event %d (%d checked): %s", res.BrokenID, res.Checked, res.Reason)
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d events checked\n", res.Checked)
 	return nil
 }
 

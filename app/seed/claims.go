@@ -21,38 +21,18 @@ import (
 // statuses batched, paid and returned belong to payout batches. It does
 // nothing when claims exist.
 func Claims(ctx context.Context, s Services) error {
-	get := func(name string) (*accounts.Principal, error) { return s.principal(ctx, name) }
-	admin, err := get("admin")
+	admin, err := s.principal(ctx, "admin")
 	if err != nil {
 		return err
 	}
 	if _, n, err := s.Claims.List(ctx, admin, claims.Filter{Page: 1, PerPage: 1}); err != nil || n > 0 {
 		return err
 	}
-	if ok, err := s.userExists(ctx, "hr_reviewer2"); err != nil {
-		return err
-	} else if !ok {
-		if _, err := s.Accounts.CreateUser(ctx, accounts.NewUser{Username: "hr_reviewer2", DisplayName: "陈审核",
-			Role: accounts.RoleHRReviewer, OrgCode: "hr-yichang", Password: DemoPassword, Demo: true}); err != nil {
-			return err
-		}
-	}
-	reviewer, err := get("hr_reviewer1")
+	staff, err := claimsStaff(ctx, s)
 	if err != nil {
 		return err
 	}
-	approver, err := get("hr_approver1")
-	if err != nil {
-		return err
-	}
-	reviewerYC, err := get("hr_reviewer2")
-	if err != nil {
-		return err
-	}
-	w1, err := get("worker1")
-	if err != nil {
-		return err
-	}
+	w1 := staff.worker
 
 	// worker1 moves to 武汉: employer in 420106, facts confirmed by HR.
 	insts, _, err := s.Institutions.List(ctx, institutions.Filter{Region: "420106", Page: 1, PerPage: 1})
@@ -64,12 +44,65 @@ func Claims(ctx context.Context, s Services) error {
 		return err
 	}
 
-	// Valid certificates by region; the facts of their holders set so
-	// that the training subsidy is open to them.
-	var wuhan, yichang []certificates.Certificate
-	list, _, err := s.Certificates.List(ctx, admin, certificates.Filter{Status: certificates.StatusValid, Limit: 200})
+	wuhan, yichang, err := claimsCertificates(ctx, s, admin, staff)
 	if err != nil {
 		return err
+	}
+	if err := demoClaims(ctx, s, staff, wuhan, yichang); err != nil {
+		return err
+	}
+	if err := worker1Claim(ctx, s, admin, w1); err != nil {
+		return err
+	}
+	// The rest are proposals once evaluated (免申即享).
+	_, err = s.Claims.Refresh(ctx, claims.RefreshBatch)
+	return err
+}
+
+// claimStaff are the demo people who submit and decide the claims.
+type claimStaff struct {
+	reviewer, approver, reviewerYC, worker *accounts.Principal
+}
+
+// claimsStaff creates 宜昌's reviewer when missing and loads the people
+// the demo claims need, so that Claims reads as its steps.
+func claimsStaff(ctx context.Context, s Services) (claimStaff, error) {
+	var st claimStaff
+	get := func(name string) (*accounts.Principal, error) { return s.principal(ctx, name) }
+	if ok, err := s.userExists(ctx, "hr_reviewer2"); err != nil {
+		return st, err
+	} else if !ok {
+		if _, err := s.Accounts.CreateUser(ctx, accounts.NewUser{Username: "hr_reviewer2", DisplayName: "陈审核",
+			Role: accounts.RoleHRReviewer, OrgCode: "hr-yichang", Password: DemoPassword, Demo: true}); err != nil {
+			return st, err
+		}
+	}
+	var err error
+	if st.reviewer, err = get("hr_reviewer1"); err != nil {
+		return st, err
+	}
+	if st.approver, err = get("hr_approver1"); err != nil {
+		return st, err
+	}
+	if st.reviewerYC, err = get("hr_reviewer2"); err != nil {
+		return st, err
+	}
+	if st.worker, err = get("worker1"); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// claimsCertificates finds the valid certificates by region (recording
+// two for 宜昌 when it has too few) and sets their holders' facts, so
+// the demo claims have something to claim.
+func claimsCertificates(ctx context.Context, s Services, admin *accounts.Principal, staff claimStaff) (wuhan, yichang []certificates.Certificate, err error) {
+	w1, reviewerYC := staff.worker, staff.reviewerYC
+	// Valid certificates by region; the facts of their holders set so
+	// that the training subsidy is open to them.
+	list, _, err := s.Certificates.List(ctx, admin, certificates.Filter{Status: certificates.StatusValid, Limit: 200})
+	if err != nil {
+		return nil, nil, err
 	}
 	for _, c := range list {
 		switch {
@@ -85,7 +118,7 @@ func Claims(ctx context.Context, s Services) error {
 		// elsewhere for two 宜昌 workers.
 		ids, err := yichangWorkers(ctx, s, reviewerYC, 2)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for i, id := range ids {
 			level := 5 - i
@@ -93,19 +126,26 @@ func Claims(ctx context.Context, s Services) error {
 				Number: fmt.Sprintf("DEMO-YC-%d", id), Occupation: "4-10-01-03", Level: &level,
 				IssuedOn: s.Now().AddDate(0, -2, 0).Format(time.DateOnly), Issuer: "宜昌市职业技能鉴定中心"})
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			yichang = append(yichang, c)
 		}
 	}
 	for _, c := range append(append([]certificates.Certificate{}, wuhan...), yichang...) {
 		if err := demoFacts(ctx, s, admin, c.WorkerID, nil); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
 	if len(wuhan) < 8 {
-		return fmt.Errorf("demo claims need 8 certificates in 武汉, found %d", len(wuhan))
+		return nil, nil, fmt.Errorf("demo claims need 8 certificates in 武汉, found %d", len(wuhan))
 	}
+	return wuhan, yichang, nil
+}
+
+// demoClaims submits the 武汉 and 宜昌 claims and takes each to its
+// demo status, apart from the certificates they are built on.
+func demoClaims(ctx context.Context, s Services, staff claimStaff, wuhan, yichang []certificates.Certificate) error {
+	reviewer, approver, reviewerYC := staff.reviewer, staff.approver, staff.reviewerYC
 	submit := func(p *accounts.Principal, c certificates.Certificate) (*claims.Claim, error) {
 		cl, _, err := s.Claims.Submit(ctx, p, claims.SubmitInput{CertificateID: c.ID, Subsidy: "training"})
 		return cl, err
@@ -158,6 +198,12 @@ func Claims(ctx context.Context, s Services) error {
 			return fmt.Errorf("demo claim to %s: %w", st.to, err)
 		}
 	}
+	return nil
+}
+
+// worker1Claim gives worker1 a claim in progress and an unclaimed
+// external certificate, so the worker's pages have something to show.
+func worker1Claim(ctx context.Context, s Services, admin *accounts.Principal, w1 *accounts.Principal) error {
 	// worker1's own claim, in progress.
 	mine, _, err := s.Certificates.List(ctx, w1, certificates.Filter{Status: certificates.StatusValid, Limit: 10})
 	if err != nil {
@@ -178,9 +224,7 @@ func Claims(ctx context.Context, s Services) error {
 		IssuedOn: s.Now().AddDate(0, -5, 0).Format(time.DateOnly), Issuer: "武汉市职业技能鉴定指导中心"}); err != nil {
 		return fmt.Errorf("worker1's external certificate: %w", err)
 	}
-	// The rest are proposals once evaluated (免申即享).
-	_, err = s.Claims.Refresh(ctx, claims.RefreshBatch)
-	return err
+	return nil
 }
 
 // demoFacts confirms a demo worker's subsidy facts as HR would, and moves

@@ -66,13 +66,52 @@ func (s *Service) ImportInsurance(ctx context.Context, p *accounts.Principal, na
 	today := s.today()
 	imp := &InsuranceImport{UploadedBy: p.UserID, FileName: name, Status: "preview", RowsTotal: len(rows),
 		ValidRows: []workers.InsuredMonths{}, Errors: []apperr.FieldError{}}
-	type parsed struct {
-		row    int
-		idx    []byte
-		months int
-		asOf   time.Time
+	good := s.parseInsuranceRows(rows, today, imp)
+	bad := func(row int, field, code, msg string) {
+		imp.Errors = append(imp.Errors, apperr.FieldError{Row: row, Field: field, Code: code, Message: msg})
 	}
-	var good []parsed
+	idxs := make([][]byte, len(good))
+	for i, g := range good {
+		idxs[i] = g.idx
+	}
+	found, err := workers.LocateByIDNumberIdx(ctx, s.db, idxs)
+	if err != nil {
+		return nil, err
+	}
+	scope := p.Scope()
+	for _, g := range good {
+		w, ok := found[string(g.idx)]
+		if !ok || !scope.CoversRegion(w.RegionCode) {
+			// Outside scope reads like unknown, so ID numbers cannot be probed.
+			bad(g.row, "身份证号", "worker_not_found", "本辖区没有此身份证号的从业人员")
+			continue
+		}
+		imp.ValidRows = append(imp.ValidRows, workers.InsuredMonths{WorkerID: w.ID, Months: g.months, AsOf: g.asOf})
+	}
+	imp.RowsValid, imp.RowsInvalid = len(imp.ValidRows), len(imp.Errors)
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := NewStore(tx).InsertImport(ctx, imp); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "insurance.preview",
+			TargetType: "insurance_import", TargetID: strconv.FormatInt(imp.ID, 10),
+			Summary: map[string]any{"rows_total": imp.RowsTotal, "rows_valid": imp.RowsValid, "rows_invalid": imp.RowsInvalid}})
+	})
+	return imp, err
+}
+
+// insuranceRow is one import row that passed the checks of its own fields.
+type insuranceRow struct {
+	row    int
+	idx    []byte
+	months int
+	asOf   time.Time
+}
+
+// parseInsuranceRows is the pure check of each row's fields, apart from
+// the worker lookup: bad rows go to imp.Errors, the rest are returned.
+func (s *Service) parseInsuranceRows(rows []tabular.Row, today time.Time, imp *InsuranceImport) []insuranceRow {
+	var good []insuranceRow
 	seen := map[string]int{}
 	bad := func(row int, field, code, msg string) {
 		imp.Errors = append(imp.Errors, apperr.FieldError{Row: row, Field: field, Code: code, Message: msg})
@@ -111,36 +150,9 @@ func (s *Service) ImportInsurance(ctx context.Context, p *accounts.Principal, na
 			continue
 		}
 		seen[string(idx)] = r.Num
-		good = append(good, parsed{row: r.Num, idx: idx, months: months, asOf: asOf})
+		good = append(good, insuranceRow{row: r.Num, idx: idx, months: months, asOf: asOf})
 	}
-	idxs := make([][]byte, len(good))
-	for i, g := range good {
-		idxs[i] = g.idx
-	}
-	found, err := workers.LocateByIDNumberIdx(ctx, s.db, idxs)
-	if err != nil {
-		return nil, err
-	}
-	scope := p.Scope()
-	for _, g := range good {
-		w, ok := found[string(g.idx)]
-		if !ok || !scope.CoversRegion(w.RegionCode) {
-			// Outside scope reads like unknown, so ID numbers cannot be probed.
-			bad(g.row, "身份证号", "worker_not_found", "本辖区没有此身份证号的从业人员")
-			continue
-		}
-		imp.ValidRows = append(imp.ValidRows, workers.InsuredMonths{WorkerID: w.ID, Months: g.months, AsOf: g.asOf})
-	}
-	imp.RowsValid, imp.RowsInvalid = len(imp.ValidRows), len(imp.Errors)
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := NewStore(tx).InsertImport(ctx, imp); err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: "insurance.preview",
-			TargetType: "insurance_import", TargetID: strconv.FormatInt(imp.ID, 10),
-			Summary: map[string]any{"rows_total": imp.RowsTotal, "rows_valid": imp.RowsValid, "rows_invalid": imp.RowsInvalid}})
-	})
-	return imp, err
+	return good
 }
 
 // parseDay reads 2026-11-30, 2026/11/30 or 20261130.

@@ -263,26 +263,35 @@ func (s *Service) submit(ctx context.Context, tx bun.Tx, p *accounts.Principal, 
 	if err := st.Insert(ctx, c); err != nil {
 		return nil, false, err
 	}
+	if err := recordSubmit(ctx, tx, p, c, in); err != nil {
+		return nil, false, err
+	}
+	out, err := st.ByID(ctx, c.ID)
+	return out, true, err
+}
+
+// recordSubmit audits a new claim and tells the worker of one submitted
+// on their behalf, in submit's transaction, keeping submit short.
+func recordSubmit(ctx context.Context, tx bun.IDB, p *accounts.Principal, c *Claim, in SubmitInput) error {
 	action := "claims.submit"
 	if c.OnBehalf {
 		action = "claims.submit_on_behalf"
 	}
 	if err := audit.Record(ctx, tx, audit.Event{ActorUserID: p.UserID, ActorOrgID: p.OrgID, Action: action,
 		TargetType: "claim", TargetID: strconv.FormatInt(c.ID, 10),
-		Summary: map[string]any{"worker_id": w.ID, "certificate_id": cert.ID, "subsidy": in.Subsidy,
+		Summary: map[string]any{"worker_id": c.WorkerID, "certificate_id": c.CertificateID, "subsidy": in.Subsidy,
 			"amount_yuan": c.AmountYuan, "eval_status": c.EvalStatus, "from_proposal": in.FromProposal}}); err != nil {
-		return nil, false, err
+		return err
 	}
 	if c.OnBehalf {
-		if err := notify.Send(ctx, tx, notify.Message{WorkerID: w.ID, Kind: "claims.submitted",
+		if err := notify.Send(ctx, tx, notify.Message{WorkerID: c.WorkerID, Kind: "claims.submitted",
 			Title: "人社部门已为您申请" + subsidies.SubsidyName(in.Subsidy),
 			Body:  "根据您的证书和档案信息，人社部门已代为提交" + subsidies.SubsidyName(in.Subsidy) + "申请，无需您再办理。审核结果会另行通知。",
 			Link:  "/claims/" + strconv.FormatInt(c.ID, 10)}); err != nil {
-			return nil, false, err
+			return err
 		}
 	}
-	out, err := st.ByID(ctx, c.ID)
-	return out, true, err
+	return nil
 }
 
 // notEligible is the 422 answer naming every failing check.

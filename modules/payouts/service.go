@@ -139,32 +139,12 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 		if res.err != nil {
 			return res.err
 		}
-		for _, cc := range res.cells {
-			c := cell{RegionCode: cc.RegionCode, Month: cc.Month, Key: cc.Status, N: cc.N, Yuan: cc.Yuan}
-			if c.N == 0 {
-				continue
-			}
-			if cc.Approval {
-				agg.add(c, func(f *Figures, c cell) { f.Approved += c.N; f.ApprovedYuan += c.Yuan })
-			} else {
-				agg.add(c, func(f *Figures, c cell) { f.Claimed += c.N; f.ByStatus[c.Key] += c.N })
-			}
-		}
+		addClaimCells(agg, res.cells)
 		cells, err := store.paidCells(ctx, prefix, from, to)
 		if err != nil {
 			return err
 		}
-		for _, c := range cells {
-			agg.add(c, func(f *Figures, c cell) {
-				if c.Key == string(ItemReturned) {
-					f.Returned += c.N
-					f.ReturnedYuan += c.Yuan
-				} else {
-					f.Paid += c.N
-					f.PaidYuan += c.Yuan
-				}
-			})
-		}
+		addPaidCells(agg, cells)
 		agg.finish(st, regions)
 		codes := []string{r.Code}
 		for _, g := range st.Regions {
@@ -174,24 +154,62 @@ func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region strin
 		if err != nil {
 			return err
 		}
-		for _, b := range budgets {
-			if b.RegionCode == r.Code {
-				st.Budget = &BudgetUse{AmountYuan: b.AmountYuan, UsedYuan: st.Total.PaidYuan,
-					Percent: int(st.Total.PaidYuan * 100 / b.AmountYuan)}
-			}
-			for i := range st.Regions {
-				if st.Regions[i].Code == b.RegionCode {
-					v := b.AmountYuan
-					st.Regions[i].BudgetYuan = &v
-				}
-			}
-		}
+		applyBudgets(st, r.Code, budgets)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// addClaimCells is the pure step adding the claims counts to agg, apart
+// from Stats' queries.
+func addClaimCells(agg *aggregate, cells []claimCell) {
+	for _, cc := range cells {
+		c := cell{RegionCode: cc.RegionCode, Month: cc.Month, Key: cc.Status, N: cc.N, Yuan: cc.Yuan}
+		if c.N == 0 {
+			continue
+		}
+		if cc.Approval {
+			agg.add(c, func(f *Figures, c cell) { f.Approved += c.N; f.ApprovedYuan += c.Yuan })
+		} else {
+			agg.add(c, func(f *Figures, c cell) { f.Claimed += c.N; f.ByStatus[c.Key] += c.N })
+		}
+	}
+}
+
+// addPaidCells is the pure step adding the paid and returned counts to
+// agg, apart from Stats' queries.
+func addPaidCells(agg *aggregate, cells []cell) {
+	for _, c := range cells {
+		agg.add(c, func(f *Figures, c cell) {
+			if c.Key == string(ItemReturned) {
+				f.Returned += c.N
+				f.ReturnedYuan += c.Yuan
+			} else {
+				f.Paid += c.N
+				f.PaidYuan += c.Yuan
+			}
+		})
+	}
+}
+
+// applyBudgets is the pure step setting the region's and its groups'
+// budgets on st, apart from Stats' queries.
+func applyBudgets(st *Stats, region string, budgets []Budget) {
+	for _, b := range budgets {
+		if b.RegionCode == region {
+			st.Budget = &BudgetUse{AmountYuan: b.AmountYuan, UsedYuan: st.Total.PaidYuan,
+				Percent: int(st.Total.PaidYuan * 100 / b.AmountYuan)}
+		}
+		for i := range st.Regions {
+			if st.Regions[i].Code == b.RegionCode {
+				v := b.AmountYuan
+				st.Regions[i].BudgetYuan = &v
+			}
+		}
+	}
 }
 
 type claimsResult struct {

@@ -268,14 +268,7 @@ func (s *Service) Export(ctx context.Context, p *accounts.Principal, id int64, o
 			if err != nil {
 				return err
 			}
-			names := make([]string, 0, len(views))
-			var list []map[string]any
-			for _, v := range views {
-				names = append(names, v.WorkerName)
-				list = append(list, map[string]any{"claim_id": v.ClaimID, "worker_id": v.WorkerID, "name": v.WorkerName, "id_number_masked": v.IDMask})
-			}
-			return apperr.Conflict("missing_bank_account", fmt.Sprintf("以下 %d 人没有登记银行账户，请补登账户或将其移出批次后再导出：%s",
-				len(names), strings.Join(names, "、"))).With("workers", list)
+			return missingAccounts(views)
 		}
 		bf, err := NewBankFile()
 		if err != nil {
@@ -322,6 +315,19 @@ func (s *Service) Export(ctx context.Context, p *accounts.Principal, id int64, o
 		return nil, err
 	}
 	return b, nil
+}
+
+// missingAccounts is the pure answer naming the workers whose missing
+// bank accounts block an export.
+func missingAccounts(views []ItemView) error {
+	names := make([]string, 0, len(views))
+	var list []map[string]any
+	for _, v := range views {
+		names = append(names, v.WorkerName)
+		list = append(list, map[string]any{"claim_id": v.ClaimID, "worker_id": v.WorkerID, "name": v.WorkerName, "id_number_masked": v.IDMask})
+	}
+	return apperr.Conflict("missing_bank_account", fmt.Sprintf("以下 %d 人没有登记银行账户，请补登账户或将其移出批次后再导出：%s",
+		len(names), strings.Join(names, "、"))).With("workers", list)
 }
 
 // writeRows adds one chunk of items to the bank file, decrypting their
