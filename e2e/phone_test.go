@@ -90,7 +90,7 @@ func phoneJourney(t *testing.T, srv *Server) {
 	// A stranger: login, the calculator (and its answer), the home page.
 	s := srv.Browser(t)
 	s.Phone()
-	for _, path := range []string{"/login", "/subsidies/calculator", "/", "/verify"} {
+	for _, path := range []string{"/login", "/subsidies/calculator", "/", "/verify", "/notices"} {
 		checkPhonePage(t, s, path)
 	}
 	s.Visit("/subsidies/calculator")
@@ -109,7 +109,7 @@ func phoneJourney(t *testing.T, srv *Server) {
 	w := srv.Browser(t)
 	w.Phone()
 	w.Login("worker1")
-	for _, path := range []string{"/me", "/classes/search", "/me/classes", "/notifications", "/me/certificates", "/account/password"} {
+	for _, path := range []string{"/me", "/classes/search", "/me/classes", "/notifications", "/me/certificates", "/me/assessments", "/me/subsidies", "/claims", "/account/password"} {
 		checkPhonePage(t, w, path)
 	}
 	w.Visit("/me")
