@@ -12,6 +12,7 @@ import (
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
 	"tuoyu/modules/enrolment"
+	"tuoyu/modules/workers"
 )
 
 // The training chain (DESIGN §7): lessons complete an enrolment,
@@ -86,16 +87,23 @@ func (a *App) issueIn(ctx context.Context, tx bun.IDB, in certificates.IssueInpu
 // takes the rest.
 const catchUpBatch = 500
 
+// notToIssue selects the enrolments the catch-up leaves alone: those a
+// certificate stands for, and those of banned people (who get none; without
+// this they would be picked up and refused again every run).
+func notToIssue(db bun.IDB) *bun.SelectQuery {
+	return certificates.Certified(db).UnionAll(enrolment.OfWorkers(db, workers.Banned(db)))
+}
+
 // issueMissing is the certificates.issue job: passes and completions of
 // plans without assessment that hold no certificate, selected set-based
-// (the owners' queries exclude certificates.Certified), then issued each
-// in its own transaction by Certificates.CatchUp.
+// (the owners' queries exclude notToIssue), then issued each in its own
+// transaction by Certificates.CatchUp.
 func (a *App) issueMissing(ctx context.Context, _ time.Time) error {
-	passes, err := a.Assessments.PassesExcept(ctx, time.Time{}, certificates.Certified(a.DB))
+	passes, err := a.Assessments.PassesExcept(ctx, time.Time{}, notToIssue(a.DB))
 	if err != nil {
 		return err
 	}
-	comps, err := a.Enrolment.CompletionsWithout(ctx, certificates.Certified(a.DB), catchUpBatch)
+	comps, err := a.Enrolment.CompletionsWithout(ctx, notToIssue(a.DB), catchUpBatch)
 	if err != nil {
 		return err
 	}

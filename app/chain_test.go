@@ -12,6 +12,7 @@ import (
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/certificates"
+	"tuoyu/modules/enrolment"
 	"tuoyu/modules/pii"
 	"tuoyu/modules/workers/workerstest"
 )
@@ -120,9 +121,34 @@ func TestPassIssuesAndCorrectionRevokes(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("correction: %d %s", res.StatusCode, body)
 	}
-	c = certOf(t, ens[0])
-	if c == nil || c.Status != certificates.StatusRevoked || c.RevokeReason != certificates.ReasonIssuedInError {
-		t.Fatalf("a correction to fail should revoke the certificate as issued in error, got %+v", c)
+	first, err := certificates.NewStore(testApp(t).DB).ByID(context.Background(), c.ID)
+	if err != nil || first.Status != certificates.StatusRevoked || first.RevokeReason != certificates.ReasonIssuedInError {
+		t.Fatalf("a correction to fail should revoke the certificate as issued in error, got %+v %v", first, err)
+	}
+	if again := certOf(t, ens[0]); again != nil {
+		t.Fatalf("no certificate should stand for a failed enrolment, got %+v", again)
+	}
+	// Corrected back to a pass: a new certificate with a new number; the
+	// first keeps answering revoked at its code.
+	res, body = p1.do("PATCH", fmt.Sprintf("/api/v1/assessment-results/%d", resultID), map[string]any{"score": 78, "reason": "复核更正"})
+	if res.StatusCode != 200 {
+		t.Fatalf("second correction: %d %s", res.StatusCode, body)
+	}
+	second := certOf(t, ens[0])
+	if second == nil || second.Status != certificates.StatusValid || second.Number == first.Number || second.VerifyCode == first.VerifyCode {
+		t.Fatalf("a correction back to pass should issue a new certificate, got %+v (first %s)", second, first.Number)
+	}
+	ans, err := testApp(t).Certificates.Verify(context.Background(), first.VerifyCode)
+	if err != nil || ans.Status != string(certificates.StatusRevoked) {
+		t.Fatalf("the first certificate should still verify as revoked: %+v %v", ans, err)
+	}
+	// The catch-up job leaves both alone.
+	if err := testApp(t).issueMissing(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	n, err := testApp(t).DB.NewSelect().Table("certificates").Where("enrolment_id = ?", ens[0]).Count(context.Background())
+	if err != nil || n != 2 || certOf(t, ens[0]).ID != second.ID {
+		t.Fatalf("the enrolment should hold its revoked and its new certificate, no more: %d %v", n, err)
 	}
 }
 
@@ -207,4 +233,39 @@ func TestIssueJobCatchesUpOnce(t *testing.T) {
 	if after := count(); after != before+1 {
 		t.Fatalf("two runs issued %d certificates, want 1", after-before)
 	}
+}
+
+// TestIssueJobSkipsTheBanned: a banned person's completion is not selected
+// by the catch-up at all (it would be refused again every run), and gets no
+// certificate.
+func TestIssueJobSkipsTheBanned(t *testing.T) {
+	a, ctx := testApp(t), context.Background()
+	_, ens := chainClass(t, "BYS-ZG", "completed", "completed", -20, -2, 1)
+	if _, err := a.DB.NewRaw("UPDATE workers SET banned = true WHERE id = (SELECT worker_id FROM enrolments WHERE id = ?)", ens[0]).
+		Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	all, err := a.Enrolment.CompletionsWithout(ctx, certificates.Certified(a.DB), 100000)
+	if err != nil || !hasEnrolment(all, ens[0]) {
+		t.Fatalf("without the exclusion the completion is selected: %v", err)
+	}
+	missing, err := a.Enrolment.CompletionsWithout(ctx, notToIssue(a.DB), 100000)
+	if err != nil || hasEnrolment(missing, ens[0]) {
+		t.Fatalf("the catch-up should not select a banned person's completion: %v", err)
+	}
+	if err := a.issueMissing(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c := certOf(t, ens[0]); c != nil {
+		t.Fatalf("a banned person got a certificate: %+v", c)
+	}
+}
+
+func hasEnrolment(cs []enrolment.Completion, id int64) bool {
+	for _, c := range cs {
+		if c.EnrolmentID == id {
+			return true
+		}
+	}
+	return false
 }

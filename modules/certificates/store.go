@@ -53,9 +53,12 @@ func (s Store) BySHA256(ctx context.Context, sum []byte) (Certificate, error) {
 	return s.one(ctx, s.db.NewSelect().Where("ce.pdf_sha256 = ?", sum))
 }
 
-// ByEnrolment returns the certificate issued for enrolment id, if any.
+// ByEnrolment returns the certificate that stands for enrolment id, if
+// any: one revoked as issued in error does not (the enrolment may get a
+// new one when its result is corrected back to a pass).
 func (s Store) ByEnrolment(ctx context.Context, enrolmentID int64) (*Certificate, error) {
-	c, err := s.one(ctx, s.db.NewSelect().Where("ce.enrolment_id = ?", enrolmentID))
+	c, err := s.one(ctx, s.db.NewSelect().Where("ce.enrolment_id = ?", enrolmentID).
+		Where("NOT (ce.status = ? AND ce.revoke_reason = ?)", StatusRevoked, ReasonIssuedInError))
 	if apperr.Is(err, "certificate_not_found") {
 		return nil, nil
 	}

@@ -2,9 +2,12 @@ package certificates
 
 import "github.com/uptrace/bun"
 
-// Certified selects the enrolment_id of every enrolment holding a
-// certificate (valid, expired or revoked): a sub-query the catch-up
-// selection excludes, so an enrolment is never issued twice.
+// Certified selects the enrolment_id of every enrolment a certificate
+// stands for (valid, expired, or revoked for a ban or fraud): a sub-query
+// the catch-up selection excludes, so an enrolment is never issued twice.
+// One revoked as issued in error does not count: if the result is
+// corrected back to a pass, the catch-up issues a new one.
 func Certified(db bun.IDB) *bun.SelectQuery {
-	return db.NewSelect().Table("certificates").Column("enrolment_id").Where("enrolment_id IS NOT NULL")
+	return db.NewSelect().Table("certificates").Column("enrolment_id").Where("enrolment_id IS NOT NULL").
+		Where("NOT (status = ? AND revoke_reason IS NOT DISTINCT FROM ?)", StatusRevoked, ReasonIssuedInError)
 }

@@ -31,6 +31,12 @@ func Membership(db bun.IDB, workerID int64) *bun.SelectQuery {
 	return db.NewSelect().Table("enrolments").Column("class_id").Where("worker_id = ?", workerID)
 }
 
+// OfWorkers selects the IDs of the enrolments of the workers sub-query
+// workerIDs selects: e.g. the banned, whom the certificate catch-up skips.
+func OfWorkers(db bun.IDB, workerIDs *bun.SelectQuery) *bun.SelectQuery {
+	return db.NewSelect().Table("enrolments").Column("id").Where("worker_id IN (?)", workerIDs)
+}
+
 // Of returns the worker's enrolment row in class classID, nil when none.
 // Errors: none of its own (database failures only).
 func (s Store) Of(ctx context.Context, workerID, classID int64) (*Enrolment, error) {

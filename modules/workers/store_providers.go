@@ -110,6 +110,12 @@ func Unbanned(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("workers").Column("id").Where("NOT banned")
 }
 
+// Banned selects the IDs of banned workers: a sub-query for other modules'
+// stores that must leave them out (the certificate catch-up).
+func Banned(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("workers").Column("id").Where("banned")
+}
+
 // Graduates selects the IDs of the workers college collegeOrgID sent (its
 // roster graduates): a sub-query, so another module's list of a college's
 // graduates stays one statement.
