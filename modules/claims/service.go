@@ -533,7 +533,7 @@ func (s *Service) Approve(ctx context.Context, p *accounts.Principal, id int64, 
 			return err
 		}
 		return s.record(ctx, tx, p, c, "claims.approve", map[string]any{"notice_ends_on": ends.Format(time.DateOnly),
-			"amount_yuan": c.AmountYuan}, "您的"+subsidies.SubsidyName(c.Subsidy)+"申请已批准，正在公示",
+			"notice_working_days": days, "amount_yuan": c.AmountYuan}, "您的"+subsidies.SubsidyName(c.Subsidy)+"申请已批准，正在公示",
 			"公示至 "+ends.Format(time.DateOnly)+"（"+strconv.Itoa(days)+" 个工作日），期满无异议后进入拨付。")
 	})
 }
