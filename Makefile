@@ -32,7 +32,7 @@ run: deps build
 	@echo "  admin          系统管理员"
 	@echo "  college1       院校 (武汉)        college2      院校 (宜昌)"
 	@echo "  provider1      培训机构 (武汉)    provider2     培训机构 (宜昌)"
-	@echo "  hr_reviewer1   人社审核员 (武汉)"
+	@echo "  hr_reviewer1   人社审核员 (武汉)  hr_reviewer2  人社审核员 (宜昌)"
 	@echo "  hr_approver1   人社审批员 (武汉)  hr_approver2  人社审批员 (武汉)"
 	@echo "  regulator1     卫健监管员 (湖北省)  regulator2    卫健监管员 (武汉)"
 	@echo "  institution1   托育机构 (禁入查询)"

@@ -248,14 +248,14 @@ func (a *App) addJobs() error {
 			return err
 		}},
 		scheduler.Job{Name: "certificates.issue", Spec: "*/5 * * * *", Run: a.issueMissing},
-		// A roster validating in the background when its process stopped
-		// would stay "validating" for ever; validation takes under a minute.
 		// Returned payments whose worker fixed the bank account become
 		// payable again without waiting for the next batch to be built.
 		scheduler.Job{Name: "payouts.release_returns", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Payouts.ReleaseAll(ctx)
 			return err
 		}},
+		// A roster validating in the background when its process stopped
+		// would stay "validating" for ever; validation takes under a minute.
 		scheduler.Job{Name: "rosters.fail_interrupted", Spec: "*/10 * * * *", Run: func(ctx context.Context, _ time.Time) error {
 			_, err := a.Rosters.FailInterrupted(ctx, 30*time.Minute)
 			return err

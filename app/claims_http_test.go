@@ -152,6 +152,8 @@ func TestClaimsFourEyesOverHTTP(t *testing.T) {
 	path := fmt.Sprintf("/api/v1/claims/%d", target.ID)
 	if r, body := a1.do("POST", path+"/review", map[string]any{"decision": "pass"}); r.StatusCode != 200 {
 		t.Fatalf("approver's first review: %d %s", r.StatusCode, body)
+	} else {
+		matchesSchema(t, "POST", "/api/v1/claims/{id}/review", r.StatusCode, body)
 	}
 	if r, body := a1.do("POST", path+"/approve", map[string]any{"decision": "approve"}); r.StatusCode != 403 || problemCode(t, body) != "four_eyes" {
 		t.Fatalf("same person approving: %d %s", r.StatusCode, body)
@@ -160,6 +162,7 @@ func TestClaimsFourEyesOverHTTP(t *testing.T) {
 	if r.StatusCode != 200 {
 		t.Fatalf("second approver: %d %s", r.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/claims/{id}/approve", r.StatusCode, body)
 	got := decode[claimItem](t, body)
 	if got.Status != "notice" || got.NoticeEndsOn == nil || !strings.Contains(string(body), `"changes"`) {
 		t.Fatalf("after approval: %s", body)
@@ -168,6 +171,12 @@ func TestClaimsFourEyesOverHTTP(t *testing.T) {
 	if r, body := rev.do("GET", fmt.Sprintf("/api/v1/workers/%d/eligibility", target.WorkerID), nil); r.StatusCode != 200 || !strings.Contains(string(body), `"fact_sources"`) {
 		t.Fatalf("eligibility: %d %s", r.StatusCode, body)
 	}
+	// An objection during 公示 sends it back to review.
+	r, body = rev.do("POST", path+"/objection", map[string]any{"reason": "群众反映信息有误"})
+	if r.StatusCode != 200 || decode[claimItem](t, body).Status != "submitted" {
+		t.Fatalf("objection: %d %s", r.StatusCode, body)
+	}
+	matchesSchema(t, "POST", "/api/v1/claims/{id}/objection", r.StatusCode, body)
 }
 
 func TestClaimsProposalsOverHTTP(t *testing.T) {
@@ -191,6 +200,7 @@ func TestClaimsProposalsOverHTTP(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"accepted":1`) {
 		t.Fatalf("accept: %d %s", res.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/claims/proposals/accept", res.StatusCode, body)
 	if res, body := rev.do("POST", "/api/v1/claims/proposals/accept", map[string]any{"proposal_ids": []int64{}}); res.StatusCode != 422 {
 		t.Fatalf("accept nothing: %d %s", res.StatusCode, body)
 	}
@@ -222,6 +232,7 @@ func TestInsuranceImportPreviewAndCommit(t *testing.T) {
 	if res.StatusCode != 201 {
 		t.Fatalf("preview: %d %s", res.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/insurance/import", res.StatusCode, body)
 	imp := decode[struct {
 		ID          int64 `json:"id"`
 		RowsValid   int   `json:"rows_valid"`
@@ -248,6 +259,8 @@ func TestInsuranceImportPreviewAndCommit(t *testing.T) {
 	for i := 0; i < 2; i++ { // a repeated commit changes nothing
 		if res, body := rev.do("POST", path, nil); res.StatusCode != 200 || !strings.Contains(string(body), `"rows_updated":1`) {
 			t.Fatalf("commit %d: %d %s", i, res.StatusCode, body)
+		} else {
+			matchesSchema(t, "POST", "/api/v1/insurance/import/{id}/commit", res.StatusCode, body)
 		}
 	}
 	w, _ := a.Workers.ByID(context.Background(), &p, wk.ID)

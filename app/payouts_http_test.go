@@ -193,6 +193,7 @@ func TestBudgetsSetByAdminShowOnTheOverview(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("set budget: %d %s\n%s", res.StatusCode, body, logBuf.String()[max(0, len(logBuf.String())-1500):])
 	}
+	matchesSchema(t, "PUT", "/api/v1/payout-budgets", res.StatusCode, body)
 	for _, bad := range []map[string]any{
 		{"region_code": "420100", "year": year, "amount_yuan": -5},
 		{"region_code": "420100", "year": year, "amount_yuan": 0},
@@ -350,6 +351,7 @@ func TestPayoutBatchesOverHTTP(t *testing.T) {
 	if res.StatusCode != 201 {
 		t.Fatalf("build: %d %s", res.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/payout-batches", res.StatusCode, body)
 	bt := decode[batchBody](t, body)
 	if bt.Status != "draft" || bt.Claims != 3 || bt.TotalYuan != 2400 || bt.Region != county {
 		t.Fatalf("batch = %+v", bt)
@@ -407,6 +409,8 @@ func TestPayoutBatchesOverHTTP(t *testing.T) {
 	}
 	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/claims/"+itoa(int(cn))+"/remove", map[string]string{"reason": "未登记银行账户"}); res.StatusCode != 200 {
 		t.Fatalf("remove: %d %s", res.StatusCode, body)
+	} else {
+		matchesSchema(t, "POST", "/api/v1/payout-batches/{id}/claims/{claim_id}/remove", res.StatusCode, body)
 	}
 	res, body = approver.do("GET", "/api/v1/payout-batches/"+id+"/export.xlsx", nil)
 	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "no-store" {
@@ -451,6 +455,7 @@ func TestPayoutBatchesOverHTTP(t *testing.T) {
 	if res.StatusCode != 200 || decode[batchBody](t, body).Status != "paid" {
 		t.Fatalf("paid: %d %s", res.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/payout-batches/{id}/paid", res.StatusCode, body)
 	if res, body := approver.do("POST", "/api/v1/payout-batches/"+id+"/paid", map[string]string{"paid_on": today, "bank_reference": "HB20260105"}); res.StatusCode != 409 || problemCode(t, body) != "already_paid" {
 		t.Errorf("paid twice: %d %s", res.StatusCode, body)
 	}
@@ -496,7 +501,9 @@ func TestPayoutBatchesOverHTTP(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("returns: %d %s", res.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/payout-batches/{id}/returns", res.StatusCode, body)
 	_, body = approver.do("GET", "/api/v1/payout-batches/"+id, nil)
+	matchesSchema(t, "GET", "/api/v1/payout-batches/{id}", 200, body)
 	bt = decode[batchBody](t, body)
 	if bt.ReturnedYuan != 1500 || bt.PaidYuan != 200 || bt.PaidYuan+bt.ReturnedYuan != bt.TotalYuan {
 		t.Fatalf("reconcile: %+v", bt)
@@ -523,6 +530,7 @@ func TestPayoutBatchesOverHTTP(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"released":1`) {
 		t.Errorf("release after the fix: %d %s", res.StatusCode, body)
 	}
+	matchesSchema(t, "POST", "/api/v1/payout-batches/release-returns", res.StatusCode, body)
 	var st string
 	_ = testApp(t).DB.NewRaw("SELECT status FROM claims WHERE id = ?", ca).Scan(ctx, &st)
 	if st != "payable" {

@@ -48,7 +48,11 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"tuoyu/app/database"
 )
 
 // DemoPassword is the password of every demo login (DESIGN §5.5).
@@ -118,6 +122,9 @@ type Server struct {
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{}
+	// dbURL is the application's connection on TEST_DATABASE_URL's server;
+	// empty for the embedded cluster under DataDir.
+	dbURL string
 }
 
 // Start builds the server (once per process), starts it with demo data on a
@@ -161,7 +168,8 @@ func Start(t testing.TB) *Server {
 		// As in production: migrations as the owner, the app as tuoyu_app
 		// (the test server trusts it, so no password).
 		ownerURL := createDatabase(t, serverURL)
-		env = append(env, "TUOYU_MIGRATE_DATABASE_URL="+ownerURL, "DATABASE_URL="+asAppRole(t, ownerURL))
+		s.dbURL = asAppRole(t, ownerURL)
+		env = append(env, "TUOYU_MIGRATE_DATABASE_URL="+ownerURL, "DATABASE_URL="+s.dbURL)
 	}
 
 	logFile, err := os.Create(s.logPath)
@@ -188,6 +196,26 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("e2e: server did not become ready: %v\n%s", err, s.logTail(40))
 	}
 	return s
+}
+
+// DB opens the server's database as the server's own role, for the one
+// thing a journey cannot do through pages: run a job at a later time (the
+// server runs on the real clock). Closed when the test ends.
+func (s *Server) DB(t testing.TB) *bun.DB {
+	t.Helper()
+	opts := []pgdriver.Option{pgdriver.WithDSN(s.dbURL)}
+	if s.dbURL == "" {
+		// The embedded cluster listens on its socket only, trusting it.
+		opts = []pgdriver.Option{pgdriver.WithNetwork("unix"), pgdriver.WithInsecure(true),
+			pgdriver.WithAddr(filepath.Join(s.DataDir, "pg", ".s.PGSQL.5432")),
+			pgdriver.WithUser(database.AppRole), pgdriver.WithDatabase(database.AppDatabase)}
+	}
+	db := bun.NewDB(sql.OpenDB(pgdriver.NewConnector(opts...)), pgdialect.New())
+	t.Cleanup(func() { db.Close() })
+	if err := db.PingContext(context.Background()); err != nil {
+		t.Fatalf("e2e: connect to the server's database: %v", err)
+	}
+	return db
 }
 
 // waitReady polls /readyz until it answers 200, the process exits or the

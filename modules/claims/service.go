@@ -23,7 +23,8 @@ import (
 	"tuoyu/modules/workers"
 )
 
-// DefaultNoticeWorkingDays is claims.notice_working_days (DESIGN §6.4).
+// DefaultNoticeWorkingDays is claims.notice_working_days (DESIGN §6.4) when
+// no value of the parameter is in force for a claim's region.
 const DefaultNoticeWorkingDays = 5
 
 // Service runs the claim use cases, each in one transaction.
@@ -33,8 +34,6 @@ type Service struct {
 	calendar  *calendar.Service
 	loc       *time.Location
 	now       func() time.Time
-	// NoticeWorkingDays is claims.notice_working_days: how long 公示 lasts.
-	NoticeWorkingDays int
 	// Cipher gives the blind index that finds workers by ID number
 	// (insurance imports).
 	Cipher *pii.Cipher
@@ -45,7 +44,7 @@ func NewService(db *bun.DB, subs *subsidies.Service, cal *calendar.Service, loc 
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, subsidies: subs, calendar: cal, loc: loc, now: now, NoticeWorkingDays: DefaultNoticeWorkingDays}
+	return &Service{db: db, subsidies: subs, calendar: cal, loc: loc, now: now}
 }
 
 // today is the current date in the service's zone, at midnight UTC (the
@@ -377,6 +376,24 @@ func (s *Service) decide(ctx context.Context, p *accounts.Principal, id int64, f
 	return out, err
 }
 
+// NoticeWorkingDays is the policy parameter claims.notice_working_days in
+// force on day for region (an administrator may change it from a date, for
+// the province or one city): how many working days 公示 lasts for a claim
+// approved that day. Without a value it is DefaultNoticeWorkingDays. The
+// parameter form refuses anything but a whole number ≥ 1, so an error here
+// means a stored value bypassed it.
+func NoticeWorkingDays(ps subsidies.ParamSet, region string, day time.Time) (int, error) {
+	p, ok := ps.Lookup("claims.notice_working_days", region, subsidies.DateOf(day))
+	if !ok {
+		return DefaultNoticeWorkingDays, nil
+	}
+	var n int
+	if err := json.Unmarshal(p.Value, &n); err != nil || n < 1 {
+		return 0, fmt.Errorf("policy parameter claims.notice_working_days (%s) is not a whole number ≥ 1", p.Value)
+	}
+	return n, nil
+}
+
 // NoticeEnd is the last day of 公示 for a claim approved on approvedOn:
 // n working days after it, approvedOn excluded (policy/calendar.md), as a
 // date at midnight UTC.
@@ -504,7 +521,11 @@ func (s *Service) Approve(ctx context.Context, p *accounts.Principal, id int64, 
 			return notEligible(snap.Result)
 		}
 		today := s.today()
-		ends := NoticeEnd(r.cal, today, s.NoticeWorkingDays)
+		days, err := NoticeWorkingDays(r.params, c.RegionCode, today)
+		if err != nil {
+			return err
+		}
+		ends := NoticeEnd(r.cal, today, days)
 		now := s.now()
 		c.Status, c.ApproverID, c.ApprovedAt, c.ApprovedOn, c.NoticeEndsOn = StatusNotice, p.UserID, &now, &today, &ends
 		if err := NewStore(tx).Update(ctx, c, "status", "approver_id", "approved_at", "approved_on", "notice_ends_on",
@@ -512,8 +533,8 @@ func (s *Service) Approve(ctx context.Context, p *accounts.Principal, id int64, 
 			return err
 		}
 		return s.record(ctx, tx, p, c, "claims.approve", map[string]any{"notice_ends_on": ends.Format(time.DateOnly),
-			"amount_yuan": c.AmountYuan}, "您的"+subsidies.SubsidyName(c.Subsidy)+"申请已批准，正在公示",
-			"公示至 "+ends.Format(time.DateOnly)+"（"+strconv.Itoa(s.NoticeWorkingDays)+" 个工作日），期满无异议后进入拨付。")
+			"notice_working_days": days, "amount_yuan": c.AmountYuan}, "您的"+subsidies.SubsidyName(c.Subsidy)+"申请已批准，正在公示",
+			"公示至 "+ends.Format(time.DateOnly)+"（"+strconv.Itoa(days)+" 个工作日），期满无异议后进入拨付。")
 	})
 }
 

@@ -31,6 +31,7 @@ type world struct {
 	db        *bun.DB
 	now       time.Time
 	svc       *claims.Service
+	subs      *subsidies.Service
 	certs     *certificates.Service
 	workers   *workers.Service
 	hrOrg     int64
@@ -56,7 +57,8 @@ func newWorld(t *testing.T) *world {
 		ValidYears: func(context.Context, string, time.Time) (int, error) { return 1, nil }})
 	t.Cleanup(w.certs.Close)
 	w.workers = workers.NewService(db, workerstest.Cipher(t), clock)
-	w.svc = claims.NewService(db, subsidies.NewService(db, shanghai, clock), calendar.NewService(db, shanghai, clock), shanghai, clock)
+	w.subs = subsidies.NewService(db, shanghai, clock)
+	w.svc = claims.NewService(db, w.subs, calendar.NewService(db, shanghai, clock), shanghai, clock)
 	w.hrOrg = workerstest.Org(t, db, "hr_bureau", "420100")
 	w.reviewer = workerstest.Staff(t, db, accounts.RoleHRReviewer, w.hrOrg, "420100")
 	w.approver = workerstest.Staff(t, db, accounts.RoleHRApprover, w.hrOrg, "420100")

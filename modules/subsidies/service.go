@@ -444,8 +444,8 @@ func (in NewValue) validate(known ParamSet) (Param, error) {
 				allowNone = true
 			}
 		}
-		if msg := sameShape(shapeOf(known, p, existing), v, allowNone, bounds(p.Name), ""); msg != "" {
-			bad("value", "wrong_shape", msg)
+		if code, msg := sameShape(shapeOf(known, p, existing), v, allowNone, bounds(p.Name), ""); code != "" {
+			bad("value", code, msg)
 		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, []byte(in.Value)); err == nil {
@@ -489,6 +489,12 @@ func bounds(name string) limits {
 	switch {
 	case name == "training.per_hour":
 		return limits{0, 1000, "元"}
+	case name == "claims.notice_working_days":
+		// 公示 of no day is no 公示; two months is far beyond any rule.
+		return limits{1, 60, "个工作日"}
+	case name == "certificates.in_service_valid_years":
+		// A certificate valid for 0 years would expire the day it is issued.
+		return limits{1, 100, "年"}
 	case strings.HasSuffix(name, "_limit"):
 		return limits{0, 100, "次"}
 	case strings.HasSuffix(name, "_months"):
@@ -506,8 +512,9 @@ func bounds(name string) limits {
 // has "none", as a limit that may be absent), a list of strings, or a table
 // with exactly old's keys at every depth (each tier × each level), whose
 // entries again have the shape of old's. at is the key path so far, for
-// messages. It returns what is wrong, "" when nothing is.
-func sameShape(old, v any, allowNone bool, lim limits, at string) string {
+// messages. It returns a code (not_integer, out_of_range for a number
+// outside lim, else wrong_shape) and what is wrong, or "", "" when nothing is.
+func sameShape(old, v any, allowNone bool, lim limits, at string) (code, msg string) {
 	where := ""
 	if at != "" {
 		where = "「" + at + "」"
@@ -515,50 +522,53 @@ func sameShape(old, v any, allowNone bool, lim limits, at string) string {
 	switch o := old.(type) {
 	case json.Number, string:
 		if s, ok := v.(string); ok && s == "none" && allowNone {
-			return ""
+			return "", ""
 		}
 		n, ok := asInt(v)
 		if !ok {
-			return where + "取值应为整数（金额以元为单位）"
+			if lim.unit == "元" {
+				return "not_integer", where + "取值应为整数（金额以元为单位）"
+			}
+			return "not_integer", where + "取值应为整数"
 		}
 		if n < lim.lo || n > lim.hi {
-			return fmt.Sprintf("%s取值应在 %d–%d %s之间", where, lim.lo, lim.hi, lim.unit)
+			return "out_of_range", fmt.Sprintf("%s取值应在 %d–%d %s之间", where, lim.lo, lim.hi, lim.unit)
 		}
 	case []any:
 		list, ok := v.([]any)
 		if !ok {
-			return where + "取值应为列表，如 [\"4-10-01-03\"]"
+			return "wrong_shape", where + "取值应为列表，如 [\"4-10-01-03\"]"
 		}
 		for _, it := range list {
 			if s, ok := it.(string); !ok || strings.TrimSpace(s) == "" {
-				return where + "列表中每项应为职业编码字符串"
+				return "wrong_shape", where + "列表中每项应为职业编码字符串"
 			}
 		}
 	case map[string]any:
 		m, ok := v.(map[string]any)
 		if !ok {
-			return where + "取值应为表格，键为 " + strings.Join(sortedKeys(o), "、")
+			return "wrong_shape", where + "取值应为表格，键为 " + strings.Join(sortedKeys(o), "、")
 		}
 		for _, k := range sortedKeys(m) {
 			if _, ok := o[k]; !ok {
-				return fmt.Sprintf("%s不应有键「%s」，应为 %s", where, k, strings.Join(sortedKeys(o), "、"))
+				return "wrong_shape", fmt.Sprintf("%s不应有键「%s」，应为 %s", where, k, strings.Join(sortedKeys(o), "、"))
 			}
 		}
 		for _, k := range sortedKeys(o) {
 			x, ok := m[k]
 			if !ok {
-				return fmt.Sprintf("%s缺少键「%s」，应为 %s", where, k, strings.Join(sortedKeys(o), "、"))
+				return "wrong_shape", fmt.Sprintf("%s缺少键「%s」，应为 %s", where, k, strings.Join(sortedKeys(o), "、"))
 			}
 			sub := k
 			if at != "" {
 				sub = at + "." + k
 			}
-			if msg := sameShape(o[k], x, false, lim, sub); msg != "" {
-				return msg
+			if code, msg := sameShape(o[k], x, false, lim, sub); code != "" {
+				return code, msg
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
 func sortedKeys(m map[string]any) []string {

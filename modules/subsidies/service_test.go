@@ -330,3 +330,32 @@ func TestLoadDefaultsReportsCorrectionsInPlace(t *testing.T) {
 		t.Errorf("the stored default changed to %s", p.Value)
 	}
 }
+
+// claims.notice_working_days is a count of working days: an administrator
+// cannot set a 公示 of no day, a negative one or half a day; each refusal
+// names the value field with a code that says what is wrong.
+func TestNoticeWorkingDaysBounds(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx, _ := adminCtx(t, db, "subsidy_admin_notice")
+	svc := NewService(db, shanghai, time.Now)
+	for value, code := range map[string]string{"0": "out_of_range", "-3": "out_of_range", "61": "out_of_range",
+		"2.5": "not_integer", `"五"`: "not_integer", "[5]": "not_integer"} {
+		_, err := svc.AddValue(ctx, NewValue{Name: "claims.notice_working_days", Region: "420000", EffectiveFrom: "2026-12-01",
+			Value: value, Reference: "测试"})
+		e, ok := apperr.As(err)
+		if !ok || e.Code != "invalid_parameter" || len(e.Fields) != 1 || e.Fields[0].Field != "value" || e.Fields[0].Code != code {
+			t.Errorf("value %s: %v (fields %+v), want invalid_parameter with value/%s", value, err, fieldsOf(err), code)
+		}
+	}
+	if _, err := svc.AddValue(ctx, NewValue{Name: "claims.notice_working_days", Region: "420100", EffectiveFrom: "2026-12-01",
+		Value: "7", Reference: "测试"}); err != nil {
+		t.Errorf("7 working days refused: %v", err)
+	}
+}
+
+func fieldsOf(err error) []apperr.FieldError {
+	if e, ok := apperr.As(err); ok {
+		return e.Fields
+	}
+	return nil
+}
