@@ -265,7 +265,8 @@ func (s *Service) browse(ctx context.Context, p *accounts.Principal, f Filter, e
 	if !p.IsStaff() {
 		return nil, 0, false, apperr.Forbidden("forbidden_role", "您的角色无权查询学员")
 	}
-	lq := ListQuery{Offset: (f.Page - 1) * f.PerPage, AfterName: f.AfterName, AfterID: f.AfterID}
+	// Browse serves the list API and page, which show masks only.
+	lq := ListQuery{Offset: (f.Page - 1) * f.PerPage, AfterName: f.AfterName, AfterID: f.AfterID, Brief: extra > 0}
 	if f.PerPage > 0 {
 		lq.Limit = f.PerPage + extra
 	}

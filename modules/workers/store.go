@@ -155,6 +155,9 @@ type ListQuery struct {
 	// that row (keyset pagination on the list's order).
 	AfterName string
 	AfterID   int64
+	// Brief reads only listColumns (what the list API and page show)
+	// instead of whole workers.
+	Brief bool
 }
 
 func (lq ListQuery) filter(q *bun.SelectQuery) *bun.SelectQuery {
@@ -178,7 +181,7 @@ var listColumns = []string{"w.id", "w.name", "w.id_mask", "w.sex", "w.birth_date
 	"w.region_code", "w.employer_institution_id", "w.college_org_id", "w.banned"}
 
 // List returns the workers p may see that match q, ordered by name then id,
-// with the columns of listColumns and the names of their employer and
+// whole or (lq.Brief) with the columns of listColumns, with the names of their employer and
 // college, and their total: exact up to pg.ExactUpTo, else the planner's
 // estimate with estimate true. The planner is asked through s's plans (see
 // WithPlans), and a total that is counted comes in the page's own query.
@@ -192,8 +195,13 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) (r
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("count workers: %w", err)
 	}
-	q := s.db.NewSelect().Model(&rows).Column(listColumns...).
-		ColumnExpr("coalesce(i.name, '') AS employer_name").
+	q := s.db.NewSelect().Model(&rows)
+	if lq.Brief {
+		q = q.Column(listColumns...)
+	} else {
+		q = q.ColumnExpr("w.*")
+	}
+	q = q.ColumnExpr("coalesce(i.name, '') AS employer_name").
 		ColumnExpr("coalesce(co.name, '') AS college_name")
 	q = institutions.JoinInstitution(q, "i", "w.employer_institution_id")
 	q = lq.filter(applyScope(orgs.JoinOrganisation(q, "co", "w.college_org_id"), p)).OrderExpr("w.name, w.id")
