@@ -181,9 +181,9 @@ var listColumns = []string{"w.id", "w.name", "w.id_mask", "w.sex", "w.birth_date
 	"w.region_code", "w.employer_institution_id", "w.college_org_id", "w.banned"}
 
 // List returns the workers p may see that match q, ordered by name then id,
-// whole or (lq.Brief) with the columns of listColumns, with the names of their employer and
-// college, and their total: exact up to pg.ExactUpTo, else the planner's
-// estimate with estimate true. The planner is asked through s's plans (see
+// whole or (lq.Brief) with the columns of listColumns, with the names of
+// their employer and college, and their total: exact up to pg.ExactUpTo,
+// else the planner's estimate with estimate true. The planner is asked through s's plans (see
 // WithPlans), and a total that is counted comes in the page's own query.
 // Errors: only internal ones (database).
 func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) (rows []Worker, total int, estimate bool, err error) {
