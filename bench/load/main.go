@@ -42,6 +42,12 @@ func main() {
 		p.Transport = &http.Transport{MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute,
 			DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
 		p.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			if r.Context().Err() != nil {
+				// wrk closed the connection (its run ended): no answer
+				// was due, so this is not the app's failure.
+				w.WriteHeader(statusClientGone)
+				return
+			}
 			log.Printf("load: %s %s: %v", r.Method, r.URL.Path, err)
 			w.WriteHeader(http.StatusBadGateway)
 		}
@@ -79,6 +85,10 @@ func main() {
 	}
 	rec.write(out)
 }
+
+// statusClientGone records a request whose client left before the answer
+// (nginx's 499); the report counts it apart from answers and failures.
+const statusClientGone = 499
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -142,14 +152,16 @@ func (r *recorder) write(out *os.File) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	fmt.Fprintf(out, "| endpoint | requests | per s | p50 ms | p99 ms | 2xx | 4xx | failures |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| endpoint | requests | per s | p50 ms | p99 ms | 2xx | 4xx | failures | client gone |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var lines []string
 	for _, k := range keys {
 		e := r.byKey[k]
 		slices.Sort(e.millis)
-		var ok, client, failed int
+		var ok, client, failed, gone int
 		for code, n := range e.statuses {
 			switch {
+			case code == statusClientGone:
+				gone += n
 			case code >= 200 && code < 300:
 				ok += n
 			case code >= 400 && code < 500:
@@ -159,8 +171,8 @@ func (r *recorder) write(out *os.File) {
 			}
 			lines = append(lines, fmt.Sprintf("status %s %d %d", k, code, n))
 		}
-		fmt.Fprintf(out, "| `%s` | %d | %.1f | %.1f | %.1f | %d | %d | %d |\n", k, len(e.millis),
-			float64(len(e.millis))/secs, quantile(e.millis, 0.50), quantile(e.millis, 0.99), ok, client, failed)
+		fmt.Fprintf(out, "| `%s` | %d | %.1f | %.1f | %.1f | %d | %d | %d | %d |\n", k, len(e.millis),
+			float64(len(e.millis))/secs, quantile(e.millis, 0.50), quantile(e.millis, 0.99), ok, client, failed, gone)
 	}
 	sort.Strings(lines)
 	fmt.Fprintln(out)
