@@ -107,6 +107,7 @@ bench: build
 BENCH_WORKERS ?= 1000000
 bench-scale: deps
 	BENCH_WORKERS=$(BENCH_WORKERS) bash bench/scale/world.sh
+	bash bench/load.sh
 
 clean:
 	rm -rf bin

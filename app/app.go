@@ -371,6 +371,10 @@ func serve(ctx context.Context, a *App) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.Fiber.Listener(ln) }()
+	if a.Config.PprofAddr != "" {
+		stopProfiling := serveProfiles(a.Config.PprofAddr, a.Logger)
+		defer stopProfiling()
+	}
 	a.Logger.Info("serving", "addr", a.Config.Addr, "url", a.Config.BaseURL)
 
 	select {

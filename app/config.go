@@ -30,7 +30,10 @@ type Config struct {
 	// X-Forwarded-For names the client; empty means the app faces clients
 	// directly and ignores the header (anyone could forge it).
 	TrustedProxies []string
-	Getenv         func(string) string // for TUOYU_CRON_<JOB> overrides
+	// PprofAddr, when set, serves net/http/pprof on a listener of its own
+	// (profiling under load); empty: off.
+	PprofAddr string
+	Getenv    func(string) string // for TUOYU_CRON_<JOB> overrides
 }
 
 // LoadConfig reads and checks the configuration. In embedded mode a missing
@@ -49,6 +52,7 @@ func LoadConfig(getenv func(string) string, logger *slog.Logger) (Config, error)
 		DataDir:            get("TUOYU_DATA_DIR", "./var"),
 		BaseURL:            strings.TrimRight(get("TUOYU_BASE_URL", "http://localhost:8080"), "/"),
 		CertFont:           get("TUOYU_CERT_FONT", ""),
+		PprofAddr:          get("TUOYU_PPROF_ADDR", ""),
 		Getenv:             getenv,
 	}
 	for _, p := range strings.Split(get("TUOYU_TRUSTED_PROXIES", ""), ",") {

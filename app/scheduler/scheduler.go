@@ -36,6 +36,14 @@ import (
 // DefaultTimeout bounds a run of a job that sets no Timeout.
 const DefaultTimeout = time.Hour
 
+// MaxConcurrent is how many scheduled runs one instance has going at once.
+// Each run holds a pooled connection for its lock and takes more for its
+// work: at the top of the hour eight jobs are due, as many as the pool
+// has connections, and the load test saw them (every job due every 30 s)
+// take the whole pool and wait on each other while requests queued for
+// minutes. A slot waits for its turn; another instance may take it first.
+const MaxConcurrent = 2
+
 // lockClass is the first key of the two-key advisory locks of jobs ("jobs" in
 // ASCII). Two-key locks live in a key space of their own, so they never
 // collide with the single-key migration lock.
@@ -118,6 +126,7 @@ type Scheduler struct {
 	started  bool
 	stopping bool
 	running  sync.WaitGroup // runs started outside cron: catch-up and Trigger
+	turns    chan struct{}  // MaxConcurrent tokens, one per scheduled run going
 }
 
 // New returns a scheduler that computes slots in loc, reads the clock from now
@@ -141,6 +150,7 @@ func New(db *bun.DB, logger *slog.Logger, loc *time.Location, now func() time.Ti
 		jobs:     map[string]*entry{},
 		base:     base,
 		cancel:   cancel,
+		turns:    make(chan struct{}, MaxConcurrent),
 	}
 }
 
@@ -337,6 +347,12 @@ func (s *Scheduler) failInterrupted(ctx context.Context, e *entry) error {
 // claimed it. It returns the recorded run, or nil when the slot was taken or
 // could not be claimed. Errors are logged here, once; they are in the row.
 func (s *Scheduler) runSlot(ctx context.Context, e *entry, slot time.Time) *Run {
+	select {
+	case s.turns <- struct{}{}:
+		defer func() { <-s.turns }()
+	case <-ctx.Done():
+		return nil
+	}
 	run, err := s.claim(ctx, s.db, e, slot, false)
 	if err != nil {
 		s.logger.Error("claim job slot", "job", e.Name, "slot", slot, "err", err)

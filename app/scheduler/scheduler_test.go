@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -129,6 +130,44 @@ func TestTwoInstancesRunOneSlotOnce(t *testing.T) {
 	}
 	if runs[0].Instance != "a" && runs[0].Instance != "b" {
 		t.Errorf("instance = %q", runs[0].Instance)
+	}
+}
+
+// TestRunsTakeTurns fires more jobs at one slot than MaxConcurrent: they
+// all run, but never more than MaxConcurrent at once, so due jobs cannot
+// take the whole connection pool.
+func TestRunsTakeTurns(t *testing.T) {
+	db := emptyDB(t)
+	c := &clock{t: at("2026-12-01 03:00:00")}
+	var running, most atomic.Int32
+	var jobs []Job
+	for i := range 2*MaxConcurrent + 1 {
+		jobs = append(jobs, Job{Name: fmt.Sprintf("test.turn%d", i), Spec: "0 * * * *", Run: func(ctx context.Context, slot time.Time) error {
+			n := running.Add(1)
+			defer running.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(30 * time.Millisecond)
+			return nil
+		}})
+	}
+	s := newScheduler(t, db, c, "a", jobs...)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.runSlot(context.Background(), s.job(j.Name), at("2026-12-01 03:00:00"))
+		}()
+	}
+	wg.Wait()
+	if m := most.Load(); m > MaxConcurrent || m < 1 {
+		t.Errorf("%d runs went at once, want 1 to %d", m, MaxConcurrent)
+	}
+	for _, j := range jobs {
+		if runs := runsOf(t, db, j.Name); len(runs) != 1 || runs[0].Status != StatusOK {
+			t.Errorf("%s: runs %+v, want one ok run", j.Name, runs)
+		}
 	}
 }
 

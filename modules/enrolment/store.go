@@ -83,8 +83,13 @@ func (s Store) Lock(ctx context.Context, id int64) (Enrolment, error) {
 // class whose dates overlap [from, to].
 // Errors: none of its own (database failures only).
 func (s Store) Overlaps(ctx context.Context, workerID, exceptClassID int64, from, to time.Time) (bool, error) {
-	return s.db.NewSelect().Table("enrolments").
-		Where("worker_id = ? AND class_id <> ?", workerID, exceptClassID).
+	// The worker's few enrolments first, then their dates: OFFSET 0 keeps
+	// the planner from starting at the exclusion index's period column,
+	// whose estimate is far off (at 300 000 workers it scanned 216 000
+	// overlapping periods, 1.1 s while holding the class lock).
+	return s.db.NewSelect().
+		TableExpr("(SELECT class_id, status, period FROM enrolments WHERE worker_id = ? OFFSET 0) AS mine", workerID).
+		Where("class_id <> ?", exceptClassID).
 		Where("status IN ('enrolled', 'waitlisted', 'completed')").
 		Where("period && daterange(?::date, ?::date, '[]')", from, to).
 		Exists(ctx)

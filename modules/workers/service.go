@@ -17,6 +17,7 @@ import (
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
 	"tuoyu/modules/institutions"
+	"tuoyu/modules/pg"
 	"tuoyu/modules/pii"
 )
 
@@ -25,12 +26,13 @@ type Service struct {
 	db     *bun.DB
 	cipher *pii.Cipher
 	now    func() time.Time
+	plans  *pg.Plans // row estimates of the list's scopes, asked once a minute
 }
 
 // NewService returns the workers service. now is the clock (time.Now in
 // production, fixed in tests).
 func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
-	return &Service{db: db, cipher: cipher, now: now}
+	return &Service{db: db, cipher: cipher, now: now, plans: pg.NewPlans(time.Minute, time.Now)}
 }
 
 // Cipher is the personal-data cipher the service encrypts with, for modules
@@ -263,7 +265,8 @@ func (s *Service) browse(ctx context.Context, p *accounts.Principal, f Filter, e
 	if !p.IsStaff() {
 		return nil, 0, false, apperr.Forbidden("forbidden_role", "您的角色无权查询学员")
 	}
-	lq := ListQuery{Offset: (f.Page - 1) * f.PerPage, AfterName: f.AfterName, AfterID: f.AfterID}
+	// Browse serves the list API and page, which show masks only.
+	lq := ListQuery{Offset: (f.Page - 1) * f.PerPage, AfterName: f.AfterName, AfterID: f.AfterID, Brief: extra > 0}
 	if f.PerPage > 0 {
 		lq.Limit = f.PerPage + extra
 	}
@@ -278,7 +281,7 @@ func (s *Service) browse(ctx context.Context, p *accounts.Principal, f Filter, e
 	default:
 		lq.NamePrefix = q
 	}
-	return NewStore(s.db).List(ctx, p, lq)
+	return NewStore(s.db).WithPlans(s.plans).List(ctx, p, lq)
 }
 
 // ProfileInput is an edit of a worker's profile. Nil fields are left as

@@ -68,6 +68,8 @@ type Worker struct {
 	// Names joined in by List and ByID for display; never written.
 	EmployerName string `bun:"employer_name,scanonly"`
 	CollegeName  string `bun:"college_name,scanonly"`
+	// ListTotal is the capped count List reads with a page; never written.
+	ListTotal int `bun:"list_total,scanonly"`
 }
 
 // Education is the highest schooling completed.
