@@ -441,7 +441,10 @@ func (s Store) PassedEnrolments(ctx context.Context, since time.Time, except *bu
 	q := s.db.NewSelect().TableExpr("assessment_results AS r").ColumnExpr("r.enrolment_id, max(r.updated_at) AS at").
 		Where("r.passed")
 	if except != nil {
-		q = q.Where("r.enrolment_id NOT IN (?)", except)
+		// NOT EXISTS, not NOT IN: an anti-join stays a hash join when
+		// except holds millions of rows (NOT IN falls back to a per-row
+		// sub-plan once the set outgrows work_mem).
+		q = q.Where("NOT EXISTS (SELECT 1 FROM (?) AS x(id) WHERE x.id = r.enrolment_id)", except)
 	}
 	err := q.GroupExpr("r.enrolment_id").Having("max(r.updated_at) >= ?", since).Scan(ctx, &rows)
 	if err != nil {

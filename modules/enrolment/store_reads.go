@@ -48,7 +48,7 @@ func (s Store) CompletionsWithout(ctx context.Context, except *bun.SelectQuery, 
 		Join("JOIN (?) AS cl ON cl.id = en.class_id", classes.Display(s.db)).
 		Join("JOIN (?) AS pa ON pa.code = cl.plan_code", catalog.PlanAssessments(s.db)).
 		Where("en.status = 'completed' AND en.completed_on IS NOT NULL AND pa.assessment = ?", catalog.AssessmentNone).
-		Where("en.id NOT IN (?)", except).
+		Where("NOT EXISTS (SELECT 1 FROM (?) AS x(id) WHERE x.id = en.id)", except). // an anti-join at any size
 		OrderExpr("en.id").Limit(int64(limit)).Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("completions without certificate: %w", err)
