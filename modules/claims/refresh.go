@@ -136,12 +136,13 @@ func (s *Service) evaluateBatch(ctx context.Context, ps subsidies.ParamSet, asOf
 }
 
 // Proposals lists the eligible certificates nobody has claimed in p's
-// scope (hr_reviewer). Errors: Forbidden forbidden_role.
-func (s *Service) Proposals(ctx context.Context, p *accounts.Principal, page, perPage int) ([]Proposal, int, error) {
+// scope (hr_reviewer), the window w of them, as Store.Proposals.
+// Errors: Forbidden forbidden_role.
+func (s *Service) Proposals(ctx context.Context, p *accounts.Principal, w ProposalWindow) ([]Proposal, int, bool, error) {
 	if !p.Is(accounts.RoleHRReviewer) {
-		return nil, 0, apperr.Forbidden("forbidden_role", "只有人社初审人员可以处理免申即享建议")
+		return nil, 0, false, apperr.Forbidden("forbidden_role", "只有人社初审人员可以处理免申即享建议")
 	}
-	return NewStore(s.db).Proposals(ctx, p, s.today(), page, perPage)
+	return NewStore(s.db).Proposals(ctx, p, s.today(), w)
 }
 
 // Accepted is the outcome of accepting one proposal.

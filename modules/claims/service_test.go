@@ -350,7 +350,7 @@ func TestRefreshProposalsAndAccept(t *testing.T) {
 	if res.Results < 3 || res.Eligible < 1 {
 		t.Fatalf("refresh: %+v", res)
 	}
-	props, total, err := w.svc.Proposals(ctx, w.reviewer, 1, 200)
+	props, total, _, err := w.svc.Proposals(ctx, w.reviewer, claims.ProposalWindow{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func TestRefreshProposalsAndAccept(t *testing.T) {
 	if len(mine) == 0 || total < len(mine) {
 		t.Fatalf("no proposal for the worker: %+v", props)
 	}
-	if _, n, _ := w.svc.Proposals(ctx, workerstest.Staff(t, w.db, accounts.RoleHRReviewer, w.hrOrg, "420500"), 1, 200); n != 0 {
+	if _, n, _, _ := w.svc.Proposals(ctx, workerstest.Staff(t, w.db, accounts.RoleHRReviewer, w.hrOrg, "420500"), claims.ProposalWindow{Limit: 200}); n != 0 {
 		t.Errorf("宜昌 reviewer sees %d proposals of 武汉", n)
 	}
 	out, err := w.svc.AcceptProposals(ctx, w.reviewer, append(mine, 999999999))
@@ -385,7 +385,7 @@ func TestRefreshProposalsAndAccept(t *testing.T) {
 		t.Fatalf("accepted %d of %d: %+v", accepted, len(mine), out)
 	}
 	// Claimed now: no longer proposed; the worker was told.
-	if props, _, _ = w.svc.Proposals(ctx, w.reviewer, 1, 200); len(props) != total-len(mine) {
+	if props, _, _, _ = w.svc.Proposals(ctx, w.reviewer, claims.ProposalWindow{Limit: 200}); len(props) != total-len(mine) {
 		t.Errorf("%d proposals left, want %d", len(props), total-len(mine))
 	}
 	n, err := w.db.NewSelect().Table("notifications").Where("worker_id = ? AND kind = 'claims.submitted'", wk.ID).Count(ctx)

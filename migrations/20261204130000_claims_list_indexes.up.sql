@@ -1,0 +1,12 @@
+-- Indexes that serve the claims list (newest first) and the 免申即享
+-- proposals (oldest first) for each kind of HR scope, so a page is read in
+-- id order from one index and a cursor (?after=) resumes where the last
+-- page ended: the province walks the primary key (or the eligible rows'
+-- own index), a city (left(region_code, 4) = '4201') and a district
+-- (region_code = '420102') start at their region instead of filtering the
+-- province's rows. A city's index carries the status too: its count under a
+-- status filter (claims to review) was a sequential scan of the province.
+CREATE INDEX claims_city_status_id ON claims ((left(region_code, 4)), status, id);
+CREATE INDEX claims_region_id ON claims (region_code, id);
+CREATE INDEX claim_eligibility_open_id ON claim_eligibility (id) WHERE status = 'eligible';
+CREATE INDEX claim_eligibility_open_city ON claim_eligibility ((left(region_code, 4)), id) WHERE status = 'eligible';
