@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -125,8 +126,9 @@ func (s *Service) evaluateBatch(ctx context.Context, ps subsidies.ParamSet, asOf
 			TargetGroups: w.TargetGroups, Banned: w.Banned, Certificates: hs, Counted: countedBy[w.ID]}
 		ev := subsidies.Evaluate(SituationOf(f), ps)
 		for _, r := range ev.Results {
-			var certID int64
-			fmt.Sscan(r.CertificateID, &certID)
+			// The engine names certificates by CertKey; ParseInt, not
+			// fmt.Sscan, since this runs once per result (millions a night).
+			certID, _ := strconv.ParseInt(r.CertificateID, 10, 64)
 			out = append(out, Stored{WorkerID: w.ID, CertificateID: certID, Subsidy: r.Subsidy, Status: r.Status,
 				AmountYuan: r.AmountYuan, WindowEndsOn: WindowEnd(r), RegionCode: w.RegionCode,
 				PolicyVersion: ev.PolicyVersion, EvaluatedAt: at})
