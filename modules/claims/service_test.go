@@ -44,7 +44,13 @@ var seq atomic.Int64
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := dbtest.DB(t)
+	return newWorldOn(t, dbtest.DB(t))
+}
+
+// newWorldOn is newWorld on db (a database of its own for a world too big
+// to share with the package's other tests).
+func newWorldOn(t *testing.T, db *bun.DB) *world {
+	t.Helper()
 	w := &world{t: t, db: db, now: time.Date(2026, 12, 1, 10, 0, 0, 0, shanghai)}
 	clock := func() time.Time { return w.now }
 	signer, err := certificates.NewSigner(make([]byte, 32))
