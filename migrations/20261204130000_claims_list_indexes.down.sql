@@ -1,3 +1,4 @@
+DROP STATISTICS claim_eligibility_city;
 DROP INDEX claim_eligibility_open_city;
 DROP INDEX claim_eligibility_open_id;
 DROP INDEX claims_region_id;

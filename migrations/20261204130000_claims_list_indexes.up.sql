@@ -10,3 +10,7 @@ CREATE INDEX claims_city_status_id ON claims ((left(region_code, 4)), status, id
 CREATE INDEX claims_region_id ON claims (region_code, id);
 CREATE INDEX claim_eligibility_open_id ON claim_eligibility (id) WHERE status = 'eligible';
 CREATE INDEX claim_eligibility_open_city ON claim_eligibility ((left(region_code, 4)), id) WHERE status = 'eligible';
+-- The planner keeps no statistics of a partial index's expression: without
+-- these, a city's open proposals were guessed at 0.5 % of the table and
+-- counted row by row (one claims look-up each) on every page.
+CREATE STATISTICS claim_eligibility_city ON (left(region_code, 4)) FROM claim_eligibility;

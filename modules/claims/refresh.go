@@ -66,7 +66,7 @@ func (s *Service) Refresh(ctx context.Context, batch int) (RefreshResult, error)
 			return res, err
 		}
 		if len(ws) == 0 {
-			return res, nil
+			return res, analyzeEligibility(ctx, s.db)
 		}
 		after = ws[len(ws)-1].ID
 		rows, err := s.evaluateBatch(ctx, ps, asOf, started, ws)

@@ -356,6 +356,12 @@ func TestRefreshProposalsAndAccept(t *testing.T) {
 	if res.Results < 3 || res.Eligible < 1 {
 		t.Fatalf("refresh: %+v", res)
 	}
+	// The refresh leaves statistics behind (a never-analysed table has
+	// reltuples -1), so the lists after it are planned on real sizes.
+	var reltuples float64
+	if err := w.db.NewRaw("SELECT reltuples FROM pg_class WHERE relname = 'claim_eligibility'").Scan(ctx, &reltuples); err != nil || reltuples < 0 {
+		t.Errorf("claim_eligibility not analysed after the refresh: reltuples %v (%v)", reltuples, err)
+	}
 	props, total, _, err := w.svc.Proposals(ctx, w.reviewer, claims.ProposalWindow{Limit: 200})
 	if err != nil {
 		t.Fatal(err)
