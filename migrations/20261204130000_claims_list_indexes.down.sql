@@ -1,3 +1,4 @@
+DROP FUNCTION claims_analyze_eligibility();
 DROP STATISTICS claim_eligibility_city;
 DROP INDEX claim_eligibility_open_city;
 DROP INDEX claim_eligibility_open_id;
