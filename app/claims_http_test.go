@@ -278,3 +278,35 @@ func TestInsuranceImportPreviewAndCommit(t *testing.T) {
 		t.Fatalf("approver import: %d", res.StatusCode)
 	}
 }
+
+// The claims list pages by cursor like the workers list: next_cursor on a
+// page that has a next, ?after= resumes below the last claim, the page
+// links carry it, and a cursor the server did not hand out is a 422.
+func TestClaimsListCursorOverHTTP(t *testing.T) {
+	rev := login(t, "hr_reviewer1")
+	type page struct {
+		Items           []claimItem `json:"items"`
+		Total           int         `json:"total"`
+		TotalIsEstimate bool        `json:"total_is_estimate"`
+		NextCursor      string      `json:"next_cursor"`
+	}
+	res, body := rev.do("GET", "/api/v1/claims?per_page=1", nil)
+	first := decode[page](t, body)
+	if res.StatusCode != 200 || len(first.Items) != 1 || first.Total < 2 || first.TotalIsEstimate || first.NextCursor == "" {
+		t.Fatalf("first page: %d %s", res.StatusCode, body)
+	}
+	res, body = rev.do("GET", "/api/v1/claims?per_page=1&after="+first.NextCursor, nil)
+	second := decode[page](t, body)
+	if res.StatusCode != 200 || len(second.Items) != 1 || second.Items[0].ID >= first.Items[0].ID {
+		t.Fatalf("page after %d: %d %s", first.Items[0].ID, res.StatusCode, body)
+	}
+	if res, body := rev.do("GET", "/claims?per_page=1", nil); res.StatusCode != 200 || !strings.Contains(string(body), "after="+first.NextCursor) {
+		t.Fatalf("list page has no next link with the cursor: %d", res.StatusCode)
+	}
+	if res, body := rev.do("GET", "/api/v1/claims?after=bogus", nil); res.StatusCode != 422 || !strings.Contains(string(body), "invalid_cursor") {
+		t.Fatalf("bad cursor: %d %s", res.StatusCode, body)
+	}
+	if res, body := rev.do("GET", "/api/v1/claims/proposals?after=bogus", nil); res.StatusCode != 422 || !strings.Contains(string(body), "invalid_cursor") {
+		t.Fatalf("bad proposals cursor: %d %s", res.StatusCode, body)
+	}
+}

@@ -25,7 +25,7 @@ func Claims(ctx context.Context, s Services) error {
 	if err != nil {
 		return err
 	}
-	if _, n, err := s.Claims.List(ctx, admin, claims.Filter{Page: 1, PerPage: 1}); err != nil || n > 0 {
+	if some, _, _, err := s.Claims.List(ctx, admin, claims.Filter{Page: 1, PerPage: 1}); err != nil || len(some) > 0 {
 		return err
 	}
 	staff, err := claimsStaff(ctx, s)

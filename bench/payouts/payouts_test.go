@@ -149,20 +149,11 @@ func BenchmarkBatchAndBankFile(b *testing.B) {
 // 200 classes, two thirds of the approved claims paid in 20 batches — and
 // times the overview of the whole province: the JSON (service) and the page
 // (HTTP, charts and tables rendered).
-func BenchmarkDashboard(b *testing.B) {
-	nWorkers := envInt("STATS_WORKERS", 1_000_000)
-	db := dbtest.DB(b)
+// generateProvince fills db with nWorkers workers over Hubei's counties, 20 %
+// of them trained this year in classes of 1 000, 40 % with a claim spread
+// over the year and the statuses, and the paid ones in 20 paid batches.
+func generateProvince(b *testing.B, db *bun.DB, nWorkers, year int) {
 	ctx := context.Background()
-	year := time.Now().In(shanghai).Year()
-	t0 := time.Now()
-	a, err := app.Wire(app.Config{SecretKey: bytes.Repeat([]byte{0x42}, 32), Location: shanghai, DataDir: b.TempDir(), BaseURL: "http://localhost:8080",
-		Getenv: func(string) string { return "" }}, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.SeedDemo(ctx); err != nil {
-		b.Fatal(err)
-	}
 	// Workers: fake ciphertexts (the overview never decrypts), areas spread
 	// over Hubei's counties.
 	// In chunks: one statement stays well under the driver's read timeout.
@@ -221,7 +212,42 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 	exec(b, db, `UPDATE payout_batches SET status = 'paid', exported_at = now(), exports = 1, paid_on = make_date(?, (1 + id % 12)::int, 15),
 		bank_reference = 'BENCH' || id, paid_at = now() WHERE id > (SELECT max(id) - 20 FROM payout_batches)`, year)
-	exec(b, db, "ANALYZE")
+	// VACUUM as autovacuum does after bulk inserts: it sets the visibility
+	// map, so the overview's index-only scans need not visit the heap.
+	exec(b, db, "VACUUM ANALYZE")
+}
+
+func BenchmarkDashboard(b *testing.B) {
+	nWorkers := envInt("STATS_WORKERS", 1_000_000)
+	db := dbtest.DB(b)
+	if name := os.Getenv("STATS_DB"); name != "" {
+		// An existing database (kept between runs to compare plans): the
+		// world is generated into it only when it has none yet.
+		existing, closeDB, err := dbtest.Existing(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { closeDB() })
+		db = existing
+	}
+	ctx := context.Background()
+	year := time.Now().In(shanghai).Year()
+	t0 := time.Now()
+	a, err := app.Wire(app.Config{SecretKey: bytes.Repeat([]byte{0x42}, 32), Location: shanghai, DataDir: b.TempDir(), BaseURL: "http://localhost:8080",
+		Getenv: func(string) string { return "" }}, db, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.SeedDemo(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var generated int
+	if err := db.NewRaw("SELECT count(*) FROM workers WHERE name LIKE '测试%'").Scan(ctx, &generated); err != nil {
+		b.Fatal(err)
+	}
+	if generated == 0 {
+		generateProvince(b, db, nWorkers, year)
+	}
 	setup := time.Since(t0)
 
 	svc := a.Payouts
@@ -240,7 +266,7 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 	cookie := res.Cookies()[0]
 
-	var jsonTimes, pageTimes []time.Duration
+	var jsonTimes, cityTimes, pageTimes []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for r := 0; r < 10; r++ {
@@ -253,6 +279,11 @@ func BenchmarkDashboard(b *testing.B) {
 			if st.Total.Claimed == 0 || st.Total.Trained == 0 || st.Total.Paid == 0 {
 				b.Fatalf("empty figures: %+v", st.Total)
 			}
+			t = time.Now()
+			if _, err := svc.Stats(ctx, &regulator, "420100", year); err != nil {
+				b.Fatal(err)
+			}
+			cityTimes = append(cityTimes, time.Since(t))
 			req := httptest.NewRequest("GET", "/hr/dashboard", nil)
 			req.AddCookie(cookie)
 			t = time.Now()
@@ -270,9 +301,10 @@ func BenchmarkDashboard(b *testing.B) {
 		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 		return s[int(float64(len(s)-1)*p)].Round(time.Millisecond)
 	}
-	fmt.Printf("\nsetup %s: %d workers, %d completed enrolments, %d claims, %d batch items\n| what | median | p90 | max |\n|---|---:|---:|---:|\n| Stats (JSON figures), province | %s | %s | %s |\n| GET /hr/dashboard, province | %s | %s | %s |\n",
+	fmt.Printf("\nsetup %s: %d workers, %d completed enrolments, %d claims, %d batch items\n| what | median | p90 | max |\n|---|---:|---:|---:|\n| Stats (JSON figures), province | %s | %s | %s |\n| Stats, 武汉 (420100) | %s | %s | %s |\n| GET /hr/dashboard, province | %s | %s | %s |\n",
 		setup.Round(time.Second), counts.Workers, counts.Enrolments, counts.Claims, counts.Items,
-		q(jsonTimes, .5), q(jsonTimes, .9), q(jsonTimes, 1), q(pageTimes, .5), q(pageTimes, .9), q(pageTimes, 1))
+		q(jsonTimes, .5), q(jsonTimes, .9), q(jsonTimes, 1), q(cityTimes, .5), q(cityTimes, .9), q(cityTimes, 1),
+		q(pageTimes, .5), q(pageTimes, .9), q(pageTimes, 1))
 	_ = claims.PayoutPaid
 	_ = enrolment.CompletionsForStats
 }

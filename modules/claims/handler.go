@@ -121,28 +121,37 @@ func (h *Handler) apiEligibility(c *fiber.Ctx) error {
 		"fact_sources": el.Sources, "results": el.Evaluation.Results})
 }
 
-func filterOf(c *fiber.Ctx) (Filter, error) {
-	pg, err := web.Pagination(c)
+// browse reads the window of the claims list a request asks for
+// (?status=&subsidy=&page=&per_page= or ?after=). Errors: those of
+// web.Paging and Service.List, Invalid invalid_cursor.
+func (h *Handler) browse(c *fiber.Ctx) (web.Listing[Claim], web.Window, Filter, error) {
+	win, err := web.Paging(c)
 	if err != nil {
-		return Filter{}, err
+		return web.Listing[Claim]{}, win, Filter{}, err
 	}
-	return Filter{Status: Status(c.Query("status")), Subsidy: c.Query("subsidy"), Page: pg.Page, PerPage: pg.PerPage}, nil
+	f := Filter{Status: Status(c.Query("status")), Subsidy: c.Query("subsidy"), Page: win.Page, PerPage: win.PerPage}
+	if win.After != "" {
+		if err := win.Key(&f.AfterID); err != nil {
+			return web.Listing[Claim]{}, win, f, err
+		}
+	}
+	list, total, estimate, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), f)
+	if err != nil {
+		return web.Listing[Claim]{}, win, f, err
+	}
+	return web.NewListing(win, list, total, estimate, func(i int) string { return web.Cursor(list[i].ID) }), win, f, nil
 }
 
 func (h *Handler) apiList(c *fiber.Ctx) error {
-	f, err := filterOf(c)
+	l, _, _, err := h.browse(c)
 	if err != nil {
 		return err
 	}
-	list, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), f)
-	if err != nil {
-		return err
+	items := make([]claimJSON, len(l.Items))
+	for i := range l.Items {
+		items[i] = toJSON(&l.Items[i], h.svc.loc)
 	}
-	items := make([]claimJSON, len(list))
-	for i := range list {
-		items[i] = toJSON(&list[i], h.svc.loc)
-	}
-	return c.JSON(web.List(items, total))
+	return c.JSON(web.Listing[claimJSON]{Items: items, Total: l.Total, TotalIsEstimate: l.TotalIsEstimate, NextCursor: l.NextCursor})
 }
 
 type submitForm struct {
@@ -262,16 +271,33 @@ func (h *Handler) apiNotices(c *fiber.Ctx) error {
 	return c.JSON(web.List(items, total))
 }
 
+// proposals reads the window of the proposals list a request asks for
+// (?page=&per_page= or ?after=). Errors: those of web.Paging and
+// Service.Proposals, Invalid invalid_cursor.
+func (h *Handler) proposals(c *fiber.Ctx) (web.Listing[Proposal], web.Window, error) {
+	win, err := web.Paging(c)
+	if err != nil {
+		return web.Listing[Proposal]{}, win, err
+	}
+	pw := ProposalWindow{Offset: win.Offset(), Limit: win.Fetch()}
+	if win.After != "" {
+		if err := win.Key(&pw.AfterID); err != nil {
+			return web.Listing[Proposal]{}, win, err
+		}
+	}
+	list, total, estimate, err := h.svc.Proposals(c.UserContext(), accounts.PrincipalOf(c), pw)
+	if err != nil {
+		return web.Listing[Proposal]{}, win, err
+	}
+	return web.NewListing(win, list, total, estimate, func(i int) string { return web.Cursor(list[i].ID) }), win, nil
+}
+
 func (h *Handler) apiProposals(c *fiber.Ctx) error {
-	pg, err := web.Pagination(c)
+	l, _, err := h.proposals(c)
 	if err != nil {
 		return err
 	}
-	list, total, err := h.svc.Proposals(c.UserContext(), accounts.PrincipalOf(c), pg.Page, pg.PerPage)
-	if err != nil {
-		return err
-	}
-	return c.JSON(web.List(list, total))
+	return c.JSON(l)
 }
 
 func (h *Handler) apiAccept(c *fiber.Ctx) error {

@@ -89,16 +89,14 @@ func (h *Handler) subsidiesPage(c *fiber.Ctx) error {
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
-	f, err := filterOf(c)
+	l, win, f, err := h.browse(c)
 	if err != nil {
 		return err
 	}
-	list, total, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), f)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, "claims/list", fiber.Map{"Title": "补贴申请", "Claims": list, "Total": total, "Page": f.Page,
-		"PerPage": f.PerPage, "Status": string(f.Status), "Statuses": Statuses, "Subsidy": f.Subsidy, "Subsidies": subsidyLabels()})
+	return web.Render(c, "claims/list", fiber.Map{"Title": "补贴申请", "Claims": l.Items, "Total": l.Total,
+		"TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate), "Estimate": l.TotalIsEstimate, "Page": win.Page,
+		"PerPage": win.PerPage, "Next": l.NextCursor, "Cursor": win.After != "",
+		"Status": string(f.Status), "Statuses": Statuses, "Subsidy": f.Subsidy, "Subsidies": subsidyLabels()})
 }
 
 func (h *Handler) submitForm(c *fiber.Ctx) error {
@@ -211,16 +209,13 @@ func sourceLabels(src map[string]string) map[string]string {
 }
 
 func (h *Handler) proposalsPage(c *fiber.Ctx) error {
-	pg, err := web.Pagination(c)
+	l, win, err := h.proposals(c)
 	if err != nil {
 		return err
 	}
-	list, total, err := h.svc.Proposals(c.UserContext(), accounts.PrincipalOf(c), pg.Page, pg.PerPage)
-	if err != nil {
-		return err
-	}
-	return web.Render(c, "claims/proposals", fiber.Map{"Title": "免申即享：待受理的补贴", "Proposals": list, "Total": total,
-		"Page": pg.Page, "PerPage": pg.PerPage, "SubsidyNames": subsidyNames()})
+	return web.Render(c, "claims/proposals", fiber.Map{"Title": "免申即享：待受理的补贴", "Proposals": l.Items, "Total": l.Total,
+		"TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate), "Estimate": l.TotalIsEstimate, "Page": win.Page,
+		"PerPage": win.PerPage, "Next": l.NextCursor, "Cursor": win.After != "", "SubsidyNames": subsidyNames()})
 }
 
 func subsidyNames() map[string]string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -65,7 +66,7 @@ func (s *Service) Refresh(ctx context.Context, batch int) (RefreshResult, error)
 			return res, err
 		}
 		if len(ws) == 0 {
-			return res, nil
+			return res, analyzeEligibility(ctx, s.db)
 		}
 		after = ws[len(ws)-1].ID
 		rows, err := s.evaluateBatch(ctx, ps, asOf, started, ws)
@@ -125,8 +126,9 @@ func (s *Service) evaluateBatch(ctx context.Context, ps subsidies.ParamSet, asOf
 			TargetGroups: w.TargetGroups, Banned: w.Banned, Certificates: hs, Counted: countedBy[w.ID]}
 		ev := subsidies.Evaluate(SituationOf(f), ps)
 		for _, r := range ev.Results {
-			var certID int64
-			fmt.Sscan(r.CertificateID, &certID)
+			// The engine names certificates by CertKey; ParseInt, not
+			// fmt.Sscan, since this runs once per result (millions a night).
+			certID, _ := strconv.ParseInt(r.CertificateID, 10, 64)
 			out = append(out, Stored{WorkerID: w.ID, CertificateID: certID, Subsidy: r.Subsidy, Status: r.Status,
 				AmountYuan: r.AmountYuan, WindowEndsOn: WindowEnd(r), RegionCode: w.RegionCode,
 				PolicyVersion: ev.PolicyVersion, EvaluatedAt: at})
@@ -136,12 +138,13 @@ func (s *Service) evaluateBatch(ctx context.Context, ps subsidies.ParamSet, asOf
 }
 
 // Proposals lists the eligible certificates nobody has claimed in p's
-// scope (hr_reviewer). Errors: Forbidden forbidden_role.
-func (s *Service) Proposals(ctx context.Context, p *accounts.Principal, page, perPage int) ([]Proposal, int, error) {
+// scope (hr_reviewer), the window w of them, as Store.Proposals.
+// Errors: Forbidden forbidden_role.
+func (s *Service) Proposals(ctx context.Context, p *accounts.Principal, w ProposalWindow) ([]Proposal, int, bool, error) {
 	if !p.Is(accounts.RoleHRReviewer) {
-		return nil, 0, apperr.Forbidden("forbidden_role", "只有人社初审人员可以处理免申即享建议")
+		return nil, 0, false, apperr.Forbidden("forbidden_role", "只有人社初审人员可以处理免申即享建议")
 	}
-	return NewStore(s.db).Proposals(ctx, p, s.today(), page, perPage)
+	return NewStore(s.db).Proposals(ctx, p, s.today(), w)
 }
 
 // Accepted is the outcome of accepting one proposal.

@@ -149,7 +149,7 @@ func (s *Service) Eligibility(ctx context.Context, p *accounts.Principal, worker
 	}
 	el := Eligibility{Worker: w, Evaluation: subsidies.Evaluate(SituationOf(f), ps), Sources: sources(w),
 		Held: f.Certificates, Claimed: map[string]Status{}}
-	mine, _, err := NewStore(s.db).List(ctx, &accounts.Principal{Role: accounts.RoleAdmin}, Filter{WorkerID: w.ID, Page: 1, PerPage: 200})
+	mine, _, _, err := NewStore(s.db).List(ctx, &accounts.Principal{Role: accounts.RoleAdmin}, Filter{WorkerID: w.ID, Page: 1, PerPage: 200})
 	if err != nil {
 		return Eligibility{}, err
 	}
@@ -649,8 +649,10 @@ func (s *Service) Get(ctx context.Context, p *accounts.Principal, id int64) (*Cl
 	return NewStore(s.db).ForCaller(ctx, p, id)
 }
 
-// List returns the claims p may see. Errors: Invalid invalid_filter.
-func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Claim, int, error) {
+// List returns the claims p may see, as Store.List: a row more than the
+// page when there is a next one, and a total that may be an estimate.
+// Errors: Invalid invalid_filter.
+func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Claim, int, bool, error) {
 	var fields []apperr.FieldError
 	if f.Status != "" && !f.Status.Valid() {
 		fields = append(fields, apperr.FieldError{Field: "status", Code: "invalid_status", Message: "申请状态有误"})
@@ -659,7 +661,7 @@ func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]
 		fields = append(fields, apperr.FieldError{Field: "subsidy", Code: "invalid_subsidy", Message: "补贴类别有误"})
 	}
 	if len(fields) > 0 {
-		return nil, 0, apperr.Invalid("invalid_filter", "筛选条件有误", fields...)
+		return nil, 0, false, apperr.Invalid("invalid_filter", "筛选条件有误", fields...)
 	}
 	return NewStore(s.db).List(ctx, p, f)
 }
