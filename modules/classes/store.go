@@ -119,17 +119,36 @@ type Filter struct {
 // page and for its total.
 func (s Store) where(q *bun.SelectQuery, p *accounts.Principal, member Membership, f Filter) *bun.SelectQuery {
 	if f.OnlyOpen {
-		q = q.Where("cl.state = 'open'").
+		return filter(q.Where("cl.state = 'open'").
 			Where("(cl.enrol_opens_on IS NULL OR cl.enrol_opens_on <= ?)", f.Today).
-			Where("coalesce(cl.enrol_closes_on, cl.starts_on) >= ?", f.Today)
-	} else {
-		q = s.scope(q, p, member)
+			Where("coalesce(cl.enrol_closes_on, cl.starts_on) >= ?", f.Today), s.db, f)
 	}
+	return filter(s.scope(q, p, member), s.db, f)
+}
+
+// countBase is what a list's total counts (alias cl, only the columns the
+// filters read). A worker's classes are the open ones or theirs: counted as
+// the two parts, each from its own index, since the planner cannot tell how
+// few classes pass "open or theirs" and its guess made every worker's total
+// an estimate.
+func (s Store) countBase(p *accounts.Principal, member Membership, f Filter) *bun.SelectQuery {
+	base := s.db.NewSelect().ColumnExpr("cl.id")
+	if f.OnlyOpen || member == nil || !p.Is(accounts.RoleWorker) {
+		return s.where(base.TableExpr("classes AS cl"), p, member, f)
+	}
+	const cols = "id, state, plan_id, region_code, starts_on, provider_org_id"
+	open := s.db.NewSelect().Table("classes").ColumnExpr(cols).Where("state = 'open'")
+	held := s.db.NewSelect().Table("classes").ColumnExpr(cols).Where("state <> 'open' AND id IN (?)", member(s.db, p.WorkerID))
+	return filter(base.TableExpr("(? UNION ALL ?) AS cl", open, held), s.db, f)
+}
+
+// filter adds f's own conditions (not the scope) to q (alias cl).
+func filter(q *bun.SelectQuery, db bun.IDB, f Filter) *bun.SelectQuery {
 	if f.State != "" {
 		q = q.Where("cl.state = ?", f.State)
 	}
 	if f.PlanCode != "" {
-		q = q.Where("cl.plan_id IN (SELECT pc.id FROM (?) AS pc WHERE pc.code = ?)", catalog.PlanNames(s.db), f.PlanCode)
+		q = q.Where("cl.plan_id IN (SELECT pc.id FROM (?) AS pc WHERE pc.code = ?)", catalog.PlanNames(db), f.PlanCode)
 	}
 	if f.Region != "" {
 		q = inRegion(q, accounts.RegionPrefix(f.Region))
@@ -169,8 +188,7 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, member Membershi
 	}
 	// The total reads only classes: the names joined for display do not
 	// change how many there are.
-	count := s.where(s.db.NewSelect().TableExpr("classes AS cl").ColumnExpr("cl.id"), p, member, f)
-	if total, estimate, err = pg.Total(ctx, s.db, count, pg.ExactUpTo); err != nil {
+	if total, estimate, err = pg.Total(ctx, s.db, s.countBase(p, member, f), pg.ExactUpTo); err != nil {
 		return nil, 0, false, fmt.Errorf("count classes: %w", err)
 	}
 	return cs, total, estimate, nil
