@@ -17,8 +17,8 @@ type cursorPage struct {
 	NextCursor      string `json:"next_cursor"`
 }
 
-// TestListsPageByCursor: the classes list, the class search and the
-// certificates list answer in the cursor shape; following next_cursor
+// TestListsPageByCursor: the classes list, the class search, the
+// certificates list and a college's graduates answer in the cursor shape; following next_cursor
 // meets every row of the first page by number once, in order; a cursor this
 // server did not hand out answers 422 invalid_cursor, a page beyond the
 // first 500 rows 422 page_too_deep (DESIGN §5.4), and the pages render a
@@ -30,6 +30,7 @@ func TestListsPageByCursor(t *testing.T) {
 		{"worker1", "/api/v1/classes/search"},
 		{"admin", "/api/v1/certificates"},
 		{"provider1", "/api/v1/certificates"},
+		{"college1", "/api/v1/graduates/progress"},
 	} {
 		c := login(t, tc.user)
 		res, body := c.do("GET", tc.path+"?per_page=200", nil)
@@ -82,6 +83,7 @@ func TestListsPageByCursor(t *testing.T) {
 		{"admin", "/classes", "/api/v1/classes"},
 		{"worker1", "/classes/search", "/api/v1/classes/search"},
 		{"admin", "/certificates", "/api/v1/certificates"},
+		{"college1", "/graduates", "/api/v1/graduates/progress"},
 	} {
 		c := login(t, tc.user)
 		_, body := c.do("GET", tc.api+"?per_page=1", nil)
