@@ -18,7 +18,7 @@ type cursorPage struct {
 }
 
 // TestListsPageByCursor: the classes list, the class search, the
-// certificates list and a college's graduates answer in the cursor shape; following next_cursor
+// certificates list, a college's graduates and an inbox answer in the cursor shape; following next_cursor
 // meets every row of the first page by number once, in order; a cursor this
 // server did not hand out answers 422 invalid_cursor, a page beyond the
 // first 500 rows 422 page_too_deep (DESIGN §5.4), and the pages render a
@@ -31,6 +31,7 @@ func TestListsPageByCursor(t *testing.T) {
 		{"admin", "/api/v1/certificates"},
 		{"provider1", "/api/v1/certificates"},
 		{"college1", "/api/v1/graduates/progress"},
+		{"worker1", "/api/v1/notifications"},
 	} {
 		c := login(t, tc.user)
 		res, body := c.do("GET", tc.path+"?per_page=200", nil)
