@@ -72,15 +72,53 @@ declare -A lists=(
 	[institution1]="/api/v1/workers?per_page=20 /workers"
 	[worker1]="/api/v1/enrolments /me/classes /api/v1/classes?per_page=20 /classes/search /api/v1/notifications"
 )
-for role in admin hr_reviewer1 regulator1 provider1 college1 institution1 worker1; do
+# The other lists and pages each role can see (classes, certificates,
+# enrolments, lessons, sittings, waiting lists, notices, users, batches …).
+# {class} is the first class of the role's own list, {sitting} its first
+# sitting; a path whose placeholder finds nothing is left out.
+declare -A more=(
+	[admin]="/notifications /api/v1/classes/search?per_page=20 /classes/search /api/v1/certificates?per_page=20 /certificates /api/v1/users /admin/users /api/v1/tokens /admin/tokens /admin/orgs /institutions /api/v1/payout-batches?per_page=20 /payout-batches /api/v1/plan-waitlist /classes/waitlist /api/v1/notices /notices /api/v1/courses /api/v1/plans /catalog/plans /api/v1/jobs /admin/jobs /api/v1/classes/{class}/enrolments /classes/{class} /api/v1/classes/{class}/lessons /classes/{class}/lessons /api/v1/classes/{class}/assessments /classes/{class}/assessments /api/v1/assessments/{sitting}/candidates /assessments/{sitting}"
+	[hr_reviewer1]="/api/v1/certificates?per_page=20 /certificates /api/v1/plan-waitlist /classes/waitlist /api/v1/notices /notices /api/v1/classes/{class}/enrolments /classes/{class} /api/v1/classes/{class}/assessments /api/v1/assessments/{sitting}/candidates"
+	[hr_approver1]="/api/v1/workers?per_page=20 /workers /api/v1/classes?per_page=20 /classes /api/v1/certificates?per_page=20 /certificates /api/v1/payout-batches?per_page=20 /payout-batches /api/v1/notifications /notifications"
+	[regulator1]="/api/v1/certificates?per_page=20 /certificates /api/v1/notifications /notifications /api/v1/classes/{class}/enrolments /classes/{class}"
+	[provider1]="/notifications /api/v1/classes/search?per_page=20 /api/v1/certificates?per_page=20 /certificates /api/v1/plan-waitlist /classes/waitlist /api/v1/classes/{class}/enrolments /classes/{class} /api/v1/classes/{class}/lessons /classes/{class}/lessons /api/v1/classes/{class}/assessments /classes/{class}/assessments /api/v1/assessments/{sitting}/candidates /assessments/{sitting}"
+	[college1]="/api/v1/graduates/progress /graduates /api/v1/notifications /notifications"
+	[institution1]="/api/v1/institutions?per_page=20 /institutions /api/v1/notifications /notifications"
+	[worker1]="/notifications /api/v1/classes/search?per_page=20 /api/v1/me/certificates /me/certificates /me/assessments /me/subsidies /api/v1/notices /notices"
+)
+
+# first_id COOKIE PATH: the first "id" of a list's answer (empty if none).
+first_id() {
+	curl -sf -H "Cookie: $1" "$base$2" | sed -n 's/^{"items":\[{"id":\([0-9]*\).*/\1/p'
+}
+
+for role in admin hr_reviewer1 hr_approver1 regulator1 provider1 college1 institution1 worker1; do
 	cookie=$(login "$role")
 	if [ -z "$cookie" ]; then
 		echo "lists: cannot log in as $role (seed the demo first)" >&2
 		exit 1
 	fi
-	for path in ${lists[$role]}; do
+	for path in ${lists[$role]:-}; do
 		measure "$role" "$cookie" "$path"
 	done
+	class=$(first_id "$cookie" "/api/v1/classes?per_page=1&state=completed" 2>/dev/null || true)
+	sitting=""
+	if [ -n "$class" ]; then
+		sitting=$(first_id "$cookie" "/api/v1/classes/$class/assessments" 2>/dev/null || true)
+	fi
+	for path in ${more[$role]:-}; do
+		case $path in *"{class}"*) [ -n "$class" ] || continue ;; esac
+		case $path in *"{sitting}"*) [ -n "$sitting" ] || continue ;; esac
+		path=${path//\{class\}/$class}
+		path=${path//\{sitting\}/$sitting}
+		measure "$role" "$cookie" "$path"
+	done
+	# The classes list by cursor and by a deep page number, like the workers.
+	after=$(cursor "$cookie" "/api/v1/classes?per_page=20" 2>/dev/null || true)
+	if [ -n "$after" ]; then
+		measure "$role" "$cookie" "/api/v1/classes?per_page=20&after=$after"
+		measure "$role" "$cookie" "/api/v1/classes?per_page=20&page=20"
+	fi
 	# The page after the first, by cursor, where the list hands one out;
 	# and a deep page by number, which must stay within the OFFSET limit.
 	after=$(cursor "$cookie" "/api/v1/workers?per_page=20" 2>/dev/null || true)

@@ -35,17 +35,18 @@ type Graduate struct {
 }
 
 // Graduates returns a page of the enrolments of the graduates of p's
-// college with their progress and outcomes, and how many there are; status
-// narrows them when not empty. Anyone but a college gets nothing. Errors:
-// none of its own (database failures only).
-func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status enrolment.Status, limit, offset int) ([]Graduate, int, error) {
-	views, total, err := s.enrolment.Graduates(ctx, p, status, limit, offset)
+// college with their progress and outcomes, and their total (exact up to
+// pg.ExactUpTo, else an estimate: estimate true); f.Status narrows them
+// when not empty. Anyone but a college gets nothing. Errors: none of its
+// own (database failures only).
+func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, f enrolment.GraduatesPage) (gs []Graduate, total int, estimate bool, err error) {
+	views, total, estimate, err := s.enrolment.Graduates(ctx, p, f)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	es, err := s.withProgress(ctx, s.db, views)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	var outcomes map[int64]Outcome
 	if s.outcomes != nil && len(es) > 0 {
@@ -54,7 +55,7 @@ func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status e
 			ids = append(ids, e.ID)
 		}
 		if outcomes, err = s.outcomes(ctx, s.db, ids); err != nil {
-			return nil, 0, err
+			return nil, 0, false, err
 		}
 	}
 	out := make([]Graduate, 0, len(es))
@@ -65,5 +66,5 @@ func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status e
 		}
 		out = append(out, g)
 	}
-	return out, total, nil
+	return out, total, estimate, nil
 }

@@ -295,37 +295,52 @@ type GraduateJSON struct {
 	Outcome *Outcome `json:"outcome"`
 }
 
-// graduates reads the page and the status filter and loads the page.
-func (h *Handler) graduates(c *fiber.Ctx) ([]Graduate, int, web.Page, error) {
+// graduates reads the status filter and the window (?page=&per_page= or
+// ?after=, see web.Paging) and loads the page, read with one row more than
+// the page so the listing knows whether a next one exists. Errors: Invalid
+// invalid_filter, invalid_pagination, page_too_deep, invalid_cursor.
+func (h *Handler) graduates(c *fiber.Ctx) (web.Listing[Graduate], web.Window, error) {
 	status, err := web.QueryEnum(c, "status", statuses...)
 	if err != nil {
-		return nil, 0, web.Page{}, err
+		return web.Listing[Graduate]{}, web.Window{}, err
 	}
-	pg, err := web.Pagination(c)
+	win, err := web.Paging(c)
 	if err != nil {
-		return nil, 0, web.Page{}, err
+		return web.Listing[Graduate]{}, win, err
 	}
-	gs, total, err := h.svc.Graduates(c.UserContext(), accounts.PrincipalOf(c), enrolment.Status(status), pg.PerPage, pg.Offset())
-	return gs, total, pg, err
+	f := enrolment.GraduatesPage{Status: enrolment.Status(status), Limit: win.Fetch(), Offset: win.Offset()}
+	if win.After != "" {
+		if err := win.Key(&f.AfterName, &f.AfterWorkerID, &f.AfterID); err != nil {
+			return web.Listing[Graduate]{}, win, err
+		}
+	}
+	gs, total, estimate, err := h.svc.Graduates(c.UserContext(), accounts.PrincipalOf(c), f)
+	if err != nil {
+		return web.Listing[Graduate]{}, win, err
+	}
+	return web.NewListing(win, gs, total, estimate, func(i int) string {
+		return web.Cursor(gs[i].WorkerName, gs[i].WorkerID, gs[i].ID)
+	}), win, nil
 }
 
 func (h *Handler) apiGraduates(c *fiber.Ctx) error {
-	gs, total, _, err := h.graduates(c)
+	l, _, err := h.graduates(c)
 	if err != nil {
 		return err
 	}
-	out := make([]GraduateJSON, 0, len(gs))
-	for _, g := range gs {
+	out := make([]GraduateJSON, 0, len(l.Items))
+	for _, g := range l.Items {
 		out = append(out, GraduateJSON{EnrolmentJSON: enrolmentsJSON([]Enrolment{g.Enrolment})[0], Outcome: g.Outcome})
 	}
-	return c.JSON(web.List(out, total))
+	return c.JSON(web.Listing[GraduateJSON]{Items: out, Total: l.Total, TotalIsEstimate: l.TotalIsEstimate, NextCursor: l.NextCursor})
 }
 
 func (h *Handler) graduatesPage(c *fiber.Ctx) error {
-	gs, total, pg, err := h.graduates(c)
+	l, win, err := h.graduates(c)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "graduates/list", fiber.Map{"Title": "毕业生培训进度", "Graduates": gs, "Total": total,
-		"Page": pg.Page, "PerPage": pg.PerPage, "Status": c.Query("status")})
+	return web.Render(c, "graduates/list", fiber.Map{"Title": "毕业生培训进度", "Graduates": l.Items, "Total": l.Total,
+		"TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate), "Estimate": l.TotalIsEstimate,
+		"Page": win.Page, "PerPage": win.PerPage, "Next": l.NextCursor, "Cursor": win.After != "", "Status": c.Query("status")})
 }

@@ -200,12 +200,26 @@ func (h *Handler) apiVerifyPDF(c *fiber.Ctx) error {
 	return c.JSON(a)
 }
 
-func filterOf(c *fiber.Ctx) (Filter, web.Page, error) {
-	pg, err := web.Pagination(c)
+// filterOf reads a certificate list's filters (class_id, worker_id,
+// status) and window (?page=&per_page= or ?after=, see web.Paging); the
+// filter reads one row more than the page so the listing knows whether a
+// next one exists. Errors: Invalid validation_failed, invalid_pagination,
+// page_too_deep, invalid_cursor.
+func filterOf(c *fiber.Ctx) (Filter, web.Window, error) {
+	win, err := web.Paging(c)
 	if err != nil {
-		return Filter{}, pg, err
+		return Filter{}, win, err
 	}
-	f := Filter{Limit: pg.PerPage, Offset: pg.Offset()}
+	f := Filter{Limit: win.Fetch(), Offset: win.Offset()}
+	if win.After != "" {
+		var day string
+		if err := win.Key(&day, &f.AfterID); err != nil {
+			return f, win, err
+		}
+		if f.AfterIssuedOn, err = time.Parse(time.DateOnly, day); err != nil || f.AfterID <= 0 {
+			return f, win, web.InvalidCursor()
+		}
+	}
 	var fields []apperr.FieldError
 	for _, q := range []struct {
 		name string
@@ -226,35 +240,50 @@ func filterOf(c *fiber.Ctx) (Filter, web.Page, error) {
 		fields = append(fields, apperr.FieldError{Field: "status", Code: "invalid_status", Message: "状态应为 valid、revoked 或 expired"})
 	}
 	if len(fields) > 0 {
-		return f, pg, apperr.Invalid("validation_failed", "查询条件有误", fields...)
+		return f, win, apperr.Invalid("validation_failed", "查询条件有误", fields...)
 	}
-	return f, pg, nil
+	return f, win, nil
+}
+
+// browse answers a certificate list request: the page, the total and the
+// cursor after the page's last certificate.
+func (h *Handler) browse(c *fiber.Ctx, f Filter, win web.Window) (web.Listing[Certificate], error) {
+	cs, total, estimate, err := h.svc.Browse(c.UserContext(), accounts.PrincipalOf(c), f)
+	if err != nil {
+		return web.Listing[Certificate]{}, err
+	}
+	return web.NewListing(win, cs, total, estimate, func(i int) string {
+		return web.Cursor(cs[i].IssuedOn.Format(time.DateOnly), cs[i].ID)
+	}), nil
+}
+
+func listingJSON(l web.Listing[Certificate]) any {
+	return web.Listing[View]{Items: views(l.Items), Total: l.Total, TotalIsEstimate: l.TotalIsEstimate, NextCursor: l.NextCursor}
 }
 
 func (h *Handler) apiMine(c *fiber.Ctx) error {
-	p := accounts.PrincipalOf(c)
-	f, _, err := filterOf(c)
+	f, win, err := filterOf(c)
 	if err != nil {
 		return err
 	}
-	f.WorkerID = p.WorkerID
-	cs, n, err := h.svc.List(c.UserContext(), p, f)
+	f.WorkerID = accounts.PrincipalOf(c).WorkerID
+	l, err := h.browse(c, f, win)
 	if err != nil {
 		return err
 	}
-	return c.JSON(web.List(views(cs), n))
+	return c.JSON(listingJSON(l))
 }
 
 func (h *Handler) apiList(c *fiber.Ctx) error {
-	f, _, err := filterOf(c)
+	f, win, err := filterOf(c)
 	if err != nil {
 		return err
 	}
-	cs, n, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), f)
+	l, err := h.browse(c, f, win)
 	if err != nil {
 		return err
 	}
-	return c.JSON(web.List(views(cs), n))
+	return c.JSON(listingJSON(l))
 }
 
 func (h *Handler) apiShow(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package certificates
 
 import (
+	"html/template"
 	"net/url"
 	"strconv"
 
@@ -80,15 +81,24 @@ func (h *Handler) minePage(c *fiber.Ctx) error {
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
-	f, pg, err := filterOf(c)
+	f, win, err := filterOf(c)
 	if err != nil {
 		return err
 	}
-	cs, n, err := h.svc.List(c.UserContext(), accounts.PrincipalOf(c), f)
+	l, err := h.browse(c, f, win)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "certificates/list", fiber.Map{"Title": "证书", "Certificates": cs, "Total": n, "Page": pg, "Filter": f})
+	v := url.Values{}
+	for _, k := range []string{"class_id", "worker_id", "status"} {
+		if s := c.Query(k); s != "" {
+			v.Set(k, s)
+		}
+	}
+	return web.Render(c, "certificates/list", fiber.Map{"Title": "证书", "Certificates": l.Items, "Total": l.Total,
+		"TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate), "Estimate": l.TotalIsEstimate, "Filter": f,
+		"Page": win.Page, "PerPage": win.PerPage, "Next": l.NextCursor, "Cursor": win.After != "",
+		"Query": template.URL(v.Encode())}) // every value is escaped by Encode
 }
 
 func (h *Handler) showPage(c *fiber.Ctx) error {

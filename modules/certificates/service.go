@@ -445,10 +445,19 @@ func (s *Service) Keys(ctx context.Context) (KeySet, error) {
 var readers = []accounts.Role{accounts.RoleWorker, accounts.RoleProvider, accounts.RoleHRReviewer,
 	accounts.RoleHRApprover, accounts.RoleRegulator, accounts.RoleAdmin}
 
-// List returns the certificates p may see that match f. Errors: Forbidden.
+// List returns a page of the certificates p may see that match f, newest
+// first, and their total (see Browse). Errors: Forbidden forbidden_role.
 func (s *Service) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Certificate, int, error) {
+	cs, total, _, err := s.Browse(ctx, p, f)
+	return cs, total, err
+}
+
+// Browse returns a page of the certificates p may see that match f, newest
+// first, with the total: exact up to pg.ExactUpTo, else the planner's
+// estimate (estimate true). Errors: Forbidden forbidden_role.
+func (s *Service) Browse(ctx context.Context, p *accounts.Principal, f Filter) ([]Certificate, int, bool, error) {
 	if !p.Is(readers...) {
-		return nil, 0, apperr.Forbidden("forbidden_role", "无权查看证书")
+		return nil, 0, false, apperr.Forbidden("forbidden_role", "无权查看证书")
 	}
 	return NewStore(s.db).List(ctx, p, f)
 }

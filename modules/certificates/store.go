@@ -12,6 +12,7 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes certificates, templates, serial counters, signing
@@ -87,13 +88,25 @@ type Filter struct {
 	Status   Status
 	Limit    int
 	Offset   int
+	// AfterIssuedOn and AfterID, when AfterID is set, resume the list after
+	// that certificate (keyset pagination on the list's order).
+	AfterIssuedOn time.Time
+	AfterID       int64
 }
 
-// List returns a page of the certificates p may see that match f, newest
-// first, with the total.
-func (s Store) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Certificate, int, error) {
-	var cs []Certificate
-	q := p.Scope().Apply(s.db.NewSelect().Model(&cs), scopeColumns)
+// scoped adds p's scope and f's conditions to q (alias ce). A city and a
+// district are written so that they start from an index holding their
+// certificates in list order (migration certificates_list_indexes).
+func scoped(q *bun.SelectQuery, p *accounts.Principal, f Filter) *bun.SelectQuery {
+	sc := p.Scope()
+	switch {
+	case !sc.All && len(sc.RegionPrefix) == 4:
+		q = q.Where("left(ce.region_code, 4) = ?", sc.RegionPrefix)
+	case !sc.All && len(sc.RegionPrefix) == 6:
+		q = q.Where("ce.region_code = ?", sc.RegionPrefix)
+	default:
+		q = sc.Apply(q, scopeColumns)
+	}
 	if f.ClassID != 0 {
 		q = q.Where("ce.class_id = ?", f.ClassID)
 	}
@@ -103,14 +116,31 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, f Filter) ([]Cer
 	if f.Status != "" {
 		q = q.Where("ce.status = ?", f.Status)
 	}
+	return q
+}
+
+// List returns a page of the certificates p may see that match f, newest
+// first (issued_on, then id, so a cursor resumes it from an index), with
+// the total: exact up to pg.ExactUpTo, else the planner's estimate
+// (estimate true). Errors: none of its own (database failures only).
+func (s Store) List(ctx context.Context, p *accounts.Principal, f Filter) (cs []Certificate, total int, estimate bool, err error) {
+	q := scoped(s.db.NewSelect().Model(&cs), p, f)
+	if f.AfterID != 0 {
+		q = q.Where("(ce.issued_on, ce.id) < (?::date, ?)", f.AfterIssuedOn.Format(time.DateOnly), f.AfterID)
+		f.Offset = 0
+	}
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	n, err := q.OrderExpr("ce.issued_on DESC, ce.id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
+	err = q.OrderExpr("ce.issued_on DESC, ce.id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list certificates: %w", err)
+		return nil, 0, false, fmt.Errorf("list certificates: %w", err)
 	}
-	return cs, int(n), nil
+	count := scoped(s.db.NewSelect().TableExpr("certificates AS ce").ColumnExpr("ce.id"), p, f)
+	if total, estimate, err = pg.Total(ctx, s.db, count, pg.ExactUpTo); err != nil {
+		return nil, 0, false, fmt.Errorf("count certificates: %w", err)
+	}
+	return cs, total, estimate, nil
 }
 
 // ClassIDs returns the ids of the certificates of class id that are not

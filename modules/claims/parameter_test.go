@@ -65,7 +65,7 @@ func TestNoticeLengthFollowsTheParameter(t *testing.T) {
 		t.Errorf("approved 2026-12-03: notice ends %s, want 2026-12-17 (10 working days)", got)
 	}
 	// The worker is told the length in force, not the default.
-	inbox, _, _, err := notify.NewService(w.db, func() time.Time { return w.now }).Inbox(ctx, self, 20, 0)
+	inbox, _, _, _, err := notify.NewService(w.db, func() time.Time { return w.now }).Inbox(ctx, self, 20, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

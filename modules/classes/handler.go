@@ -95,12 +95,15 @@ func listJSON(cs []Class) []ClassJSON {
 }
 
 // FilterOf reads the list filters of a query string: state, plan, city (or
-// region), from, to, and the page. A value the list does not know (a state
-// or plan that does not exist, a malformed region or date) is refused, never
-// ignored: one 422 invalid_filter names every bad parameter. cat checks the
-// plan code, only when one is given. Errors: Invalid (invalid_filter,
-// invalid_pagination).
-func FilterOf(c *fiber.Ctx, cat *catalog.Service) (Filter, error) {
+// region), from, to, and the window (?page=&per_page= or ?after=, see
+// web.Paging). A value the list does not know (a state or plan that does
+// not exist, a malformed region or date) is refused, never ignored: one 422
+// invalid_filter names every bad parameter. cat checks the plan code, only
+// when one is given. The filter reads one row more than the page
+// (web.Window.Fetch) so NewListing can tell whether a next page exists.
+// Errors: Invalid (invalid_filter, invalid_pagination, page_too_deep,
+// invalid_cursor).
+func FilterOf(c *fiber.Ctx, cat *catalog.Service) (Filter, web.Window, error) {
 	fs := web.NewFilters(c)
 	f := Filter{
 		State:    State(fs.Enum("state", string(StateDraft), string(StateOpen), string(StateRunning), string(StateCompleted), string(StateCancelled))),
@@ -119,21 +122,44 @@ func FilterOf(c *fiber.Ctx, cat *catalog.Service) (Filter, error) {
 	if f.PlanCode != "" {
 		codes, err := cat.PlanCodes(c.UserContext())
 		if err != nil {
-			return f, err
+			return f, web.Window{}, err
 		}
 		if !codes[f.PlanCode] {
 			fs.Fail("plan", "培训计划代码「"+f.PlanCode+"」不存在")
 		}
 	}
 	if err := fs.Err(); err != nil {
-		return f, err
+		return f, web.Window{}, err
 	}
-	pg, err := web.Pagination(c)
+	win, err := web.Paging(c)
 	if err != nil {
-		return f, err
+		return f, win, err
 	}
-	f.Limit, f.Offset = pg.PerPage, pg.Offset()
-	return f, nil
+	f.Limit, f.Offset = win.Fetch(), win.Offset()
+	if win.After != "" {
+		var day string
+		if err := win.Key(&day, &f.AfterID); err != nil {
+			return f, win, err
+		}
+		var perr error
+		if f.AfterStartsOn, perr = time.Parse(time.DateOnly, day); perr != nil || f.AfterID <= 0 {
+			return f, win, web.InvalidCursor()
+		}
+	}
+	return f, win, nil
+}
+
+// Listing is the answer of a class list: the page of cs (read with
+// FilterOf's one extra row), the total and the cursor after the page's
+// last class.
+func Listing(win web.Window, cs []Class, total int, estimate bool) web.Listing[Class] {
+	return web.NewListing(win, cs, total, estimate, func(i int) string {
+		return web.Cursor(cs[i].StartsOn.Format(time.DateOnly), cs[i].ID)
+	})
+}
+
+func listingJSON(l web.Listing[Class]) web.Listing[ClassJSON] {
+	return web.Listing[ClassJSON]{Items: listJSON(l.Items), Total: l.Total, TotalIsEstimate: l.TotalIsEstimate, NextCursor: l.NextCursor}
 }
 
 func (h *Handler) apiCreate(c *fiber.Ctx) error {
@@ -149,27 +175,27 @@ func (h *Handler) apiCreate(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiList(c *fiber.Ctx) error {
-	f, err := FilterOf(c, h.catalog)
+	f, win, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
-	cs, total, err := h.svc.Classes(c.UserContext(), accounts.PrincipalOf(c), f)
+	cs, total, estimate, err := h.svc.Browse(c.UserContext(), accounts.PrincipalOf(c), f)
 	if err != nil {
 		return err
 	}
-	return c.JSON(web.List(listJSON(cs), total))
+	return c.JSON(listingJSON(Listing(win, cs, total, estimate)))
 }
 
 func (h *Handler) apiSearch(c *fiber.Ctx) error {
-	f, err := FilterOf(c, h.catalog)
+	f, win, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
-	cs, total, err := h.svc.OpenClasses(c.UserContext(), f)
+	cs, total, estimate, err := h.svc.Search(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
-	return c.JSON(web.List(listJSON(cs), total))
+	return c.JSON(listingJSON(Listing(win, cs, total, estimate)))
 }
 
 func (h *Handler) apiShow(c *fiber.Ctx) error {

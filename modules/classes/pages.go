@@ -52,11 +52,11 @@ func PagerQuery(c *fiber.Ctx) template.URL {
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
-	f, err := FilterOf(c, h.catalog)
+	f, win, err := FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
-	cs, total, err := h.svc.Classes(c.UserContext(), accounts.PrincipalOf(c), f)
+	cs, total, estimate, err := h.svc.Browse(c.UserContext(), accounts.PrincipalOf(c), f)
 	if err != nil {
 		return err
 	}
@@ -64,10 +64,17 @@ func (h *Handler) listPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg, _ := web.Pagination(c)
-	return web.Render(c, "classes/list", fiber.Map{"Title": "培训班", "Classes": Rows(cs), "Total": total,
-		"Page": pg.Page, "PerPage": pg.PerPage, "Plans": plans, "States": States,
-		"Filter": f, "Query": PagerQuery(c), "IsProvider": accounts.PrincipalOf(c).Is(accounts.RoleProvider)})
+	m := PagerView(win, Listing(win, cs, total, estimate))
+	m["Title"], m["Plans"], m["States"], m["Filter"] = "培训班", plans, States, f
+	m["Query"], m["IsProvider"] = PagerQuery(c), accounts.PrincipalOf(c).Is(accounts.RoleProvider)
+	return web.Render(c, "classes/list", m)
+}
+
+// PagerView is what a class list page shows of l: its rows, the total as
+// people read it ("约 18 万" when estimated) and the pager's window.
+func PagerView(win web.Window, l web.Listing[Class]) fiber.Map {
+	return fiber.Map{"Classes": Rows(l.Items), "Total": l.Total, "TotalText": web.ApproxCount(l.Total, l.TotalIsEstimate),
+		"Estimate": l.TotalIsEstimate, "Page": win.Page, "PerPage": win.PerPage, "Next": l.NextCursor, "Cursor": win.After != ""}
 }
 
 func (h *Handler) newPage(c *fiber.Ctx) error { return h.renderNew(c, Input{Capacity: 30}, nil) }

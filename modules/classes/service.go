@@ -130,17 +130,34 @@ func (s *Service) View(ctx context.Context, idb bun.IDB, p *accounts.Principal, 
 	return NewStore(idb).ForCaller(ctx, p, s.member, id)
 }
 
-// Classes lists the classes p may see, matching f. Errors: none of its own
-// (database failures only).
+// Classes lists the classes p may see, matching f, and their total (see
+// Browse). Errors: none of its own (database failures only).
 func (s *Service) Classes(ctx context.Context, p *accounts.Principal, f Filter) ([]Class, int, error) {
+	cs, total, _, err := s.Browse(ctx, p, f)
+	return cs, total, err
+}
+
+// Browse lists the classes p may see, matching f, newest first, with the
+// total: exact up to pg.ExactUpTo, else the planner's estimate (estimate
+// true). Errors: none of its own (database failures only).
+func (s *Service) Browse(ctx context.Context, p *accounts.Principal, f Filter) ([]Class, int, bool, error) {
 	f.OnlyOpen = false
 	return NewStore(s.db).List(ctx, p, s.member, f)
 }
 
 // OpenClasses lists classes any worker may enrol in today, matching f
-// (city, plan, dates); remaining places are Capacity − EnrolledCount.
+// (city, plan, dates), and their total (see Search).
 // Errors: none of its own (database failures only).
 func (s *Service) OpenClasses(ctx context.Context, f Filter) ([]Class, int, error) {
+	cs, total, _, err := s.Search(ctx, f)
+	return cs, total, err
+}
+
+// Search lists classes any worker may enrol in today, matching f (city,
+// plan, dates), soonest first; remaining places are Capacity −
+// EnrolledCount. The total is exact up to pg.ExactUpTo, else an estimate
+// (estimate true). Errors: none of its own (database failures only).
+func (s *Service) Search(ctx context.Context, f Filter) ([]Class, int, bool, error) {
 	f.OnlyOpen, f.Today = true, s.Today()
 	return NewStore(s.db).List(ctx, nil, nil, f)
 }

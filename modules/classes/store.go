@@ -12,6 +12,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes the classes table, on the database or inside a
@@ -41,7 +42,9 @@ func (s Store) classQuery(dst any) *bun.SelectQuery {
 
 // scope keeps the classes p may see: providers their own, HR and
 // regulators those in their region, admins all, workers the open ones and
-// those member lists for them.
+// those member lists for them. A city and a district are written so that
+// they start from an index holding their classes in list order (migration
+// classes_list_indexes), not from a filter over the province.
 func (s Store) scope(q *bun.SelectQuery, p *accounts.Principal, member Membership) *bun.SelectQuery {
 	if p != nil && p.Role == accounts.RoleWorker {
 		if member == nil {
@@ -49,7 +52,22 @@ func (s Store) scope(q *bun.SelectQuery, p *accounts.Principal, member Membershi
 		}
 		return q.Where("(cl.state = 'open' OR cl.id IN (?))", member(s.db, p.WorkerID))
 	}
+	if sc := p.Scope(); !sc.All && sc.RegionPrefix != "" {
+		return inRegion(q, sc.RegionPrefix)
+	}
 	return p.Scope().Apply(q, accounts.ScopeColumns{Region: "cl.region_code", Org: "cl.provider_org_id"})
+}
+
+// inRegion keeps the classes whose region starts with prefix (42, 4201 or
+// 420102), in the form the list indexes serve.
+func inRegion(q *bun.SelectQuery, prefix string) *bun.SelectQuery {
+	switch len(prefix) {
+	case 4:
+		return q.Where("left(cl.region_code, 4) = ?", prefix)
+	case 6:
+		return q.Where("cl.region_code = ?", prefix)
+	}
+	return q.Where("cl.region_code LIKE ?", prefix+"%")
 }
 
 // ForCaller returns class id if p may see it. Errors: NotFound
@@ -91,53 +109,89 @@ type Filter struct {
 	Limit      int
 	Offset     int
 	ProviderID int64
+	// AfterStartsOn and AfterID, when AfterID is set, resume the list after
+	// that class (keyset pagination on the list's order); Offset is then 0.
+	AfterStartsOn time.Time
+	AfterID       int64
 }
 
-// List returns a page of the classes p may see that match f, with the
-// total, in two queries.
-// Errors: none of its own (database failures only).
-func (s Store) List(ctx context.Context, p *accounts.Principal, member Membership, f Filter) ([]Class, int, error) {
-	var cs []Class
-	q := s.classQuery(&cs)
+// where adds f's conditions and p's scope to q (alias cl): the same for the
+// page and for its total.
+func (s Store) where(q *bun.SelectQuery, p *accounts.Principal, member Membership, f Filter) *bun.SelectQuery {
 	if f.OnlyOpen {
-		q = q.Where("cl.state = 'open'").
+		return filter(q.Where("cl.state = 'open'").
 			Where("(cl.enrol_opens_on IS NULL OR cl.enrol_opens_on <= ?)", f.Today).
-			Where("coalesce(cl.enrol_closes_on, cl.starts_on) >= ?", f.Today)
-	} else {
-		q = s.scope(q, p, member)
+			Where("coalesce(cl.enrol_closes_on, cl.starts_on) >= ?", f.Today), s.db, f)
 	}
+	return filter(s.scope(q, p, member), s.db, f)
+}
+
+// countBase is what a list's total counts (alias cl, only the columns the
+// filters read). A worker's classes are the open ones or theirs: counted as
+// the two parts, each from its own index, since the planner cannot tell how
+// few classes pass "open or theirs" and its guess made every worker's total
+// an estimate.
+func (s Store) countBase(p *accounts.Principal, member Membership, f Filter) *bun.SelectQuery {
+	base := s.db.NewSelect().ColumnExpr("cl.id")
+	if f.OnlyOpen || member == nil || !p.Is(accounts.RoleWorker) {
+		return s.where(base.TableExpr("classes AS cl"), p, member, f)
+	}
+	const cols = "id, state, plan_id, region_code, starts_on, provider_org_id"
+	open := s.db.NewSelect().Table("classes").ColumnExpr(cols).Where("state = 'open'")
+	held := s.db.NewSelect().Table("classes").ColumnExpr(cols).Where("state <> 'open' AND id IN (?)", member(s.db, p.WorkerID))
+	return filter(base.TableExpr("(? UNION ALL ?) AS cl", open, held), s.db, f)
+}
+
+// filter adds f's own conditions (not the scope) to q (alias cl).
+func filter(q *bun.SelectQuery, db bun.IDB, f Filter) *bun.SelectQuery {
 	if f.State != "" {
 		q = q.Where("cl.state = ?", f.State)
 	}
 	if f.PlanCode != "" {
-		q = q.Where("pl.code = ?", f.PlanCode)
+		q = q.Where("cl.plan_id IN (SELECT pc.id FROM (?) AS pc WHERE pc.code = ?)", catalog.PlanNames(db), f.PlanCode)
 	}
 	if f.Region != "" {
-		q = q.Where("cl.region_code LIKE ?", accounts.RegionPrefix(f.Region)+"%")
+		q = inRegion(q, accounts.RegionPrefix(f.Region))
 	}
 	if !f.From.IsZero() {
-		q = q.Where("cl.starts_on >= ?", f.From)
+		q = q.Where("cl.starts_on >= ?::date", f.From.Format(time.DateOnly))
 	}
 	if !f.To.IsZero() {
-		q = q.Where("cl.starts_on <= ?", f.To)
+		q = q.Where("cl.starts_on <= ?::date", f.To.Format(time.DateOnly))
 	}
 	if f.ProviderID != 0 {
 		q = q.Where("cl.provider_org_id = ?", f.ProviderID)
 	}
+	return q
+}
+
+// List returns a page of the classes p may see that match f and their
+// total: exact up to pg.ExactUpTo, else the planner's estimate with
+// estimate true. Staff see the newest classes first; workers looking for a
+// class (f.OnlyOpen) the soonest start first. Both orders end in the id, so
+// a page resumes after a cursor (f.AfterID) from an index.
+// Errors: none of its own (database failures only).
+func (s Store) List(ctx context.Context, p *accounts.Principal, member Membership, f Filter) (cs []Class, total int, estimate bool, err error) {
+	q := s.where(s.classQuery(&cs), p, member, f)
+	order, after := "cl.starts_on DESC, cl.id DESC", "(cl.starts_on, cl.id) < (?::date, ?)"
+	if f.OnlyOpen {
+		order, after = "cl.starts_on, cl.id", "(cl.starts_on, cl.id) > (?::date, ?)"
+	}
+	if f.AfterID != 0 {
+		q, f.Offset = q.Where(after, f.AfterStartsOn.Format(time.DateOnly), f.AfterID), 0
+	}
 	if f.Limit <= 0 {
 		f.Limit = 20
 	}
-	// Staff see the newest classes first; workers looking for a class the
-	// soonest start first.
-	order := "cl.starts_on DESC, cl.id DESC"
-	if f.OnlyOpen {
-		order = "cl.starts_on, cl.id"
+	if err := q.OrderExpr(order).Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx); err != nil {
+		return nil, 0, false, fmt.Errorf("list classes: %w", err)
 	}
-	n, err := q.OrderExpr(order).Limit(int64(f.Limit)).Offset(int64(f.Offset)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list classes: %w", err)
+	// The total reads only classes: the names joined for display do not
+	// change how many there are.
+	if total, estimate, err = pg.Total(ctx, s.db, s.countBase(p, member, f), pg.ExactUpTo); err != nil {
+		return nil, 0, false, fmt.Errorf("count classes: %w", err)
 	}
-	return cs, int(n), nil
+	return cs, total, estimate, nil
 }
 
 // Insert stores a new class and sets its ID.

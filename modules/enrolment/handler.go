@@ -167,12 +167,12 @@ func (h *Handler) waiting(c *fiber.Ctx) ([]PlanWaiting, error) {
 }
 
 func (h *Handler) searchPage(c *fiber.Ctx) error {
-	f, err := classes.FilterOf(c, h.catalog)
+	f, win, err := classes.FilterOf(c, h.catalog)
 	if err != nil {
 		return err
 	}
 	ctx, p := c.UserContext(), accounts.PrincipalOf(c)
-	cs, total, err := h.classes.OpenClasses(ctx, f)
+	cs, total, estimate, err := h.classes.Search(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,6 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg, _ := web.Pagination(c)
 	// A worker sees where they already are instead of a button that would
 	// only answer "already enrolled".
 	mine := map[int64]string{}
@@ -200,10 +199,11 @@ func (h *Handler) searchPage(c *fiber.Ctx) error {
 			}
 		}
 	}
-	return web.Render(c, "classes/search", fiber.Map{"Title": "查找培训班", "Classes": classes.Rows(cs), "Total": total,
-		"Page": pg.Page, "PerPage": pg.PerPage, "Plans": plans, "Cities": classes.Cities(rs), "Filter": f,
-		"City": c.Query("city"), "From": c.Query("from"), "To": c.Query("to"), "Query": classes.PagerQuery(c),
-		"IsWorker": isWorker, "Mine": mine})
+	m := classes.PagerView(win, classes.Listing(win, cs, total, estimate))
+	m["Title"], m["Plans"], m["Cities"], m["Filter"] = "查找培训班", plans, classes.Cities(rs), f
+	m["City"], m["From"], m["To"], m["Query"] = c.Query("city"), c.Query("from"), c.Query("to"), classes.PagerQuery(c)
+	m["IsWorker"], m["Mine"] = isWorker, mine
+	return web.Render(c, "classes/search", m)
 }
 
 func (h *Handler) waitlistPage(c *fiber.Ctx) error {

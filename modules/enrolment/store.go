@@ -14,6 +14,7 @@ import (
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/classes"
+	"tuoyu/modules/pg"
 	"tuoyu/modules/workers"
 )
 
@@ -314,7 +315,11 @@ func (s Store) Reopen(ctx context.Context, ids []int64) error {
 
 // viewQuery selects enrolment views; class, plan version and worker come
 // from their owners' sub-queries, so the list stays one statement.
-func (s Store) viewQuery() *bun.SelectQuery {
+func (s Store) viewQuery() *bun.SelectQuery { return s.viewQueryOf(workers.Display(s.db)) }
+
+// viewQueryOf is viewQuery joining the workers' columns from display (a
+// workers sub-query with at least id, name and id_mask).
+func (s Store) viewQueryOf(display *bun.SelectQuery) *bun.SelectQuery {
 	return s.db.NewSelect().TableExpr("enrolments AS en").
 		ColumnExpr("en.id, en.class_id, en.worker_id, en.plan_version_id, en.status, en.source, en.position, en.completed_on, en.created_at").
 		ColumnExpr("cl.name AS class_name, cl.state AS class_state, cl.starts_on, cl.ends_on, cl.place").
@@ -322,7 +327,7 @@ func (s Store) viewQuery() *bun.SelectQuery {
 		ColumnExpr("w.name AS worker_name, w.id_mask AS worker_id_mask").
 		Join("JOIN (?) AS cl ON cl.id = en.class_id", classes.Display(s.db)).
 		Join("JOIN (?) AS pv ON pv.id = en.plan_version_id", catalog.VersionNumbers(s.db)).
-		Join("JOIN (?) AS w ON w.id = en.worker_id", workers.Display(s.db))
+		Join("JOIN (?) AS w ON w.id = en.worker_id", display)
 }
 
 // ViewsOfWorker returns the worker's enrolments, newest class first (at
@@ -377,21 +382,50 @@ func (s Store) ViewForCaller(ctx context.Context, p *accounts.Principal, id int6
 	return views[0], nil
 }
 
-// ViewsOfGraduates returns a page of the enrolments of the workers college
-// collegeOrgID sent, by name then newest class first, and how many there
-// are; status narrows them when not empty.
+// GraduatesPage selects a page of the enrolments of a college's
+// graduates, ordered by the graduate's name and id, then newest enrolment
+// first. After… (when AfterID is set) resume the list after that row.
+type GraduatesPage struct {
+	Status        Status
+	Limit, Offset int
+	AfterName     string
+	AfterWorkerID int64
+	AfterID       int64
+}
+
+// ViewsOfGraduates returns a page of the enrolments of the graduates of
+// college collegeOrgID and their total: exact up to pg.ExactUpTo, else the
+// planner's estimate (estimate true). The page walks the college's
+// graduates in name order from their index and reads each one's
+// enrolments by key, so it never sorts the college.
 // Errors: none of its own (database failures only).
-func (s Store) ViewsOfGraduates(ctx context.Context, collegeOrgID int64, status Status, limit, offset int) ([]View, int, error) {
-	q := s.viewQuery().Where("en.worker_id IN (?)", workers.Graduates(s.db, collegeOrgID))
-	if status != "" {
-		q = q.Where("en.status = ?", status)
+func (s Store) ViewsOfGraduates(ctx context.Context, collegeOrgID int64, f GraduatesPage) ([]View, int, bool, error) {
+	q := s.viewQueryOf(workers.DisplayCollege(s.db)).Where("w.college_org_id = ?", collegeOrgID)
+	if f.Status != "" {
+		q = q.Where("en.status = ?", f.Status)
+	}
+	if f.AfterID != 0 {
+		// (name, worker) ascending, then enrolment id descending: the first
+		// condition is the index range, the second the rest of one worker.
+		q = q.Where("(w.name, w.id) >= (?, ?)", f.AfterName, f.AfterWorkerID).
+			Where("((w.name, w.id) > (?, ?) OR en.id < ?)", f.AfterName, f.AfterWorkerID, f.AfterID)
+		f.Offset = 0
 	}
 	var views []View
-	n, err := q.OrderExpr("w.name, cl.starts_on DESC, en.id").Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx, &views)
+	err := q.OrderExpr("w.name, w.id, en.id DESC").Limit(int64(f.Limit)).Offset(int64(f.Offset)).Scan(ctx, &views)
 	if err != nil {
-		return nil, 0, fmt.Errorf("enrolments of the graduates of college %d: %w", collegeOrgID, err)
+		return nil, 0, false, fmt.Errorf("enrolments of the graduates of college %d: %w", collegeOrgID, err)
 	}
-	return views, int(n), nil
+	count := s.db.NewSelect().TableExpr("enrolments AS en").ColumnExpr("en.id").
+		Where("en.worker_id IN (?)", workers.Graduates(s.db, collegeOrgID))
+	if f.Status != "" {
+		count = count.Where("en.status = ?", f.Status)
+	}
+	total, estimate, err := pg.Total(ctx, s.db, count, pg.ExactUpTo)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("count enrolments of the graduates of college %d: %w", collegeOrgID, err)
+	}
+	return views, total, estimate, nil
 }
 
 // translate turns the constraint violations that carry a domain meaning

@@ -52,13 +52,14 @@ func (s *Service) Completions(ctx context.Context, afterID int64, limit int) ([]
 }
 
 // Graduates returns a page of the enrolments of the graduates of p's
-// college (status narrows them when not empty) and how many there are; for
-// any other caller, nothing. Errors: none of its own.
-func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, status Status, limit, offset int) ([]View, int, error) {
+// college (f.Status narrows them when not empty) and their total, exact up
+// to pg.ExactUpTo, else an estimate (estimate true); for any other caller,
+// nothing. Errors: none of its own.
+func (s *Service) Graduates(ctx context.Context, p *accounts.Principal, f GraduatesPage) ([]View, int, bool, error) {
 	if !p.Is(accounts.RoleCollege) || p.OrgID == 0 {
-		return []View{}, 0, nil
+		return []View{}, 0, false, nil
 	}
-	return NewStore(s.db).ViewsOfGraduates(ctx, p.OrgID, status, limit, offset)
+	return NewStore(s.db).ViewsOfGraduates(ctx, p.OrgID, f)
 }
 
 // CompletionsWithout returns at most limit completed enrolments of plans

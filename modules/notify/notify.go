@@ -48,10 +48,11 @@ type Service struct {
 // NewService returns the inbox service.
 func NewService(db *bun.DB, now func() time.Time) *Service { return &Service{db: db, now: now} }
 
-// Inbox lists p's messages, newest first, with the total and unread counts.
-// Errors: only internal ones (database).
-func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Message, int, int, error) {
-	return NewStore(s.db).Inbox(ctx, p, limit, offset)
+// Inbox lists p's messages, newest first (see Store.Inbox): limit of
+// them, after offset or older than message afterID, with the totals of all
+// and of unread messages. Errors: only internal ones (database).
+func (s *Service) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int, afterID int64) ([]Message, int, int, bool, error) {
+	return NewStore(s.db).Inbox(ctx, p, limit, offset, afterID)
 }
 
 // MarkRead marks one of p's messages read. Errors: NotFound

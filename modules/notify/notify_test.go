@@ -38,12 +38,12 @@ func TestInbox(t *testing.T) {
 	must(notify.Send(ctx, db, reminder)) // sent once only
 
 	svc := notify.NewService(db, func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) })
-	ms, total, unread, err := svc.Inbox(ctx, worker, 20, 0)
+	ms, total, unread, _, err := svc.Inbox(ctx, worker, 20, 0, 0)
 	must(err)
 	if total != 1 || unread != 1 || ms[0].Title != "考核提醒" {
 		t.Fatalf("worker inbox: total %d unread %d %+v", total, unread, ms)
 	}
-	mine, _, _, err := svc.Inbox(ctx, staff, 20, 0)
+	mine, _, _, _, err := svc.Inbox(ctx, staff, 20, 0, 0)
 	must(err)
 	if len(mine) != 1 || mine[0].Link != "/rosters/1" {
 		t.Fatalf("staff inbox %+v", mine)
@@ -54,7 +54,7 @@ func TestInbox(t *testing.T) {
 	}
 	must(svc.MarkRead(ctx, worker, ms[0].ID))
 	must(svc.MarkRead(ctx, worker, ms[0].ID)) // idempotent
-	if _, _, unread, _ := svc.Inbox(ctx, worker, 20, 0); unread != 0 {
+	if _, _, unread, _, _ := svc.Inbox(ctx, worker, 20, 0, 0); unread != 0 {
 		t.Fatalf("unread after marking: %d", unread)
 	}
 	// A message has exactly one recipient (database rule).

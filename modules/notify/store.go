@@ -11,6 +11,7 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/pg"
 )
 
 // Store reads and writes the notifications table.
@@ -38,20 +39,32 @@ func mine(q *bun.SelectQuery, p *accounts.Principal) *bun.SelectQuery {
 	return q.Where("n.user_id = ?", p.UserID)
 }
 
-// Inbox lists p's messages, newest first, with the total and unread counts.
+// Inbox lists p's messages, newest first: limit of them, after offset or,
+// when afterID is set, older than message afterID (a cursor, read from the
+// id index). The totals (all and unread) are exact up to pg.ExactUpTo, else
+// the planner's estimate (estimate true): an inbox collecting a busy
+// provider's messages for years is never counted whole.
 // Errors: only internal ones (database).
-func (s Store) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int) ([]Message, int, int, error) {
-	var ms []Message
-	total, err := mine(s.db.NewSelect().Model(&ms), p).OrderExpr("n.id DESC").
-		Limit(int64(limit)).Offset(int64(offset)).ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("list notifications: %w", err)
+func (s Store) Inbox(ctx context.Context, p *accounts.Principal, limit, offset int, afterID int64) (ms []Message, total, unread int, estimate bool, err error) {
+	q := mine(s.db.NewSelect().Model(&ms), p).OrderExpr("n.id DESC").Limit(int64(limit))
+	if afterID != 0 {
+		q = q.Where("n.id < ?", afterID)
+	} else {
+		q = q.Offset(int64(offset))
 	}
-	unread, err := mine(s.db.NewSelect().Model((*Message)(nil)), p).Where("n.read_at IS NULL").Count(ctx)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("count unread notifications: %w", err)
+	if err := q.Scan(ctx); err != nil {
+		return nil, 0, 0, false, fmt.Errorf("list notifications: %w", err)
 	}
-	return ms, int(total), int(unread), nil
+	all := mine(s.db.NewSelect().TableExpr("notifications AS n").ColumnExpr("n.id"), p)
+	if total, estimate, err = pg.Total(ctx, s.db, all, pg.ExactUpTo); err != nil {
+		return nil, 0, 0, false, fmt.Errorf("count notifications: %w", err)
+	}
+	unreadQ := mine(s.db.NewSelect().TableExpr("notifications AS n").ColumnExpr("n.id"), p).Where("n.read_at IS NULL")
+	unread, _, err = pg.Total(ctx, s.db, unreadQ, pg.ExactUpTo)
+	if err != nil {
+		return nil, 0, 0, false, fmt.Errorf("count unread notifications: %w", err)
+	}
+	return ms, total, unread, estimate, nil
 }
 
 // Mine returns message id if it is p's. Errors: NotFound

@@ -161,35 +161,40 @@ func (h *Handler) apiShow(c *fiber.Ctx) error {
 	return c.JSON(importJSON(im))
 }
 
-// apiRows lists rows of an import (?outcome=new,changed&page=&per_page=)
-// with their errors and field-level differences; ID numbers and phones are
-// masked.
+// apiRows lists rows of an import (?outcome=new,changed&page=&per_page= or
+// &after=<next_cursor>) with their errors and field-level differences; ID
+// numbers and phones are masked.
 func (h *Handler) apiRows(c *fiber.Ctx) error {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	pg, err := web.Pagination(c)
+	win, err := web.Paging(c)
 	if err != nil {
 		return err
 	}
-	var outcomes []string
+	rf := RowFilter{Limit: win.Fetch(), Offset: win.Offset()}
+	if win.After != "" {
+		if err := win.Key(&rf.AfterRow); err != nil {
+			return err
+		}
+	}
 	f := web.NewFilters(c)
 	if o := strings.TrimSpace(c.Query("outcome")); o != "" {
 		for _, v := range strings.Split(o, ",") {
 			if v = f.EnumValue("outcome", v, Outcomes...); v != "" {
-				outcomes = append(outcomes, v)
+				rf.Outcomes = append(rf.Outcomes, v)
 			}
 		}
 	}
 	if err := f.Err(); err != nil {
 		return err
 	}
-	rows, total, err := h.svc.Rows(c.UserContext(), accounts.PrincipalOf(c), id, outcomes, pg.PerPage, pg.Offset())
+	rows, total, estimate, err := h.svc.BrowseRows(c.UserContext(), accounts.PrincipalOf(c), id, rf)
 	if err != nil {
 		return err
 	}
-	return c.JSON(web.List(rows, total))
+	return c.JSON(web.NewListing(win, rows, total, estimate, func(i int) string { return web.Cursor(rows[i].RowNum) }))
 }
 
 func (h *Handler) apiCommit(c *fiber.Ctx) error {

@@ -594,24 +594,34 @@ func (s *Service) Differing(ctx context.Context, p *accounts.Principal, id int64
 	if _, err := NewStore(s.db).ByID(ctx, p, id); err != nil {
 		return nil, 0, err
 	}
-	return NewStore(s.db).Rows(ctx, id, RowFilter{Outcomes: []string{OutcomeChanged, OutcomeUnchanged}, WithDiff: true,
+	rows, total, _, err := NewStore(s.db).Rows(ctx, id, RowFilter{Outcomes: []string{OutcomeChanged, OutcomeUnchanged}, WithDiff: true,
 		Limit: limit, Offset: offset})
+	return rows, total, err
 }
 
 // Rows returns a page of the rows of import id (p must see the import),
-// optionally only those with the given outcomes. Errors: NotFound
-// roster_not_found; Invalid invalid_filter.
+// optionally only those with the given outcomes, and their total (see
+// BrowseRows). Errors: NotFound roster_not_found; Invalid invalid_filter.
 func (s *Service) Rows(ctx context.Context, p *accounts.Principal, id int64, outcomes []string, limit, offset int) ([]Row, int, error) {
-	for _, o := range outcomes {
+	rows, total, _, err := s.BrowseRows(ctx, p, id, RowFilter{Outcomes: outcomes, Limit: limit, Offset: offset})
+	return rows, total, err
+}
+
+// BrowseRows returns the rows of import id that f selects (p must see the
+// import), in row order, and their total: exact up to pg.ExactUpTo, else
+// an estimate (estimate true). Errors: NotFound roster_not_found; Invalid
+// invalid_filter.
+func (s *Service) BrowseRows(ctx context.Context, p *accounts.Principal, id int64, f RowFilter) ([]Row, int, bool, error) {
+	for _, o := range f.Outcomes {
 		if !slices.Contains(Outcomes, o) {
-			return nil, 0, apperr.Invalid("invalid_filter", "筛选条件有误",
+			return nil, 0, false, apperr.Invalid("invalid_filter", "筛选条件有误",
 				apperr.FieldError{Field: "outcome", Code: "invalid_filter", Message: "outcome 的取值「" + o + "」无效，可选：" + strings.Join(Outcomes, "、")})
 		}
 	}
 	if _, err := NewStore(s.db).ByID(ctx, p, id); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	return NewStore(s.db).Rows(ctx, id, RowFilter{Outcomes: outcomes, Limit: limit, Offset: offset})
+	return NewStore(s.db).Rows(ctx, id, f)
 }
 
 // HasImports reports whether college orgID has uploaded any roster, so a

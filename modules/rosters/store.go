@@ -12,6 +12,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/pg"
 	"tuoyu/modules/workers"
 )
 
@@ -125,27 +126,43 @@ type RowFilter struct {
 	WithDiff bool     // only rows that differ from the stored worker
 	Limit    int      // 0: all
 	Offset   int
+	AfterRow int // when set, only rows after this row number (a cursor)
 }
 
-// Rows returns rows of import id in row order and the number matching.
+// Rows returns rows of import id in row order and the number matching:
+// exact up to pg.ExactUpTo, else the planner's estimate with estimate true
+// (a 100 000-row import is never counted whole for a page).
 // Errors: only internal ones (database).
-func (s Store) Rows(ctx context.Context, id int64, f RowFilter) ([]Row, int, error) {
+func (s Store) Rows(ctx context.Context, id int64, f RowFilter) (rows []Row, total int, estimate bool, err error) {
 	var out []Row
-	q := s.db.NewSelect().Model(&out).Where("rr.import_id = ?", id).OrderExpr("rr.row_num")
-	if len(f.Outcomes) > 0 {
-		q = q.Where("rr.outcome IN (?)", bun.In(f.Outcomes))
+	where := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("rr.import_id = ?", id)
+		if len(f.Outcomes) > 0 {
+			q = q.Where("rr.outcome IN (?)", bun.In(f.Outcomes))
+		}
+		if f.WithDiff {
+			q = q.Where("rr.diff <> '{}'::jsonb")
+		}
+		return q
 	}
-	if f.WithDiff {
-		q = q.Where("rr.diff <> '{}'::jsonb")
+	q := where(s.db.NewSelect().Model(&out)).OrderExpr("rr.row_num")
+	if f.AfterRow > 0 {
+		q, f.Offset = q.Where("rr.row_num > ?", f.AfterRow), 0
 	}
 	if f.Limit > 0 {
 		q = q.Limit(int64(f.Limit)).Offset(int64(f.Offset))
 	}
-	n, err := q.ScanAndCount(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("select rows of roster import %d: %w", id, err)
+	if err := q.Scan(ctx); err != nil {
+		return nil, 0, false, fmt.Errorf("select rows of roster import %d: %w", id, err)
 	}
-	return out, int(n), nil
+	if f.Limit <= 0 {
+		return out, len(out), false, nil
+	}
+	n, estimate, err := pg.Total(ctx, s.db, where(s.db.NewSelect().TableExpr("roster_rows AS rr").ColumnExpr("rr.row_num")), pg.ExactUpTo)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("count rows of roster import %d: %w", id, err)
+	}
+	return out, n, estimate, nil
 }
 
 // EachValidBatch calls fn with the valid rows of import id, in row order,

@@ -75,8 +75,7 @@ func (w *Window) check() error {
 // Cursor encoded it. Errors: Invalid invalid_cursor for a cursor this
 // server did not hand out (or one of another list).
 func (w Window) Key(dst ...any) error {
-	bad := apperr.Invalid("invalid_cursor", "翻页游标无效，请从第一页重新开始",
-		apperr.FieldError{Field: "after", Code: "invalid_cursor", Message: "after 须为上一页答复中的 next_cursor"})
+	bad := InvalidCursor()
 	raw, err := base64.RawURLEncoding.DecodeString(w.After)
 	if err != nil {
 		return bad
@@ -91,6 +90,13 @@ func (w Window) Key(dst ...any) error {
 		}
 	}
 	return nil
+}
+
+// InvalidCursor is the answer to a cursor this server did not hand out, for
+// lists that check a decoded key further (a date that must parse).
+func InvalidCursor() *apperr.Error {
+	return apperr.Invalid("invalid_cursor", "翻页游标无效，请从第一页重新开始",
+		apperr.FieldError{Field: "after", Code: "invalid_cursor", Message: "after 须为上一页答复中的 next_cursor"})
 }
 
 // Cursor encodes the sort key of a page's last row as an opaque cursor

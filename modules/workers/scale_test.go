@@ -48,7 +48,7 @@ func newScaleWorld(t *testing.T) *scaleWorld {
 	}
 	// In batches: one statement of 100 000 rows outlasts the test
 	// connection's read timeout on a busy machine.
-	const batch = 20_000
+	const batch = 5_000
 	for from := 1; from <= scaleRows; from += batch {
 		mustExec(t, db, `INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
 			employer_institution_id, college_org_id)

@@ -1,0 +1,4 @@
+DROP INDEX certificates_provider_issued_idx;
+DROP INDEX certificates_region_issued_idx;
+DROP INDEX certificates_city_issued_idx;
+DROP INDEX certificates_issued_idx;
