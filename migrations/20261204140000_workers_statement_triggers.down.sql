@@ -1,3 +1,5 @@
+DROP TRIGGER institutions_keep_workers ON institutions;
+DROP FUNCTION institutions_keep_workers();
 DROP TRIGGER organisations_keep_workers ON organisations;
 DROP FUNCTION organisations_keep_workers();
 DROP TRIGGER workers_after_insert ON workers;
@@ -5,7 +7,8 @@ DROP TRIGGER workers_after_update ON workers;
 DROP FUNCTION workers_after_write();
 DROP FUNCTION workers_check_org(bigint[], text);
 ALTER TABLE workers ADD CONSTRAINT workers_college_org_id_fkey FOREIGN KEY (college_org_id) REFERENCES organisations (id),
-    ADD CONSTRAINT workers_registered_by_org_id_fkey FOREIGN KEY (registered_by_org_id) REFERENCES organisations (id);
+    ADD CONSTRAINT workers_registered_by_org_id_fkey FOREIGN KEY (registered_by_org_id) REFERENCES organisations (id),
+    ADD CONSTRAINT workers_employer_institution_id_fkey FOREIGN KEY (employer_institution_id) REFERENCES institutions (id);
 CREATE OR REPLACE FUNCTION institutions_move_workers() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

@@ -36,15 +36,17 @@ BEGIN
 END;
 $$;
 
--- The college and the registering organisation were foreign keys: one
--- look-up per row and column. The statement trigger below checks the
--- distinct organisations a statement names (one for a roster) and takes
--- the same KEY SHARE lock a foreign key takes, so a concurrent delete waits
--- for the writer; organisations_keep_workers refuses deleting an
--- organisation that workers still name. Violations keep the foreign keys'
--- SQLSTATE (23503) and constraint names.
+-- The college, the registering organisation and the employer were foreign
+-- keys: a trigger call per row and key (even for a NULL employer), a
+-- look-up for each value. The statement trigger below checks the distinct
+-- organisations and institutions a statement names (one college for a
+-- roster) and takes the same KEY SHARE lock a foreign key takes, so a
+-- concurrent delete waits for the writer; organisations_keep_workers and
+-- institutions_keep_workers refuse deleting one that workers still name.
+-- Violations keep the foreign keys' SQLSTATE (23503) and constraint names.
 ALTER TABLE workers DROP CONSTRAINT workers_college_org_id_fkey,
-    DROP CONSTRAINT workers_registered_by_org_id_fkey;
+    DROP CONSTRAINT workers_registered_by_org_id_fkey,
+    DROP CONSTRAINT workers_employer_institution_id_fkey;
 
 CREATE FUNCTION workers_check_org(refs bigint[], constraint_name text) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -54,7 +56,11 @@ BEGIN
     IF refs IS NULL THEN
         RETURN;
     END IF;
-    SELECT count(*) INTO found FROM (SELECT 1 FROM organisations WHERE id = ANY (refs) FOR KEY SHARE) AS o;
+    IF constraint_name = 'workers_employer_institution_id_fkey' THEN
+        SELECT count(*) INTO found FROM (SELECT 1 FROM institutions WHERE id = ANY (refs) FOR KEY SHARE) AS i;
+    ELSE
+        SELECT count(*) INTO found FROM (SELECT 1 FROM organisations WHERE id = ANY (refs) FOR KEY SHARE) AS o;
+    END IF;
     IF found < cardinality(refs) THEN
         RAISE EXCEPTION 'insert or update on table "workers" violates foreign key constraint "%"', constraint_name
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = constraint_name, TABLE = 'workers';
@@ -67,14 +73,17 @@ LANGUAGE plpgsql AS $$
 DECLARE
     colleges bigint[];
     registrars bigint[];
+    employers bigint[];
     ids bigint[];
     regions text[];
 BEGIN
     SELECT array_agg(DISTINCT college_org_id) FILTER (WHERE college_org_id IS NOT NULL),
-           array_agg(DISTINCT registered_by_org_id) FILTER (WHERE registered_by_org_id IS NOT NULL)
-      INTO colleges, registrars FROM new_rows;
+           array_agg(DISTINCT registered_by_org_id) FILTER (WHERE registered_by_org_id IS NOT NULL),
+           array_agg(DISTINCT employer_institution_id) FILTER (WHERE employer_institution_id IS NOT NULL)
+      INTO colleges, registrars, employers FROM new_rows;
     PERFORM workers_check_org(colleges, 'workers_college_org_id_fkey');
     PERFORM workers_check_org(registrars, 'workers_registered_by_org_id_fkey');
+    PERFORM workers_check_org(employers, 'workers_employer_institution_id_fkey');
     IF TG_OP = 'UPDATE' THEN
         RETURN NULL; -- the region of an updated row is the row trigger's
     END IF;
@@ -117,3 +126,16 @@ END;
 $$;
 CREATE TRIGGER organisations_keep_workers BEFORE DELETE ON organisations
     FOR EACH ROW EXECUTE FUNCTION organisations_keep_workers();
+
+CREATE FUNCTION institutions_keep_workers() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM workers WHERE employer_institution_id = OLD.id) THEN
+        RAISE EXCEPTION 'update or delete on table "institutions" violates foreign key constraint "workers_employer_institution_id_fkey" on table "workers"'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'workers_employer_institution_id_fkey', TABLE = 'workers';
+    END IF;
+    RETURN OLD;
+END;
+$$;
+CREATE TRIGGER institutions_keep_workers BEFORE DELETE ON institutions
+    FOR EACH ROW EXECUTE FUNCTION institutions_keep_workers();

@@ -210,6 +210,15 @@ func TestOrganisationKeysHoldWithoutForeignKeys(t *testing.T) {
 	_, err = w.db.ExecContext(ctx, "DELETE FROM organisations WHERE id = ?", w.collegeA.OrgID)
 	wantViolation("deleting a college with graduates", "workers_college_org_id_fkey", err)
 
+	inst := w.institution(t, "420506")
+	_, err = w.db.ExecContext(ctx, "UPDATE workers SET employer_institution_id = 987654321 WHERE id_number_idx = ?", r.IDNumberIdx)
+	wantViolation("update naming no institution", "workers_employer_institution_id_fkey", err)
+	if _, err := w.db.ExecContext(ctx, "UPDATE workers SET employer_institution_id = ? WHERE id_number_idx = ?", inst, r.IDNumberIdx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.db.ExecContext(ctx, "DELETE FROM institutions WHERE id = ?", inst)
+	wantViolation("deleting an employer", "workers_employer_institution_id_fkey", err)
+
 	// An organisation no worker names can still go.
 	spare := workerstest.Org(t, w.db, "college", "420100")
 	if _, err := w.db.ExecContext(ctx, "DELETE FROM organisations WHERE id = ?", spare); err != nil {
