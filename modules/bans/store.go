@@ -217,3 +217,10 @@ func translate(err error, field string) error {
 	}
 	return fmt.Errorf("write ban: %w", err)
 }
+
+// ActiveIndexes selects the ID number indexes under an active ban
+// (column id_number_idx), for a statement of another module that checks
+// many people at once (a roster commit's re-check).
+func ActiveIndexes(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("bans").Column("id_number_idx").Where("lifted_at IS NULL")
+}

@@ -215,3 +215,26 @@ func OrganisationOf(idCol string) string {
 func OfOrganisation(orgID int64) string {
 	return fmt.Sprintf("(SELECT i2.id FROM institutions i2 WHERE i2.organisation_id = %d)", orgID)
 }
+
+// RegionsOf returns the region of each institution among ids that exists,
+// in one query (bulk writes of workers derive their regions from it).
+// Errors: only internal ones (database).
+func (s Store) RegionsOf(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID     int64  `bun:"id"`
+		Region string `bun:"region_code"`
+	}
+	err := s.db.NewSelect().TableExpr("institutions").ColumnExpr("id, region_code").
+		Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("regions of %d institutions: %w", len(ids), err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Region
+	}
+	return out, nil
+}

@@ -109,3 +109,26 @@ func JoinRegionName(q *bun.SelectQuery, codeCol string) *bun.SelectQuery {
 func JoinOrganisation(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery {
 	return q.Join("LEFT JOIN organisations AS ? ON ?.id = ?", bun.Ident(alias), bun.Ident(alias), bun.Safe(idCol))
 }
+
+// RegionsOf returns the region of each organisation among ids that exists,
+// in one query (bulk writes of workers derive their regions from it).
+// Errors: only internal ones (database).
+func (s Store) RegionsOf(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ID     int64  `bun:"id"`
+		Region string `bun:"region_code"`
+	}
+	err := s.db.NewSelect().TableExpr("organisations").ColumnExpr("id, region_code").
+		Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("regions of %d organisations: %w", len(ids), err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Region
+	}
+	return out, nil
+}

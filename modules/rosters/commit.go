@@ -10,6 +10,7 @@ import (
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/bans"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/workers"
 )
@@ -95,21 +96,47 @@ func committable(im *Import) error {
 	return nil
 }
 
-// recheckAll runs recheck over the valid rows of im a batch at a time
-// (reading only what the checks need) and returns the rows still valid that
-// ask for a plan.
+// recheckAll repeats, inside the commit, the checks that depend on others:
+// a ban recorded since validation must still keep the person out (DESIGN
+// §4.6), and a person another college has sent since must stay theirs.
+// Each is one set-based statement over the import's rows (a 100 000-row
+// import read out and looked up in batches spent seconds here); refused
+// rows become invalid (code not_registrable or other_college) and leave the
+// counts. It returns the rows still valid that ask for a plan.
 func (s *Service) recheckAll(ctx context.Context, tx bun.Tx, im *Import) ([]planRequest, error) {
-	var plans []planRequest
-	err := NewStore(tx).EachValidBatch(ctx, im.ID, commitBatch, func(rows []Row) error {
-		rows, err := s.recheck(ctx, tx, im, rows)
-		for _, r := range rows {
-			if r.PlanCode != "" {
-				plans = append(plans, planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx})
-			}
+	st := NewStore(tx)
+	banned, err := st.ValidRowsIn(ctx, im.ID, bans.ActiveIndexes(tx))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range banned {
+		if err := auditNotRegistrable(ctx, tx, im, r.RowNum, r.IDMask); err != nil {
+			return nil, err
 		}
-		return err
-	})
-	return plans, err
+		e := RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeNotRegistrable, Message: msgNotRegistrable}
+		if err := refuse(ctx, tx, im, r, e); err != nil {
+			return nil, err
+		}
+	}
+	others, err := st.ValidRowsOfOthers(ctx, im.ID, workers.Colleges(tx), im.CollegeOrgID)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range others {
+		e := RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeOtherCollege, Message: msgOtherCollege}
+		if err := refuse(ctx, tx, im, r, e); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := st.ValidPlanRows(ctx, im.ID)
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]planRequest, len(rows))
+	for i, r := range rows {
+		plans[i] = planRequest{row: r.RowNum, plan: r.PlanCode, idx: r.IDNumberIdx}
+	}
+	return plans, nil
 }
 
 // markCommitted stores im as committed by p with the bulk write's counts
@@ -133,63 +160,26 @@ func (s *Service) markCommitted(ctx context.Context, tx bun.Tx, p *accounts.Prin
 	})
 }
 
-// recheck repeats, inside the commit, the checks that depend on others: a
-// ban recorded since validation must still keep the person out (DESIGN
-// §4.6), and a person another college has sent since must stay theirs.
-// Refused rows become invalid (code not_registrable or other_college) and leave the
-// counts; the rest are returned.
-func (s *Service) recheck(ctx context.Context, tx bun.Tx, im *Import, rows []Row) ([]Row, error) {
-	kept := rows[:0:0]
-	for start := 0; start < len(rows); start += 10_000 {
-		chunk := rows[start:min(start+10_000, len(rows))]
-		idxs := make([][]byte, len(chunk))
-		for i, r := range chunk {
-			idxs[i] = r.IDNumberIdx
-		}
-		banned, err := s.bans.BannedAmong(ctx, tx, idxs)
-		if err != nil {
-			return nil, err
-		}
-		existing, err := workers.LookupByIDNumberIdx(ctx, tx, idxs)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range chunk {
-			var e RowError
-			switch ex, found := existing[string(r.IDNumberIdx)]; {
-			case banned[string(r.IDNumberIdx)]:
-				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeNotRegistrable, Message: msgNotRegistrable}
-				if err := auditNotRegistrable(ctx, tx, im, r.RowNum, r.IDMask); err != nil {
-					return nil, err
-				}
-			case found && otherCollege(ex, im.CollegeOrgID):
-				e = RowError{Field: "id_number", Column: FieldLabel("id_number"), Code: CodeOtherCollege, Message: msgOtherCollege}
-			default:
-				kept = append(kept, r)
-				continue
-			}
-			was := r.Outcome
-			r.Errors = append(r.Errors, e)
-			if err := NewStore(tx).RefuseRow(ctx, &r); err != nil {
-				return nil, err
-			}
-			im.RowsValid--
-			im.RowsInvalid++
-			switch was {
-			case OutcomeNew:
-				im.RowsNew--
-			case OutcomeChanged:
-				im.RowsChanged--
-			case OutcomeUnchanged, OutcomeExists:
-				im.RowsUnchanged--
-			}
-		}
+// refuse marks valid row r of im invalid with e and takes it out of the
+// counts.
+func refuse(ctx context.Context, tx bun.Tx, im *Import, r Row, e RowError) error {
+	was := r.Outcome
+	r.Errors = append(r.Errors, e)
+	if err := NewStore(tx).RefuseRow(ctx, &r); err != nil {
+		return err
 	}
-	return kept, nil
+	im.RowsValid--
+	im.RowsInvalid++
+	switch was {
+	case OutcomeNew:
+		im.RowsNew--
+	case OutcomeChanged:
+		im.RowsChanged--
+	case OutcomeUnchanged, OutcomeExists:
+		im.RowsUnchanged--
+	}
+	return nil
 }
-
-// commitBatch is how many rows a commit reads and copies at a time.
-const commitBatch = 10_000
 
 // planRequest is a committed row that names a plan.
 type planRequest struct {

@@ -165,33 +165,6 @@ func (s Store) Rows(ctx context.Context, id int64, f RowFilter) (rows []Row, tot
 	return out, n, estimate, nil
 }
 
-// EachValidBatch calls fn with the valid rows of import id, in row order,
-// batch rows at a time, holding only what a commit checks of each row (row
-// number, ID number index, plan code, errors), nothing else. Errors: only internal ones (database).
-func (s Store) EachValidBatch(ctx context.Context, id int64, batch int, fn func([]Row) error) error {
-	last := 0
-	for {
-		var rows []Row
-		err := s.db.NewSelect().Model(&rows).
-			Column("import_id", "row_num", "id_number_idx", "plan_code", "errors", "outcome").
-			Where("rr.import_id = ? AND rr.row_num > ? AND rr.outcome <> ?", id, last, OutcomeInvalid).
-			OrderExpr("rr.row_num").Limit(int64(batch)).Scan(ctx)
-		if err != nil {
-			return fmt.Errorf("select valid rows of roster import %d: %w", id, err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		last = rows[len(rows)-1].RowNum
-		if err := fn(rows); err != nil {
-			return err
-		}
-		if len(rows) < batch {
-			return nil
-		}
-	}
-}
-
 // EachRow calls fn for the rows of import id with the given outcomes, in
 // row order, a batch at a time so a 200 000-row import is never loaded
 // whole. Errors: only internal ones (database).
@@ -216,6 +189,53 @@ func (s Store) EachRow(ctx context.Context, id int64, outcomes []string, fn func
 		}
 		last = rows[len(rows)-1].RowNum
 	}
+}
+
+// ValidRowsIn returns the valid rows of import id whose ID number index is
+// among indexes (a sub-query selecting id_number_idx), with what refusing
+// them needs. Errors: only internal ones (database).
+func (s Store) ValidRowsIn(ctx context.Context, id int64, indexes *bun.SelectQuery) ([]Row, error) {
+	var rows []Row
+	err := s.db.NewSelect().Model(&rows).
+		Column("import_id", "row_num", "id_number_idx", "id_mask", "plan_code", "errors", "outcome").
+		Where("rr.import_id = ? AND rr.outcome <> ?", id, OutcomeInvalid).
+		Where("rr.id_number_idx IN (?)", indexes).
+		OrderExpr("rr.row_num").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("select banned rows of roster import %d: %w", id, err)
+	}
+	return rows, nil
+}
+
+// ValidRowsOfOthers returns the valid rows of import id whose person is
+// stored as anyone but college's graduate; colleges is workers.Colleges.
+// One join on the ID number index, whatever the size of the import.
+// Errors: only internal ones (database).
+func (s Store) ValidRowsOfOthers(ctx context.Context, id int64, colleges *bun.SelectQuery, college int64) ([]Row, error) {
+	var rows []Row
+	err := s.db.NewSelect().Model(&rows).
+		Column("import_id", "row_num", "id_number_idx", "id_mask", "plan_code", "errors", "outcome").
+		Join("JOIN (?) AS w ON w.id_number_idx = rr.id_number_idx", colleges).
+		Where("rr.import_id = ? AND rr.outcome <> ?", id, OutcomeInvalid).
+		Where("w.college_org_id <> ?", college).
+		OrderExpr("rr.row_num").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("select other colleges' rows of roster import %d: %w", id, err)
+	}
+	return rows, nil
+}
+
+// ValidPlanRows returns the valid rows of import id that name a plan, with
+// their ID number index. Errors: only internal ones (database).
+func (s Store) ValidPlanRows(ctx context.Context, id int64) ([]Row, error) {
+	var rows []Row
+	err := s.db.NewSelect().Model(&rows).Column("import_id", "row_num", "id_number_idx", "plan_code").
+		Where("rr.import_id = ? AND rr.outcome <> ? AND rr.plan_code <> ''", id, OutcomeInvalid).
+		OrderExpr("rr.row_num").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("select plan rows of roster import %d: %w", id, err)
+	}
+	return rows, nil
 }
 
 // AddValidRowsTo fills bulk, the workers module's bulk write, with the rows

@@ -252,12 +252,19 @@ func (s Store) countQuery(p *accounts.Principal, lq ListQuery) *bun.SelectQuery 
 func (s Store) Insert(ctx context.Context, w *Worker) error {
 	_, err := s.db.NewInsert().Model(w).
 		ExcludeColumn("id", "region_code", "banned", "created_at", "updated_at").
-		Returning("id, region_code, banned, created_at, updated_at").Exec(ctx)
+		Returning("id, created_at, updated_at").Exec(ctx)
 	if err != nil {
 		if pg.IsUnique(err, "workers_id_number_idx_key") {
 			return apperr.Conflict("worker_exists", "该身份证号已登记为学员").Wrap(err)
 		}
 		return fmt.Errorf("insert worker: %w", err)
+	}
+	// The region and the ban flag are set by the table's AFTER INSERT
+	// statement triggers, after RETURNING has been computed: read them back.
+	err = s.db.NewSelect().TableExpr("workers").ColumnExpr("coalesce(region_code, ''), banned").
+		Where("id = ?", w.ID).Scan(ctx, &w.RegionCode, &w.Banned)
+	if err != nil {
+		return fmt.Errorf("read back worker %d: %w", w.ID, err)
 	}
 	return nil
 }

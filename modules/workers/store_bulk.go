@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
 	"tuoyu/modules/pg"
 
@@ -160,50 +161,80 @@ func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, err
 // are left untouched. It ends the bulk write. Errors: only internal ones (database).
 func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	var res BulkResult
-	tx := b.tx
 	// Statistics let the planner hash-join 100 000 rows instead of looping.
-	if _, err := tx.ExecContext(ctx, `ANALYZE worker_bulk`); err != nil {
+	if _, err := b.tx.ExecContext(ctx, `ANALYZE worker_bulk`); err != nil {
 		return res, fmt.Errorf("analyze worker_bulk: %w", err)
 	}
+	var err error
+	if res.Inserted, err = b.insertNew(ctx); err != nil {
+		return res, err
+	}
+	// When every row was new there is nothing to update: the pass would
+	// only look each just-inserted worker up again (a second of a first
+	// commit of 100 000 rows).
+	if !addOnly && res.Inserted < b.n {
+		if res.Updated, err = b.updateExisting(ctx); err != nil {
+			return res, err
+		}
+	}
+	res.Unchanged = b.n - res.Inserted - res.Updated
+	if _, err := b.tx.ExecContext(ctx, `DROP TABLE worker_bulk`); err != nil {
+		return res, fmt.Errorf("drop worker_bulk: %w", err)
+	}
+	return res, nil
+}
 
-	// New workers first. Only rows with no stored worker are offered to the
-	// INSERT: PostgreSQL runs the BEFORE INSERT triggers (region, ban flag)
-	// for every row an INSERT proposes, even one that then meets ON CONFLICT,
-	// so offering every row made an unchanged re-upload cost as much as a
-	// new one. ON CONFLICT DO NOTHING still covers a worker inserted
-	// concurrently since the NOT EXISTS looked; the UPDATE below then sees
-	// it. registered_by_org_id is the college: it registered the person.
-	//
-	// Both statements run a chunk of rows at a time: the driver gives up on
-	// a statement that answers nothing for 10 s (pgdriver's read timeout),
-	// and on a busy machine 100 000 inserts with their triggers take longer.
+// insertNew adds the rows with no stored worker and counts them. Only
+// those are offered to the INSERT, so an unchanged re-upload writes nothing.
+// ON CONFLICT DO NOTHING still covers a worker inserted concurrently since
+// the NOT EXISTS looked; updateExisting then sees it. registered_by_org_id
+// is the college: it registered the person. The region is written with the
+// row (the college's, else the ID's area code in Hubei; a new graduate has
+// no employer), so the table's statement trigger, which checks it, finds
+// nothing to correct.
+//
+// Both passes run a chunk of rows at a time: the driver gives up on a
+// statement that answers nothing for 10 s (pgdriver's read timeout).
+func (b *Bulk) insertNew(ctx context.Context) (int, error) {
+	colleges, regions, err := b.collegeRegions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	inserted := 0
 	for from := 0; from < b.n; from += bulkChunk {
-		n, err := countRows(ctx, tx, `INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex,
-			birth_date, id_area_code, phone_enc, phone_idx, phone_mask, education, major, graduation_year,
-			college_org_id, registered_by_org_id)
+		n, err := countRows(ctx, b.tx, `INSERT INTO workers (name, id_number_enc, id_number_idx, id_mask, sex,
+			birth_date, id_area_code, region_code, phone_enc, phone_idx, phone_mask, education, major,
+			graduation_year, college_org_id, registered_by_org_id)
 		SELECT name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
+			coalesce(c.region, CASE WHEN b.id_area_code LIKE '42%' THEN b.id_area_code END),
 			phone_enc, phone_idx, coalesce(phone_mask, ''), education, coalesce(major, ''), graduation_year,
 			college_org_id, college_org_id
 		FROM worker_bulk AS b
+		LEFT JOIN unnest(?::bigint[], ?::text[]) AS c (id, region) ON c.id = b.college_org_id
 		WHERE b.seq >= ? AND b.seq < ?
 			AND NOT EXISTS (SELECT 1 FROM workers AS w WHERE w.id_number_idx = b.id_number_idx)
 		ORDER BY seq
 		ON CONFLICT (id_number_idx) DO NOTHING
-		RETURNING id`, from, from+bulkChunk)
+		RETURNING id`, pgdialect.Array(colleges), pgdialect.Array(regions), from, from+bulkChunk)
 		if err != nil {
-			return res, fmt.Errorf("insert workers: %w", err)
+			return inserted, fmt.Errorf("insert workers: %w", err)
 		}
-		res.Inserted += n
+		inserted += n
 	}
-	for from := 0; from < b.n && !addOnly; from += bulkChunk {
-		// Existing workers, only where a value differs, so a repeated write
-		// changes nothing (not even updated_at) and fires no trigger. Empty
-		// optional fields keep the stored value; a stored phone is never
-		// overwritten (the worker may have set it), only an absent one
-		// filled; the college is always set. Another college's graduate is
-		// never touched: the caller refuses such rows, and this condition,
-		// evaluated again on the locked row, holds against a concurrent claim.
-		n, err := countRows(ctx, tx, `UPDATE workers AS w SET
+	return inserted, nil
+}
+
+// updateExisting changes stored workers, only where a value differs, so a
+// repeated write changes nothing (not even updated_at) and fires no
+// trigger, and counts them. Empty optional fields keep the stored value; a
+// stored phone is never overwritten (the worker may have set it), only an
+// absent one filled; the college is always set. Another college's graduate
+// is never touched: the caller refuses such rows, and this condition,
+// evaluated again on the locked row, holds against a concurrent claim.
+func (b *Bulk) updateExisting(ctx context.Context) (int, error) {
+	updated := 0
+	for from := 0; from < b.n; from += bulkChunk {
+		n, err := countRows(ctx, b.tx, `UPDATE workers AS w SET
 				name = b.name,
 				phone_enc = CASE WHEN w.phone_idx IS NULL THEN b.phone_enc ELSE w.phone_enc END,
 				phone_idx = coalesce(w.phone_idx, b.phone_idx),
@@ -222,15 +253,30 @@ func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 					coalesce(b.graduation_year, w.graduation_year), b.college_org_id)
 			RETURNING w.id`, from, from+bulkChunk)
 		if err != nil {
-			return res, fmt.Errorf("update workers: %w", err)
+			return updated, fmt.Errorf("update workers: %w", err)
 		}
-		res.Updated += n
+		updated += n
 	}
-	res.Unchanged = b.n - res.Inserted - res.Updated
-	if _, err := tx.ExecContext(ctx, `DROP TABLE worker_bulk`); err != nil {
-		return res, fmt.Errorf("drop worker_bulk: %w", err)
+	return updated, nil
+}
+
+// collegeRegions returns the colleges the added rows name (one, for a
+// roster) and their regions, side by side.
+func (b *Bulk) collegeRegions(ctx context.Context) ([]int64, []string, error) {
+	var ids []int64
+	if err := b.tx.NewSelect().TableExpr("worker_bulk").ColumnExpr("DISTINCT college_org_id").
+		Scan(ctx, &ids); err != nil {
+		return nil, nil, fmt.Errorf("colleges of worker_bulk: %w", err)
 	}
-	return res, nil
+	byID, err := orgs.NewStore(b.tx).RegionsOf(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	regions := make([]string, len(ids))
+	for i, id := range ids {
+		regions[i] = byID[id] // "" for none: the trigger's foreign-key check refuses it
+	}
+	return ids, regions, nil
 }
 
 // BulkUpsert is a Bulk write of rows given at once. Errors: only internal ones (database).
@@ -284,9 +330,11 @@ func writeBulkCopy(w *pg.CopyWriter, first int, rows []BulkRow) error {
 	return nil
 }
 
-// copyColumns are the columns CopyNew writes; the region and the ban flag
-// come from the table's triggers, as for every other write.
-const copyColumns = `name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
+// copyColumns are the columns CopyNew writes. The region is derived here
+// (deriveRegions) so the table's statement trigger, which checks every new
+// row's region against the rule, finds nothing to correct; the ban flag is
+// the trigger's.
+const copyColumns = `region_code, name, id_number_enc, id_number_idx, id_mask, sex, birth_date, id_area_code,
 	phone_enc, phone_idx, phone_mask, education, employer_institution_id, college_org_id, major,
 	graduation_year, occupations, employment, insured_months, insured_months_on, insured_months_source,
 	target_groups, bank_account_enc, bank_account_idx, bank_account_mask, bank_name, registered_by_org_id,
@@ -299,9 +347,13 @@ const copyColumns = `name, id_number_enc, id_number_idx, id_mask, sex, birth_dat
 // number fails the batch with a unique violation. Errors: only internal
 // ones (database).
 func CopyNew(ctx context.Context, conn bun.Conn, ws []Worker) error {
+	if err := deriveRegions(ctx, conn, ws); err != nil {
+		return err
+	}
 	return pg.CopyFrom(ctx, conn, "COPY workers ("+copyColumns+") FROM STDIN", func(c *pg.CopyWriter) error {
 		for i := range ws {
 			w := &ws[i]
+			c.NullText(w.RegionCode, w.RegionCode == "")
 			c.Text(w.Name)
 			c.Bytea(w.IDNumberEnc)
 			c.Bytea(w.IDNumberIdx)
@@ -350,6 +402,50 @@ func CopyNew(ctx context.Context, conn bun.Conn, ws []Worker) error {
 		}
 		return nil
 	})
+}
+
+// deriveRegions sets the region of each of ws by the rule of DESIGN §3:
+// the employer's region, else the college's, else the ID number's area
+// code when in Hubei. One query per kind of organisation per call.
+func deriveRegions(ctx context.Context, db bun.IDB, ws []Worker) error {
+	employers, colleges := map[int64]bool{}, map[int64]bool{}
+	for i := range ws {
+		employers[ws[i].EmployerInstitutionID] = ws[i].EmployerInstitutionID != 0
+		colleges[ws[i].CollegeOrgID] = ws[i].CollegeOrgID != 0
+	}
+	ofEmployer, err := institutions.NewStore(db).RegionsOf(ctx, keys(employers))
+	if err != nil {
+		return err
+	}
+	ofCollege, err := orgs.NewStore(db).RegionsOf(ctx, keys(colleges))
+	if err != nil {
+		return err
+	}
+	for i := range ws {
+		w := &ws[i]
+		switch {
+		case ofEmployer[w.EmployerInstitutionID] != "":
+			w.RegionCode = ofEmployer[w.EmployerInstitutionID]
+		case ofCollege[w.CollegeOrgID] != "":
+			w.RegionCode = ofCollege[w.CollegeOrgID]
+		case strings.HasPrefix(w.IDAreaCode, "42"):
+			w.RegionCode = w.IDAreaCode
+		default:
+			w.RegionCode = ""
+		}
+	}
+	return nil
+}
+
+// keys returns the keys of set whose value is true.
+func keys(set map[int64]bool) []int64 {
+	out := make([]int64, 0, len(set))
+	for k, ok := range set {
+		if ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // pgTextArray is an array literal of codes (no quoting needed: the codes are
@@ -435,4 +531,13 @@ func IDRange(ctx context.Context, db bun.IDB, orgIDs []int64) (lo, hi int64, err
 		return 0, 0, fmt.Errorf("id range of workers: %w", err)
 	}
 	return lo, hi, nil
+}
+
+// Colleges selects each worker's ID number index and college (columns
+// id_number_idx, college_org_id; 0 for none), for a statement of another
+// module that compares many people with the stored ones (a roster commit's
+// re-check joins it on id_number_idx, which the unique index serves).
+func Colleges(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("workers").
+		ColumnExpr("id_number_idx, coalesce(college_org_id, 0) AS college_org_id")
 }
