@@ -10,10 +10,15 @@ import (
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/assessments"
+	"tuoyu/modules/attendance"
+	"tuoyu/modules/bans"
+	"tuoyu/modules/catalog"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/pg"
 	"tuoyu/modules/workers"
 )
 
@@ -55,6 +60,7 @@ type scaleWorld struct {
 	colleges  map[string][]int64 // by city code
 	providers map[string][]int64
 	employers map[string][]int64 // institutions
+	instArea  map[int64]string   // each institution's region, which its employees take
 	cityTotal int
 	out       io.Writer
 }
@@ -81,9 +87,12 @@ var ScaleSteps = []struct {
 }{
 	{"organisations", scaleOrganisations},
 	{"workers", scaleWorkers},
+	{"worker regions and bans", scaleWorkersDerived},
 	{"provider links", scaleProviderLinks},
 	{"classes", scaleClasses},
 	{"enrolments", scaleEnrolments},
+	{"lessons", scaleLessons},
+	{"sittings and results", scaleSittings},
 	{"statistics", func(ctx context.Context, s Services, _ *scaleWorld) error { return workers.Analyze(ctx, s.DB) }},
 }
 
@@ -100,7 +109,7 @@ func Scale(ctx context.Context, s Services, n int, out io.Writer) error {
 		return apperr.Invalid("validation_failed", "人数须为正整数")
 	}
 	w := &scaleWorld{n: n, asOf: s.Now(), out: out, colleges: map[string][]int64{},
-		providers: map[string][]int64{}, employers: map[string][]int64{}}
+		providers: map[string][]int64{}, employers: map[string][]int64{}, instArea: map[int64]string{}}
 	for _, c := range scaleCities {
 		w.cityTotal += c.weight
 	}
@@ -163,6 +172,7 @@ func scaleOrganisations(ctx context.Context, s Services, w *scaleWorld) error {
 				return fmt.Errorf("institution %s: %v", in.Name, err)
 			}
 			w.employers[c.code] = append(w.employers[c.code], inst.ID)
+			w.instArea[inst.ID] = inst.RegionCode
 		}
 		fmt.Fprintf(w.out, "organisations: %s %d colleges, %d providers, %d institutions\n",
 			c.name, len(w.colleges[c.code]), len(w.providers[c.code]), len(w.employers[c.code]))
@@ -224,14 +234,9 @@ func scaleWorkers(ctx context.Context, s Services, w *scaleWorld) error {
 	return nil
 }
 
-// copyBatch writes one batch with COPY on a connection of its own.
+// copyBatch writes one batch with COPY, triggers off (workers.CopyScale).
 func (w *scaleWorld) copyBatch(ctx context.Context, s Services, batch []workers.Worker) error {
-	conn, err := s.DB.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("connection for COPY: %w", err)
-	}
-	defer conn.Close()
-	return workers.CopyNew(ctx, conn, batch)
+	return workers.CopyScale(ctx, s.Bulk, batch)
 }
 
 // person makes generated worker number i. The ID number is distinct for
@@ -285,6 +290,13 @@ func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.
 		p.InsuredMonthsSetAt, p.InsuredMonthsSetBy = &w.asOf, workers.FactByHRImport
 		p.Occupations = []string{workers.Occupations[r.IntN(2)].Code}
 	}
+	// The region workers_set_region would give (CopyScale skips it).
+	p.RegionCode = area
+	if p.EmployerInstitutionID != 0 {
+		p.RegionCode = w.instArea[p.EmployerInstitutionID]
+	} else if p.CollegeOrgID != 0 {
+		p.RegionCode = city.code
+	}
 	bank := ""
 	if r.IntN(3) == 0 {
 		bank = fmt.Sprintf("6222%015d", r.Int64N(1_000_000_000_000_000))
@@ -292,6 +304,27 @@ func (w *scaleWorld) person(ws *workers.Service, r *rand.Rand, i int) (*workers.
 	}
 	phone := fmt.Sprintf("1%d%09d", 3+r.IntN(7), r.IntN(1_000_000_000))
 	return p, ws.Seal(p, id, phone, bank)
+}
+
+// scaleWorkersDerived sets, set-based, the region and ban flag the
+// workers' insert triggers would have computed where a generated worker's
+// differ (workers.CopyScale loads with triggers off): normally none.
+func scaleWorkersDerived(ctx context.Context, s Services, w *scaleWorld) error {
+	lo, hi, err := workers.IDRange(ctx, s.DB, w.registrars())
+	if err != nil || lo == 0 {
+		return err
+	}
+	const chunk = 250_000
+	fixed := 0
+	for from := lo; from <= hi; from += chunk {
+		n, err := workers.RebuildScale(ctx, s.Bulk, bans.Unlifted(s.Bulk), from, min(hi, from+chunk-1))
+		if err != nil {
+			return err
+		}
+		fixed += n
+	}
+	fmt.Fprintf(w.out, "worker regions and bans: %d workers corrected\n", fixed)
+	return nil
 }
 
 // scaleProviderLinks puts each provider's registered workers in its scope
@@ -306,9 +339,9 @@ func scaleProviderLinks(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil || lo == 0 {
 		return err
 	}
-	const chunk = 50_000
+	const chunk = 250_000
 	for from := lo; from <= hi; from += chunk {
-		if err := workers.LinkRegistered(ctx, s.DB, ps, from, min(hi, from+chunk-1)); err != nil {
+		if err := workers.LinkRegistered(ctx, s.Bulk, ps, from, min(hi, from+chunk-1)); err != nil {
 			return err
 		}
 	}
@@ -373,9 +406,18 @@ func scaleClasses(ctx context.Context, s Services, w *scaleWorld) error {
 	return nil
 }
 
-// scaleEnrolments enrols the generated workers, 2 000 at a time (a statement stays well within the driver's 10-second read timeout on a loaded machine), each
-// chunk with its provider links in one transaction; chunks that hold
-// enrolments already are skipped, so a rerun continues.
+// scaleEnrolChunk is how many workers one enrolment statement takes: big
+// statements (≈ 90 000 enrolments) on the seed's long-timeout pool, so the
+// draw of the classes is computed a few dozen times for a million, not
+// hundreds.
+const scaleEnrolChunk = 20_000
+
+// scaleEnrolments enrols the generated workers, scaleEnrolChunk at a time,
+// each chunk with its provider links in one transaction with triggers and
+// foreign-key checks off (pg.Replica: the classes and workers drawn from
+// exist); chunks that hold enrolments already are skipped, so a rerun
+// continues. The place counts the skipped statement triggers keep are
+// rebuilt set-based at the end.
 func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 	plans, versions, err := scalePlans(ctx, s)
 	if err != nil {
@@ -390,10 +432,9 @@ func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil || lo == 0 {
 		return err
 	}
-	const chunk = 2_000
 	start, total := time.Now(), 0
-	for from := lo; from <= hi; from += chunk {
-		to := min(hi, from+chunk-1)
+	for from := lo; from <= hi; from += scaleEnrolChunk {
+		to := min(hi, from+scaleEnrolChunk-1)
 		done, err := enrolment.AnyOfWorkers(ctx, s.DB, from, to)
 		if err != nil {
 			return err
@@ -401,7 +442,7 @@ func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 		if done {
 			continue
 		}
-		err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		err = pg.Replica(ctx, s.Bulk, func(ctx context.Context, _ bun.Conn, tx bun.Tx) error {
 			n, err := enrolment.GenerateScale(ctx, tx, classes.ScaleDraw(tx, ps, w.asOf),
 				workers.RegisteredIn(tx, regs, from, to), plans, versions)
 			total += n
@@ -416,5 +457,73 @@ func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 		fmt.Fprintf(w.out, "enrolments: workers up to id %d of %d, %d enrolments (%.0f/s)\n",
 			to, hi, total, float64(total)/time.Since(start).Seconds())
 	}
+	n, err := classes.RebuildCounts(ctx, s.Bulk, enrolment.PlaceCounts(s.Bulk))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "enrolments: place counts of %d classes rebuilt\n", n)
 	return nil
+}
+
+// scaleProviders lists every generated provider, city by city.
+func (w *scaleWorld) allProviders() []int64 {
+	var ps []int64
+	for _, c := range scaleCities {
+		ps = append(ps, w.providers[c.code]...)
+	}
+	return ps
+}
+
+// scaleProviderGroup is how many providers' classes one statement of the
+// later steps takes: a few per statement keeps each transaction to a
+// minute or so at a million workers, and gives the progress line.
+const scaleProviderGroup = 5
+
+// byProviderGroup runs fn on the generated providers, scaleProviderGroup
+// at a time, each in a transaction with triggers off (pg.Replica), and
+// prints what fn reports after each group.
+func (w *scaleWorld) byProviderGroup(ctx context.Context, s Services, step string,
+	fn func(ctx context.Context, tx bun.Tx, ps []int64) (string, error)) error {
+	ps := w.allProviders()
+	for i := 0; i < len(ps); i += scaleProviderGroup {
+		group := ps[i:min(len(ps), i+scaleProviderGroup)]
+		var line string
+		err := pg.Replica(ctx, s.Bulk, func(ctx context.Context, _ bun.Conn, tx bun.Tx) error {
+			var err error
+			line, err = fn(ctx, tx, group)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w.out, "%s: providers %d/%d, %s\n", step, i+len(group), len(ps), line)
+	}
+	return nil
+}
+
+// scaleLessons records the lessons held so far in the running classes and
+// who attended (attendance.GenerateScale); classes with lessons are
+// skipped, so a rerun continues. Past classes keep no lessons: their
+// attendance would be tens of millions of rows at a million workers.
+func scaleLessons(ctx context.Context, s Services, w *scaleWorld) error {
+	les, att := 0, 0
+	return w.byProviderGroup(ctx, s, "lessons", func(ctx context.Context, tx bun.Tx, ps []int64) (string, error) {
+		l, a, err := attendance.GenerateScale(ctx, tx, classes.ScaleInState(tx, ps, "running"),
+			catalog.VersionCourses(tx), enrolment.InStatus(tx, "enrolled"), w.asOf)
+		les, att = les+l, att+a
+		return fmt.Sprintf("%d lessons, %d attendances", les, att), err
+	})
+}
+
+// scaleSittings holds the first sittings of the completed classes'
+// assessments with candidates and results (assessments.GenerateScale);
+// classes with sittings are skipped.
+func scaleSittings(ctx context.Context, s Services, w *scaleWorld) error {
+	sit, res := 0, 0
+	return w.byProviderGroup(ctx, s, "sittings", func(ctx context.Context, tx bun.Tx, ps []int64) (string, error) {
+		n, _, r, err := assessments.GenerateScale(ctx, tx, classes.ScaleInState(tx, ps, "completed"),
+			enrolment.InStatus(tx, "completed"))
+		sit, res = sit+n, res+r
+		return fmt.Sprintf("%d sittings, %d results", sit, res), err
+	})
 }
