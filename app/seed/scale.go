@@ -14,10 +14,13 @@ import (
 	"tuoyu/modules/attendance"
 	"tuoyu/modules/bans"
 	"tuoyu/modules/catalog"
+	"tuoyu/modules/certificates"
+	"tuoyu/modules/claims"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/enrolment"
 	"tuoyu/modules/institutions"
 	"tuoyu/modules/orgs"
+	"tuoyu/modules/payouts"
 	"tuoyu/modules/pg"
 	"tuoyu/modules/workers"
 )
@@ -93,7 +96,11 @@ var ScaleSteps = []struct {
 	{"enrolments", scaleEnrolments},
 	{"lessons", scaleLessons},
 	{"sittings and results", scaleSittings},
-	{"statistics", func(ctx context.Context, s Services, _ *scaleWorld) error { return workers.Analyze(ctx, s.DB) }},
+	{"certificates", scaleCertificates},
+	{"eligibility", scaleEligibility},
+	{"claims", scaleClaims},
+	{"payout batches", scalePayouts},
+	{"statistics", scaleStatistics},
 }
 
 // Scale builds a province-size world for benchmarks on top of the demo:
@@ -142,8 +149,11 @@ func scaleOrganisations(ctx context.Context, s Services, w *scaleWorld) error {
 			w.colleges[c.code] = append(w.colleges[c.code], o.ID)
 		}
 		for i := range max(1, c.weight/100) {
+			// A six-digit site code (9, the city, the number) for the
+			// skill certificates' numbers.
 			o, err := s.Orgs.Ensure(ctx, orgs.Input{Code: fmt.Sprintf("scale-provider-%s-%d", c.code, i+1),
-				Name: fmt.Sprintf("%s第%d职业培训学校", c.name, i+1), Kind: "provider", RegionCode: c.code})
+				Name: fmt.Sprintf("%s第%d职业培训学校", c.name, i+1), Kind: "provider", RegionCode: c.code,
+				SiteCode: fmt.Sprintf("9%s%03d", c.code[2:4], i+1)})
 			if err != nil {
 				return err
 			}
@@ -198,6 +208,9 @@ func scaleWorkers(ctx context.Context, s Services, w *scaleWorld) error {
 	have, err := workers.CountRegisteredBy(ctx, s.DB, w.registrars())
 	if err != nil {
 		return err
+	}
+	if have >= w.n { // the last batch may be short: done is done
+		return nil
 	}
 	start, done, failures := time.Now(), 0, 0
 	for from := have / scaleBatch * scaleBatch; from < w.n; from += scaleBatch {
@@ -388,7 +401,9 @@ func scaleClasses(ctx context.Context, s Services, w *scaleWorld) error {
 	// Providers per city follow its weight (rounded), so each city gets
 	// about its share of classes; the roundings leave a class at most
 	// ≈ 1.3 × scaleClassSize on average, far from its capacity of 100.
-	per := max(classes.ScaleEras*2, (w.n*classes.ScaleEras/scaleClassSize+len(ps)-1)/len(ps))
+	// At least eight a term, so that even a small world (the tests') has
+	// classes of every plan and state.
+	per := max(classes.ScaleEras*8, (w.n*classes.ScaleEras/scaleClassSize+len(ps)-1)/len(ps))
 	// One provider a statement: all of them at once outlasts the driver's
 	// read timeout at a million workers.
 	total := 0
@@ -515,15 +530,147 @@ func scaleLessons(ctx context.Context, s Services, w *scaleWorld) error {
 	})
 }
 
-// scaleSittings holds the first sittings of the completed classes'
-// assessments with candidates and results (assessments.GenerateScale);
+// sittingsSince is the day from which ended classes have sittings in the
+// scale world: two years back. A candidate costs the exclusion constraint's
+// GiST index most of its insert; sittings for every past class would be
+// five million candidates at a million workers. The completions before it
+// are certified without a pass, as before the assessments module.
+func (w *scaleWorld) sittingsSince() time.Time { return w.asOf.AddDate(-2, 0, 0) }
+
+// scaleSittings holds the first sittings of the classes that ended since
+// sittingsSince, with candidates and results (assessments.GenerateScale);
 // classes with sittings are skipped.
 func scaleSittings(ctx context.Context, s Services, w *scaleWorld) error {
 	sit, res := 0, 0
 	return w.byProviderGroup(ctx, s, "sittings", func(ctx context.Context, tx bun.Tx, ps []int64) (string, error) {
-		n, _, r, err := assessments.GenerateScale(ctx, tx, classes.ScaleInState(tx, ps, "completed"),
+		n, _, r, err := assessments.GenerateScale(ctx, tx, classes.ScaleEndedSince(tx, ps, w.sittingsSince()),
 			enrolment.InStatus(tx, "completed"))
 		sit, res = sit+n, res+r
 		return fmt.Sprintf("%d sittings, %d results", sit, res), err
 	})
+}
+
+// scaleCertChunk is how many enrolment ids one certificates transaction
+// covers (≈ 35 000 certificates).
+const scaleCertChunk = 100_000
+
+// scaleCertificates issues the certificates of the passes and of the
+// completions of plans without an assessment (certificates.IssueScale),
+// enrolment id range by range; what holds a certificate is skipped, so a
+// rerun continues.
+func scaleCertificates(ctx context.Context, s Services, w *scaleWorld) error {
+	lo, hi, err := enrolment.IDRange(ctx, s.DB)
+	if err != nil || lo == 0 {
+		return err
+	}
+	var total certificates.ScaleResult
+	start := time.Now()
+	for from := lo; from <= hi; from += scaleCertChunk {
+		to := min(hi, from+scaleCertChunk-1)
+		err := pg.Replica(ctx, s.Bulk, func(ctx context.Context, conn bun.Conn, tx bun.Tx) error {
+			src := certificates.ScaleSources{
+				Certified:  assessments.ScalePasses(tx, from, to).UnionAll(enrolment.ScaleCompletions(tx, from, to, w.sittingsSince())),
+				Enrolments: enrolment.InStatus(tx, "completed"), Classes: classes.Providers(tx),
+				Plans: catalog.PlanFacts(tx), Holders: workers.Holders(tx), Providers: orgs.SiteCodes(tx),
+				Courses: catalog.VersionCourses(tx)}
+			r, err := s.Certificates.IssueScale(ctx, conn, tx, src)
+			total.Issued, total.Revoked, total.Expired = total.Issued+r.Issued, total.Revoked+r.Revoked, total.Expired+r.Expired
+			total.Draft, total.Sign, total.Copy = total.Draft+r.Draft, total.Sign+r.Sign, total.Copy+r.Copy
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w.out, "certificates: enrolments up to id %d of %d, %d issued (%d revoked, %d expired; %.0f/s; draft %s, sign %s, copy %s)\n",
+			to, hi, total.Issued, total.Revoked, total.Expired, float64(total.Issued)/time.Since(start).Seconds(),
+			total.Draft.Round(time.Second), total.Sign.Round(time.Second), total.Copy.Round(time.Second))
+	}
+	return nil
+}
+
+// scaleEligibility runs the nightly eligibility.refresh over the whole
+// world (claims.Service.Refresh), so the proposals list has data and the
+// claims are filed from its results.
+func scaleEligibility(ctx context.Context, s Services, w *scaleWorld) error {
+	lo, hi, err := workers.IDRange(ctx, s.DB, w.registrars())
+	if err != nil || lo == 0 {
+		return err
+	}
+	// Once claims are filed, the refresh would judge them too: a rerun
+	// leaves the world as the first run made it.
+	if done, err := claims.AnyScale(ctx, s.DB, lo, hi); err != nil || done {
+		return err
+	}
+	r, err := s.Claims.Refresh(ctx, claims.RefreshBatch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w.out, "eligibility: %d workers, %d results, %d eligible\n", r.Workers, r.Results, r.Eligible)
+	return nil
+}
+
+// scaleClaims files claims in every status for about four in five of the
+// eligible results (claims.GenerateScale), worker range by range; a
+// rerun adds none where a claim exists.
+func scaleClaims(ctx context.Context, s Services, w *scaleWorld) error {
+	reviewer, err := s.principal(ctx, "hr_reviewer1")
+	if err != nil {
+		return err
+	}
+	approver, err := s.principal(ctx, "hr_approver1")
+	if err != nil {
+		return err
+	}
+	lo, hi, err := workers.IDRange(ctx, s.DB, w.registrars())
+	if err != nil || lo == 0 {
+		return err
+	}
+	const chunk = 250_000
+	total := 0
+	for from := lo; from <= hi; from += chunk {
+		if done, err := claims.AnyScale(ctx, s.DB, from, min(hi, from+chunk-1)); err != nil || done {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		n, err := claims.GenerateScale(ctx, s.Bulk, certificates.Display(s.Bulk), from, min(hi, from+chunk-1), reviewer.UserID, approver.UserID, w.asOf)
+		if err != nil {
+			return err
+		}
+		total += n
+		fmt.Fprintf(w.out, "claims: workers up to id %d of %d, %d claims\n", min(hi, from+chunk-1), hi, total)
+	}
+	return nil
+}
+
+// scalePayouts puts the batched, paid and returned claims in payout
+// batches (payouts.GenerateScale), items written with triggers off and the
+// batches' totals computed with them.
+func scalePayouts(ctx context.Context, s Services, w *scaleWorld) error {
+	by, err := s.principal(ctx, "hr_approver2")
+	if err != nil {
+		return err
+	}
+	return pg.Replica(ctx, s.Bulk, func(ctx context.Context, _ bun.Conn, tx bun.Tx) error {
+		b, n, err := payouts.GenerateScale(ctx, tx, claims.ScaleToPay(tx), by.UserID, w.asOf)
+		fmt.Fprintf(w.out, "payout batches: %d batches, %d items\n", b, n)
+		return err
+	})
+}
+
+// scaleStatistics refreshes the planner's statistics of what the seed
+// wrote: until autovacuum gets there the planner sees the tables as they
+// were, and the lists' estimated totals would be those of empty tables.
+func scaleStatistics(ctx context.Context, s Services, _ *scaleWorld) error {
+	if err := workers.Analyze(ctx, s.Bulk); err != nil {
+		return err
+	}
+	for _, analyze := range []func(context.Context, bun.IDB) error{classes.Analyze, enrolment.Analyze,
+		attendance.Analyze, assessments.Analyze, certificates.Analyze, claims.Analyze, payouts.Analyze} {
+		if err := analyze(ctx, s.Bulk); err != nil {
+			return err
+		}
+	}
+	return nil
 }

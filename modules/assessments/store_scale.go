@@ -75,3 +75,12 @@ func ScalePasses(db bun.IDB, fromID, toID int64) *bun.SelectQuery {
 		Having("count(DISTINCT s.kind) >= (SELECT CASE pa.assessment WHEN 'theory_practical' THEN 2 ELSE 1 END FROM (?) AS pa WHERE pa.id = min(cl.plan_id))",
 			catalog.PlanAssessments(db))
 }
+
+// Analyze refreshes the planner's statistics of this module's tables
+// after the scale seed's bulk load. Errors: only internal ones (database).
+func Analyze(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "ANALYZE assessment_sittings, assessment_candidates, assessment_results"); err != nil {
+		return fmt.Errorf("analyze assessment_sittings, assessment_candidates, assessment_results: %w", err)
+	}
+	return nil
+}

@@ -49,3 +49,12 @@ func GenerateScale(ctx context.Context, db bun.IDB, cls, courses, enrolled *bun.
 	}
 	return lessons, attended, nil
 }
+
+// Analyze refreshes the planner's statistics of this module's tables
+// after the scale seed's bulk load. Errors: only internal ones (database).
+func Analyze(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "ANALYZE lessons, lesson_attendees"); err != nil {
+		return fmt.Errorf("analyze lessons, lesson_attendees: %w", err)
+	}
+	return nil
+}

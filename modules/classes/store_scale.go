@@ -10,8 +10,9 @@ import (
 )
 
 // ScaleEras is how many yearly terms the scale world's classes span: four
-// past years of completed (and some cancelled) classes, then the current
-// term with running, open and draft classes. A class lies within its era
+// past years of completed (and some cancelled) classes, then the last
+// year: half its classes ended in it (the certificates still in their
+// claim window), half are the current term's running, open and draft ones. A class lies within its era
 // (starts in its first 300 days, lasts 31), so a worker enrolled once per
 // era never holds two classes whose dates overlap.
 const ScaleEras = 5
@@ -41,6 +42,7 @@ func GenerateScale(ctx context.Context, db bun.IDB, providers []int64, regions [
 		CROSS JOIN generate_series(0, ? - 1) AS g
 		CROSS JOIN LATERAL (SELECT CASE WHEN g % ? < ? - 1
 		        THEN ?::date - (? - g % ?) * 365 + (g * 37) % 300
+		        WHEN (g / ?) % 2 = 0 THEN ?::date - 340 + (g * 37) % 280
 		        ELSE ?::date - 20 + (g * 37) % 60 END AS s) AS d
 		CROSS JOIN LATERAL (SELECT CASE
 		        WHEN g % 20 = 7 AND d.s + 30 < ?::date THEN 'cancelled'
@@ -50,7 +52,7 @@ func GenerateScale(ctx context.Context, db bun.IDB, providers []int64, regions [
 		        ELSE 'open' END AS state) AS st
 		WHERE NOT EXISTS (SELECT 1 FROM classes AS c WHERE c.provider_org_id = p.id)`,
 		pgdialect.Array(planIDs), len(planIDs), pgdialect.Array(providers), pgdialect.Array(regions),
-		perProvider, ScaleEras, ScaleEras, today, ScaleEras, ScaleEras, today,
+		perProvider, ScaleEras, ScaleEras, today, ScaleEras, ScaleEras, ScaleEras, today, today,
 		today, today, today).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("generate scale classes: %w", err)
@@ -135,4 +137,11 @@ func ScaleInState(db bun.IDB, providers []int64, states ...string) *bun.SelectQu
 		ColumnExpr("c.id, c.plan_id, c.provider_org_id, c.region_code, c.starts_on, c.ends_on, c.state").
 		Where("c.provider_org_id = ANY(?)", pgdialect.Array(providers)).
 		Where("c.state IN (?)", bun.In(states))
+}
+
+// ScaleEndedSince selects the completed classes of providers that ended on
+// or after since, with the columns of ScaleInState: the classes the scale
+// seed holds sittings for.
+func ScaleEndedSince(db bun.IDB, providers []int64, since time.Time) *bun.SelectQuery {
+	return ScaleInState(db, providers, "completed").Where("c.ends_on >= ?", since.Format(time.DateOnly))
 }

@@ -3,6 +3,7 @@ package enrolment
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -100,17 +101,18 @@ func InStatus(db bun.IDB, statuses ...string) *bun.SelectQuery {
 }
 
 // ScaleCompletions selects the completed enrolments with ids in [fromID,
-// toID] whose plan asks for no assessment (enrolment_id, passed_on: the
-// day completed): with assessments.ScalePasses, what the scale seed
-// certifies.
-func ScaleCompletions(db bun.IDB, fromID, toID int64) *bun.SelectQuery {
+// toID] the scale seed certifies without a pass (enrolment_id, passed_on:
+// the day completed): those of plans that ask for no assessment, and two
+// in five of those completed before sittingsSince, the classes of which have no
+// sittings in the scale world (their assessment predates the system).
+// With assessments.ScalePasses, what the scale seed certifies.
+func ScaleCompletions(db bun.IDB, fromID, toID int64, sittingsSince time.Time) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("enrolments AS e").
-		Join("JOIN (?) AS c ON c.id = e.class_id", classes.Providers(db)).
 		ColumnExpr("e.id AS enrolment_id, e.completed_on AS passed_on").
 		Where("e.id BETWEEN ? AND ?", fromID, toID).
 		Where("e.status = 'completed'").
-		Where("e.plan_version_id IN (SELECT pv.id FROM (?) AS pv JOIN (?) AS pa ON pa.id = pv.plan_id WHERE pa.assessment = 'none')",
-			catalog.VersionPlans(db), catalog.PlanAssessments(db))
+		Where("(e.completed_on < ? AND e.id % 5 < 2) OR e.plan_version_id IN (SELECT pv.id FROM (?) AS pv JOIN (?) AS pa ON pa.id = pv.plan_id WHERE pa.assessment = 'none')",
+			sittingsSince.Format(time.DateOnly), catalog.VersionPlans(db), catalog.PlanAssessments(db))
 }
 
 // IDRange returns the smallest and largest enrolment id (0, 0 when there
@@ -121,4 +123,13 @@ func IDRange(ctx context.Context, db bun.IDB) (lo, hi int64, err error) {
 		return 0, 0, fmt.Errorf("id range of enrolments: %w", err)
 	}
 	return lo, hi, nil
+}
+
+// Analyze refreshes the planner's statistics of this module's tables
+// after the scale seed's bulk load. Errors: only internal ones (database).
+func Analyze(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "ANALYZE enrolments, plan_waitlist"); err != nil {
+		return fmt.Errorf("analyze enrolments, plan_waitlist: %w", err)
+	}
+	return nil
 }
