@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -201,50 +202,98 @@ func (w *scaleWorld) registrars() []int64 {
 	return ids
 }
 
-// scaleWorkers writes the missing workers in batches of scaleBatch. Batch
-// b is generated from a random source seeded with b, so a rerun makes the
-// same people; what is stored already (whole batches) is skipped.
+// scaleStreams is how many loads of the workers and enrolments steps run
+// at once: one per core of the 2-core machine the goal is set on; one
+// backend maintaining the indexes is what limits each stream.
+const scaleStreams = 2
+
+// inParallel runs fn on each of jobs, scaleStreams at a time, and returns
+// the first error (the others stop at their next job).
+func inParallel(ctx context.Context, jobs []int64, fn func(context.Context, int64) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	feed := make(chan int64)
+	errs := make(chan error, scaleStreams)
+	for range scaleStreams {
+		go func() {
+			for j := range feed {
+				if err := fn(ctx, j); err != nil {
+					cancel()
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case feed <- j:
+		case <-ctx.Done():
+		}
+	}
+	close(feed)
+	var first error
+	for range scaleStreams {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// scaleWorkers writes the missing workers in batches of scaleBatch, two
+// at a time. Batch b is generated from a random source seeded with b, so
+// a rerun makes the same people; a batch is written whole or not at all,
+// and one whose first person is stored is skipped, so a rerun continues
+// whatever order the batches had finished in.
 func scaleWorkers(ctx context.Context, s Services, w *scaleWorld) error {
 	have, err := workers.CountRegisteredBy(ctx, s.DB, w.registrars())
-	if err != nil {
+	if err != nil || have >= w.n { // the last batch may be short: done is done
 		return err
 	}
-	if have >= w.n { // the last batch may be short: done is done
+	var jobs []int64
+	for from := 0; from < w.n; from += scaleBatch {
+		jobs = append(jobs, int64(from))
+	}
+	start := time.Now()
+	var mu sync.Mutex
+	done := have
+	return inParallel(ctx, jobs, func(ctx context.Context, from int64) error {
+		n, err := w.workerBatch(ctx, s, int(from))
+		if err != nil || n == 0 {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done += n
+		rate := float64(done-have) / time.Since(start).Seconds()
+		fmt.Fprintf(w.out, "workers: %d/%d (%.0f/s, about %s left)\n", done, w.n, rate,
+			(time.Duration(float64(w.n-done)/rate) * time.Second).Round(time.Second))
 		return nil
-	}
-	start, done, failures := time.Now(), 0, 0
-	for from := have / scaleBatch * scaleBatch; from < w.n; from += scaleBatch {
-		r := rand.New(rand.NewPCG(uint64(from/scaleBatch), 14))
-		batch := make([]workers.Worker, 0, min(scaleBatch, w.n-from))
-		for i := from; i < from+cap(batch); i++ {
-			p, err := w.person(s.Workers, r, i)
-			if err != nil {
-				return err
-			}
-			batch = append(batch, *p)
+	})
+}
+
+// workerBatch generates the batch starting at person from and writes it
+// unless it is stored; it returns how many it wrote.
+func (w *scaleWorld) workerBatch(ctx context.Context, s Services, from int) (int, error) {
+	r := rand.New(rand.NewPCG(uint64(from/scaleBatch), 14))
+	batch := make([]workers.Worker, 0, min(scaleBatch, w.n-from))
+	for i := from; i < from+cap(batch); i++ {
+		p, err := w.person(s.Workers, r, i)
+		if err != nil {
+			return 0, err
 		}
-		if err := w.copyBatch(ctx, s, batch); err != nil {
-			// On a loaded machine a COPY can outlast the driver's read
-			// timeout and still commit on the server: count again and go
-			// on from what is stored, a few times before giving up.
-			if failures++; failures > 3 {
-				return fmt.Errorf("workers %d–%d: %w", from, from+len(batch), err)
-			}
-			fmt.Fprintf(w.out, "workers: batch at %d failed (%v); counting again\n", from, err)
-			time.Sleep(2 * time.Second)
-			if have, err = workers.CountRegisteredBy(ctx, s.DB, w.registrars()); err != nil {
-				return err
-			}
-			from = have/scaleBatch*scaleBatch - scaleBatch
-			continue
-		}
-		failures = 0
-		done += len(batch)
-		rate := float64(done) / time.Since(start).Seconds()
-		fmt.Fprintf(w.out, "workers: %d/%d (%.0f/s, about %s left)\n", from+len(batch), w.n, rate,
-			(time.Duration(float64(w.n-from-len(batch))/rate) * time.Second).Round(time.Second))
+		batch = append(batch, *p)
 	}
-	return nil
+	stored, err := workers.LookupByIDNumberIdx(ctx, s.DB, [][]byte{batch[0].IDNumberIdx})
+	if err != nil || len(stored) > 0 {
+		return 0, err
+	}
+	if err := w.copyBatch(ctx, s, batch); err != nil {
+		return 0, fmt.Errorf("workers %d–%d: %w", from, from+len(batch), err)
+	}
+	return len(batch), nil
 }
 
 // copyBatch writes one batch with COPY, triggers off (workers.CopyScale).
@@ -447,20 +496,23 @@ func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil || lo == 0 {
 		return err
 	}
-	start, total := time.Now(), 0
+	var jobs []int64
 	for from := lo; from <= hi; from += scaleEnrolChunk {
+		jobs = append(jobs, from)
+	}
+	start, total := time.Now(), 0
+	var mu sync.Mutex
+	err = inParallel(ctx, jobs, func(ctx context.Context, from int64) error {
 		to := min(hi, from+scaleEnrolChunk-1)
 		done, err := enrolment.AnyOfWorkers(ctx, s.DB, from, to)
-		if err != nil {
+		if err != nil || done {
 			return err
 		}
-		if done {
-			continue
-		}
+		n := 0
 		err = pg.Replica(ctx, s.Bulk, func(ctx context.Context, _ bun.Conn, tx bun.Tx) error {
-			n, err := enrolment.GenerateScale(ctx, tx, classes.ScaleDraw(tx, ps, w.asOf),
+			var err error
+			n, err = enrolment.GenerateScale(ctx, tx, classes.ScaleDraw(tx, ps, w.asOf),
 				workers.RegisteredIn(tx, regs, from, to), plans, versions)
-			total += n
 			if err != nil {
 				return err
 			}
@@ -469,8 +521,15 @@ func scaleEnrolments(ctx context.Context, s Services, w *scaleWorld) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w.out, "enrolments: workers up to id %d of %d, %d enrolments (%.0f/s)\n",
-			to, hi, total, float64(total)/time.Since(start).Seconds())
+		mu.Lock()
+		defer mu.Unlock()
+		total += n
+		fmt.Fprintf(w.out, "enrolments: workers %d–%d of %d–%d, %d enrolments (%.0f/s)\n",
+			from, to, lo, hi, total, float64(total)/time.Since(start).Seconds())
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	n, err := classes.RebuildCounts(ctx, s.Bulk, enrolment.PlaceCounts(s.Bulk))
 	if err != nil {
