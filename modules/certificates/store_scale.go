@@ -173,3 +173,39 @@ func Analyze(ctx context.Context, db bun.IDB) error {
 	}
 	return nil
 }
+
+// RecentHolders returns the workers with ids in [fromID, toID] and id %
+// every = 0 who hold a certificate issued since since: the scale seed's
+// sample for the eligibility refresh. Errors: only internal ones
+// (database).
+func RecentHolders(ctx context.Context, db bun.IDB, since time.Time, every, fromID, toID int64) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().TableExpr("certificates").ColumnExpr("DISTINCT worker_id").
+		Where("issued_on >= ? AND worker_id BETWEEN ? AND ? AND worker_id % ? = 0", since.Format(time.DateOnly), fromID, toID, every).
+		OrderExpr("worker_id").Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("holders of recent certificates: %w", err)
+	}
+	return ids, nil
+}
+
+// AnyForEnrolments reports whether an enrolment with id in [fromID, toID]
+// in a class of providers holds a certificate: how a rerun of the scale
+// seed knows a range is done (each is issued in one transaction).
+// Errors: only internal ones (database).
+func AnyForEnrolments(ctx context.Context, db bun.IDB, providers []int64, fromID, toID int64) (bool, error) {
+	ok, err := db.NewSelect().TableExpr("certificates").Where("enrolment_id BETWEEN ? AND ?", fromID, toID).
+		Where("provider_org_id = ANY(?)", pgdialect.Array(providers)).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("certificates of enrolments %d–%d: %w", fromID, toID, err)
+	}
+	return ok, nil
+}
+
+// ScaleClaimable selects the certificates a scale claim may be filed for
+// (id, worker_id, region_code, level, issued_on), for claims.GenerateScale.
+func ScaleClaimable(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("certificates").
+		Column("id", "worker_id", "region_code", "level", "issued_on").
+		Where("status <> 'revoked'")
+}
