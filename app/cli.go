@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "serve":
 		return runServe(ctx, a, args, logger)
 	case "seed":
-		return runSeed(ctx, a, args, stdout)
+		return runSeed(ctx, a, db, args, stdout)
 	case "user":
 		return runUser(ctx, a, args, stdin, stdout)
 	case "jobs":
@@ -194,7 +194,7 @@ func runMigrate(ctx context.Context, cfg Config, args []string, stdout io.Writer
 	return nil
 }
 
-func runSeed(ctx context.Context, a *App, args []string, stdout io.Writer) error {
+func runSeed(ctx context.Context, a *App, db *database.DB, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageError{"usage: tuoyu seed demo | seed scale --workers N"}
 	}
@@ -211,7 +211,9 @@ func runSeed(ctx context.Context, a *App, args []string, stdout io.Writer) error
 		if err := fs.Parse(args[1:]); err != nil || *n <= 0 {
 			return usageError{"usage: tuoyu seed scale --workers N (N > 0)"}
 		}
-		return a.SeedScale(ctx, *n, stdout)
+		bulk := db.Bulk()
+		defer bulk.Close()
+		return a.SeedScale(ctx, bulk, *n, stdout)
 	}
 	return usageError{"unknown seed " + args[0]}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/uptrace/bun"
+
 	"tuoyu/app/seed"
 )
 
@@ -67,7 +69,10 @@ func (a *App) isEmpty(ctx context.Context) (bool, error) {
 }
 
 // SeedScale builds the province-size world of n workers for benchmarks
-// (seed.Scale; resumable).
-func (a *App) SeedScale(ctx context.Context, n int, out io.Writer) error {
-	return seed.Scale(ctx, a.seedServices(), n, out)
+// (seed.Scale; resumable). bulk is a pool of the owning role (a superuser)
+// with long timeouts for the set-based loads (database.DB.Bulk).
+func (a *App) SeedScale(ctx context.Context, bulk *bun.DB, n int, out io.Writer) error {
+	s := a.seedServices()
+	s.Bulk = bulk
+	return seed.Scale(ctx, s, n, out)
 }

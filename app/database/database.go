@@ -147,6 +147,19 @@ func (db *DB) DatabaseAs(name, user string) *bun.DB {
 	return connect(append(slices.Clone(db.opts), pgdriver.WithUser(user), pgdriver.WithPassword(""), pgdriver.WithDatabase(name)))
 }
 
+// Bulk opens a pool of the owning role with read and write timeouts of
+// half an hour, for the scale seed: its set-based statements over a
+// million rows outlast the driver's default of 10 seconds on a loaded
+// machine, and its loads switch triggers off (session_replication_role),
+// which only a superuser may. The caller closes it.
+func (db *DB) Bulk() *bun.DB {
+	opts := slices.Clone(db.opts)
+	if db.cluster != nil {
+		opts = append(opts, pgdriver.WithDatabase(AppDatabase))
+	}
+	return connect(append(opts, pgdriver.WithReadTimeout(30*time.Minute), pgdriver.WithWriteTimeout(30*time.Minute)))
+}
+
 // Close closes the pools, then stops the embedded cluster if this process
 // started it (other processes sharing it lose their connections).
 func (db *DB) Close() error {

@@ -38,6 +38,7 @@ const DemoPassword = accounts.DemoPassword
 // Services are the module services the seeds work through.
 type Services struct {
 	DB           *bun.DB // opens the transaction that adds the demo workers and their login together
+	Bulk         *bun.DB // the scale seed's set-based loads: the owning role (a superuser), long timeouts
 	Now          func() time.Time
 	Orgs         *orgs.Service
 	Accounts     *accounts.Service

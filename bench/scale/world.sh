@@ -10,8 +10,12 @@
 #
 # The world lives in $TUOYU_DATA_DIR (default ./var/bench-scale) on the
 # embedded database, or on DATABASE_URL (with TUOYU_SECRET_KEY) when set;
-# it is kept between runs, so a second run only measures. Needs the
-# PostgreSQL binaries, curl and go.
+# it is kept between runs, so a second run only measures. The seed's bulk
+# loads switch triggers off, so the owning role (DATABASE_URL, or
+# TUOYU_MIGRATE_DATABASE_URL when set) must be a superuser, as the embedded
+# cluster's is. The certificates are signed with the data dir's key (or
+# TUOYU_CERT_SIGNING_KEY): keep it with the world. Needs the PostgreSQL
+# binaries, curl and go.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

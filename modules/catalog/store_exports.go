@@ -26,3 +26,23 @@ func PlanAssessments(db bun.IDB) *bun.SelectQuery {
 func VersionRules(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("plan_versions").Column("id", "pass_mark", "max_attempts")
 }
+
+// VersionCourses selects each plan version's courses (plan_version_id,
+// course_id, required_hours, position): a sub-query for the scale seed's
+// lessons.
+func VersionCourses(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plan_version_courses").
+		Column("plan_version_id", "course_id", "required_hours", "position")
+}
+
+// PlanFacts selects what a certificate copies of each plan (id, code, name,
+// occupation, level, purpose, assessment): a sub-query for the scale
+// seed's certificates.
+func PlanFacts(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plans").Column("id", "code", "name", "occupation", "level", "purpose", "assessment")
+}
+
+// VersionPlans selects each plan version's id and plan_id.
+func VersionPlans(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("plan_versions").Column("id", "plan_id")
+}

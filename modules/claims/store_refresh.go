@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/modules/accounts"
@@ -60,10 +61,16 @@ func storeBatch(ctx context.Context, db *bun.DB, ws []workers.Worker, rows []Sto
 		at); err != nil {
 		return fmt.Errorf("store eligibility: %w", err)
 	}
+	ids := make([]int64, len(ws))
+	for i := range ws {
+		ids[i] = ws[i].ID
+	}
+	// By the batch's ids, not its id range: a batch of chosen workers
+	// (RefreshWorkers) leaves the others' rows alone.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM claim_eligibility AS e
-		WHERE e.worker_id >= ? AND e.worker_id <= ?
+		WHERE e.worker_id = ANY(?)
 			AND NOT EXISTS (SELECT 1 FROM eligibility_batch AS b WHERE b.worker_id = e.worker_id
-				AND b.certificate_id = e.certificate_id AND b.subsidy = e.subsidy)`, ws[0].ID, ws[len(ws)-1].ID); err != nil {
+				AND b.certificate_id = e.certificate_id AND b.subsidy = e.subsidy)`, pgdialect.Array(ids)); err != nil {
 		return fmt.Errorf("remove stale eligibility: %w", err)
 	}
 	return tx.Commit()

@@ -10,8 +10,9 @@ import (
 )
 
 // ScaleEras is how many yearly terms the scale world's classes span: four
-// past years of completed (and some cancelled) classes, then the current
-// term with running, open and draft classes. A class lies within its era
+// past years of completed (and some cancelled) classes, then the last
+// year: half its classes ended in it (the certificates still in their
+// claim window), half are the current term's running, open and draft ones. A class lies within its era
 // (starts in its first 300 days, lasts 31), so a worker enrolled once per
 // era never holds two classes whose dates overlap.
 const ScaleEras = 5
@@ -41,6 +42,7 @@ func GenerateScale(ctx context.Context, db bun.IDB, providers []int64, regions [
 		CROSS JOIN generate_series(0, ? - 1) AS g
 		CROSS JOIN LATERAL (SELECT CASE WHEN g % ? < ? - 1
 		        THEN ?::date - (? - g % ?) * 365 + (g * 37) % 300
+		        WHEN (g / ?) % 2 = 0 THEN ?::date - 340 + (g * 37) % 280
 		        ELSE ?::date - 20 + (g * 37) % 60 END AS s) AS d
 		CROSS JOIN LATERAL (SELECT CASE
 		        WHEN g % 20 = 7 AND d.s + 30 < ?::date THEN 'cancelled'
@@ -50,7 +52,7 @@ func GenerateScale(ctx context.Context, db bun.IDB, providers []int64, regions [
 		        ELSE 'open' END AS state) AS st
 		WHERE NOT EXISTS (SELECT 1 FROM classes AS c WHERE c.provider_org_id = p.id)`,
 		pgdialect.Array(planIDs), len(planIDs), pgdialect.Array(providers), pgdialect.Array(regions),
-		perProvider, ScaleEras, ScaleEras, today, ScaleEras, ScaleEras, today,
+		perProvider, ScaleEras, ScaleEras, today, ScaleEras, ScaleEras, ScaleEras, today, today,
 		today, today, today).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("generate scale classes: %w", err)
@@ -83,8 +85,63 @@ func ScaleDraw(db bun.IDB, providers []int64, today time.Time) *bun.SelectQuery 
 		Where("c.state <> 'draft'")
 }
 
-// Providers selects each class's id and provider: a sub-query for the
+// Providers selects each class's id, provider and plan: a sub-query for the
 // enrolment store's set-based work.
 func Providers(db bun.IDB) *bun.SelectQuery {
-	return db.NewSelect().Table("classes").Column("id", "provider_org_id")
+	return db.NewSelect().Table("classes").Column("id", "provider_org_id", "plan_id")
+}
+
+// placeCounts joins every class with its counts afresh (counts:
+// enrolment.PlaceCounts; no row means none).
+func placeCounts(db bun.IDB, counts *bun.SelectQuery) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("classes AS c").
+		Join("LEFT JOIN (?) AS n ON n.class_id = c.id", counts).
+		ColumnExpr("c.id, coalesce(n.taken, 0) AS taken, coalesce(n.waiting, 0) AS waiting")
+}
+
+// RebuildCounts sets enrolled_count and waitlisted_count of every class
+// to counts (enrolment.PlaceCounts) where they differ: how the scale seed
+// restores what the enrolment triggers keep after loading enrolments with
+// triggers off. It returns how many classes changed. Errors: only
+// internal ones (database).
+func RebuildCounts(ctx context.Context, db bun.IDB, counts *bun.SelectQuery) (int, error) {
+	res, err := db.NewRaw(`UPDATE classes AS c SET enrolled_count = f.taken, waitlisted_count = f.waiting
+		FROM (?) AS f
+		WHERE c.id = f.id AND (c.enrolled_count, c.waitlisted_count) IS DISTINCT FROM (f.taken, f.waiting)`,
+		placeCounts(db, counts)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("rebuild place counts of classes: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CountMismatches counts the classes whose place counts differ from counts
+// (enrolment.PlaceCounts): the scale seed's test. Errors: only internal
+// ones (database).
+func CountMismatches(ctx context.Context, db bun.IDB, counts *bun.SelectQuery) (int, error) {
+	n, err := db.NewSelect().TableExpr("classes AS c").
+		Join("JOIN (?) AS f ON f.id = c.id", placeCounts(db, counts)).
+		Where("(c.enrolled_count, c.waitlisted_count) IS DISTINCT FROM (f.taken, f.waiting)").Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("compare place counts: %w", err)
+	}
+	return int(n), nil
+}
+
+// ScaleInState selects the classes of providers in one of states (id,
+// plan_id, provider_org_id, region_code, starts_on, ends_on, state): the
+// classes the scale seed's later steps (lessons, sittings) work on.
+func ScaleInState(db bun.IDB, providers []int64, states ...string) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("classes AS c").
+		ColumnExpr("c.id, c.plan_id, c.provider_org_id, c.region_code, c.starts_on, c.ends_on, c.state").
+		Where("c.provider_org_id = ANY(?)", pgdialect.Array(providers)).
+		Where("c.state IN (?)", bun.In(states))
+}
+
+// ScaleEndedSince selects the completed classes of providers that ended on
+// or after since, with the columns of ScaleInState: the classes the scale
+// seed holds sittings for.
+func ScaleEndedSince(db bun.IDB, providers []int64, since time.Time) *bun.SelectQuery {
+	return ScaleInState(db, providers, "completed").Where("c.ends_on >= ?", since.Format(time.DateOnly))
 }

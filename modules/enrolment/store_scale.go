@@ -3,10 +3,12 @@ package enrolment
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"tuoyu/modules/catalog"
 	"tuoyu/modules/classes"
 )
 
@@ -76,4 +78,58 @@ func AnyOfWorkers(ctx context.Context, db bun.IDB, fromID, toID int64) (bool, er
 		return false, fmt.Errorf("enrolments of workers %d–%d: %w", fromID, toID, err)
 	}
 	return ok, nil
+}
+
+// PlaceCounts selects per class the places its enrolments hold
+// (class_id, taken: enrolled or completed, waiting: waitlisted), computed
+// afresh: what the statement triggers on enrolments keep in classes, for
+// classes.RebuildCounts after a load that ran without them.
+func PlaceCounts(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("enrolments").ColumnExpr("class_id").
+		ColumnExpr("count(*) FILTER (WHERE status IN ('enrolled', 'completed')) AS taken").
+		ColumnExpr("count(*) FILTER (WHERE status = 'waitlisted') AS waiting").
+		GroupExpr("class_id")
+}
+
+// InStatus selects the enrolments in one of statuses (id, class_id,
+// worker_id, plan_version_id, status, completed_on): a sub-query for the
+// scale seed's lessons, sittings and certificates.
+func InStatus(db bun.IDB, statuses ...string) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("enrolments AS e").
+		ColumnExpr("e.id, e.class_id, e.worker_id, e.plan_version_id, e.status, e.completed_on").
+		Where("e.status IN (?)", bun.In(statuses))
+}
+
+// ScaleCompletions selects the completed enrolments with ids in [fromID,
+// toID] the scale seed certifies without a pass (enrolment_id, passed_on:
+// the day completed): those of plans that ask for no assessment, and two
+// in five of those completed before sittingsSince, the classes of which have no
+// sittings in the scale world (their assessment predates the system).
+// With assessments.ScalePasses, what the scale seed certifies.
+func ScaleCompletions(db bun.IDB, fromID, toID int64, sittingsSince time.Time) *bun.SelectQuery {
+	return db.NewSelect().TableExpr("enrolments AS e").
+		ColumnExpr("e.id AS enrolment_id, e.completed_on AS passed_on").
+		Where("e.id BETWEEN ? AND ?", fromID, toID).
+		Where("e.status = 'completed'").
+		Where("(e.completed_on < ? AND e.id % 5 < 2) OR e.plan_version_id IN (SELECT pv.id FROM (?) AS pv JOIN (?) AS pa ON pa.id = pv.plan_id WHERE pa.assessment = 'none')",
+			sittingsSince.Format(time.DateOnly), catalog.VersionPlans(db), catalog.PlanAssessments(db))
+}
+
+// IDRange returns the smallest and largest enrolment id (0, 0 when there
+// are none). Errors: only internal ones (database).
+func IDRange(ctx context.Context, db bun.IDB) (lo, hi int64, err error) {
+	err = db.NewSelect().TableExpr("enrolments").ColumnExpr("coalesce(min(id), 0), coalesce(max(id), 0)").Scan(ctx, &lo, &hi)
+	if err != nil {
+		return 0, 0, fmt.Errorf("id range of enrolments: %w", err)
+	}
+	return lo, hi, nil
+}
+
+// Analyze refreshes the planner's statistics of this module's tables
+// after the scale seed's bulk load. Errors: only internal ones (database).
+func Analyze(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "ANALYZE enrolments, plan_waitlist"); err != nil {
+		return fmt.Errorf("analyze enrolments, plan_waitlist: %w", err)
+	}
+	return nil
 }

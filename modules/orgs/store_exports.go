@@ -13,3 +13,9 @@ func OrganisationNames(db bun.IDB) *bun.SelectQuery {
 func RegionNames(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Table("regions").Column("code", "name")
 }
+
+// SiteCodes selects each organisation's id, name and site code: a
+// sub-query for the scale seed's certificate numbers.
+func SiteCodes(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Table("organisations").Column("id", "name", "site_code")
+}

@@ -352,50 +352,7 @@ func CopyNew(ctx context.Context, conn bun.Conn, ws []Worker) error {
 	}
 	return pg.CopyFrom(ctx, conn, "COPY workers ("+copyColumns+") FROM STDIN", func(c *pg.CopyWriter) error {
 		for i := range ws {
-			w := &ws[i]
-			c.NullText(w.RegionCode, w.RegionCode == "")
-			c.Text(w.Name)
-			c.Bytea(w.IDNumberEnc)
-			c.Bytea(w.IDNumberIdx)
-			c.Text(w.IDMask)
-			c.Text(string(w.Sex))
-			c.Date(&w.BirthDate)
-			c.Text(w.IDAreaCode)
-			c.Bytea(w.PhoneEnc)
-			c.Bytea(w.PhoneIdx)
-			c.Text(w.PhoneMask)
-			c.NullText(string(w.Education), w.Education == "")
-			c.NullInt(w.EmployerInstitutionID)
-			c.NullInt(w.CollegeOrgID)
-			c.Text(w.Major)
-			c.NullInt(int64(w.GraduationYear))
-			c.Text(pgTextArray(w.Occupations))
-			c.NullText(string(w.Employment), w.Employment == "")
-			if w.InsuredMonths != nil {
-				c.Int(int64(*w.InsuredMonths))
-			} else {
-				c.Null()
-			}
-			c.Date(w.InsuredMonthsOn)
-			c.Text(w.InsuredMonthsSource)
-			c.NullText(pgTextArray(w.TargetGroups), w.TargetGroups == nil) // nil: never asked
-			c.Bytea(w.BankAccountEnc)
-			c.Bytea(w.BankAccountIdx)
-			c.Text(w.BankAccountMask)
-			c.Text(w.BankName)
-			c.NullInt(w.RegisteredByOrgID)
-			// Fact provenance (who set a subsidy fact, when), as timestamps.
-			for _, f := range []struct {
-				at *time.Time
-				by FactSource
-			}{{w.EmploymentSetAt, w.EmploymentSetBy}, {w.InsuredMonthsSetAt, w.InsuredMonthsSetBy}, {w.TargetGroupsSetAt, w.TargetGroupsSetBy}} {
-				if f.at == nil {
-					c.Null()
-				} else {
-					c.Text(f.at.UTC().Format(time.RFC3339Nano))
-				}
-				c.NullText(string(f.by), f.by == "")
-			}
+			copyRow(c, &ws[i])
 			if err := c.End(); err != nil {
 				return err
 			}
@@ -446,6 +403,53 @@ func keys(set map[int64]bool) []int64 {
 		}
 	}
 	return out
+}
+
+// copyRow writes the copyColumns of w, without ending the row.
+func copyRow(c *pg.CopyWriter, w *Worker) {
+	c.NullText(w.RegionCode, w.RegionCode == "")
+	c.Text(w.Name)
+	c.Bytea(w.IDNumberEnc)
+	c.Bytea(w.IDNumberIdx)
+	c.Text(w.IDMask)
+	c.Text(string(w.Sex))
+	c.Date(&w.BirthDate)
+	c.Text(w.IDAreaCode)
+	c.Bytea(w.PhoneEnc)
+	c.Bytea(w.PhoneIdx)
+	c.Text(w.PhoneMask)
+	c.NullText(string(w.Education), w.Education == "")
+	c.NullInt(w.EmployerInstitutionID)
+	c.NullInt(w.CollegeOrgID)
+	c.Text(w.Major)
+	c.NullInt(int64(w.GraduationYear))
+	c.Text(pgTextArray(w.Occupations))
+	c.NullText(string(w.Employment), w.Employment == "")
+	if w.InsuredMonths != nil {
+		c.Int(int64(*w.InsuredMonths))
+	} else {
+		c.Null()
+	}
+	c.Date(w.InsuredMonthsOn)
+	c.Text(w.InsuredMonthsSource)
+	c.NullText(pgTextArray(w.TargetGroups), w.TargetGroups == nil) // nil: never asked
+	c.Bytea(w.BankAccountEnc)
+	c.Bytea(w.BankAccountIdx)
+	c.Text(w.BankAccountMask)
+	c.Text(w.BankName)
+	c.NullInt(w.RegisteredByOrgID)
+	// Fact provenance (who set a subsidy fact, when), as timestamps.
+	for _, f := range []struct {
+		at *time.Time
+		by FactSource
+	}{{w.EmploymentSetAt, w.EmploymentSetBy}, {w.InsuredMonthsSetAt, w.InsuredMonthsSetBy}, {w.TargetGroupsSetAt, w.TargetGroupsSetBy}} {
+		if f.at == nil {
+			c.Null()
+		} else {
+			c.Text(f.at.UTC().Format(time.RFC3339Nano))
+		}
+		c.NullText(string(f.by), f.by == "")
+	}
 }
 
 // pgTextArray is an array literal of codes (no quoting needed: the codes are

@@ -24,6 +24,20 @@ func FactsAfter(ctx context.Context, idb bun.IDB, after int64, limit int) ([]Wor
 	return out, nil
 }
 
+// FactsIn is FactsAfter for the workers ids, in id order.
+// Errors: only internal ones (database).
+func FactsIn(ctx context.Context, idb bun.IDB, ids []int64) ([]Worker, error) {
+	var out []Worker
+	err := idb.NewSelect().Model(&out).
+		Column("id", "region_code", "employment", "employment_set_by", "insured_months", "insured_months_set_by",
+			"target_groups", "target_groups_set_by", "banned").
+		Where("w.id IN (?)", bun.In(ids)).OrderExpr("w.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("facts of %d workers: %w", len(ids), err)
+	}
+	return out, nil
+}
+
 // Located is a worker found by ID number index, with the region that
 // decides HR scope.
 type Located struct {
