@@ -92,17 +92,18 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 			app.Close()
 			return nil, fmt.Errorf("connect to DATABASE_URL: %w", err)
 		}
-		if cfg.MigrateURL == "" || cfg.MigrateURL == cfg.URL {
-			return &DB{DB: app, owner: app, opts: []pgdriver.Option{pgdriver.WithDSN(cfg.URL)}, ownerURL: cfg.URL}, nil
+		ownerURL := cfg.MigrateURL
+		if ownerURL == "" {
+			ownerURL = cfg.URL
 		}
-		opts := []pgdriver.Option{pgdriver.WithDSN(cfg.MigrateURL)}
-		owner := connect(opts)
+		opts := []pgdriver.Option{pgdriver.WithDSN(ownerURL)}
+		owner := connect(append(slices.Clone(opts), migrationTimeouts...))
 		if err := ping(ctx, owner); err != nil {
 			app.Close()
 			owner.Close()
 			return nil, fmt.Errorf("connect to TUOYU_MIGRATE_DATABASE_URL: %w", err)
 		}
-		return &DB{DB: app, owner: owner, opts: opts, ownerURL: cfg.MigrateURL}, nil
+		return &DB{DB: app, owner: owner, opts: opts, ownerURL: ownerURL}, nil
 	}
 
 	if cfg.DataDir == "" {
@@ -118,7 +119,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// only the data directory's owner can reach, so AppRole needs no
 		// password.
 		DB:      connect(append(slices.Clone(opts), pgdriver.WithUser(AppRole), pgdriver.WithDatabase(AppDatabase))),
-		owner:   connect(append(slices.Clone(opts), pgdriver.WithDatabase(AppDatabase))),
+		owner:   connect(append(slices.Clone(opts), append([]pgdriver.Option{pgdriver.WithDatabase(AppDatabase)}, migrationTimeouts...)...)),
 		opts:    opts,
 		cluster: c,
 	}
@@ -128,6 +129,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	return db, nil
 }
+
+// migrationTimeouts are the owner pool's: a migration that builds an index
+// or back-fills a column over a million rows outlasts the driver's default
+// read timeout of 10 seconds, and a timed-out migration leaves the server
+// unable to start.
+var migrationTimeouts = []pgdriver.Option{pgdriver.WithReadTimeout(30 * time.Minute), pgdriver.WithWriteTimeout(30 * time.Minute)}
 
 // Owner returns the pool of the role that owns the schema. Only migrations
 // (Migrate, Rollback, DownAll, MigrationStatus) use it; the application uses
