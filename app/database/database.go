@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.URL != "" {
-		app := connect([]pgdriver.Option{pgdriver.WithDSN(cfg.URL)})
+		app := connect(append([]pgdriver.Option{pgdriver.WithDSN(cfg.URL)}, appTimeouts...))
 		if err := ping(ctx, app); err != nil {
 			app.Close()
 			return nil, fmt.Errorf("connect to DATABASE_URL: %w", err)
@@ -118,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// Inside the private cluster every role is trusted on the socket
 		// only the data directory's owner can reach, so AppRole needs no
 		// password.
-		DB:      connect(append(slices.Clone(opts), pgdriver.WithUser(AppRole), pgdriver.WithDatabase(AppDatabase))),
+		DB:      connect(append(slices.Clone(opts), append([]pgdriver.Option{pgdriver.WithUser(AppRole), pgdriver.WithDatabase(AppDatabase)}, appTimeouts...)...)),
 		owner:   connect(append(slices.Clone(opts), append([]pgdriver.Option{pgdriver.WithDatabase(AppDatabase)}, migrationTimeouts...)...)),
 		opts:    opts,
 		cluster: c,
@@ -135,6 +135,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 // read timeout of 10 seconds, and a timed-out migration leaves the server
 // unable to start.
 var migrationTimeouts = []pgdriver.Option{pgdriver.WithReadTimeout(30 * time.Minute), pgdriver.WithWriteTimeout(30 * time.Minute)}
+
+// appTimeouts are the application pool's. The driver's default of 10
+// seconds failed the scheduled jobs at province size (the load test at a
+// million workers: the certificate catch-up's scan of two million results,
+// a re-sit of 8 000 candidates, releasing 20 000 returned claims, an
+// eligibility batch), each one statement that is slow but not stuck.
+var appTimeouts = []pgdriver.Option{pgdriver.WithReadTimeout(2 * time.Minute), pgdriver.WithWriteTimeout(2 * time.Minute)}
 
 // Owner returns the pool of the role that owns the schema. Only migrations
 // (Migrate, Rollback, DownAll, MigrationStatus) use it; the application uses

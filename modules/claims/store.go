@@ -310,14 +310,23 @@ type Notice struct {
 // Notices lists the claims in 公示 in the region prefix, ending soonest first.
 func (s Store) Notices(ctx context.Context, regionPrefix string, page, perPage int) ([]Notice, int, error) {
 	var out []Notice
-	n, err := s.db.NewSelect().TableExpr("claims AS cl").
+	inNotice := func() *bun.SelectQuery {
+		return s.db.NewSelect().TableExpr("claims AS cl").
+			Where("cl.status = ?", StatusNotice).Where("cl.region_code LIKE ?", regionPrefix+"%")
+	}
+	err := inNotice().
 		ColumnExpr("cl.id, w.name AS worker_name, cl.region_code, cl.subsidy, cl.amount_yuan, cl.approved_on, cl.notice_ends_on").
 		Join("JOIN (?) AS w ON w.id = cl.worker_id", workers.Display(s.db)).
-		Where("cl.status = ?", StatusNotice).Where("cl.region_code LIKE ?", regionPrefix+"%").
 		OrderExpr("cl.notice_ends_on, cl.id").Limit(int64(perPage)).Offset(int64((page-1)*perPage)).
-		ScanAndCount(ctx, &out)
+		Scan(ctx, &out)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list notices: %w", err)
+	}
+	// Counted from the claims alone: every claim has its worker, and the
+	// join cost a worker look-up per notice in the province.
+	n, err := inNotice().Count(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("count notices: %w", err)
 	}
 	return out, int(n), nil
 }

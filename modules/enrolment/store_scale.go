@@ -128,7 +128,8 @@ func IDRange(ctx context.Context, db bun.IDB) (lo, hi int64, err error) {
 // Analyze refreshes the planner's statistics of this module's tables
 // after the scale seed's bulk load. Errors: only internal ones (database).
 func Analyze(ctx context.Context, db bun.IDB) error {
-	if _, err := db.ExecContext(ctx, "ANALYZE enrolments, plan_waitlist"); err != nil {
+	// VACUUM too, for the visibility map index-only scans need (workers.Analyze).
+	if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) enrolments, plan_waitlist"); err != nil {
 		return fmt.Errorf("analyze enrolments, plan_waitlist: %w", err)
 	}
 	return nil

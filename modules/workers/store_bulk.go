@@ -496,7 +496,10 @@ func LinkRegistered(ctx context.Context, db bun.IDB, orgIDs []int64, fromID, toI
 // estimates above pg.ExactUpTo) would be those of the empty tables.
 // Errors: only internal ones (database).
 func Analyze(ctx context.Context, db bun.IDB) error {
-	if _, err := db.ExecContext(ctx, "ANALYZE workers, provider_workers"); err != nil {
+	// VACUUM too: a table just bulk-loaded has no visibility map, so every
+	// index-only scan (the lists' capped counts) reads the heap until
+	// autovacuum comes round.
+	if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE) workers, provider_workers"); err != nil {
 		return fmt.Errorf("analyze workers: %w", err)
 	}
 	return nil

@@ -1,0 +1,1 @@
+DROP INDEX assessment_candidates_worker_idx;
