@@ -1,3 +1,11 @@
+DROP TRIGGER payouts_stats_passes ON plans;
+DROP TRIGGER payouts_stats_passes ON classes;
+DROP TRIGGER payouts_stats_passes ON assessment_sittings;
+DROP FUNCTION payouts_stats_passes_basis();
+DROP FUNCTION payouts_stats_recount_passes();
+DROP TRIGGER payouts_stats_ins ON assessment_results;
+DROP TRIGGER payouts_stats_upd ON assessment_results;
+DROP TRIGGER payouts_stats_del ON assessment_results;
 DROP TRIGGER payouts_stats_upd ON payout_batches;
 DROP TRIGGER payouts_stats_ins ON payout_batch_items;
 DROP TRIGGER payouts_stats_upd ON payout_batch_items;
@@ -16,5 +24,6 @@ DROP FUNCTION payouts_stats_trigger();
 DROP FUNCTION payouts_stats_fold(text, text);
 DROP FUNCTION payouts_stats_rows(text, text);
 DROP FUNCTION payouts_stats_contrib(text);
+DROP FUNCTION payouts_stats_passes(text, text);
 DROP TABLE payouts_stats_monthly;
 DROP FUNCTION payouts_stats_month(date);

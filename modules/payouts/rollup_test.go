@@ -176,6 +176,33 @@ func TestRollupEqualsFreshCount(t *testing.T) {
 	mustExec(`DELETE FROM enrolments WHERE id = ?`, enrolmentIDs[1])
 	step("a certificate and its enrolment deleted")
 
+	// Passes: sittings of the second class, results recorded, corrected,
+	// deleted; then what every pass rests on changed (a sitting's region,
+	// the plan's assessment).
+	var sittings []int64
+	if err := e.db.NewRaw(`INSERT INTO assessment_sittings (class_id, provider_org_id, region_code, kind, attempt, starts_at, ends_at, capacity, created_by_job)
+		SELECT ?, ?, ?, k, 1, make_timestamptz(?, 6, d, 9, 0, 0, 'Asia/Shanghai'), make_timestamptz(?, 6, d, 11, 0, 0, 'Asia/Shanghai'), 50, true
+		FROM (VALUES ('theory', 1), ('practical', 2)) AS v (k, d) RETURNING id`, classIDs[1], provider, e.region, year, year).Scan(ctx, &sittings); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(`INSERT INTO assessment_candidates (sitting_id, enrolment_id, worker_id, during)
+		SELECT s.id, en.id, en.worker_id, tstzrange(s.starts_at, s.ends_at) FROM assessment_sittings s, enrolments en
+		WHERE s.id = ANY(?) AND en.class_id = ?`, pgdialect.Array(sittings), classIDs[1])
+	mustExec(`INSERT INTO assessment_results (sitting_id, enrolment_id, worker_id, score, passed, updated_at)
+		SELECT c.sitting_id, c.enrolment_id, c.worker_id, 80, true, make_timestamptz(?, 6, 30, 23, 30, 0, 'Asia/Shanghai')
+		FROM assessment_candidates c WHERE c.sitting_id = ANY(?)`, year, pgdialect.Array(sittings))
+	step("results recorded: passes")
+	mustExec(`UPDATE assessment_results SET score = 40, passed = false WHERE id = (SELECT min(id) FROM assessment_results WHERE sitting_id = ?)`, sittings[1])
+	step("a result corrected to a fail")
+	mustExec(`UPDATE assessment_results SET updated_at = make_timestamptz(?, 7, 2, 8, 0, 0, 'Asia/Shanghai') WHERE sitting_id = ?`, year, sittings[1])
+	step("results corrected in July")
+	mustExec(`DELETE FROM assessment_results WHERE id = (SELECT max(id) FROM assessment_results WHERE sitting_id = ?)`, sittings[0])
+	step("a result deleted")
+	mustExec(`UPDATE assessment_sittings SET region_code = ? WHERE id = ?`, city, sittings[0])
+	step("a sitting moved to the city")
+	mustExec(`UPDATE plans SET assessment = 'theory' WHERE id = ?`, planID)
+	step("the plan's assessment changed")
+
 	// The migration's back-fill gives the same rollup from the data as it
 	// stands.
 	up, err := os.ReadFile("../../migrations/20261204170000_payouts_stats_rollup.up.sql")
@@ -190,7 +217,7 @@ func TestRollupEqualsFreshCount(t *testing.T) {
 	mustExec(string(up[i:]))
 	step("the back-fill")
 	var n int
-	if err := e.db.NewRaw("SELECT count(*) FROM payouts_stats_monthly WHERE measure IN ('trained', 'certified', 'paid') AND n > 0").Scan(ctx, &n); err != nil || n < 3 {
+	if err := e.db.NewRaw("SELECT count(DISTINCT measure) FROM payouts_stats_monthly WHERE measure IN ('trained', 'certified', 'paid', 'passed') AND n > 0").Scan(ctx, &n); err != nil || n < 4 {
 		t.Fatalf("the fixture does not reach every measure: %d rows, %v", n, err)
 	}
 }

@@ -88,8 +88,7 @@ func (s *Service) ParseYear(raw string) (int, error) {
 // and by city or county: workers trained, passed and certified, claims by
 // status, claims and yuan approved, paid and returned, and the budget used.
 // Every figure comes from one read-only snapshot, so the numbers agree with
-// each other: passes counted fresh, the rest summed from the exact rollup
-// payouts_stats_monthly (kept by statement triggers; counted fresh from the
+// each other: summed from the exact rollup payouts_stats_monthly (kept by statement triggers; counted fresh from the
 // sources outside the rollup's zone). Errors: Forbidden forbidden_role;
 // NotFound region_not_found.
 func (s *Service) Stats(ctx context.Context, p *accounts.Principal, region string, year int) (*Stats, error) {
@@ -184,13 +183,12 @@ func (s *Service) countFresh(ctx context.Context, tx bun.Tx, st *Stats, agg *agg
 	return nil
 }
 
-// rolledUp are the figures payouts_stats_monthly keeps; passes (a
-// derived count over results, sittings and plans) are counted fresh.
-var rolledUp = map[string]bool{"trained": true, "certified": true}
+// rolledUp are the event figures payouts_stats_monthly keeps (all of
+// them): countEvents only notes the missing sources.
+var rolledUp = map[string]bool{"trained": true, "passed": true, "certified": true}
 
 // countFromRollup adds the figures of year under prefix to agg from the
-// rollup (claims, approvals, payments, completions, certificates), and
-// the passes fresh, in the same snapshot.
+// rollup: claims, approvals, payments, completions, passes, certificates.
 func (s *Service) countFromRollup(ctx context.Context, tx bun.Tx, st *Stats, agg *aggregate, prefix string, year int) error {
 	store := NewStore(tx)
 	if err := store.setZone(ctx, s.loc); err != nil {
@@ -219,6 +217,8 @@ func addRollupCells(agg *aggregate, cells []rollupCell, src Sources) {
 		switch {
 		case rc.Measure == "trained" && src.Trained != nil:
 			agg.add(c, func(f *Figures, c cell) { f.Trained += c.N })
+		case rc.Measure == "passed" && src.Passed != nil:
+			agg.add(c, func(f *Figures, c cell) { f.Passed += c.N })
 		case rc.Measure == "certified" && src.Certified != nil:
 			agg.add(c, func(f *Figures, c cell) { f.Certified += c.N })
 		case rc.Measure == "claimed" && src.Claims != nil:

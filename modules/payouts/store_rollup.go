@@ -14,7 +14,7 @@ const rollupZone = "Asia/Shanghai"
 
 // rollupCell is one summed row of payouts_stats_monthly: a region code, a
 // month of the year, a measure (claimed, approved, certified, trained,
-// paid), its key (the claim's or item's status, or ”) and the count and
+// passed, paid), its key (the claim's or item's status, or ”) and the count and
 // yuan.
 type rollupCell struct {
 	RegionCode string `bun:"region_code"`
@@ -59,6 +59,8 @@ func rollupDiff(ctx context.Context, idb bun.IDB, src Sources) ([]string, error)
 			ColumnExpr("date_trunc('month', e.day::timestamp)::date, e.region_code, 'certified', '', count(*), 0").GroupExpr("1, 2, 3, 4")).
 		UnionAll(idb.NewSelect().TableExpr("(?) AS e", src.Trained(idb)).
 			ColumnExpr("date_trunc('month', e.day::timestamp)::date, e.region_code, 'trained', '', count(*), 0").GroupExpr("1, 2, 3, 4")).
+		UnionAll(idb.NewSelect().TableExpr("(?) AS e", src.Passed(idb)).
+			ColumnExpr("date_trunc('month', e.day::timestamp)::date, e.region_code, 'passed', '', count(*), 0").GroupExpr("1, 2, 3, 4")).
 		UnionAll(idb.NewSelect().TableExpr("payout_batch_items AS pi").
 			Join("JOIN payout_batches AS pb ON pb.id = pi.batch_id").
 			ColumnExpr("date_trunc('month', pb.paid_on::timestamp)::date, pi.region_code, 'paid', pi.status, count(*), sum(pi.amount_yuan)").
