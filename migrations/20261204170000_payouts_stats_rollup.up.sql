@@ -94,11 +94,12 @@ SELECT CASE
 WHEN tbl = 'assessment_results' THEN format($q$
     WITH e AS (%1$s),
     after AS (SELECT r.* FROM assessment_results r WHERE r.enrolment_id IN (SELECT enrolment_id FROM e)),
-    before AS (SELECT * FROM after WHERE id NOT IN (%2$s) UNION ALL %3$s)
+    before AS (SELECT * FROM after a WHERE %2$s UNION ALL %3$s)
     SELECT 1 AS sign, * FROM (%4$s) a UNION ALL SELECT -1, * FROM (%5$s) b $q$,
     CASE op WHEN 'INSERT' THEN 'SELECT enrolment_id FROM new_rows' WHEN 'DELETE' THEN 'SELECT enrolment_id FROM old_rows'
         ELSE 'SELECT enrolment_id FROM new_rows UNION SELECT enrolment_id FROM old_rows' END,
-    CASE WHEN op = 'DELETE' THEN 'SELECT NULL::bigint WHERE false' ELSE 'SELECT id FROM new_rows' END,
+    -- an anti-join: NOT IN over a large statement's rows would rescan them per row
+    CASE WHEN op = 'DELETE' THEN 'true' ELSE 'NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = a.id)' END,
     CASE WHEN op = 'INSERT' THEN 'SELECT * FROM after WHERE false' ELSE 'SELECT * FROM old_rows' END,
     payouts_stats_passes('after', 'assessment_sittings'), payouts_stats_passes('before', 'assessment_sittings'))
 WHEN tbl IN ('classes', 'payout_batches') THEN format($q$
