@@ -744,6 +744,10 @@ func scalePayouts(ctx context.Context, s Services, w *scaleWorld) error {
 // wrote: until autovacuum gets there the planner sees the tables as they
 // were, and the lists' estimated totals would be those of empty tables.
 func scaleStatistics(ctx context.Context, s Services, _ *scaleWorld) error {
+	// The loads ran with the triggers off, the overview's rollup among them.
+	if err := payouts.RebuildRollup(ctx, s.Bulk); err != nil {
+		return err
+	}
 	if err := workers.Analyze(ctx, s.Bulk); err != nil {
 		return err
 	}

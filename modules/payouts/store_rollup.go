@@ -44,6 +44,12 @@ func (s Store) rollupCells(ctx context.Context, prefix string, year int) ([]roll
 	return out, nil
 }
 
+// RollupDiff is rollupDiff with the service's sources: for the checks of
+// writers that bypass the triggers (the scale seed).
+func (s *Service) RollupDiff(ctx context.Context) ([]string, error) {
+	return rollupDiff(ctx, s.db, s.sources)
+}
+
 // rollupDiff compares the whole rollup with a fresh count of the sources
 // (the owners' sub-queries and the batch items), every year and region, and
 // returns the rows that differ, as text, for a test to show. An empty

@@ -83,6 +83,16 @@ func TotalMismatches(ctx context.Context, db bun.IDB) (int, error) {
 	return int(n), nil
 }
 
+// RebuildRollup recounts payouts_stats_monthly from the source tables: a
+// bulk load with the triggers off (the scale seed) leaves it behind.
+// Errors: only internal ones (database).
+func RebuildRollup(ctx context.Context, db bun.IDB) error {
+	if _, err := db.ExecContext(ctx, "SELECT payouts_stats_rebuild()"); err != nil {
+		return fmt.Errorf("rebuild the overview rollup: %w", err)
+	}
+	return nil
+}
+
 // Analyze refreshes the planner's statistics of this module's tables
 // after the scale seed's bulk load. Errors: only internal ones (database).
 func Analyze(ctx context.Context, db bun.IDB) error {

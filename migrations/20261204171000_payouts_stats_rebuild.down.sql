@@ -1,0 +1,1 @@
+DROP FUNCTION payouts_stats_rebuild();
