@@ -83,8 +83,10 @@ func (a *App) issueIn(ctx context.Context, tx bun.IDB, in certificates.IssueInpu
 	return err
 }
 
-// catchUpBatch bounds one run of the certificates.issue job; the next run
-// takes the rest.
+// catchUpBatch bounds one run of the certificates.issue job, passes and
+// completions each; the next run takes the rest. Unbounded, a backlog at
+// province size made one run render PDFs for five minutes and the
+// instance's memory pass 500 MB (the load test).
 const catchUpBatch = 500
 
 // notToIssue selects the enrolments the catch-up leaves alone: those a
@@ -99,7 +101,7 @@ func notToIssue(db bun.IDB) *bun.SelectQuery {
 // (the owners' queries exclude notToIssue), then issued each in its own
 // transaction by Certificates.CatchUp.
 func (a *App) issueMissing(ctx context.Context, _ time.Time) error {
-	passes, err := a.Assessments.PassesExcept(ctx, time.Time{}, notToIssue(a.DB))
+	passes, err := a.Assessments.PassesExcept(ctx, time.Time{}, notToIssue(a.DB), catchUpBatch)
 	if err != nil {
 		return err
 	}

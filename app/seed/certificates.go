@@ -54,7 +54,7 @@ func Certificates(ctx context.Context, s Services) error {
 // and completions of plans without assessment (the certificates.issue
 // job's selection).
 func issueByRules(ctx context.Context, s Services) error {
-	passes, err := s.Assessments.PassesExcept(ctx, time.Time{}, certificates.Certified(s.DB))
+	passes, err := s.Assessments.PassesExcept(ctx, time.Time{}, certificates.Certified(s.DB), 0)
 	if err != nil {
 		return err
 	}

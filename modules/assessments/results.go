@@ -484,13 +484,14 @@ func (s *Service) WorkerResults(ctx context.Context, p *accounts.Principal, work
 // Passes lists the passed enrolments whose pass came on or after since,
 // for the certificates.issue catch-up job.
 func (s *Service) Passes(ctx context.Context, since time.Time) ([]Pass, error) {
-	return s.PassesExcept(ctx, since, nil)
+	return s.PassesExcept(ctx, since, nil, 0)
 }
 
 // PassesExcept is Passes leaving out the enrolments of sub-query except
-// (those already holding a certificate), in a fixed number of queries.
-func (s *Service) PassesExcept(ctx context.Context, since time.Time, except *bun.SelectQuery) ([]Pass, error) {
-	ids, err := NewStore(s.db).PassedEnrolments(ctx, since, except)
+// (those already holding a certificate), at most limit of them in
+// enrolment order (0: all), in a fixed number of queries.
+func (s *Service) PassesExcept(ctx context.Context, since time.Time, except *bun.SelectQuery, limit int) ([]Pass, error) {
+	ids, err := NewStore(s.db).PassedEnrolments(ctx, since, except, limit)
 	if err != nil {
 		return nil, err
 	}

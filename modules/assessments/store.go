@@ -432,8 +432,9 @@ func nullID(id int64) any {
 
 // PassedEnrolments returns enrolments with a passing result recorded (or
 // corrected) on or after since, with the time of their latest pass; except
-// (a sub-query of enrolment ids, nil for none) leaves enrolments out.
-func (s Store) PassedEnrolments(ctx context.Context, since time.Time, except *bun.SelectQuery) (map[int64]time.Time, error) {
+// (a sub-query of enrolment ids, nil for none) leaves enrolments out; at
+// most limit of them, lowest enrolment first (0: all).
+func (s Store) PassedEnrolments(ctx context.Context, since time.Time, except *bun.SelectQuery, limit int) (map[int64]time.Time, error) {
 	var rows []struct {
 		EnrolmentID int64     `bun:"enrolment_id"`
 		At          time.Time `bun:"at"`
@@ -446,7 +447,11 @@ func (s Store) PassedEnrolments(ctx context.Context, since time.Time, except *bu
 		// sub-plan once the set outgrows work_mem).
 		q = q.Where("NOT EXISTS (SELECT 1 FROM (?) AS x(id) WHERE x.id = r.enrolment_id)", except)
 	}
-	err := q.GroupExpr("r.enrolment_id").Having("max(r.updated_at) >= ?", since).Scan(ctx, &rows)
+	q = q.GroupExpr("r.enrolment_id").Having("max(r.updated_at) >= ?", since)
+	if limit > 0 {
+		q = q.OrderExpr("r.enrolment_id").Limit(int64(limit))
+	}
+	err := q.Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("passed enrolments: %w", err)
 	}
