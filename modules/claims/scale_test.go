@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -12,6 +11,7 @@ import (
 	"tuoyu/app/dbtest"
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/claims"
+	"tuoyu/modules/pg/pgtest"
 	"tuoyu/modules/workers/workerstest"
 )
 
@@ -81,30 +81,6 @@ func newScaleWorld(t *testing.T) *world {
 		}
 	}
 	return w
-}
-
-// queryLog keeps the SELECTs a list ran, to explain them after.
-type queryLog struct {
-	mu   sync.Mutex
-	on   bool
-	sqls []string
-}
-
-func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.on && strings.HasPrefix(e.Query, "SELECT") {
-		l.sqls = append(l.sqls, e.Query)
-	}
-}
-
-func (l *queryLog) take(on bool) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.sqls
-	l.sqls, l.on = nil, on
-	return s
 }
 
 // planCheck explains query and returns what is wrong with its plan: a
@@ -182,7 +158,7 @@ func TestListsAtScale(t *testing.T) {
 // at 100 000 claims, and a small district's from its region. It
 // fails when a change of query or index makes one read the whole table.
 func testListPlans(t *testing.T, w *world) {
-	log := &queryLog{}
+	log := &pgtest.QueryLog{}
 	w.db.AddQueryHook(log)
 	db := w.db
 	ctx := context.Background()
@@ -204,7 +180,7 @@ func testListPlans(t *testing.T, w *world) {
 			{Status: claims.StatusSubmitted, Page: 1, PerPage: 20},
 			{PerPage: 20, AfterID: 60_000},
 		} {
-			log.take(true)
+			log.Take(true)
 			rows, total, _, err := w.svc.List(ctx, p, f)
 			if err != nil {
 				t.Fatalf("%s %+v: %v", name, f, err)
@@ -212,13 +188,13 @@ func testListPlans(t *testing.T, w *world) {
 			if f.AfterID == 0 && (len(rows) == 0 || total == 0) {
 				t.Errorf("%s %+v: empty list (%d rows, total %d): the world does not test this scope", name, f, len(rows), total)
 			}
-			checkPlans(t, db, name, f, log.take(false), scoped)
+			checkPlans(t, db, name, f, log.Take(false), scoped)
 		}
 		if p.Role != accounts.RoleHRReviewer {
 			continue
 		}
 		for _, pw := range []claims.ProposalWindow{{Limit: 21}, {Limit: 21, AfterID: 100_000}} {
-			log.take(true)
+			log.Take(true)
 			rows, total, _, err := w.svc.Proposals(ctx, p, pw)
 			if err != nil {
 				t.Fatalf("%s proposals %+v: %v", name, pw, err)
@@ -226,7 +202,7 @@ func testListPlans(t *testing.T, w *world) {
 			if pw.AfterID == 0 && (len(rows) == 0 || total == 0) {
 				t.Errorf("%s proposals: empty list (%d rows, total %d)", name, len(rows), total)
 			}
-			checkPlans(t, db, name, pw, log.take(false), scoped)
+			checkPlans(t, db, name, pw, log.Take(false), scoped)
 		}
 	}
 }
