@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"tuoyu/modules/attendance"
+	"tuoyu/modules/attendance/attendancetest"
 	"tuoyu/modules/catalog"
 	"tuoyu/modules/classes"
 )
@@ -36,57 +37,57 @@ func TestQueryBudget(t *testing.T) {
 	ctx := context.Background()
 	// A second handle on the same pool, with the counting hook, so other
 	// tests' queries are not counted.
-	hooked := bun.NewDB(w.db.DB, pgdialect.New())
+	hooked := bun.NewDB(w.DB.DB, pgdialect.New())
 	cnt := &counter{}
 	hooked.AddQueryHook(cnt)
 	cat := catalog.NewService(hooked)
-	svc := newServices(hooked, cat, w.cipher, w.svc.Now())
+	svc := attendancetest.NewServices(hooked, cat, w.Cipher, w.Svc.Now())
 
-	small := w.class(w.providerA, "BYS-GQ", "420106", "2027-08-01", 10, 60)
-	big := w.class(w.providerA, "BYS-GQ", "420106", "2027-09-01", 10, 60)
-	var firstWorker worker
-	var many []worker
+	small := w.Class(w.ProviderA, "BYS-GQ", "420106", "2027-08-01", 10, 60)
+	big := w.Class(w.ProviderA, "BYS-GQ", "420106", "2027-09-01", 10, 60)
+	var firstWorker attendancetest.Worker
+	var many []attendancetest.Worker
 	for i := range 50 {
-		x := w.registeredBy(w.providerA, w.worker())
+		x := w.RegisteredBy(w.ProviderA, w.Worker())
 		if i == 0 {
 			firstWorker = x
 		}
 		many = append(many, x)
-		_, err := w.svc.Enrol(ctx, w.providerA, big.ID, x.ID)
-		w.must(err)
+		_, err := w.Svc.Enrol(ctx, w.ProviderA, big.ID, x.ID)
+		w.Must(err)
 		if i < 5 {
-			_, err := w.svc.Enrol(ctx, w.providerA, small.ID, x.ID)
-			w.must(err)
+			_, err := w.Svc.Enrol(ctx, w.ProviderA, small.ID, x.ID)
+			w.Must(err)
 		}
 	}
 	// Hours for everyone in the big class, so progress has rows to read.
-	w.start(w.providerA, big)
-	_, roster, err := w.svc.ClassRoster(ctx, w.providerA, big.ID)
-	w.must(err)
+	w.Start(w.ProviderA, big)
+	_, roster, err := w.Svc.ClassRoster(ctx, w.ProviderA, big.ID)
+	w.Must(err)
 	var present []int64
 	for _, v := range roster {
 		present = append(present, v.ID)
 	}
-	_, err = w.at("2027-09-01").RecordLesson(ctx, w.providerA, big.ID, attendance.LessonInput{Date: "2027-09-01",
+	_, err = w.At("2027-09-01").RecordLesson(ctx, w.ProviderA, big.ID, attendance.LessonInput{Date: "2027-09-01",
 		CourseCode: roster[0].Progress.Courses[0].Code, Hours: 10, Present: present})
-	w.must(err)
+	w.Must(err)
 
-	roster5 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.providerA, small.ID); return err })
-	roster50 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.providerA, big.ID); return err })
+	roster5 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.ProviderA, small.ID); return err })
+	roster50 := cnt.count(t, func() error { _, _, err := svc.ClassRoster(ctx, w.ProviderA, big.ID); return err })
 	if roster5 != roster50 || roster5 > 8 {
 		t.Errorf("class roster: %d queries for 5 rows, %d for 50; want equal and at most 8", roster5, roster50)
 	}
 
 	// Classes lists: a page of 5 and a page of 50 of provider A's classes.
 	for range 50 {
-		w.draft(w.providerA, "BYS-ZG", "420106", "2028-01-01", 3, 10)
+		w.Draft(w.ProviderA, "BYS-ZG", "420106", "2028-01-01", 3, 10)
 	}
 	list5 := cnt.count(t, func() error {
-		_, _, err := svc.Classes(ctx, w.providerA, classes.Filter{Limit: 5})
+		_, _, err := svc.Classes(ctx, w.ProviderA, classes.Filter{Limit: 5})
 		return err
 	})
 	list50 := cnt.count(t, func() error {
-		cs, _, err := svc.Classes(ctx, w.providerA, classes.Filter{Limit: 50})
+		cs, _, err := svc.Classes(ctx, w.ProviderA, classes.Filter{Limit: 50})
 		if err == nil && len(cs) != 50 {
 			t.Errorf("page of 50 has %d classes", len(cs))
 		}
@@ -104,9 +105,9 @@ func TestQueryBudget(t *testing.T) {
 	// A worker's own classes: one enrolment against many (in classes that
 	// do not overlap).
 	for i := range 10 {
-		c := w.class(w.providerB, "BYS-5", "420502", "2028-0"+string(rune('1'+i%9))+"-1"+string(rune('0'+i/9)), 1, 5)
-		_, err := w.svc.Enrol(ctx, firstWorker.P, c.ID, 0)
-		w.must(err)
+		c := w.Class(w.ProviderB, "BYS-5", "420502", "2028-0"+string(rune('1'+i%9))+"-1"+string(rune('0'+i/9)), 1, 5)
+		_, err := w.Svc.Enrol(ctx, firstWorker.P, c.ID, 0)
+		w.Must(err)
 	}
 	mine1 := cnt.count(t, func() error { _, err := svc.MyEnrolments(ctx, many[49].P); return err })
 	mineMany := cnt.count(t, func() error {

@@ -16,16 +16,16 @@ import (
 func TestPlacesCountsFollowWholeStatements(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-01-10", 20, 10)
+	c := w.Class(w.ProviderA, "BYS-GQ", "420106", "2027-01-10", 20, 10)
 	for range 6 {
-		x := w.registeredBy(w.providerA, w.worker())
-		if _, err := w.svc.Enrol(ctx, w.providerA, c.ID, x.ID); err != nil {
+		x := w.RegisteredBy(w.ProviderA, w.Worker())
+		if _, err := w.Svc.Enrol(ctx, w.ProviderA, c.ID, x.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
 	counts := func() (enrolled, waiting, recount int) {
 		t.Helper()
-		err := w.db.NewRaw(`SELECT c.enrolled_count, c.waitlisted_count,
+		err := w.DB.NewRaw(`SELECT c.enrolled_count, c.waitlisted_count,
 			(SELECT count(*) FROM enrolments e WHERE e.class_id = c.id AND e.status IN ('enrolled', 'completed'))
 			FROM classes c WHERE c.id = ?`, c.ID).Scan(ctx, &enrolled, &waiting, &recount)
 		if err != nil {
@@ -34,7 +34,7 @@ func TestPlacesCountsFollowWholeStatements(t *testing.T) {
 		return
 	}
 	exec := func(q string, args ...any) error {
-		_, err := w.db.NewRaw(q, args...).Exec(ctx)
+		_, err := w.DB.NewRaw(q, args...).Exec(ctx)
 		return err
 	}
 	if e, _, r := counts(); e != 6 || r != 6 {
@@ -57,7 +57,7 @@ func TestPlacesCountsFollowWholeStatements(t *testing.T) {
 	insert := func(n int) error {
 		ids := make([]int64, n)
 		for i := range ids {
-			ids[i] = w.registeredBy(w.providerA, w.worker()).ID
+			ids[i] = w.RegisteredBy(w.ProviderA, w.Worker()).ID
 		}
 		return exec(`INSERT INTO enrolments (class_id, worker_id, plan_version_id, status, source, period)
 			SELECT e.class_id, x.id, e.plan_version_id, 'enrolled', 'provider', e.period

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"tuoyu/migrations"
+	"tuoyu/modules/attendance/attendancetest"
 	"tuoyu/modules/enrolment"
 )
 
@@ -23,12 +24,12 @@ const oldProviderScope = `SELECT DISTINCT organisation_id, worker_id FROM (
 const readModel = `SELECT organisation_id, worker_id FROM provider_workers ORDER BY 1, 2`
 
 func (w *world) pairs(query string) []string {
-	w.t.Helper()
+	w.T.Helper()
 	var rows []struct {
 		Org    int64 `bun:"organisation_id"`
 		Worker int64 `bun:"worker_id"`
 	}
-	w.must(w.db.NewRaw(query).Scan(context.Background(), &rows))
+	w.Must(w.DB.NewRaw(query).Scan(context.Background(), &rows))
 	out := make([]string, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, fmt.Sprintf("%d/%d", r.Org, r.Worker))
@@ -38,9 +39,9 @@ func (w *world) pairs(query string) []string {
 
 // checkReadModel compares provider_workers with the rule it stands for.
 func (w *world) checkReadModel(step string) {
-	w.t.Helper()
+	w.T.Helper()
 	if want, got := w.pairs(oldProviderScope), w.pairs(readModel); !slices.Equal(want, got) {
-		w.t.Errorf("%s: provider_workers %v, want %v", step, got, want)
+		w.T.Errorf("%s: provider_workers %v, want %v", step, got, want)
 	}
 }
 
@@ -53,72 +54,72 @@ func TestProviderWorkersFollowEnrolments(t *testing.T) {
 	ctx := context.Background()
 	// Enrolments in several states (more when the package's other tests ran
 	// first): the migration's backfill, run again, must derive the rule.
-	pre := w.class(w.providerB, "BYS-5", "420502", "2027-05-01", 3, 1)
-	for _, x := range []worker{w.registeredBy(w.providerB, w.worker()), w.worker(), w.worker()} {
-		_, err := w.svc.Enrol(ctx, x.P, pre.ID, 0)
-		w.must(err)
+	pre := w.Class(w.ProviderB, "BYS-5", "420502", "2027-05-01", 3, 1)
+	for _, x := range []attendancetest.Worker{w.RegisteredBy(w.ProviderB, w.Worker()), w.Worker(), w.Worker()} {
+		_, err := w.Svc.Enrol(ctx, x.P, pre.ID, 0)
+		w.Must(err)
 	}
 	up, err := migrations.FS.ReadFile("20261203010000_workers_provider_workers.up.sql")
-	w.must(err)
-	_, err = w.db.ExecContext(ctx, "DROP TABLE provider_workers")
-	w.must(err)
-	_, err = w.db.ExecContext(ctx, string(up))
-	w.must(err)
+	w.Must(err)
+	_, err = w.DB.ExecContext(ctx, "DROP TABLE provider_workers")
+	w.Must(err)
+	_, err = w.DB.ExecContext(ctx, string(up))
+	w.Must(err)
 	if len(w.pairs(readModel)) == 0 {
 		t.Fatal("the backfill linked nobody")
 	}
 	w.checkReadModel("backfill")
 
-	a, b, c, d := w.worker(), w.registeredBy(w.providerA, w.worker()), w.worker(), w.worker()
-	full := w.class(w.providerA, "BYS-5", "420106", "2027-06-01", 3, 1)
-	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, full.ID, a.IDNumber)
-	w.must(err)
-	_, err = w.svc.Enrol(ctx, c.P, full.ID, 0) // waitlisted
-	w.must(err)
-	_, err = w.svc.Enrol(ctx, b.P, full.ID, 0) // registered by A and waitlisted
-	w.must(err)
+	a, b, c, d := w.Worker(), w.RegisteredBy(w.ProviderA, w.Worker()), w.Worker(), w.Worker()
+	full := w.Class(w.ProviderA, "BYS-5", "420106", "2027-06-01", 3, 1)
+	_, err = w.Svc.EnrolByIDNumber(ctx, w.ProviderA, full.ID, a.IDNumber)
+	w.Must(err)
+	_, err = w.Svc.Enrol(ctx, c.P, full.ID, 0) // waitlisted
+	w.Must(err)
+	_, err = w.Svc.Enrol(ctx, b.P, full.ID, 0) // registered by A and waitlisted
+	w.Must(err)
 	w.checkReadModel("enrolled and waitlisted")
 
 	var firstEnrolment int64
-	w.must(w.db.NewRaw("SELECT id FROM enrolments WHERE class_id = ? AND worker_id = ?", full.ID, a.ID).Scan(ctx, &firstEnrolment))
-	_, err = w.svc.Withdraw(ctx, a.P, firstEnrolment) // c is promoted
-	w.must(err)
+	w.Must(w.DB.NewRaw("SELECT id FROM enrolments WHERE class_id = ? AND worker_id = ?", full.ID, a.ID).Scan(ctx, &firstEnrolment))
+	_, err = w.Svc.Withdraw(ctx, a.P, firstEnrolment) // c is promoted
+	w.Must(err)
 	w.checkReadModel("withdrawn, next promoted")
-	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, full.ID, a.IDNumber) // back, now waiting
-	w.must(err)
+	_, err = w.Svc.EnrolByIDNumber(ctx, w.ProviderA, full.ID, a.IDNumber) // back, now waiting
+	w.Must(err)
 	w.checkReadModel("re-enrolled on the waiting list")
 
 	// Starting the class ends its waiting list (a and b leave it).
-	w.start(w.providerA, full)
+	w.Start(w.ProviderA, full)
 	w.checkReadModel("started")
-	if w.inScope(w.providerA, a) || !w.inScope(w.providerA, b) || !w.inScope(w.providerA, c) {
+	if w.inScope(w.ProviderA, a) || !w.inScope(w.ProviderA, b) || !w.inScope(w.ProviderA, c) {
 		t.Errorf("after the start: a %v, b %v, c %v; want b (registered) and c (enrolled)",
-			w.inScope(w.providerA, a), w.inScope(w.providerA, b), w.inScope(w.providerA, c))
+			w.inScope(w.ProviderA, a), w.inScope(w.ProviderA, b), w.inScope(w.ProviderA, c))
 	}
 
 	// Cancelling a class ends every place.
-	other := w.class(w.providerB, "BYS-5", "420502", "2027-07-01", 3, 5)
-	_, err = w.svc.Enrol(ctx, d.P, other.ID, 0)
-	w.must(err)
+	other := w.Class(w.ProviderB, "BYS-5", "420502", "2027-07-01", 3, 5)
+	_, err = w.Svc.Enrol(ctx, d.P, other.ID, 0)
+	w.Must(err)
 	w.checkReadModel("enrolled with B")
-	_, err = w.svc.Cancel(ctx, w.providerB, other.ID, "测试取消")
-	w.must(err)
+	_, err = w.Svc.Cancel(ctx, w.ProviderB, other.ID, "测试取消")
+	w.Must(err)
 	w.checkReadModel("cancelled")
 
 	// The calendar job ends the waiting lists of the classes it starts.
-	cal := w.class(w.providerB, "BYS-5", "420502", "2027-08-01", 3, 1)
-	_, err = w.svc.Enrol(ctx, d.P, cal.ID, 0)
-	w.must(err)
-	_, err = w.svc.Enrol(ctx, a.P, cal.ID, 0)
-	w.must(err)
+	cal := w.Class(w.ProviderB, "BYS-5", "420502", "2027-08-01", 3, 1)
+	_, err = w.Svc.Enrol(ctx, d.P, cal.ID, 0)
+	w.Must(err)
+	_, err = w.Svc.Enrol(ctx, a.P, cal.ID, 0)
+	w.Must(err)
 	w.checkReadModel("second class of B")
-	_, _, err = w.at("2027-08-01").Advance(ctx)
-	w.must(err)
+	_, _, err = w.At("2027-08-01").Advance(ctx)
+	w.Must(err)
 	w.checkReadModel("advanced")
 
 	// A roster graduate placed in a class.
-	_, err = w.svc.EnrolFromRoster(ctx, w.db, enrolment.RosterRequest{WorkerID: d.ID, PlanCode: "BYS-GQ", CollegeRegion: "420100"})
-	w.must(err)
+	_, err = w.Svc.EnrolFromRoster(ctx, w.DB, enrolment.RosterRequest{WorkerID: d.ID, PlanCode: "BYS-GQ", CollegeRegion: "420100"})
+	w.Must(err)
 	w.checkReadModel("roster")
 
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tuoyu/modules/accounts"
+	"tuoyu/modules/attendance/attendancetest"
 	"tuoyu/modules/classes"
 	"tuoyu/modules/pg"
 	"tuoyu/modules/pg/pgtest"
@@ -23,25 +24,25 @@ const scaleClasses = 100_000
 type classScale struct {
 	*world
 	hrProvince, hrCity, hrDistrict *accounts.Principal
-	member                         worker
+	member                         attendancetest.Worker
 }
 
 func newClassScale(t *testing.T) *classScale {
 	t.Helper()
 	w := &classScale{world: newWorld(t)}
-	w.hrProvince = w.staff(accounts.RoleHRReviewer, "hr_bureau", "420000")
-	w.hrCity = w.staff(accounts.RoleHRApprover, "hr_bureau", "420100")
-	w.hrDistrict = w.staff(accounts.RoleRegulator, "regulator", "420102")
-	big := []int64{w.providerA.OrgID}
+	w.hrProvince = w.Staff(accounts.RoleHRReviewer, "hr_bureau", "420000")
+	w.hrCity = w.Staff(accounts.RoleHRApprover, "hr_bureau", "420100")
+	w.hrDistrict = w.Staff(accounts.RoleRegulator, "regulator", "420102")
+	big := []int64{w.ProviderA.OrgID}
 	for range 7 {
-		big = append(big, w.staff(accounts.RoleProvider, "provider", "420100").OrgID)
+		big = append(big, w.Staff(accounts.RoleProvider, "provider", "420100").OrgID)
 	}
 	// The worker's places, through the use cases (they are what the
 	// worker's scope reads), before the bulk so their ids are small.
-	w.member = w.worker()
+	w.member = w.Worker()
 	for i := range 3 {
-		c := w.class(w.providerA, "BYS-GQ", "420106", fmt.Sprintf("2027-0%d-01", i+2), 5, 30)
-		if _, err := w.svc.Enrol(context.Background(), w.member.P, c.ID, w.member.ID); err != nil {
+		c := w.Class(w.ProviderA, "BYS-GQ", "420106", fmt.Sprintf("2027-0%d-01", i+2), 5, 30)
+		if _, err := w.Svc.Enrol(context.Background(), w.member.P, c.ID, w.member.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -56,7 +57,7 @@ func newClassScale(t *testing.T) *classScale {
 		FROM generate_series(?::int, ?::int) AS g,
 		     LATERAL (SELECT (ARRAY['completed','completed','completed','completed','completed','completed',
 		                            'cancelled','running','open','draft'])[1 + g % 10] AS state) AS s`,
-			w.providerB.OrgID, bigArray(big), from, from+batch-1)
+			w.ProviderB.OrgID, bigArray(big), from, from+batch-1)
 	}
 	w.exec(`ANALYZE classes; ANALYZE enrolments`)
 	return w
@@ -74,9 +75,9 @@ func bigArray(ids []int64) string {
 }
 
 func (w *classScale) exec(q string, args ...any) {
-	w.t.Helper()
-	if _, err := w.db.NewRaw(q, args...).Exec(context.Background()); err != nil {
-		w.t.Fatalf("%s: %v", q, err)
+	w.T.Helper()
+	if _, err := w.DB.NewRaw(q, args...).Exec(context.Background()); err != nil {
+		w.T.Fatalf("%s: %v", q, err)
 	}
 }
 
@@ -97,11 +98,11 @@ func TestClassListsAtScale(t *testing.T) {
 // worker's enrolments read them by the enrolments_once key.)
 func testClassPlans(t *testing.T, w *classScale) {
 	log := &pgtest.QueryLog{}
-	w.db.AddQueryHook(log)
+	w.DB.AddQueryHook(log)
 	ctx := context.Background()
 	roles := map[string]*accounts.Principal{
-		"admin": w.admin, "hr_province": w.hrProvince, "hr_city": w.hrCity, "regulator_district": w.hrDistrict,
-		"provider_big": w.providerA, "provider_small": w.providerB, "worker": w.member.P,
+		"admin": w.Admin, "hr_province": w.hrProvince, "hr_city": w.hrCity, "regulator_district": w.hrDistrict,
+		"provider_big": w.ProviderA, "provider_small": w.ProviderB, "worker": w.member.P,
 	}
 	after := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	filters := []classes.Filter{
@@ -113,8 +114,8 @@ func testClassPlans(t *testing.T, w *classScale) {
 	}
 	for name, p := range roles {
 		for _, f := range filters {
-			n := pgtest.Guard(t, w.db, log, fmt.Sprintf("%s %+v", name, f), func() error {
-				cs, total, _, err := w.svc.cls.Browse(ctx, p, f)
+			n := pgtest.Guard(t, w.DB, log, fmt.Sprintf("%s %+v", name, f), func() error {
+				cs, total, _, err := w.Svc.Browse(ctx, p, f)
 				if err == nil && f.State == "" && f.PlanCode == "" && f.AfterID == 0 && f.Offset == 0 && (len(cs) == 0 || total == 0) {
 					t.Errorf("%s: empty list: the world does not test this scope", name)
 				}
@@ -126,13 +127,13 @@ func testClassPlans(t *testing.T, w *classScale) {
 		}
 	}
 	for _, f := range []classes.Filter{{Limit: 21}, {Region: "420500", Limit: 21}, {Limit: 21, AfterStartsOn: after, AfterID: 50_000}} {
-		pgtest.Guard(t, w.db, log, fmt.Sprintf("search %+v", f), func() error {
-			_, _, _, err := w.svc.cls.Search(ctx, f)
+		pgtest.Guard(t, w.DB, log, fmt.Sprintf("search %+v", f), func() error {
+			_, _, _, err := w.Svc.Search(ctx, f)
 			return err
 		}, "classes")
 	}
-	pgtest.Guard(t, w.db, log, "worker's enrolments", func() error {
-		_, err := w.svc.MyEnrolments(ctx, w.member.P)
+	pgtest.Guard(t, w.DB, log, "worker's enrolments", func() error {
+		_, err := w.Svc.MyEnrolments(ctx, w.member.P)
 		return err
 	}, "classes")
 }
@@ -143,7 +144,7 @@ func testClassPlans(t *testing.T, w *classScale) {
 // estimate for the province.
 func testClassCursor(t *testing.T, w *classScale) {
 	ctx := context.Background()
-	_, total, estimate, err := w.svc.cls.Browse(ctx, w.admin, classes.Filter{Limit: 21})
+	_, total, estimate, err := w.Svc.Browse(ctx, w.Admin, classes.Filter{Limit: 21})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,11 +188,11 @@ func testClassCursor(t *testing.T, w *classScale) {
 		}
 	}
 	walk("provider_small", func(f classes.Filter) ([]classes.Class, int, bool, error) {
-		return w.svc.cls.Browse(ctx, w.providerB, f)
+		return w.Svc.Browse(ctx, w.ProviderB, f)
 	})
 	walk("search 420502", func(f classes.Filter) ([]classes.Class, int, bool, error) {
 		f.Region = "420502"
-		return w.svc.cls.Search(ctx, f)
+		return w.Svc.Search(ctx, f)
 	})
 	if pg.ExactUpTo != 10_000 {
 		t.Errorf("ExactUpTo = %d: DESIGN and the API docs say 10 000", pg.ExactUpTo)

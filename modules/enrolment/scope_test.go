@@ -10,24 +10,25 @@ import (
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/apperr"
+	"tuoyu/modules/attendance/attendancetest"
 	"tuoyu/modules/workers"
 )
 
 // inScope reports whether provider p sees worker x through the workers
 // module's scope, the one that decides reading and editing the record.
-func (w *world) inScope(p *accounts.Principal, x worker) bool {
-	w.t.Helper()
-	_, err := workers.NewStore(w.db).ByID(context.Background(), p, x.ID)
+func (w *world) inScope(p *accounts.Principal, x attendancetest.Worker) bool {
+	w.T.Helper()
+	_, err := workers.NewStore(w.DB).ByID(context.Background(), p, x.ID)
 	if err != nil && !apperr.Is(err, "worker_not_found") {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return err == nil
 }
 
-func (w *world) enrolments(x worker) int {
-	w.t.Helper()
+func (w *world) enrolments(x attendancetest.Worker) int {
+	w.T.Helper()
 	var n int
-	w.must(w.db.NewRaw("SELECT count(*) FROM enrolments WHERE worker_id = ?", x.ID).Scan(context.Background(), &n))
+	w.Must(w.DB.NewRaw("SELECT count(*) FROM enrolments WHERE worker_id = ?", x.ID).Scan(context.Background(), &n))
 	return n
 }
 
@@ -37,68 +38,68 @@ func (w *world) enrolments(x worker) int {
 func TestProviderEnrolsOnlyWorkersItKnows(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-02-01", 10, 5)
-	stranger := w.worker()
+	c := w.Class(w.ProviderA, "BYS-GQ", "420106", "2027-02-01", 10, 5)
+	stranger := w.Worker()
 
-	_, err := w.svc.Enrol(ctx, w.providerA, c.ID, stranger.ID)
+	_, err := w.Svc.Enrol(ctx, w.ProviderA, c.ID, stranger.ID)
 	if e, ok := apperr.As(err); !ok || e.Code != "worker_not_found" || e.Kind != apperr.KindNotFound {
 		t.Fatalf("enrol a stranger by ID: %v, want worker_not_found", err)
 	}
 	// The same answer as for an ID nobody has.
-	_, err = w.svc.Enrol(ctx, w.providerA, c.ID, 987654321)
+	_, err = w.Svc.Enrol(ctx, w.ProviderA, c.ID, 987654321)
 	if !apperr.Is(err, "worker_not_found") {
 		t.Errorf("enrol an unknown ID: %v", err)
 	}
-	if n := w.enrolments(stranger); n != 0 || w.inScope(w.providerA, stranger) {
-		t.Fatalf("after the refusal: %d enrolments, in scope %v", n, w.inScope(w.providerA, stranger))
+	if n := w.enrolments(stranger); n != 0 || w.inScope(w.ProviderA, stranger) {
+		t.Fatalf("after the refusal: %d enrolments, in scope %v", n, w.inScope(w.ProviderA, stranger))
 	}
 
 	// By the full ID number (with spaces around it, as people type).
-	e, err := w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, " "+stranger.IDNumber+" ")
-	w.must(err)
+	e, err := w.Svc.EnrolByIDNumber(ctx, w.ProviderA, c.ID, " "+stranger.IDNumber+" ")
+	w.Must(err)
 	if e.WorkerID != stranger.ID || e.Status != "enrolled" || e.Source != "provider" {
 		t.Fatalf("enrolled by ID number: %+v", e)
 	}
-	if !w.inScope(w.providerA, stranger) || w.inScope(w.providerB, stranger) {
-		t.Errorf("scope after enrolment: A %v, B %v; want A only", w.inScope(w.providerA, stranger), w.inScope(w.providerB, stranger))
+	if !w.inScope(w.ProviderA, stranger) || w.inScope(w.ProviderB, stranger) {
+		t.Errorf("scope after enrolment: A %v, B %v; want A only", w.inScope(w.ProviderA, stranger), w.inScope(w.ProviderB, stranger))
 	}
 	// Now in scope, the worker can be named by ID, e.g. for another class.
-	later := w.class(w.providerA, "BYS-5", "420106", "2027-05-01", 3, 5)
-	if _, err := w.svc.Enrol(ctx, w.providerA, later.ID, stranger.ID); err != nil {
+	later := w.Class(w.ProviderA, "BYS-5", "420106", "2027-05-01", 3, 5)
+	if _, err := w.Svc.Enrol(ctx, w.ProviderA, later.ID, stranger.ID); err != nil {
 		t.Errorf("enrol a worker in scope by ID: %v", err)
 	}
 
 	// After withdrawing from both classes the worker leaves the scope.
 	for _, cl := range []int64{c.ID, later.ID} {
 		var id int64
-		w.must(w.db.NewRaw("SELECT id FROM enrolments WHERE class_id = ? AND worker_id = ?", cl, stranger.ID).Scan(ctx, &id))
-		_, err := w.svc.Withdraw(ctx, stranger.P, id)
-		w.must(err)
+		w.Must(w.DB.NewRaw("SELECT id FROM enrolments WHERE class_id = ? AND worker_id = ?", cl, stranger.ID).Scan(ctx, &id))
+		_, err := w.Svc.Withdraw(ctx, stranger.P, id)
+		w.Must(err)
 	}
-	if w.inScope(w.providerA, stranger) {
+	if w.inScope(w.ProviderA, stranger) {
 		t.Error("a worker who withdrew is still in the provider's scope")
 	}
-	if _, err := w.svc.Enrol(ctx, w.providerA, c.ID, stranger.ID); !apperr.Is(err, "worker_not_found") {
+	if _, err := w.Svc.Enrol(ctx, w.ProviderA, c.ID, stranger.ID); !apperr.Is(err, "worker_not_found") {
 		t.Errorf("re-enrol by ID after withdrawal: %v, want worker_not_found", err)
 	}
 
 	// A cancelled class ends the scope too; a waiting place keeps it.
-	full := w.class(w.providerA, "BYS-ZG", "420106", "2027-08-01", 3, 1)
-	y, z := w.worker(), w.worker()
-	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, full.ID, y.IDNumber)
-	w.must(err)
-	waiting, err := w.svc.EnrolByIDNumber(ctx, w.providerA, full.ID, z.IDNumber)
-	w.must(err)
-	if waiting.Status != "waitlisted" || !w.inScope(w.providerA, z) {
-		t.Errorf("a waiting worker: status %s, in scope %v", waiting.Status, w.inScope(w.providerA, z))
+	full := w.Class(w.ProviderA, "BYS-ZG", "420106", "2027-08-01", 3, 1)
+	y, z := w.Worker(), w.Worker()
+	_, err = w.Svc.EnrolByIDNumber(ctx, w.ProviderA, full.ID, y.IDNumber)
+	w.Must(err)
+	waiting, err := w.Svc.EnrolByIDNumber(ctx, w.ProviderA, full.ID, z.IDNumber)
+	w.Must(err)
+	if waiting.Status != "waitlisted" || !w.inScope(w.ProviderA, z) {
+		t.Errorf("a waiting worker: status %s, in scope %v", waiting.Status, w.inScope(w.ProviderA, z))
 	}
-	_, err = w.svc.Cancel(ctx, w.providerA, full.ID, "场地不可用")
-	w.must(err)
-	if w.inScope(w.providerA, y) || w.inScope(w.providerA, z) {
+	_, err = w.Svc.Cancel(ctx, w.ProviderA, full.ID, "场地不可用")
+	w.Must(err)
+	if w.inScope(w.ProviderA, y) || w.inScope(w.ProviderA, z) {
 		t.Error("workers of a cancelled class are still in the provider's scope")
 	}
 	// Registering a worker keeps them in scope whatever their enrolments.
-	if !w.inScope(w.providerA, w.registeredBy(w.providerA, y)) {
+	if !w.inScope(w.ProviderA, w.RegisteredBy(w.ProviderA, y)) {
 		t.Error("a worker the provider registered is not in its scope")
 	}
 }
@@ -106,33 +107,33 @@ func TestProviderEnrolsOnlyWorkersItKnows(t *testing.T) {
 func TestEnrolByIDNumberRefusals(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	c := w.class(w.providerA, "BYS-GQ", "420106", "2027-02-01", 10, 5)
-	x := w.worker()
+	c := w.Class(w.ProviderA, "BYS-GQ", "420106", "2027-02-01", 10, 5)
+	x := w.Worker()
 
 	wrong := x.IDNumber[:17] + "0"
 	if x.IDNumber[17] == '0' {
 		wrong = x.IDNumber[:17] + "1"
 	}
-	_, err := w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, wrong)
+	_, err := w.Svc.EnrolByIDNumber(ctx, w.ProviderA, c.ID, wrong)
 	if e, ok := apperr.As(err); !ok || e.Kind != apperr.KindInvalid || len(e.Fields) != 1 || e.Fields[0].Field != "id_number" {
 		t.Errorf("a wrong check digit: %v, want invalid on id_number", err)
 	}
 	unknown := workers.GenerateID(rand.New(rand.NewPCG(99, 99)), "420106", time.Date(1991, 3, 3, 0, 0, 0, 0, time.UTC), workers.SexFemale)
-	if _, err := w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, unknown); !apperr.Is(err, "worker_not_found") || apperr.KindOf(err) != apperr.KindNotFound {
+	if _, err := w.Svc.EnrolByIDNumber(ctx, w.ProviderA, c.ID, unknown); !apperr.Is(err, "worker_not_found") || apperr.KindOf(err) != apperr.KindNotFound {
 		t.Errorf("a valid number nobody has: %v, want worker_not_found", err)
 	}
-	if _, err := w.svc.EnrolByIDNumber(ctx, w.providerB, c.ID, x.IDNumber); !apperr.Is(err, "class_not_found") {
+	if _, err := w.Svc.EnrolByIDNumber(ctx, w.ProviderB, c.ID, x.IDNumber); !apperr.Is(err, "class_not_found") {
 		t.Errorf("another provider's class: %v, want class_not_found", err)
 	}
-	if _, err := w.svc.EnrolByIDNumber(ctx, x.P, c.ID, x.IDNumber); apperr.KindOf(err) != apperr.KindForbidden {
+	if _, err := w.Svc.EnrolByIDNumber(ctx, x.P, c.ID, x.IDNumber); apperr.KindOf(err) != apperr.KindForbidden {
 		t.Errorf("a worker using the provider's way: %v, want forbidden", err)
 	}
-	banned := w.worker()
+	banned := w.Worker()
 	w.ban(banned.ID)
 	// A banned person: the provider learns only that the person cannot be
 	// registered (the words a college gets for a roster row), never the
 	// word ban; the attempt is audited with the provider as actor.
-	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, banned.IDNumber)
+	_, err = w.Svc.EnrolByIDNumber(ctx, w.ProviderA, c.ID, banned.IDNumber)
 	if e, ok := apperr.As(err); !ok || e.Code != "not_registrable" || e.Message != "该人员无法登记，请联系属地卫健部门" ||
 		strings.Contains(e.Message, "禁") || len(e.Fields) != 1 || e.Fields[0].Field != "id_number" {
 		t.Errorf("a banned person: %v, want not_registrable", err)
@@ -141,9 +142,9 @@ func TestEnrolByIDNumberRefusals(t *testing.T) {
 		ActorUserID int64 `bun:"actor_user_id"`
 		ActorOrgID  int64 `bun:"actor_org_id"`
 	}
-	w.must(w.db.NewRaw("SELECT actor_user_id, actor_org_id FROM audit_events WHERE action = 'enrolments.not_registrable' AND target_id = ? AND summary::jsonb->>'worker_id' = ?",
+	w.Must(w.DB.NewRaw("SELECT actor_user_id, actor_org_id FROM audit_events WHERE action = 'enrolments.not_registrable' AND target_id = ? AND summary::jsonb->>'worker_id' = ?",
 		strconv.FormatInt(c.ID, 10), strconv.FormatInt(banned.ID, 10)).Scan(ctx, &audited))
-	if len(audited) != 1 || audited[0].ActorUserID != w.providerA.UserID || audited[0].ActorOrgID != w.providerA.OrgID {
+	if len(audited) != 1 || audited[0].ActorUserID != w.ProviderA.UserID || audited[0].ActorOrgID != w.ProviderA.OrgID {
 		t.Errorf("the refusal is not audited with the provider as actor: %+v", audited)
 	}
 	if n := w.enrolments(x) + w.enrolments(banned); n != 0 {
@@ -152,9 +153,9 @@ func TestEnrolByIDNumberRefusals(t *testing.T) {
 
 	// already_enrolled says where the worker stands in enrolment_status,
 	// leaving "status" to the problem document's HTTP status.
-	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, x.IDNumber)
-	w.must(err)
-	_, err = w.svc.EnrolByIDNumber(ctx, w.providerA, c.ID, x.IDNumber)
+	_, err = w.Svc.EnrolByIDNumber(ctx, w.ProviderA, c.ID, x.IDNumber)
+	w.Must(err)
+	_, err = w.Svc.EnrolByIDNumber(ctx, w.ProviderA, c.ID, x.IDNumber)
 	e, ok := apperr.As(err)
 	if !ok || e.Code != "already_enrolled" || e.Extra["enrolment_status"] != "enrolled" {
 		t.Fatalf("twice: %v %v", err, e)
