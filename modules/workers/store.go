@@ -165,12 +165,9 @@ func (lq ListQuery) filter(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("w.id_number_idx = ?", lq.IDNumberIdx)
 	}
 	if lq.NamePrefix != "" {
-		// The lower bound lets a (…, name, id) index start at the prefix:
-		// LIKE alone is an index range only in the "C" collation, so a
-		// city's search walked its workers from the first name (1.7 s at a
-		// million). A name with the prefix never sorts before the prefix.
-		q = q.Where("w.name LIKE ? ESCAPE '\\'", escapeLike(lq.NamePrefix)+"%").
-			Where("w.name >= ?", lq.NamePrefix)
+		// name is in the "C" collation, so the planner turns the prefix
+		// into an index range of the (…, name, id) indexes.
+		q = q.Where("w.name LIKE ? ESCAPE '\\'", escapeLike(lq.NamePrefix)+"%")
 	}
 	return q
 }
