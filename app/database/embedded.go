@@ -248,6 +248,14 @@ port = %d
 unix_socket_directories = '%s'
 unix_socket_permissions = 0700
 max_connections = 300
+# PostgreSQL's defaults are sized for a small shared host; these suit one
+# application on its own machine. Larger WAL between checkpoints keeps bulk
+# writes (roster commits, the nightly refresh, the scale seed) from
+# checkpointing, and writing whole pages again, every few seconds.
+shared_buffers = 256MB
+maintenance_work_mem = 256MB
+max_wal_size = 4GB
+checkpoint_timeout = 15min
 `, clusterPort, strings.ReplaceAll(c.dir, "'", "''"))
 	path := filepath.Join(c.pgdata, "tuoyu.conf")
 	if err := os.WriteFile(path, []byte(settings), 0o600); err != nil {
