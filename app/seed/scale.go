@@ -582,13 +582,21 @@ func (w *scaleWorld) allProviders() []int64 {
 const scaleProviderGroup = 5
 
 // byProviderGroup runs fn on the generated providers, scaleProviderGroup
-// at a time, each in a transaction with triggers off (pg.Replica), and
-// prints what fn reports after each group.
+// at a time and two groups at once (scaleStreams), each in a transaction
+// with triggers off (pg.Replica), and prints what fn reports after each
+// group. Groups hold disjoint classes, so the streams never write the same
+// rows; fn's report is read under the same lock as its counts.
 func (w *scaleWorld) byProviderGroup(ctx context.Context, s Services, step string,
 	fn func(ctx context.Context, tx bun.Tx, ps []int64) (string, error)) error {
 	ps := w.allProviders()
+	var starts []int64
 	for i := 0; i < len(ps); i += scaleProviderGroup {
-		group := ps[i:min(len(ps), i+scaleProviderGroup)]
+		starts = append(starts, int64(i))
+	}
+	var mu sync.Mutex
+	done := 0
+	return inParallel(ctx, starts, func(ctx context.Context, i int64) error {
+		group := ps[i:min(len(ps), int(i)+scaleProviderGroup)]
 		var line string
 		err := pg.Replica(ctx, s.Bulk, func(ctx context.Context, _ bun.Conn, tx bun.Tx) error {
 			var err error
@@ -598,9 +606,12 @@ func (w *scaleWorld) byProviderGroup(ctx context.Context, s Services, step strin
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w.out, "%s: providers %d/%d, %s\n", step, i+len(group), len(ps), line)
-	}
-	return nil
+		mu.Lock()
+		defer mu.Unlock()
+		done += len(group)
+		fmt.Fprintf(w.out, "%s: providers %d/%d, %s\n", step, done, len(ps), line)
+		return nil
+	})
 }
 
 // scaleLessons records the lessons held so far in the running classes and
@@ -608,10 +619,13 @@ func (w *scaleWorld) byProviderGroup(ctx context.Context, s Services, step strin
 // skipped, so a rerun continues. Past classes keep no lessons: their
 // attendance would be tens of millions of rows at a million workers.
 func scaleLessons(ctx context.Context, s Services, w *scaleWorld) error {
+	var mu sync.Mutex
 	les, att := 0, 0
 	return w.byProviderGroup(ctx, s, "lessons", func(ctx context.Context, tx bun.Tx, ps []int64) (string, error) {
 		l, a, err := attendance.GenerateScale(ctx, tx, classes.ScaleInState(tx, ps, "running"),
 			catalog.VersionCourses(tx), enrolment.InStatus(tx, "enrolled"), w.asOf)
+		mu.Lock()
+		defer mu.Unlock()
 		les, att = les+l, att+a
 		return fmt.Sprintf("%d lessons, %d attendances", les, att), err
 	})
@@ -628,10 +642,13 @@ func (w *scaleWorld) sittingsSince() time.Time { return w.asOf.AddDate(-2, 0, 0)
 // sittingsSince, with candidates and results (assessments.GenerateScale);
 // classes with sittings are skipped.
 func scaleSittings(ctx context.Context, s Services, w *scaleWorld) error {
+	var mu sync.Mutex
 	sit, res := 0, 0
 	return w.byProviderGroup(ctx, s, "sittings", func(ctx context.Context, tx bun.Tx, ps []int64) (string, error) {
 		n, _, r, err := assessments.GenerateScale(ctx, tx, classes.ScaleEndedSince(tx, ps, w.sittingsSince()),
 			enrolment.InStatus(tx, "completed"))
+		mu.Lock()
+		defer mu.Unlock()
 		sit, res = sit+n, res+r
 		return fmt.Sprintf("%d sittings, %d results", sit, res), err
 	})
@@ -643,42 +660,53 @@ const scaleCertChunk = 100_000
 
 // scaleCertificates issues the certificates of the passes and of the
 // completions of plans without an assessment (certificates.IssueScale),
-// enrolment id range by range; what holds a certificate is skipped, so a
-// rerun continues.
+// enrolment id range by range, two ranges at once with numbers from one
+// certificates.ScaleNumbers; a range that holds a certificate is skipped,
+// so a rerun continues.
 func scaleCertificates(ctx context.Context, s Services, w *scaleWorld) error {
 	lo, hi, err := enrolment.IDRange(ctx, s.DB)
 	if err != nil || lo == 0 {
 		return err
 	}
+	numbers, err := certificates.NewScaleNumbers(ctx, s.DB)
+	if err != nil {
+		return err
+	}
+	var jobs []int64
+	for from := lo; from <= hi; from += scaleCertChunk {
+		jobs = append(jobs, from)
+	}
+	var mu sync.Mutex
 	var total certificates.ScaleResult
 	start := time.Now()
-	for from := lo; from <= hi; from += scaleCertChunk {
+	return inParallel(ctx, jobs, func(ctx context.Context, from int64) error {
 		to := min(hi, from+scaleCertChunk-1)
 		if done, err := certificates.AnyForEnrolments(ctx, s.DB, w.allProviders(), from, to); err != nil || done {
-			if err != nil {
-				return err
-			}
-			continue
+			return err
 		}
+		var r certificates.ScaleResult
 		err := pg.Replica(ctx, s.Bulk, func(ctx context.Context, conn bun.Conn, tx bun.Tx) error {
 			src := certificates.ScaleSources{
 				Certified:  assessments.ScalePasses(tx, from, to).UnionAll(enrolment.ScaleCompletions(tx, from, to, w.sittingsSince())),
 				Enrolments: enrolment.InStatus(tx, "completed"), Classes: classes.Providers(tx),
 				Plans: catalog.PlanFacts(tx), Holders: workers.Holders(tx), Providers: orgs.SiteCodes(tx),
 				Courses: catalog.VersionCourses(tx)}
-			r, err := s.Certificates.IssueScale(ctx, conn, tx, src)
-			total.Issued, total.Revoked, total.Expired = total.Issued+r.Issued, total.Revoked+r.Revoked, total.Expired+r.Expired
-			total.Draft, total.Sign, total.Copy = total.Draft+r.Draft, total.Sign+r.Sign, total.Copy+r.Copy
+			var err error
+			r, err = s.Certificates.IssueScale(ctx, conn, tx, src, numbers)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w.out, "certificates: enrolments up to id %d of %d, %d issued (%d revoked, %d expired; %.0f/s; draft %s, sign %s, copy %s)\n",
-			to, hi, total.Issued, total.Revoked, total.Expired, float64(total.Issued)/time.Since(start).Seconds(),
+		mu.Lock()
+		defer mu.Unlock()
+		total.Issued, total.Revoked, total.Expired = total.Issued+r.Issued, total.Revoked+r.Revoked, total.Expired+r.Expired
+		total.Draft, total.Sign, total.Copy = total.Draft+r.Draft, total.Sign+r.Sign, total.Copy+r.Copy
+		fmt.Fprintf(w.out, "certificates: enrolments %d–%d of %d, %d issued (%d revoked, %d expired; %.0f/s; draft %s, sign %s, copy %s)\n",
+			from, to, hi, total.Issued, total.Revoked, total.Expired, float64(total.Issued)/time.Since(start).Seconds(),
 			total.Draft.Round(time.Second), total.Sign.Round(time.Second), total.Copy.Round(time.Second))
-	}
-	return nil
+		return nil
+	})
 }
 
 // scaleEligibilityEvery samples the workers whose eligibility the seed

@@ -20,9 +20,53 @@ type ScaleResult struct {
 	Draft, Sign, Copy        time.Duration
 }
 
+// ScaleNumbers hands out certificate numbers to IssueScale calls that run
+// at once in different transactions: per prefix on from the counter as
+// the first of them read it, so two chunks never draw the same number.
+// Each transaction raises the counters to the last number it used; a
+// chunk rolled back leaves a gap, never a duplicate. Safe for concurrent
+// use.
+type ScaleNumbers struct {
+	mu   sync.Mutex
+	last map[string]int64
+}
+
+// NewScaleNumbers reads the counters. Errors: only internal ones (database).
+func NewScaleNumbers(ctx context.Context, db bun.IDB) (*ScaleNumbers, error) {
+	last, err := lastSerials(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return &ScaleNumbers{last: last}, nil
+}
+
+// assign numbers rows in their order and returns per prefix the last
+// number given.
+func (n *ScaleNumbers) assign(rows []scaleRow) map[string]int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	used := map[string]int64{}
+	for i := range rows {
+		r := &rows[i]
+		v := n.last[r.Prefix] + 1
+		n.last[r.Prefix] = v
+		used[r.Prefix] = v
+		digits := 8
+		if r.Level != nil {
+			digits = 6
+		}
+		num := strconv.FormatInt(v, 10)
+		if len(num) < digits {
+			num = strings.Repeat("0", digits-len(num)) + num
+		}
+		r.Number = r.Prefix + num
+	}
+	return used
+}
+
 // IssueScale issues, inside the caller's transaction tx on conn, the
 // certificates of the enrolments src.Certified selects that have none:
-// numbered on from the serial counters (raised to the last number used),
+// numbered by numbers (the counters raised to the last number used),
 // each with a fresh verify code and signed with the current key, written
 // with one COPY. No PDF is rendered: pdf_sha256 is a digest of the number,
 // so a downloaded PDF renders afresh and verifies by code, not by file.
@@ -30,12 +74,13 @@ type ScaleResult struct {
 // in-service certificate past its validity is expired. The scale seed's
 // verb: what Issue does one at a time, for a million. Errors: only
 // internal ones (database, random source).
-func (s *Service) IssueScale(ctx context.Context, conn bun.Conn, tx bun.Tx, src ScaleSources) (ScaleResult, error) {
+func (s *Service) IssueScale(ctx context.Context, conn bun.Conn, tx bun.Tx, src ScaleSources, numbers *ScaleNumbers) (ScaleResult, error) {
 	start := time.Now()
 	rows, err := scaleDrafts(ctx, tx, src)
 	if err != nil || len(rows) == 0 {
 		return ScaleResult{}, err
 	}
+	last := numbers.assign(rows)
 	drafted := time.Now()
 	t, err := NewStore(tx).CurrentTemplate(ctx)
 	if err != nil {
@@ -55,11 +100,6 @@ func (s *Service) IssueScale(ctx context.Context, conn bun.Conn, tx bun.Tx, src 
 		return ScaleResult{}, fmt.Errorf("copy scale certificates: %w", err)
 	}
 	res.Draft, res.Sign, res.Copy = drafted.Sub(start), signed.Sub(drafted), time.Since(signed)
-	last := map[string]int64{}
-	for _, r := range rows {
-		n, _ := strconv.ParseInt(r.Number[len(r.Prefix):], 10, 64)
-		last[r.Prefix] = max(last[r.Prefix], n)
-	}
 	return res, raiseSerials(ctx, tx, last)
 }
 

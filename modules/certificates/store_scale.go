@@ -3,6 +3,8 @@ package certificates
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -42,16 +44,13 @@ type scaleRow struct {
 }
 
 // scaleDrafts selects the certificates of src.Certified that have none
-// yet, numbered on from certificate_serials in enrolment order: skill
-// certificates (plans with a level) under the provider's site code, the
-// others HBTY + year.
+// yet, in enrolment order, with their number prefix: skill certificates
+// (plans with a level) under the provider's site code, the others HBTY +
+// year. ScaleNumbers numbers them.
 func scaleDrafts(ctx context.Context, db bun.IDB, src ScaleSources) ([]scaleRow, error) {
 	var rows []scaleRow
 	err := db.NewRaw(`
-		SELECT d.*, d.prefix || lpad((coalesce(cs.last_value, 0)
-				+ row_number() OVER (PARTITION BY d.prefix ORDER BY d.enrolment_id))::text,
-				CASE WHEN d.level IS NULL THEN 8 ELSE 6 END, '0') AS number
-		FROM (SELECT p.enrolment_id, e.worker_id, e.class_id, cl.provider_org_id, w.region_code,
+		SELECT d.* FROM (SELECT p.enrolment_id, e.worker_id, e.class_id, cl.provider_org_id, w.region_code,
 				pf.code AS plan_code, pf.name AS plan_name, pf.occupation, pf.level, pf.purpose,
 				coalesce(h.hours, 0) AS hours, w.name AS holder_name, w.id_mask AS holder_id_mask,
 				o.name AS issuer_name, p.passed_on AS issued_on,
@@ -66,13 +65,28 @@ func scaleDrafts(ctx context.Context, db bun.IDB, src ScaleSources) ([]scaleRow,
 			LEFT JOIN (SELECT plan_version_id, sum(required_hours) AS hours FROM (?) AS vc GROUP BY plan_version_id) AS h
 				ON h.plan_version_id = e.plan_version_id
 			WHERE NOT EXISTS (SELECT 1 FROM certificates AS x WHERE x.enrolment_id = p.enrolment_id)) AS d
-		LEFT JOIN certificate_serials AS cs ON cs.prefix = d.prefix
 		ORDER BY d.enrolment_id`,
 		src.Certified, src.Enrolments, src.Classes, src.Plans, src.Holders, src.Providers, src.Courses).Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("draft scale certificates: %w", err)
 	}
 	return rows, nil
+}
+
+// lastSerials reads every number prefix's counter.
+func lastSerials(ctx context.Context, db bun.IDB) (map[string]int64, error) {
+	var rows []struct {
+		Prefix    string `bun:"prefix"`
+		LastValue int64  `bun:"last_value"`
+	}
+	if err := db.NewSelect().TableExpr("certificate_serials").Column("prefix", "last_value").Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("read certificate serials: %w", err)
+	}
+	last := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		last[r.Prefix] = r.LastValue
+	}
+	return last, nil
 }
 
 // scaleColumns are the columns copyScale writes.
@@ -128,10 +142,12 @@ func copyScale(ctx context.Context, conn bun.Conn, cs []Certificate) error {
 
 // raiseSerials moves each prefix's counter up to the highest serial used.
 func raiseSerials(ctx context.Context, db bun.IDB, last map[string]int64) error {
-	var prefixes []string
-	var values []int64
-	for p, v := range last {
-		prefixes, values = append(prefixes, p), append(values, v)
+	// In prefix order: transactions raising the same counters at once then
+	// lock their rows in the same order and cannot deadlock.
+	prefixes := slices.Sorted(maps.Keys(last))
+	values := make([]int64, len(prefixes))
+	for i, p := range prefixes {
+		values[i] = last[p]
 	}
 	_, err := db.NewRaw(`INSERT INTO certificate_serials (prefix, last_value)
 		SELECT * FROM unnest(?::text[], ?::bigint[])
