@@ -737,11 +737,29 @@ func scaleEligibility(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.Claims.RefreshWorkers(ctx, ids)
+	// Two halves at once: a refresh batch waits on its queries one after
+	// another, which leaves the second core idle.
+	var mu sync.Mutex
+	var total claims.RefreshResult
+	half := int64(len(ids) / 2)
+	err = inParallel(ctx, []int64{0, half}, func(ctx context.Context, from int64) error {
+		part := ids[from:half]
+		if from == half {
+			part = ids[half:]
+		}
+		r, err := s.Claims.RefreshWorkers(ctx, part)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		total.Workers, total.Results, total.Eligible = total.Workers+r.Workers, total.Results+r.Results, total.Eligible+r.Eligible
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w.out, "eligibility: %d workers, %d results, %d eligible\n", r.Workers, r.Results, r.Eligible)
+	fmt.Fprintf(w.out, "eligibility: %d workers, %d results, %d eligible\n", total.Workers, total.Results, total.Eligible)
 	return nil
 }
 
@@ -761,24 +779,30 @@ func scaleClaims(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil || lo == 0 {
 		return err
 	}
-	const chunk = 250_000
-	total := 0
+	// Two worker ranges at once; 125 000 workers a statement.
+	const chunk = 125_000
+	var jobs []int64
 	for from := lo; from <= hi; from += chunk {
-		if done, err := claims.AnyScale(ctx, s.DB, from, min(hi, from+chunk-1)); err != nil || done {
-			if err != nil {
-				return err
-			}
-			continue
+		jobs = append(jobs, from)
+	}
+	var mu sync.Mutex
+	total := 0
+	return inParallel(ctx, jobs, func(ctx context.Context, from int64) error {
+		to := min(hi, from+chunk-1)
+		if done, err := claims.AnyScale(ctx, s.DB, from, to); err != nil || done {
+			return err
 		}
-		n, err := claims.GenerateScale(ctx, s.Bulk, certificates.ScaleClaimable(s.Bulk), from, min(hi, from+chunk-1),
+		n, err := claims.GenerateScale(ctx, s.Bulk, certificates.ScaleClaimable(s.Bulk), from, to,
 			reviewer.UserID, approver.UserID, w.claimWindowFrom(), w.asOf)
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		total += n
-		fmt.Fprintf(w.out, "claims: workers up to id %d of %d, %d claims\n", min(hi, from+chunk-1), hi, total)
-	}
-	return nil
+		fmt.Fprintf(w.out, "claims: workers %d–%d of %d, %d claims\n", from, to, hi, total)
+		return nil
+	})
 }
 
 // scalePayouts puts the batched, paid and returned claims in payout
