@@ -148,6 +148,67 @@ func TestListsAtScale(t *testing.T) {
 	w := newScaleWorld(t)
 	t.Run("plans", func(t *testing.T) { testListPlansAvoidSeqScan(t, w) })
 	t.Run("cursor", func(t *testing.T) { testListCursorAndEstimate(t, w) })
+	t.Run("search", func(t *testing.T) { testNameSearchReadsOnlyItsNames(t, w) })
+}
+
+// testNameSearchReadsOnlyItsNames: a name search reads the index range of
+// its prefix, not every later name of the scope. Under a linguistic
+// collation only the lower bound of LIKE '王%' bounded the scan, and a
+// city's search for 王 filtered out tens of thousands of rows (182 ms at a
+// million workers).
+func testNameSearchReadsOnlyItsNames(t *testing.T, w *scaleWorld) {
+	log := &queryLog{}
+	w.db.AddQueryHook(log)
+	ctx := context.Background()
+	roles := map[string]*accounts.Principal{
+		"admin": w.admin, "hr_province": w.hrHubei, "hr_city": w.hrWuhan, "hr_district": w.district, "college": w.collegeA,
+	}
+	for name, p := range roles {
+		log.take(true)
+		ws, total, _, err := w.svc.Browse(ctx, p, workers.Filter{Q: "李", Page: 1, PerPage: 20})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(ws) == 0 || total == 0 {
+			t.Errorf("%s: no 李 found (total %d): the world does not test this scope", name, total)
+		}
+		for _, q := range log.take(false) {
+			if removed := rowsFiltered(t, w.db, q); removed > 1000 {
+				t.Errorf("%s: the search read %.0f rows it then filtered out:\n%s", name, removed, q)
+			}
+		}
+	}
+}
+
+// rowsFiltered runs query under EXPLAIN ANALYZE and returns the rows its
+// scans of workers read and filtered out.
+func rowsFiltered(t *testing.T, db bun.IDB, query string) float64 {
+	t.Helper()
+	var raw string
+	if err := db.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query).Scan(context.Background(), &raw); err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	var plans []struct{ Plan map[string]any }
+	if err := json.Unmarshal([]byte(raw), &plans); err != nil {
+		t.Fatal(err)
+	}
+	removed := 0.0
+	var walk func(n map[string]any)
+	walk = func(n map[string]any) {
+		if n["Relation Name"] == "workers" {
+			r, _ := n["Rows Removed by Filter"].(float64)
+			loops, _ := n["Actual Loops"].(float64)
+			removed += r * max(loops, 1)
+		}
+		kids, _ := n["Plans"].([]any)
+		for _, k := range kids {
+			if m, ok := k.(map[string]any); ok {
+				walk(m)
+			}
+		}
+	}
+	walk(plans[0].Plan)
+	return removed
 }
 
 // testListPlansAvoidSeqScan is the cheap guard of issue 14: every
