@@ -201,6 +201,15 @@ func JoinInstitution(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery {
 	return q.Join("LEFT JOIN institutions AS ? ON ?.id = ?", bun.Ident(alias), bun.Ident(alias), bun.Safe(idCol))
 }
 
+// NameOf is a scalar sub-query giving the name of the institution whose id
+// is in idCol ('' when there is none): for a page of rows, cheaper to plan
+// than JoinInstitution (a join is weighed against every other; the
+// sub-query is a look-up by key per row), which made most of a 20-row
+// list's time in the database.
+func NameOf(idCol string) string {
+	return "coalesce((SELECT i3.name FROM institutions i3 WHERE i3.id = " + idCol + "), '')"
+}
+
 // OrganisationOf is a scalar sub-query giving the organisation (the login)
 // linked to the institution whose id is in idCol: workers puts an employee
 // in the scope of their employer's staff with it.

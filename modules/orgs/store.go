@@ -110,6 +110,13 @@ func JoinOrganisation(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery 
 	return q.Join("LEFT JOIN organisations AS ? ON ?.id = ?", bun.Ident(alias), bun.Ident(alias), bun.Safe(idCol))
 }
 
+// NameOf is a scalar sub-query giving the name of the organisation whose
+// id is in idCol ('' when there is none): for a page of rows, cheaper to
+// plan than JoinOrganisation (see institutions.NameOf).
+func NameOf(idCol string) string {
+	return "coalesce((SELECT o3.name FROM organisations o3 WHERE o3.id = " + idCol + "), '')"
+}
+
 // RegionsOf returns the region of each organisation among ids that exists,
 // in one query (bulk writes of workers derive their regions from it).
 // Errors: only internal ones (database).
