@@ -202,7 +202,7 @@ func JoinInstitution(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery {
 }
 
 // NameOf is a scalar sub-query giving the name of the institution whose id
-// is in idCol ('' when there is none): for a page of rows, cheaper to plan
+// is in idCol (empty when there is none): for a page of rows, cheaper to plan
 // than JoinInstitution (a join is weighed against every other; the
 // sub-query is a look-up by key per row), which made most of a 20-row
 // list's time in the database.

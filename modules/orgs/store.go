@@ -111,7 +111,7 @@ func JoinOrganisation(q *bun.SelectQuery, alias, idCol string) *bun.SelectQuery 
 }
 
 // NameOf is a scalar sub-query giving the name of the organisation whose
-// id is in idCol ('' when there is none): for a page of rows, cheaper to
+// id is in idCol (empty when there is none): for a page of rows, cheaper to
 // plan than JoinOrganisation (see institutions.NameOf).
 func NameOf(idCol string) string {
 	return "coalesce((SELECT o3.name FROM organisations o3 WHERE o3.id = " + idCol + "), '')"

@@ -2,15 +2,14 @@ package workers_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/uptrace/bun"
 
 	"tuoyu/modules/accounts"
 	"tuoyu/modules/pg"
+	"tuoyu/modules/pg/pgtest"
 	"tuoyu/modules/workers"
 	"tuoyu/modules/workers/workerstest"
 )
@@ -89,59 +88,6 @@ func mustExec(t *testing.T, db bun.IDB, q string, args ...any) {
 	}
 }
 
-// queryLog keeps the SELECTs on workers a list ran, to explain them after.
-type queryLog struct {
-	mu   sync.Mutex
-	on   bool
-	sqls []string
-}
-
-func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.on && strings.HasPrefix(e.Query, "SELECT") && strings.Contains(e.Query, "workers") {
-		l.sqls = append(l.sqls, e.Query)
-	}
-}
-
-func (l *queryLog) take(on bool) []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.sqls
-	l.sqls, l.on = nil, on
-	return s
-}
-
-// seqScans returns the tables of the big two that plan reads sequentially.
-func seqScans(t *testing.T, db bun.IDB, query string) []string {
-	t.Helper()
-	var raw string
-	if err := db.NewRaw("EXPLAIN (FORMAT JSON) "+query).Scan(context.Background(), &raw); err != nil {
-		t.Fatalf("explain %s: %v", query, err)
-	}
-	var plans []struct{ Plan map[string]any }
-	if err := json.Unmarshal([]byte(raw), &plans); err != nil {
-		t.Fatal(err)
-	}
-	var found []string
-	var walk func(n map[string]any)
-	walk = func(n map[string]any) {
-		rel, _ := n["Relation Name"].(string)
-		if n["Node Type"] == "Seq Scan" && (rel == "workers" || rel == "provider_workers") {
-			found = append(found, rel)
-		}
-		kids, _ := n["Plans"].([]any)
-		for _, k := range kids {
-			if m, ok := k.(map[string]any); ok {
-				walk(m)
-			}
-		}
-	}
-	walk(plans[0].Plan)
-	return found
-}
-
 // TestListsAtScale builds one 100 000-worker world (a few seconds) for the
 // plan guard and the cursor and estimate checks.
 func TestListsAtScale(t *testing.T) {
@@ -159,14 +105,14 @@ func TestListsAtScale(t *testing.T) {
 // workers); without migration workers_name_collate_c this test reads
 // 116 072 of them for the city.
 func testNameSearchReadsOnlyItsNames(t *testing.T, w *scaleWorld) {
-	log := &queryLog{}
+	log := &pgtest.QueryLog{}
 	w.db.AddQueryHook(log)
 	ctx := context.Background()
 	roles := map[string]*accounts.Principal{
 		"admin": w.admin, "hr_province": w.hrHubei, "hr_city": w.hrWuhan, "hr_district": w.district, "college": w.collegeA,
 	}
 	for name, p := range roles {
-		log.take(true)
+		log.Take(true)
 		ws, total, _, err := w.svc.Browse(ctx, p, workers.Filter{Q: "李", Page: 1, PerPage: 20})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -174,43 +120,12 @@ func testNameSearchReadsOnlyItsNames(t *testing.T, w *scaleWorld) {
 		if len(ws) == 0 || total == 0 {
 			t.Errorf("%s: no 李 found (total %d): the world does not test this scope", name, total)
 		}
-		for _, q := range log.take(false) {
-			if removed := rowsFiltered(t, w.db, q); removed > 1000 {
+		for _, q := range log.Take(false) {
+			if removed := pgtest.RowsFiltered(t, w.db, q, "workers"); removed > 1000 {
 				t.Errorf("%s: the search read %.0f rows it then filtered out:\n%s", name, removed, q)
 			}
 		}
 	}
-}
-
-// rowsFiltered runs query under EXPLAIN ANALYZE and returns the rows its
-// scans of workers read and filtered out.
-func rowsFiltered(t *testing.T, db bun.IDB, query string) float64 {
-	t.Helper()
-	var raw string
-	if err := db.NewRaw("EXPLAIN (ANALYZE, FORMAT JSON) "+query).Scan(context.Background(), &raw); err != nil {
-		t.Fatalf("explain %s: %v", query, err)
-	}
-	var plans []struct{ Plan map[string]any }
-	if err := json.Unmarshal([]byte(raw), &plans); err != nil {
-		t.Fatal(err)
-	}
-	removed := 0.0
-	var walk func(n map[string]any)
-	walk = func(n map[string]any) {
-		if n["Relation Name"] == "workers" {
-			r, _ := n["Rows Removed by Filter"].(float64)
-			loops, _ := n["Actual Loops"].(float64)
-			removed += r * max(loops, 1)
-		}
-		kids, _ := n["Plans"].([]any)
-		for _, k := range kids {
-			if m, ok := k.(map[string]any); ok {
-				walk(m)
-			}
-		}
-	}
-	walk(plans[0].Plan)
-	return removed
 }
 
 // testListPlansAvoidSeqScan is the cheap guard of issue 14: every
@@ -218,7 +133,7 @@ func rowsFiltered(t *testing.T, db bun.IDB, query string) float64 {
 // its count) is planned on an index at 100 000 rows. It fails when a change
 // of query or index makes any of them read the whole table.
 func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
-	log := &queryLog{}
+	log := &pgtest.QueryLog{}
 	w.db.AddQueryHook(log)
 	ctx := context.Background()
 	roles := map[string]*accounts.Principal{
@@ -232,7 +147,7 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 			{Page: 3, PerPage: 50},
 			{PerPage: 20, AfterName: "李", AfterID: 5000},
 		} {
-			log.take(true)
+			log.Take(true)
 			ws, total, _, err := w.svc.Browse(ctx, p, f)
 			if err != nil {
 				t.Fatalf("%s %+v: %v", name, f, err)
@@ -240,13 +155,13 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 			if f.Q == "" && f.Page == 1 && (len(ws) == 0 || total == 0) {
 				t.Errorf("%s %+v: empty list (%d rows, total %d): the world does not test this scope", name, f, len(ws), total)
 			}
-			sqls := log.take(false)
+			sqls := log.Take(false)
 			if len(sqls) == 0 {
 				t.Fatalf("%s: no query seen", name)
 			}
 			for _, q := range sqls {
 				if strings.HasPrefix(q, "SELECT") {
-					if seq := seqScans(t, w.db, q); len(seq) > 0 {
+					if seq := pgtest.SeqScans(t, w.db, q, "workers", "provider_workers"); len(seq) > 0 {
 						t.Errorf("%s %+v: sequential scan of %v at %d rows:\n%s", name, f, seq, scaleRows, q)
 					}
 				}

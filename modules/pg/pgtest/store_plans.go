@@ -8,6 +8,7 @@ package pgtest
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,27 +45,22 @@ func (l *QueryLog) Take(on bool) []string {
 	return s
 }
 
-// SeqScans returns the tables among big that the plan of query reads with a
-// sequential scan.
-func SeqScans(t testing.TB, db bun.IDB, query string, big ...string) []string {
+// planNodes runs EXPLAIN (options) of query and returns every node of its
+// plan, sub-plans included.
+func planNodes(t testing.TB, db bun.IDB, options, query string) []map[string]any {
 	t.Helper()
 	var raw string
-	if err := db.NewRaw("EXPLAIN (FORMAT JSON) "+query).Scan(context.Background(), &raw); err != nil {
+	if err := db.NewRaw("EXPLAIN ("+options+", FORMAT JSON) "+query).Scan(context.Background(), &raw); err != nil {
 		t.Fatalf("explain %s: %v", query, err)
 	}
 	var plans []struct{ Plan map[string]any }
 	if err := json.Unmarshal([]byte(raw), &plans); err != nil || len(plans) == 0 {
 		t.Fatalf("read plan %s: %v", raw, err)
 	}
-	var found []string
+	var nodes []map[string]any
 	var walk func(n map[string]any)
 	walk = func(n map[string]any) {
-		rel, _ := n["Relation Name"].(string)
-		for _, b := range big {
-			if n["Node Type"] == "Seq Scan" && rel == b {
-				found = append(found, rel)
-			}
-		}
+		nodes = append(nodes, n)
 		kids, _ := n["Plans"].([]any)
 		for _, k := range kids {
 			if m, ok := k.(map[string]any); ok {
@@ -73,7 +69,37 @@ func SeqScans(t testing.TB, db bun.IDB, query string, big ...string) []string {
 		}
 	}
 	walk(plans[0].Plan)
+	return nodes
+}
+
+// SeqScans returns the tables among big that the plan of query reads with a
+// sequential scan.
+func SeqScans(t testing.TB, db bun.IDB, query string, big ...string) []string {
+	t.Helper()
+	var found []string
+	for _, n := range planNodes(t, db, "COSTS", query) {
+		rel, _ := n["Relation Name"].(string)
+		if n["Node Type"] == "Seq Scan" && slices.Contains(big, rel) {
+			found = append(found, rel)
+		}
+	}
 	return found
+}
+
+// RowsFiltered runs query under EXPLAIN ANALYZE and returns how many rows
+// its scans of table read and then dropped by a filter: a scan that an
+// index condition should have bounded.
+func RowsFiltered(t testing.TB, db bun.IDB, query, table string) float64 {
+	t.Helper()
+	removed := 0.0
+	for _, n := range planNodes(t, db, "ANALYZE", query) {
+		if n["Relation Name"] == table {
+			r, _ := n["Rows Removed by Filter"].(float64) // per loop, as EXPLAIN gives rows
+			loops, _ := n["Actual Loops"].(float64)
+			removed += r * max(loops, 1)
+		}
+	}
+	return removed
 }
 
 // Guard runs do with the log on and fails t for each SELECT it ran whose
