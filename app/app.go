@@ -96,7 +96,7 @@ func Wire(cfg Config, db *bun.DB, logger *slog.Logger, now func() time.Time) (*A
 	a.Enrolment = enrolment.NewService(db, a.Classes, a.Catalog, cipher)
 	a.Attendance = attendance.NewService(db, a.Classes, a.Enrolment, a.Catalog, cipher)
 	// A ban withdraws the person's places through the enrolment use case.
-	a.Bans = bans.NewService(db, cipher, a.Enrolment, now)
+	a.Bans = bans.NewService(db, cipher, a.Enrolment, now, cfg.Location)
 	a.Rosters = rosters.NewService(db, cipher, a.Bans, a.Catalog, a.Enrolment, now, logger)
 	a.Assessments = assessments.NewService(db, cipher, now, cfg.Location)
 	// Sittings fall on working days of the calendar (holidays and 调休).

@@ -233,7 +233,7 @@ func BenchmarkRosterImport(b *testing.B) {
 	cipher := workerstest.Cipher(b)
 	cat := catalog.NewService(db)
 	enr := enrolment.NewService(db, classes.NewService(db, cat, enrolment.Membership, time.Now, nil), cat, cipher)
-	svc := rosters.NewService(db, cipher, bans.NewService(db, cipher, enr, time.Now), nil, nil, time.Now, nil)
+	svc := rosters.NewService(db, cipher, bans.NewService(db, cipher, enr, time.Now, nil), nil, nil, time.Now, nil)
 	defer svc.Close()
 	n := rowsPerFile()
 	for i := 0; i < b.N; i++ {

@@ -25,6 +25,7 @@ type Service struct {
 	cipher    *pii.Cipher
 	enrolment *enrolment.Service
 	now       func() time.Time
+	loc       *time.Location // the days of decisions are China's
 	// revoke revokes a worker's valid certificates (reason banned) inside
 	// the ban's transaction; certificates.Service.RevokeForBan.
 	revoke func(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error)
@@ -46,9 +47,13 @@ func (s *Service) SetRevoker(revoke func(ctx context.Context, tx bun.IDB, worker
 }
 
 // NewService returns the bans service; enr withdraws a banned person's
-// places when a ban is recorded.
-func NewService(db *bun.DB, cipher *pii.Cipher, enr *enrolment.Service, now func() time.Time) *Service {
-	return &Service{db: db, cipher: cipher, enrolment: enr, now: now}
+// places when a ban is recorded; loc is the zone of the decisions' days
+// (nil: China's, UTC+8).
+func NewService(db *bun.DB, cipher *pii.Cipher, enr *enrolment.Service, now func() time.Time, loc *time.Location) *Service {
+	if loc == nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return &Service{db: db, cipher: cipher, enrolment: enr, now: now, loc: loc}
 }
 
 // keepers record and lift bans: regulators only (DESIGN §2, §4.6: lifting
@@ -127,7 +132,7 @@ func (s *Service) Record(ctx context.Context, p *accounts.Principal, in RecordIn
 	if !p.Is(keepers...) {
 		return nil, apperr.Forbidden("forbidden_role", "只有卫健部门可以记录终身禁入")
 	}
-	d, err := decideRecord(p, in, s.now())
+	d, err := decideRecord(p, in, s.now(), s.loc)
 	if err != nil {
 		return nil, err
 	}
@@ -165,9 +170,10 @@ type banDecision struct {
 
 type bannedPerson struct{ name, number string }
 
-// decideRecord validates in for p at now, without the database. Errors:
-// Invalid validation_failed with one error per field at fault.
-func decideRecord(p *accounts.Principal, in RecordInput, now time.Time) (banDecision, error) {
+// decideRecord validates in for p at now, without the database; the
+// decision's day may be at most today in loc. Errors: Invalid
+// validation_failed with one error per field at fault.
+func decideRecord(p *accounts.Principal, in RecordInput, now time.Time, loc *time.Location) (banDecision, error) {
 	var fields []apperr.FieldError
 	bad := func(field, code, msg string) {
 		fields = append(fields, apperr.FieldError{Field: field, Code: code, Message: msg})
@@ -205,7 +211,9 @@ func decideRecord(p *accounts.Principal, in RecordInput, now time.Time) (banDeci
 	d.decidedOn, err = time.Parse(time.DateOnly, strings.TrimSpace(in.DecidedOn))
 	if err != nil {
 		bad("decided_on", "invalid_date", "决定日期格式应为 YYYY-MM-DD")
-	} else if d.decidedOn.After(now) {
+	} else if y, m, day := now.In(loc).Date(); d.decidedOn.After(time.Date(y, m, day, 0, 0, 0, 0, time.UTC)) {
+		// Against today's date in China, not the UTC instant: from
+		// midnight to 08:00 in China a decision dated today was refused.
 		bad("decided_on", "future_date", "决定日期不能晚于今天")
 	}
 	if d.region == "" {

@@ -52,7 +52,7 @@ func newWorld(t *testing.T) *world {
 	cls := classes.NewService(db, cat, enrolment.Membership, clock, nil)
 	enr := enrolment.NewService(db, cls, cat, c)
 	return &world{
-		db: db, svc: bans.NewService(db, c, enr, clock), workers: workers.NewService(db, c, clock), classes: cls, enrolment: enr,
+		db: db, svc: bans.NewService(db, c, enr, clock, nil), workers: workers.NewService(db, c, clock), classes: cls, enrolment: enr,
 		reg1:       workerstest.Staff(t, db, accounts.RoleRegulator, wjw, "420100"),
 		reg2:       workerstest.Staff(t, db, accounts.RoleRegulator, wjw, "420100"),
 		regYichang: workerstest.Staff(t, db, accounts.RoleRegulator, workerstest.Org(t, db, "regulator", "420500"), "420500"),
@@ -271,3 +271,25 @@ func TestRejectLiftAndListScope(t *testing.T) {
 }
 
 func newRand() *rand.Rand { return rand.New(rand.NewPCG(3, 4)) }
+
+// TestDecisionDayIsChinas: a decision is dated in China. At 01:00 on
+// 4 December in China (17:00 UTC on the 3rd) a ban decided that day is
+// recorded, and one dated the 5th is still refused; the day was compared
+// with the UTC instant, which refused today's decisions until 08:00.
+func TestDecisionDayIsChinas(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	night := func() time.Time { return time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC) }
+	svc := bans.NewService(w.db, workerstest.Cipher(t), w.enrolment, night, nil)
+	in := decision("孙某", workerstest.IDNumber("420106"))
+	in.DecidedOn = "2026-12-04"
+	if _, err := svc.Record(ctx, w.reg1, in); err != nil {
+		t.Fatalf("a ban decided today in China: %v", err)
+	}
+	in = decision("周某", workerstest.IDNumber("420106"))
+	in.DecidedOn = "2026-12-05"
+	_, err := svc.Record(ctx, w.reg1, in)
+	if e, ok := apperr.As(err); !ok || len(e.Fields) != 1 || e.Fields[0].Code != "future_date" {
+		t.Errorf("a ban dated tomorrow in China: %v, want future_date", err)
+	}
+}

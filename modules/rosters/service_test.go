@@ -53,7 +53,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	enr := enrolment.NewService(db, classes.NewService(db, cat, enrolment.Membership, clock, nil), cat, cipher)
-	w := &world{db: db, bans: bans.NewService(db, cipher, enr, clock)}
+	w := &world{db: db, bans: bans.NewService(db, cipher, enr, clock, nil)}
 	w.svc = rosters.NewService(db, cipher, w.bans, cat, enr, clock, nil)
 	t.Cleanup(w.svc.Close)
 	orgA := workerstest.Org(t, db, "college", "420100")
