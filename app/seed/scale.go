@@ -110,6 +110,7 @@ var ScaleSteps = []struct {
 	{"statistics", scaleStatistics, nil},
 }
 
+// stats lists a step's Analyze functions.
 func stats(fns ...func(context.Context, bun.IDB) error) []func(context.Context, bun.IDB) error {
 	return fns
 }
@@ -585,7 +586,7 @@ const scaleProviderGroup = 5
 // at a time and two groups at once (scaleStreams), each in a transaction
 // with triggers off (pg.Replica), and prints what fn reports after each
 // group. Groups hold disjoint classes, so the streams never write the same
-// rows; fn's report is read under the same lock as its counts.
+// rows; fn runs on two goroutines at once and guards its own counts.
 func (w *scaleWorld) byProviderGroup(ctx context.Context, s Services, step string,
 	fn func(ctx context.Context, tx bun.Tx, ps []int64) (string, error)) error {
 	ps := w.allProviders()
