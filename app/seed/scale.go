@@ -739,17 +739,16 @@ func scaleEligibility(ctx context.Context, s Services, w *scaleWorld) error {
 	if err != nil {
 		return err
 	}
-	// Two halves at once: a refresh batch waits on its queries one after
+	// Two batches at once: a refresh batch waits on its queries one after
 	// another, which leaves the second core idle.
+	var jobs []int64
+	for from := 0; from < len(ids); from += claims.RefreshBatch {
+		jobs = append(jobs, int64(from))
+	}
 	var mu sync.Mutex
 	var total claims.RefreshResult
-	half := int64(len(ids) / 2)
-	err = inParallel(ctx, []int64{0, half}, func(ctx context.Context, from int64) error {
-		part := ids[from:half]
-		if from == half {
-			part = ids[half:]
-		}
-		r, err := s.Claims.RefreshWorkers(ctx, part)
+	err = inParallel(ctx, jobs, func(ctx context.Context, from int64) error {
+		r, err := s.Claims.RefreshWorkers(ctx, ids[from:min(len(ids), int(from)+claims.RefreshBatch)])
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,11 +54,7 @@ func (n *ScaleNumbers) assign(rows []scaleRow) map[string]int64 {
 		if r.Level != nil {
 			digits = 6
 		}
-		num := strconv.FormatInt(v, 10)
-		if len(num) < digits {
-			num = strings.Repeat("0", digits-len(num)) + num
-		}
-		r.Number = r.Prefix + num
+		r.Number = fmt.Sprintf("%s%0*d", r.Prefix, digits, v)
 	}
 	return used
 }

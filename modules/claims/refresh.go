@@ -69,19 +69,8 @@ func (s *Service) Refresh(ctx context.Context, batch int) (RefreshResult, error)
 			return res, analyzeEligibility(ctx, s.db)
 		}
 		after = ws[len(ws)-1].ID
-		rows, err := s.evaluateBatch(ctx, ps, asOf, started, ws)
-		if err != nil {
+		if err := s.refreshBatch(ctx, ps, asOf, started, ws, &res); err != nil {
 			return res, err
-		}
-		if err := storeBatch(ctx, s.db, ws, rows, started); err != nil {
-			return res, err
-		}
-		res.Workers += len(ws)
-		res.Results += len(rows)
-		for _, r := range rows {
-			if r.Status == subsidies.StatusEligible {
-				res.Eligible++
-			}
 		}
 	}
 }
@@ -108,22 +97,31 @@ func (s *Service) RefreshWorkers(ctx context.Context, ids []int64) (RefreshResul
 			}
 			continue
 		}
-		rows, err := s.evaluateBatch(ctx, ps, asOf, started, ws)
-		if err != nil {
+		if err := s.refreshBatch(ctx, ps, asOf, started, ws, &res); err != nil {
 			return res, err
-		}
-		if err := storeBatch(ctx, s.db, ws, rows, started); err != nil {
-			return res, err
-		}
-		res.Workers += len(ws)
-		res.Results += len(rows)
-		for _, r := range rows {
-			if r.Status == subsidies.StatusEligible {
-				res.Eligible++
-			}
 		}
 	}
 	return res, nil
+}
+
+// refreshBatch evaluates and stores the eligibility of the workers ws and
+// counts them into res.
+func (s *Service) refreshBatch(ctx context.Context, ps subsidies.ParamSet, asOf subsidies.Date, started time.Time, ws []workers.Worker, res *RefreshResult) error {
+	rows, err := s.evaluateBatch(ctx, ps, asOf, started, ws)
+	if err != nil {
+		return err
+	}
+	if err := storeBatch(ctx, s.db, ws, rows, started); err != nil {
+		return err
+	}
+	res.Workers += len(ws)
+	res.Results += len(rows)
+	for _, r := range rows {
+		if r.Status == subsidies.StatusEligible {
+			res.Eligible++
+		}
+	}
+	return nil
 }
 
 // evaluateBatch loads the certificates and counted claims of the workers
