@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +96,79 @@ func TestListsAtScale(t *testing.T) {
 	t.Run("plans", func(t *testing.T) { testListPlansAvoidSeqScan(t, w) })
 	t.Run("cursor", func(t *testing.T) { testListCursorAndEstimate(t, w) })
 	t.Run("search", func(t *testing.T) { testNameSearchReadsOnlyItsNames(t, w) })
+	t.Run("prepared", func(t *testing.T) { testPreparedPagesPlanAlike(t, w) })
+}
+
+// testPreparedPagesPlanAlike guards the prepared statements of the list:
+// the scopes that run prepared (a city, a district, a college, the admin)
+// get the same rows as a page planned per request, and the generic plan
+// PostgreSQL may switch to reads no worker sequentially and drops no row
+// it read, for the values of other scopes too; the scopes whose best plan
+// depends on their size (providers, an institution, the province) are
+// never prepared.
+func testPreparedPagesPlanAlike(t *testing.T, w *scaleWorld) {
+	ctx := context.Background()
+	type statement struct {
+		text string
+		args []any
+	}
+	var seen []statement
+	w.svc.Prepared().Observe(func(text string, args []any) { seen = append(seen, statement{text, args}) })
+	defer w.svc.Prepared().Observe(nil)
+
+	prepared := map[string]*accounts.Principal{
+		"admin": w.admin, "hr_city": w.hrWuhan, "hr_district": w.district, "college": w.collegeA,
+	}
+	planned := map[string]*accounts.Principal{
+		"hr_province": w.hrHubei, "provider_small": w.provider, "provider_big": w.bigProvider, "institution": w.institution,
+	}
+	filters := []workers.Filter{{Page: 1, PerPage: 20}, {PerPage: 20, AfterName: "李", AfterID: 5000}}
+	for name, p := range planned {
+		seen = nil
+		for _, f := range filters {
+			if _, _, _, err := w.svc.Browse(ctx, p, f); err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+		if len(seen) != 0 {
+			t.Errorf("%s: the list ran prepared (%s); its best plan depends on the scope's size", name, seen[0].text)
+		}
+	}
+	for name, p := range prepared {
+		for _, f := range filters {
+			seen = nil
+			ws, _, _, err := w.svc.Browse(ctx, p, f)
+			if err != nil {
+				t.Fatalf("%s %+v: %v", name, f, err)
+			}
+			if len(seen) != 1 {
+				t.Fatalf("%s %+v: %d prepared statements ran, want the page's one", name, f, len(seen))
+			}
+			// The same page planned per request.
+			want, _, _, err := workers.NewStore(w.db).List(ctx, p, workers.ListQuery{
+				Limit: f.PerPage + 1, AfterName: f.AfterName, AfterID: f.AfterID, Brief: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ws) == 0 || len(ws) != len(want) {
+				t.Fatalf("%s %+v: %d rows prepared, %d planned per request", name, f, len(ws), len(want))
+			}
+			for i := range ws {
+				if ws[i].ID != want[i].ID || ws[i].EmployerName != want[i].EmployerName || ws[i].CollegeName != want[i].CollegeName {
+					t.Fatalf("%s %+v: row %d is %+v prepared, %+v planned per request", name, f, i, ws[i], want[i])
+				}
+			}
+			// The generic plan, with this scope's values and another's.
+			st := seen[0]
+			for _, args := range [][]any{st.args, otherScope(st.args)} {
+				pgtest.Generic(t, w.db, st.text, args, func(conn bun.IDB, execute string) {
+					if removed := pgtest.RowsFiltered(t, conn, execute, "workers"); removed > 1000 {
+						t.Errorf("%s %+v: the generic plan read %.0f workers it then dropped:\n%s", name, f, removed, execute)
+					}
+				})
+			}
+		}
+	}
 }
 
 // testNameSearchReadsOnlyItsNames: a name search reads the index range of
@@ -135,6 +209,15 @@ func testNameSearchReadsOnlyItsNames(t *testing.T, w *scaleWorld) {
 func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 	log := &pgtest.QueryLog{}
 	w.db.AddQueryHook(log)
+	// The pages that run prepared are not bun's queries: their generic
+	// plans are checked too.
+	type statement struct {
+		text string
+		args []any
+	}
+	var prepared []statement
+	w.svc.Prepared().Observe(func(text string, args []any) { prepared = append(prepared, statement{text, args}) })
+	defer w.svc.Prepared().Observe(nil)
 	ctx := context.Background()
 	roles := map[string]*accounts.Principal{
 		"admin": w.admin, "hr_province": w.hrHubei, "hr_city": w.hrWuhan, "hr_district": w.district,
@@ -148,6 +231,7 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 			{PerPage: 20, AfterName: "李", AfterID: 5000},
 		} {
 			log.Take(true)
+			prepared = nil
 			ws, total, _, err := w.svc.Browse(ctx, p, f)
 			if err != nil {
 				t.Fatalf("%s %+v: %v", name, f, err)
@@ -156,8 +240,15 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 				t.Errorf("%s %+v: empty list (%d rows, total %d): the world does not test this scope", name, f, len(ws), total)
 			}
 			sqls := log.Take(false)
-			if len(sqls) == 0 {
+			if len(sqls)+len(prepared) == 0 {
 				t.Fatalf("%s: no query seen", name)
+			}
+			for _, st := range prepared {
+				pgtest.Generic(t, w.db, st.text, st.args, func(conn bun.IDB, execute string) {
+					if seq := pgtest.SeqScans(t, conn, execute, "workers", "provider_workers"); len(seq) > 0 {
+						t.Errorf("%s %+v: sequential scan of %v in the generic plan at %d rows:\n%s", name, f, seq, scaleRows, st.text)
+					}
+				})
 			}
 			for _, q := range sqls {
 				if strings.HasPrefix(q, "SELECT") {
@@ -168,6 +259,28 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 			}
 		}
 	}
+}
+
+// otherScope is args with the values of a different scope of the same kind:
+// another district or city (Yichang, 420502) and another college (an
+// organisation without graduates), the cursor left as it is.
+func otherScope(args []any) []any {
+	out := slices.Clone(args)
+	for i, a := range out {
+		switch v := a.(type) {
+		case string:
+			if len(v) == 4 && strings.HasPrefix(v, "42") {
+				out[i] = "4205"
+			} else if len(v) == 6 && strings.HasPrefix(v, "42") {
+				out[i] = "420502"
+			}
+		case int64:
+			if i == 0 {
+				out[i] = v + 1
+			}
+		}
+	}
+	return out
 }
 
 // testListCursorAndEstimate: following next cursors visits every worker of a

@@ -26,14 +26,19 @@ type Service struct {
 	db     *bun.DB
 	cipher *pii.Cipher
 	now    func() time.Time
-	plans  *pg.Plans // row estimates of the list's scopes, asked once a minute
+	plans  *pg.Plans    // row estimates of the list's scopes, asked once a minute
+	prep   *pg.Prepared // the list's pages that plan alike for every scope value
 }
 
 // NewService returns the workers service. now is the clock (time.Now in
 // production, fixed in tests).
 func NewService(db *bun.DB, cipher *pii.Cipher, now func() time.Time) *Service {
-	return &Service{db: db, cipher: cipher, now: now, plans: pg.NewPlans(time.Minute, time.Now)}
+	return &Service{db: db, cipher: cipher, now: now, plans: pg.NewPlans(time.Minute, time.Now), prep: pg.NewPrepared(db)}
 }
+
+// Prepared is the set of prepared statements the list runs on, for the
+// plan guard to observe.
+func (s *Service) Prepared() *pg.Prepared { return s.prep }
 
 // Cipher is the personal-data cipher the service encrypts with, for modules
 // that write workers (rosters) and must produce the same indexes.
@@ -281,7 +286,7 @@ func (s *Service) browse(ctx context.Context, p *accounts.Principal, f Filter, e
 	default:
 		lq.NamePrefix = q
 	}
-	return NewStore(s.db).WithPlans(s.plans).List(ctx, p, lq)
+	return NewStore(s.db).WithPlans(s.plans).WithPrepared(s.prep).List(ctx, p, lq)
 }
 
 // ProfileInput is an edit of a worker's profile. Nil fields are left as

@@ -119,3 +119,35 @@ func Guard(t testing.TB, db bun.IDB, log *QueryLog, name string, do func() error
 	}
 	return len(sqls)
 }
+
+// Generic prepares text (a statement of pg.Prepared, placeholders $1, $2,
+// …) on a connection of its own that plans every execution generically, as
+// PostgreSQL may after five executions, and calls check with the
+// connection and the EXECUTE of it with args, for SeqScans and
+// RowsFiltered. The connection goes back to the pool as it came.
+func Generic(t testing.TB, db *bun.DB, text string, args []any, check func(conn bun.IDB, execute string)) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Through database/sql, so that bun does not format the text again.
+	exec := func(stmt string) {
+		t.Helper()
+		if _, err := conn.Conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	exec("SET plan_cache_mode = force_generic_plan")
+	defer exec("RESET plan_cache_mode")
+	exec("PREPARE generic AS " + text)
+	defer exec("DEALLOCATE generic")
+	execute := "EXECUTE generic"
+	if len(args) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+		execute = db.QueryGen().FormatQuery("EXECUTE generic("+marks+")", args...)
+	}
+	check(conn, execute)
+}
