@@ -161,8 +161,10 @@ func (b *Bulk) AddFrom(ctx context.Context, query string, args ...any) (int, err
 // are left untouched. It ends the bulk write. Errors: only internal ones (database).
 func (b *Bulk) Write(ctx context.Context, addOnly bool) (BulkResult, error) {
 	var res BulkResult
-	// Statistics let the planner hash-join 100 000 rows instead of looping.
-	if _, err := b.tx.ExecContext(ctx, `ANALYZE worker_bulk`); err != nil {
+	// Statistics let the planner hash-join 100 000 rows instead of looping:
+	// those of the columns the joins read. The ciphertexts' took half the
+	// time of an ANALYZE of every column (≈ 0.1 of 0.25 s at 99 000 rows).
+	if _, err := b.tx.ExecContext(ctx, `ANALYZE worker_bulk (seq, id_number_idx, college_org_id)`); err != nil {
 		return res, fmt.Errorf("analyze worker_bulk: %w", err)
 	}
 	var err error
