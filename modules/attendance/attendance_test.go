@@ -386,3 +386,31 @@ func TestMigrationCarriesTotalsOver(t *testing.T) {
 		t.Errorf("adding to a carried-over lesson: %v", err)
 	}
 }
+
+// TestLessonNeedsOneConnection: recording and correcting a lesson use only
+// their transaction's connection. The load test at a million workers saw
+// lessons fail after 10 s: the transaction held the class's lock and waited
+// for a second pool connection to read the courses, while every other
+// connection of the pool waited for that lock.
+func TestLessonNeedsOneConnection(t *testing.T) {
+	w := newWorld(t)
+	c := w.Class(w.ProviderA, "FZR-GW", "420106", "2027-05-03", 20, 10)
+	x := w.Worker()
+	e, err := w.Svc.Enrol(context.Background(), x.P, c.ID, 0)
+	w.Must(err)
+	w.Start(w.ProviderA, c)
+	svc := w.At("2027-05-10")
+
+	limit := w.DB.DB.Stats().MaxOpenConnections
+	w.DB.DB.SetMaxOpenConns(1)
+	defer w.DB.DB.SetMaxOpenConns(limit)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := svc.RecordLesson(ctx, w.ProviderA, c.ID, attendance.LessonInput{Date: "2027-05-04", CourseCode: "LAW-01", Hours: 40, Present: []int64{e.ID}})
+	if err != nil {
+		t.Fatalf("recording a lesson on one connection: %v", err)
+	}
+	if _, err := svc.CorrectLesson(ctx, w.ProviderA, res.ID, attendance.Correction{Present: []int64{}, Reason: "签到表核对：当天缺席"}); err != nil {
+		t.Fatalf("correcting a lesson on one connection: %v", err)
+	}
+}

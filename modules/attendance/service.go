@@ -74,7 +74,7 @@ func (s *Service) open(ctx context.Context, tx bun.IDB, p *accounts.Principal, c
 	if err != nil {
 		return classLessons{}, err
 	}
-	cs, err := s.catalog.Courses(ctx)
+	cs, err := s.catalog.CoursesIn(ctx, tx)
 	if err != nil {
 		return classLessons{}, err
 	}

@@ -39,6 +39,13 @@ func (s *Service) Courses(ctx context.Context) ([]Course, error) {
 	return NewStore(s.db).Courses(ctx)
 }
 
+// CoursesIn is Courses read on idb, the caller's transaction: a transaction
+// that holds locks must not wait for a second connection from the pool,
+// which requests waiting on those locks may all hold.
+func (s *Service) CoursesIn(ctx context.Context, idb bun.IDB) ([]Course, error) {
+	return NewStore(idb).Courses(ctx)
+}
+
 // Course returns one course; apperr.NotFound when absent. Errors: NotFound course_not_found.
 func (s *Service) Course(ctx context.Context, id int64) (Course, error) {
 	return NewStore(s.db).CourseByID(ctx, id)
