@@ -78,6 +78,48 @@ func TestFiftyConcurrentEnrolmentsForTenPlaces(t *testing.T) {
 	}
 }
 
+// TestOneWorkerInTwoOverlappingClassesAtOnce: a worker enrolled into two
+// classes with overlapping dates at the same moment gets one place and one
+// class_overlap, every time. The load test saw the database abort one of
+// the two as a deadlock (each insert waited for the other in the exclusion
+// constraint), which answered 500.
+func TestOneWorkerInTwoOverlappingClassesAtOnce(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	a := w.Class(w.ProviderA, "BYS-GQ", "420106", "2027-02-01", 20, 10)
+	b := w.Class(w.ProviderA, "FZR-GW", "420106", "2027-02-08", 20, 10) // another plan: no shared row serialises the two
+	for round := 0; round < 10; round++ {
+		x := w.RegisteredBy(w.ProviderA, w.Worker())
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, class := range []int64{a.ID, b.ID} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = w.Svc.Enrol(ctx, w.ProviderA, class, x.ID)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		ok, overlap := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case apperr.Is(err, "class_overlap"):
+				overlap++
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if ok != 1 || overlap != 1 {
+			t.Fatalf("round %d: %d enrolled, %d refused for the overlap; want one each (%v)", round, ok, overlap, errs)
+		}
+	}
+}
+
 func TestEnrolRefusals(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

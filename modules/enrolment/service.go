@@ -170,7 +170,7 @@ func (s *Service) enrolAs(ctx context.Context, p *accounts.Principal, classID in
 		// The worker's row is locked before the class's, the same order as a
 		// roster commit (workers, then EnrolFromRoster), so the two never
 		// deadlock.
-		banned, err := workers.NewStore(tx).BannedForShare(ctx, workerID)
+		banned, err := workers.NewStore(tx).LockForEnrolment(ctx, workerID)
 		if err != nil {
 			return err
 		}

@@ -102,7 +102,7 @@ func (s *Service) EnrolFromRoster(ctx context.Context, idb bun.IDB, r RosterRequ
 	}
 	var status string
 	err = idb.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		banned, err := workers.NewStore(tx).BannedForShare(ctx, r.WorkerID)
+		banned, err := workers.NewStore(tx).LockForEnrolment(ctx, r.WorkerID)
 		if err != nil {
 			return err
 		}

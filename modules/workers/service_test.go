@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"tuoyu/app/dbtest"
 	"tuoyu/modules/accounts"
@@ -359,3 +361,48 @@ func plaintextHits(t *testing.T, db *bun.DB, secrets []string) []string {
 }
 
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
+
+// TestEnrolmentLockSerialises: while one transaction holds a worker's
+// enrolment lock, another transaction's enrolment lock on the same worker
+// waits (here: runs out of its lock_timeout), while reading the worker and
+// a key check from another table do not.
+// Two enrolments of one worker into overlapping classes then cannot both
+// insert and deadlock in the exclusion constraint.
+func TestEnrolmentLockSerialises(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	wk := w.register(t, w.provider, workers.RegisterInput{Name: "周丽", IDNumber: workerstest.IDNumber("420106")})
+	first, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback()
+	if _, err := workers.NewStore(first).LockForEnrolment(ctx, wk.ID); err != nil {
+		t.Fatal(err)
+	}
+	second := func(do func(tx bun.Tx) error) error {
+		tx, err := w.db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '200ms'"); err != nil {
+			t.Fatal(err)
+		}
+		return do(tx)
+	}
+	err = second(func(tx bun.Tx) error { _, err := workers.NewStore(tx).LockForEnrolment(ctx, wk.ID); return err })
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) || pgErr.Field('C') != "55P03" {
+		t.Errorf("a second enrolment lock on the worker: %v, want it to wait (lock_timeout)", err)
+	}
+	if err := second(func(tx bun.Tx) error { _, err := workers.NewStore(tx).Get(ctx, wk.ID); return err }); err != nil {
+		t.Errorf("reading the worker: %v", err)
+	}
+	if err := second(func(tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "SELECT 1 FROM workers WHERE id = ? FOR KEY SHARE", wk.ID)
+		return err
+	}); err != nil {
+		t.Errorf("a key check on the worker: %v", err)
+	}
+}

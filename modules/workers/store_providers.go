@@ -73,8 +73,25 @@ func (s Store) RemoveProviderPlaces(ctx context.Context, orgID int64, workerIDs 
 // recorded concurrently either waits for the caller's transaction or is
 // seen. Errors: NotFound (worker_not_found).
 func (s Store) BannedForShare(ctx context.Context, workerID int64) (bool, error) {
+	return s.bannedLocked(ctx, workerID, "SHARE")
+}
+
+// LockForEnrolment locks the worker's row for the caller's enrolment change
+// and returns the ban flag. A ban recorded concurrently waits for the
+// caller's transaction or is seen. Two enrolments of one worker run one
+// after the other: under a share lock both inserted their rows and then
+// each waited for the other in the exclusion constraint on their periods,
+// a deadlock (seen in the load test); now the second sees the first's
+// enrolment and answers the overlap. The lock does not block reading the
+// worker, nor another table's key referring to it.
+// Errors: NotFound (worker_not_found).
+func (s Store) LockForEnrolment(ctx context.Context, workerID int64) (bool, error) {
+	return s.bannedLocked(ctx, workerID, "NO KEY UPDATE")
+}
+
+func (s Store) bannedLocked(ctx context.Context, workerID int64, lock string) (bool, error) {
 	var banned bool
-	err := s.db.NewSelect().Table("workers").Column("banned").Where("id = ?", workerID).For("SHARE").Scan(ctx, &banned)
+	err := s.db.NewSelect().Table("workers").Column("banned").Where("id = ?", workerID).For(lock).Scan(ctx, &banned)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, errNotFound()
 	}
