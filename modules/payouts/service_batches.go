@@ -649,34 +649,8 @@ func (s *Service) ReleaseAll(ctx context.Context) (int, error) {
 // bank account other than the one the bank returned the money from back to
 // payable, inside tx.
 func (s *Service) releaseFixed(ctx context.Context, tx bun.Tx, prefix string) (int, error) {
-	st := NewStore(tx)
-	items, err := st.UnreleasedReturns(ctx, prefix)
-	if err != nil || len(items) == 0 {
-		return 0, err
-	}
-	ids := make([]int64, len(items))
-	for i, it := range items {
-		ids[i] = it.WorkerID
-	}
-	ws, err := workers.NewStore(tx).ByIDs(ctx, ids)
-	if err != nil {
-		return 0, err
-	}
-	current := map[int64][]byte{}
-	for _, w := range ws {
-		current[w.ID] = w.BankAccountIdx
-	}
-	var itemIDs, claimIDs []int64
-	for _, it := range items {
-		if now := current[it.WorkerID]; len(now) > 0 && !bytes.Equal(now, it.AccountIdx) {
-			itemIDs = append(itemIDs, it.ID)
-			claimIDs = append(claimIDs, it.ClaimID)
-		}
-	}
-	if len(itemIDs) == 0 {
-		return 0, nil
-	}
-	if err := st.MarkReleased(ctx, itemIDs, s.now()); err != nil {
+	claimIDs, err := NewStore(tx).ReleaseFixedReturns(ctx, prefix, s.now())
+	if err != nil || len(claimIDs) == 0 {
 		return 0, err
 	}
 	if n, err := claims.MoveForPayout(ctx, tx, claimIDs, claims.PayoutReturned, claims.PayoutPayable); err != nil {

@@ -230,31 +230,23 @@ func (s Store) ReturnItem(ctx context.Context, id int64, reason string, at time.
 	return expectOne(res, err, "return batch item %d", id)
 }
 
-// UnreleasedReturns returns the returned items under regionPrefix whose
-// claim is not payable again yet, locked.
-func (s Store) UnreleasedReturns(ctx context.Context, regionPrefix string) ([]Item, error) {
-	var out []Item
-	err := s.db.NewSelect().Model(&out).
-		Where("pi.status = ? AND pi.released_at IS NULL", ItemReturned).
-		Where("pi.region_code LIKE ?", regionPrefix+"%").
-		OrderExpr("pi.id").For("UPDATE").Scan(ctx)
+// ReleaseFixedReturns marks released, at at, every returned item under
+// regionPrefix not released yet whose worker now has a bank account other
+// than the one the bank returned the money from, and returns the items'
+// claims. One statement: it reads and locks only the items it changes, not
+// every return of the province with its workers (which the job did every
+// ten minutes).
+func (s Store) ReleaseFixedReturns(ctx context.Context, regionPrefix string, at time.Time) ([]int64, error) {
+	var claimIDs []int64
+	err := s.db.NewRaw(`UPDATE payout_batch_items AS pi SET released_at = ?
+		FROM (?) AS wa
+		WHERE wa.id = pi.worker_id AND pi.status = ? AND pi.released_at IS NULL AND pi.region_code LIKE ?
+			AND wa.bank_account_idx IS DISTINCT FROM pi.account_idx
+		RETURNING pi.claim_id`, at, workers.BankAccounts(s.db), ItemReturned, regionPrefix+"%").Scan(ctx, &claimIDs)
 	if err != nil {
-		return nil, fmt.Errorf("returned items under %s: %w", regionPrefix, err)
+		return nil, fmt.Errorf("release returned items under %s: %w", regionPrefix, err)
 	}
-	return out, nil
-}
-
-// MarkReleased records that the claims of returned items are payable again.
-func (s Store) MarkReleased(ctx context.Context, ids []int64, at time.Time) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	_, err := s.db.NewUpdate().Model((*Item)(nil)).Set("released_at = ?", at).
-		Where("id IN (?) AND status = ? AND released_at IS NULL", bun.In(ids), ItemReturned).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("release %d returned items: %w", len(ids), err)
-	}
-	return nil
+	return claimIDs, nil
 }
 
 func expectOne(res sql.Result, err error, format string, args ...any) error {

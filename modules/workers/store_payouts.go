@@ -25,6 +25,14 @@ func (s Store) ByIDs(ctx context.Context, ids []int64) ([]Worker, error) {
 	return out, nil
 }
 
+// BankAccounts is a sub-query of the workers who have a bank account on
+// file, with its blind index (id, bank_account_idx): payouts compares it
+// with the account the bank returned money from.
+func BankAccounts(idb bun.IDB) *bun.SelectQuery {
+	return idb.NewSelect().TableExpr("workers AS wa").Column("wa.id", "wa.bank_account_idx").
+		Where("wa.bank_account_idx IS NOT NULL")
+}
+
 // WithoutBankAccount is a sub-query of the ids of workers who have no bank
 // account on file (payouts lists them as blocking a batch).
 func WithoutBankAccount(idb bun.IDB) *bun.SelectQuery {
