@@ -108,13 +108,7 @@ func TestListsAtScale(t *testing.T) {
 // never prepared.
 func testPreparedPagesPlanAlike(t *testing.T, w *scaleWorld) {
 	ctx := context.Background()
-	type statement struct {
-		text string
-		args []any
-	}
-	var seen []statement
-	w.svc.Prepared().Observe(func(text string, args []any) { seen = append(seen, statement{text, args}) })
-	defer w.svc.Prepared().Observe(nil)
+	log := pgtest.ObservePrepared(t, w.svc.Prepared())
 
 	prepared := map[string]*accounts.Principal{
 		"admin": w.admin, "hr_city": w.hrWuhan, "hr_district": w.district, "college": w.collegeA,
@@ -124,23 +118,24 @@ func testPreparedPagesPlanAlike(t *testing.T, w *scaleWorld) {
 	}
 	filters := []workers.Filter{{Page: 1, PerPage: 20}, {PerPage: 20, AfterName: "李", AfterID: 5000}}
 	for name, p := range planned {
-		seen = nil
+		log.Take()
 		for _, f := range filters {
 			if _, _, _, err := w.svc.Browse(ctx, p, f); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 		}
-		if len(seen) != 0 {
-			t.Errorf("%s: the list ran prepared (%s); its best plan depends on the scope's size", name, seen[0].text)
+		if seen := log.Take(); len(seen) != 0 {
+			t.Errorf("%s: the list ran prepared (%s); its best plan depends on the scope's size", name, seen[0].Text)
 		}
 	}
 	for name, p := range prepared {
 		for _, f := range filters {
-			seen = nil
+			log.Take()
 			ws, _, _, err := w.svc.Browse(ctx, p, f)
 			if err != nil {
 				t.Fatalf("%s %+v: %v", name, f, err)
 			}
+			seen := log.Take()
 			if len(seen) != 1 {
 				t.Fatalf("%s %+v: %d prepared statements ran, want the page's one", name, f, len(seen))
 			}
@@ -160,8 +155,8 @@ func testPreparedPagesPlanAlike(t *testing.T, w *scaleWorld) {
 			}
 			// The generic plan, with this scope's values and another's.
 			st := seen[0]
-			for _, args := range [][]any{st.args, otherScope(st.args)} {
-				pgtest.Generic(t, w.db, st.text, args, func(conn bun.IDB, execute string) {
+			for _, args := range [][]any{st.Args, otherScope(st.Args)} {
+				pgtest.Generic(t, w.db, st.Text, args, func(conn bun.IDB, execute string) {
 					if removed := pgtest.RowsFiltered(t, conn, execute, "workers"); removed > 1000 {
 						t.Errorf("%s %+v: the generic plan read %.0f workers it then dropped:\n%s", name, f, removed, execute)
 					}
@@ -211,13 +206,7 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 	w.db.AddQueryHook(log)
 	// The pages that run prepared are not bun's queries: their generic
 	// plans are checked too.
-	type statement struct {
-		text string
-		args []any
-	}
-	var prepared []statement
-	w.svc.Prepared().Observe(func(text string, args []any) { prepared = append(prepared, statement{text, args}) })
-	defer w.svc.Prepared().Observe(nil)
+	prepared := pgtest.ObservePrepared(t, w.svc.Prepared())
 	ctx := context.Background()
 	roles := map[string]*accounts.Principal{
 		"admin": w.admin, "hr_province": w.hrHubei, "hr_city": w.hrWuhan, "hr_district": w.district,
@@ -231,7 +220,7 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 			{PerPage: 20, AfterName: "李", AfterID: 5000},
 		} {
 			log.Take(true)
-			prepared = nil
+			prepared.Take()
 			ws, total, _, err := w.svc.Browse(ctx, p, f)
 			if err != nil {
 				t.Fatalf("%s %+v: %v", name, f, err)
@@ -239,14 +228,14 @@ func testListPlansAvoidSeqScan(t *testing.T, w *scaleWorld) {
 			if f.Q == "" && f.Page == 1 && (len(ws) == 0 || total == 0) {
 				t.Errorf("%s %+v: empty list (%d rows, total %d): the world does not test this scope", name, f, len(ws), total)
 			}
-			sqls := log.Take(false)
-			if len(sqls)+len(prepared) == 0 {
+			sqls, stmts := log.Take(false), prepared.Take()
+			if len(sqls)+len(stmts) == 0 {
 				t.Fatalf("%s: no query seen", name)
 			}
-			for _, st := range prepared {
-				pgtest.Generic(t, w.db, st.text, st.args, func(conn bun.IDB, execute string) {
+			for _, st := range stmts {
+				pgtest.Generic(t, w.db, st.Text, st.Args, func(conn bun.IDB, execute string) {
 					if seq := pgtest.SeqScans(t, conn, execute, "workers", "provider_workers"); len(seq) > 0 {
-						t.Errorf("%s %+v: sequential scan of %v in the generic plan at %d rows:\n%s", name, f, seq, scaleRows, st.text)
+						t.Errorf("%s %+v: sequential scan of %v in the generic plan at %d rows:\n%s", name, f, seq, scaleRows, st.Text)
 					}
 				})
 			}

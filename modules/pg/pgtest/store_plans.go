@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+
+	"tuoyu/modules/pg"
 )
 
 // QueryLog is a bun query hook keeping the SELECTs run while it is on.
@@ -150,4 +152,38 @@ func Generic(t testing.TB, db *bun.DB, text string, args []any, check func(conn 
 		execute = db.QueryGen().FormatQuery("EXECUTE generic("+marks+")", args...)
 	}
 	check(conn, execute)
+}
+
+// Statement is a statement as pg.Prepared ran it.
+type Statement struct {
+	Text string
+	Args []any
+}
+
+// PreparedLog keeps the statements a pg.Prepared runs: bun's query hooks,
+// and so QueryLog, do not see them.
+type PreparedLog struct {
+	mu    sync.Mutex
+	stmts []Statement
+}
+
+// ObservePrepared returns a log of the statements p runs until t ends.
+func ObservePrepared(t testing.TB, p *pg.Prepared) *PreparedLog {
+	l := &PreparedLog{}
+	p.Observe(func(text string, args []any) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.stmts = append(l.stmts, Statement{Text: text, Args: args})
+	})
+	t.Cleanup(func() { p.Observe(nil) })
+	return l
+}
+
+// Take returns the statements kept so far and forgets them.
+func (l *PreparedLog) Take() []Statement {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.stmts
+	l.stmts = nil
+	return s
 }
