@@ -36,7 +36,7 @@ func (s *Service) PlanCodes(ctx context.Context) (map[string]bool, error) {
 
 // Courses returns every course, by code. Errors: only internal ones (database).
 func (s *Service) Courses(ctx context.Context) ([]Course, error) {
-	return NewStore(s.db).Courses(ctx)
+	return s.CoursesIn(ctx, s.db)
 }
 
 // CoursesIn is Courses read on idb, the caller's transaction: a transaction

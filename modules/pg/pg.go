@@ -23,6 +23,9 @@ const (
 	UniqueViolation     = "23505"
 	ForeignKeyViolation = "23503"
 	CheckViolation      = "23514"
+	// FeatureNotSupported is also what a prepared statement answers once
+	// its result columns changed type (Prepared prepares it afresh).
+	FeatureNotSupported = "0A000"
 )
 
 // Violation returns the SQLSTATE and constraint name of an integrity error,

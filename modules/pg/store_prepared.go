@@ -37,8 +37,7 @@ type Prepared struct {
 // past the bound a text runs unprepared.
 const maxPrepared = 64
 
-// NewPrepared returns an empty set of statements on db. A nil *Prepared is
-// valid: callers then run their queries through bun as usual.
+// NewPrepared returns an empty set of statements on db.
 func NewPrepared(db *bun.DB) *Prepared {
 	return &Prepared{db: db, stmts: map[string]*sql.Stmt{}}
 }
@@ -118,7 +117,7 @@ func (p *Prepared) forget(text string) {
 // result columns changed type since it was prepared.
 func isStalePlan(err error) bool {
 	var pgErr pgdriver.Error
-	return errors.As(err, &pgErr) && pgErr.Field('C') == "0A000"
+	return errors.As(err, &pgErr) && pgErr.Field('C') == FeatureNotSupported
 }
 
 // Params collects the arguments of a statement to prepare while a query is

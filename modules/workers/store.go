@@ -226,7 +226,8 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) (r
 	if lq.Limit > 0 {
 		rows = make([]Worker, 0, lq.Limit) // a Worker is large: growing the slice by reflection cost 5 % of a request
 	}
-	planned, err := s.plans.Rows(ctx, s.db, s.countQuery(p, lq, pg.Literal))
+	count := s.countQuery(p, lq, pg.Literal)
+	planned, err := s.plans.Rows(ctx, s.db, count)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("count workers: %w", err)
 	}
@@ -251,7 +252,10 @@ func (s Store) List(ctx context.Context, p *accounts.Principal, lq ListQuery) (r
 	large := planned > 2*float64(pg.ExactUpTo)
 	if !large {
 		// An uncorrelated subquery runs once per statement, not per row.
-		q = q.ColumnExpr("(?) AS list_total", pg.CappedCount(s.countQuery(p, lq, bind), pg.ExactUpTo))
+		if prepared {
+			count = s.countQuery(p, lq, bind) // with its own placeholders
+		}
+		q = q.ColumnExpr("(?) AS list_total", pg.CappedCount(count, pg.ExactUpTo))
 	}
 	if lq.AfterID != 0 {
 		q = q.Where("(w.name, w.id) > (?, ?)", bind(lq.AfterName), bind(lq.AfterID))
