@@ -17,6 +17,7 @@ import (
 
 	"tuoyu/modules/apperr"
 	"tuoyu/modules/audit"
+	"tuoyu/modules/pg"
 	"tuoyu/modules/pii"
 )
 
@@ -34,13 +35,14 @@ const (
 
 // Service holds the account use cases.
 type Service struct {
-	db  *bun.DB
-	now func() time.Time
+	db   *bun.DB
+	now  func() time.Time
+	prep *pg.Prepared // the session look-up every request makes
 }
 
 // NewService returns the accounts service.
 func NewService(db *bun.DB, now func() time.Time) *Service {
-	return &Service{db: db, now: now}
+	return &Service{db: db, now: now, prep: pg.NewPrepared(db)}
 }
 
 // LoginResult is what a successful login yields: the raw session id for the
@@ -131,7 +133,7 @@ func (s *Service) Login(ctx context.Context, username, password, ip, userAgent s
 // Authenticate returns the principal and session for a raw session id.
 // Errors: Unauthorized session_expired.
 func (s *Service) Authenticate(ctx context.Context, sessionID string) (Principal, Session, error) {
-	st := NewStore(s.db)
+	st := NewStore(s.db).WithPrepared(s.prep)
 	h := hashToken(sessionID)
 	ss, row, err := st.SessionWithUser(ctx, h)
 	if err != nil {

@@ -54,6 +54,37 @@ func (p *Prepared) Observe(fn func(text string, args []any)) {
 // and scans the rows into dst as bun's Scan does. Errors: only internal
 // ones (database).
 func (p *Prepared) Select(ctx context.Context, dst any, text string, args ...any) error {
+	rows, err := p.rows(ctx, text, args)
+	if err != nil {
+		return err
+	}
+	return p.db.ScanRows(ctx, rows, dst)
+}
+
+// Get is Select for one row: it scans the first row into the struct dst
+// and returns sql.ErrNoRows when there is none, as bun's Scan does.
+// Errors: sql.ErrNoRows, else only internal ones (database).
+func (p *Prepared) Get(ctx context.Context, dst any, text string, args ...any) error {
+	rows, err := p.rows(ctx, text, args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := p.db.ScanRow(ctx, rows, dst); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// rows runs text with args, observed, prepared afresh once when its plan
+// went stale.
+func (p *Prepared) rows(ctx context.Context, text string, args []any) (*sql.Rows, error) {
 	p.mu.Lock()
 	seen := p.seen
 	p.mu.Unlock()
@@ -67,10 +98,7 @@ func (p *Prepared) Select(ctx context.Context, dst any, text string, args ...any
 		p.forget(text)
 		rows, err = p.query(ctx, text, args)
 	}
-	if err != nil {
-		return err
-	}
-	return p.db.ScanRows(ctx, rows, dst)
+	return rows, err
 }
 
 func (p *Prepared) query(ctx context.Context, text string, args []any) (*sql.Rows, error) {

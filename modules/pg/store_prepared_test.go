@@ -2,6 +2,8 @@ package pg
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -77,5 +79,44 @@ func TestPreparedSelect(t *testing.T) {
 	check("unprepared when full", rows, 42, 1)
 	if _, ok := p.stmts[other]; ok {
 		t.Error("a statement was kept past the bound")
+	}
+}
+
+// TestPreparedGet: Get scans one row into a struct, answers sql.ErrNoRows
+// when there is none (the session look-up turns that into
+// session_expired), and survives a change of its result like Select.
+func TestPreparedGet(t *testing.T) {
+	db := dbtest.DB(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE prepared_one AS
+		SELECT g::bigint AS id, 'row ' || g AS name FROM generate_series(1, 10) AS g`); err != nil {
+		t.Fatal(err)
+	}
+	var ps Params
+	text := db.NewSelect().TableExpr("prepared_one AS r").ColumnExpr("r.*").Where("id = ?", ps.Bind(int64(0))).String()
+	p := NewPrepared(db)
+	get := func(id int64) (preparedRow, error) {
+		var r preparedRow
+		err := p.Get(ctx, &r, text, id)
+		return r, err
+	}
+	for i := int64(1); i <= 7; i++ {
+		r, err := get(i)
+		if err != nil || r.ID != i || r.Name != fmt.Sprintf("row %d", i) {
+			t.Fatalf("get %d: %+v, %v", i, r, err)
+		}
+	}
+	if r, err := get(11); !errors.Is(err, sql.ErrNoRows) {
+		t.Fatalf("get of a missing row: %+v, %v; want sql.ErrNoRows", r, err)
+	}
+	if _, err := db.ExecContext(ctx, `ALTER TABLE prepared_one ADD COLUMN note text`); err != nil {
+		t.Fatal(err)
+	}
+	var wide struct {
+		preparedRow
+		Note *string `bun:"note"`
+	}
+	if err := p.Get(ctx, &wide, text, int64(3)); err != nil || wide.ID != 3 || wide.Note != nil {
+		t.Fatalf("after a column was added: %+v, %v", wide, err)
 	}
 }
