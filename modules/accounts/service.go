@@ -45,6 +45,10 @@ func NewService(db *bun.DB, now func() time.Time) *Service {
 	return &Service{db: db, now: now, prep: pg.NewPrepared(db)}
 }
 
+// Prepared is the set of prepared statements the session look-up runs on,
+// for the plan guard to observe.
+func (s *Service) Prepared() *pg.Prepared { return s.prep }
+
 // LoginResult is what a successful login yields: the raw session id for the
 // cookie (never stored), the CSRF token and the principal.
 type LoginResult struct {
