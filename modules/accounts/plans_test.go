@@ -16,8 +16,7 @@ import (
 // TestSessionLookupPlansByKey: every authenticated request runs the session
 // look-up as one prepared statement, and its generic plan (the one
 // PostgreSQL may keep for every session after five executions) finds the
-// session by its key and its user by theirs among
-// 20 000, not by reading them all.
+// session and its user by their keys among 20 000, not by reading them all.
 func TestSessionLookupPlansByKey(t *testing.T) {
 	db := dbtest.DB(t)
 	ctx := context.Background()
