@@ -8,12 +8,23 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"tuoyu/app/dbtest"
 )
 
 type preparedRow struct {
 	ID   int64  `bun:"id"`
 	Name string `bun:"name"`
+}
+
+// createRows creates table with rows 1…n of preparedRow, named "row <id>".
+func createRows(t *testing.T, db *bun.DB, table string, n int) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), `CREATE TABLE ? AS
+		SELECT g::bigint AS id, 'row ' || g AS name FROM generate_series(1, ?) AS g`, bun.Ident(table), n); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPreparedSelect: a statement built with Params runs prepared with its
@@ -23,10 +34,7 @@ type preparedRow struct {
 func TestPreparedSelect(t *testing.T) {
 	db := dbtest.DB(t)
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE prepared_rows AS
-		SELECT g::bigint AS id, 'row ' || g AS name FROM generate_series(1, 100) AS g`); err != nil {
-		t.Fatal(err)
-	}
+	createRows(t, db, "prepared_rows", 100)
 	var ps Params
 	q := db.NewSelect().TableExpr("prepared_rows").Column("id", "name").
 		Where("id > ?", ps.Bind(int64(90))).Where("name LIKE ?", ps.Bind("row 9%")).OrderExpr("id")
@@ -88,10 +96,7 @@ func TestPreparedSelect(t *testing.T) {
 func TestPreparedGet(t *testing.T) {
 	db := dbtest.DB(t)
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE prepared_one AS
-		SELECT g::bigint AS id, 'row ' || g AS name FROM generate_series(1, 10) AS g`); err != nil {
-		t.Fatal(err)
-	}
+	createRows(t, db, "prepared_one", 10)
 	var ps Params
 	text := db.NewSelect().TableExpr("prepared_one AS r").ColumnExpr("r.*").Where("id = ?", ps.Bind(int64(0))).String()
 	p := NewPrepared(db)
