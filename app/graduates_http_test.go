@@ -102,6 +102,15 @@ func TestCollegeSeesGraduatesProgress(t *testing.T) {
 	if res, body := c1.do("GET", fmt.Sprintf("/enrolments/%d", e.ID), nil); res.StatusCode != 200 || strings.Contains(string(body), `method="post"`) && strings.Contains(string(body), "/withdraw") {
 		t.Errorf("progress page for the college: %d", res.StatusCode)
 	}
+	// It names the class without linking to it: the class page is the
+	// provider's, and would answer the college 404.
+	classLink := fmt.Sprintf(`href="/classes/%d"`, running.ID)
+	if _, body := c1.do("GET", fmt.Sprintf("/enrolments/%d", e.ID), nil); !strings.Contains(string(body), running.Name) || strings.Contains(string(body), classLink) {
+		t.Errorf("college1's progress page should name class %q without %s", running.Name, classLink)
+	}
+	if _, body := p1.do("GET", fmt.Sprintf("/enrolments/%d", e.ID), nil); !strings.Contains(string(body), classLink) {
+		t.Errorf("the provider's progress page should link its class (%s)", classLink)
+	}
 
 	// The extension point: once a module reports outcomes, they show.
 	a.Attendance.SetOutcomes(func(_ context.Context, _ bun.IDB, ids []int64) (map[int64]attendance.Outcome, error) {

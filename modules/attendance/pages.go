@@ -423,5 +423,15 @@ func (h *Handler) progressPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "enrolment/progress", fiber.Map{"Title": "学习进度", "E": rows([]Enrolment{v})[0], "Groups": groups, "History": hist})
+	// The class is a link only for a reader who may open it: a college
+	// follows its graduates into classes that are their providers', and a
+	// bureau may follow a worker of its region into a class held elsewhere.
+	classOpens := true
+	if _, err := h.svc.classes.Class(c.UserContext(), accounts.PrincipalOf(c), v.ClassID); apperr.Is(err, "class_not_found") {
+		classOpens = false
+	} else if err != nil {
+		return err
+	}
+	return web.Render(c, "enrolment/progress", fiber.Map{"Title": "学习进度", "E": rows([]Enrolment{v})[0], "Groups": groups, "History": hist,
+		"ClassOpens": classOpens})
 }
