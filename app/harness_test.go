@@ -88,7 +88,13 @@ func anon(t testing.TB) *client { return &client{t: t, a: testApp(t)} }
 // login logs username in with the demo password through the API.
 func login(t testing.TB, username string) *client {
 	t.Helper()
-	c := anon(t)
+	return loginTo(t, testApp(t), username)
+}
+
+// loginTo is login on app a (a test's own app rather than the package's).
+func loginTo(t testing.TB, a *App, username string) *client {
+	t.Helper()
+	c := &client{t: t, a: a}
 	res, body := c.do("POST", "/api/v1/session", map[string]string{"username": username, "password": DemoPassword})
 	if res.StatusCode != 200 {
 		t.Fatalf("login %s: %d %s", username, res.StatusCode, body)
