@@ -72,10 +72,12 @@ func (a *App) wireChain() {
 }
 
 // issueIn issues a certificate inside the caller's transaction. A banned
-// person gets none, and that must not undo the results or lessons being
-// recorded; any other refusal or failure does.
+// person gets none, and a certificate refused for its data (a name the
+// font cannot print) is held for the provider to see and the job to retry:
+// neither must undo the results or lessons being recorded. Any other
+// failure does.
 func (a *App) issueIn(ctx context.Context, tx bun.IDB, in certificates.IssueInput) error {
-	_, err := a.Certificates.Issue(ctx, tx, in)
+	_, _, err := a.Certificates.IssueOrHold(ctx, tx, in)
 	if apperr.Is(err, "worker_banned") {
 		a.Logger.Info("no certificate for a banned person", "enrolment_id", in.EnrolmentID)
 		return nil
@@ -90,10 +92,14 @@ func (a *App) issueIn(ctx context.Context, tx bun.IDB, in certificates.IssueInpu
 const catchUpBatch = 500
 
 // notToIssue selects the enrolments the catch-up leaves alone: those a
-// certificate stands for, and those of banned people (who get none; without
-// this they would be picked up and refused again every run).
+// certificate stands for, those of banned people (who get none; without
+// this they would be picked up and refused again every run), and those
+// held and tried within certificates.HoldRetry (so that refusals that
+// stand never fill the job's batch and starve the rest).
 func notToIssue(db bun.IDB) *bun.SelectQuery {
-	return certificates.Certified(db).UnionAll(enrolment.OfWorkers(db, workers.Banned(db)))
+	return certificates.Certified(db).
+		UnionAll(enrolment.OfWorkers(db, workers.Banned(db))).
+		UnionAll(certificates.HeldRecently(db))
 }
 
 // issueMissing is the certificates.issue job: passes and completions of

@@ -269,3 +269,95 @@ func hasEnrolment(cs []enrolment.Completion, id int64) bool {
 	}
 	return false
 }
+
+// TestUnprintableNameHoldsOnlyItsCertificate: results of a sitting where
+// one candidate's name has a character the certificate font lacks are
+// recorded for everyone; the others get their certificates, that one a
+// hold the provider sees with the character named. The job leaves a fresh
+// hold alone, and once the name is corrected and the hold is due, issues
+// the certificate and clears the hold.
+func TestUnprintableNameHoldsOnlyItsCertificate(t *testing.T) {
+	a, ctx := testApp(t), context.Background()
+	p1 := login(t, "provider1")
+	classID, ens := chainClass(t, "FZR-GW", "completed", "completed", -10, -1, 2)
+	var workerID int64
+	if err := a.DB.NewRaw("UPDATE workers SET name = ? WHERE id = (SELECT worker_id FROM enrolments WHERE id = ?) RETURNING id",
+		"张\U000F0041", ens[1]).Scan(ctx, &workerID); err != nil {
+		t.Fatal(err)
+	}
+	loc := testConfig().Location
+	d := time.Now().In(loc)
+	at := func(h int) string {
+		return time.Date(d.Year(), d.Month(), d.Day(), h, 0, 0, 0, loc).Format(time.RFC3339)
+	}
+	res, body := p1.do("POST", fmt.Sprintf("/api/v1/classes/%d/assessments", classID), map[string]any{"kind": "theory",
+		"starts_at": at(0), "ends_at": at(1), "place": "第三考场", "confirm_non_working_day": true})
+	if res.StatusCode != 201 {
+		t.Fatalf("schedule: %d %s", res.StatusCode, body)
+	}
+	sit := decode[sittingJSON](t, body)
+	res, body = p1.do("PUT", fmt.Sprintf("/api/v1/assessments/%d/examiners", sit.ID),
+		map[string]any{"examiners": []map[string]string{{"name": "王老师", "role": "proctor"}, {"name": "外聘 刘老师", "role": "proctor"}}})
+	if res.StatusCode != 200 {
+		t.Fatalf("examiners: %d %s", res.StatusCode, body)
+	}
+	res, body = p1.do("POST", fmt.Sprintf("/api/v1/assessments/%d/results", sit.ID), map[string]any{"results": []map[string]any{
+		{"enrolment_id": ens[0], "score": 82}, {"enrolment_id": ens[1], "score": 90}}})
+	if res.StatusCode != 200 {
+		t.Fatalf("one unprintable name must not refuse the sheet: %d %s", res.StatusCode, body)
+	}
+	if c := certOf(t, ens[0]); c == nil || c.Status != certificates.StatusValid {
+		t.Fatalf("the printable pass should hold its certificate, got %+v", c)
+	}
+	if c := certOf(t, ens[1]); c != nil {
+		t.Fatalf("the unprintable name got a certificate: %+v", c)
+	}
+	outs, err := a.Assessments.Outcomes(ctx, a.DB, ens[1:])
+	if err != nil || outs[ens[1]] != assessments.OutcomePassed {
+		t.Fatalf("the held candidate's pass should stand: %v %v", outs, err)
+	}
+	_, page := p1.do("GET", fmt.Sprintf("/classes/%d/certificates", classID), nil)
+	if !regexp.MustCompile(`暂未出证（1 人）[\s\S]*U(\+|&#43;)F0041`).Match(page) {
+		t.Fatalf("the provider's class certificates page should show the hold naming U+F0041:\n%s", page)
+	}
+	if _, page := login(t, "provider2").do("GET", fmt.Sprintf("/classes/%d/certificates", classID), nil); regexp.MustCompile(`暂未出证`).Match(page) {
+		t.Fatal("another provider sees the hold")
+	}
+
+	// A fresh hold is not tried again by the job.
+	if err := a.issueMissing(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var tries int
+	if err := a.DB.NewRaw("SELECT tries FROM certificate_holds WHERE enrolment_id = ?", ens[1]).Scan(ctx, &tries); err != nil || tries != 1 {
+		t.Fatalf("a fresh hold should be left alone by the job: tries %d %v", tries, err)
+	}
+	// Due and still unprintable: tried, held again.
+	due := func() {
+		if _, err := a.DB.NewRaw("UPDATE certificate_holds SET held_at = held_at - interval '1 hour', tried_at = tried_at - interval '1 hour' WHERE enrolment_id = ?", ens[1]).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	due()
+	if err := a.issueMissing(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.DB.NewRaw("SELECT tries FROM certificate_holds WHERE enrolment_id = ?", ens[1]).Scan(ctx, &tries); err != nil || tries != 2 {
+		t.Fatalf("a due hold should be tried again: tries %d %v", tries, err)
+	}
+	// Corrected and due: issued, hold gone.
+	if _, err := a.DB.NewRaw("UPDATE workers SET name = '张三丰' WHERE id = ?", workerID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	due()
+	if err := a.issueMissing(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if c := certOf(t, ens[1]); c == nil || c.Status != certificates.StatusValid || c.HolderName != "张三丰" {
+		t.Fatalf("the corrected name should get its certificate, got %+v", c)
+	}
+	n, err := a.DB.NewSelect().Table("certificate_holds").Where("enrolment_id = ?", ens[1]).Count(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("issuing should clear the hold: %d %v", n, err)
+	}
+}

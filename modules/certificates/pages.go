@@ -77,7 +77,11 @@ func (h *Handler) minePage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "certificates/mine", fiber.Map{"Title": "我的证书", "Certificates": cs})
+	holds, err := h.svc.Holds(c.UserContext(), p, 0, p.WorkerID)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "certificates/mine", fiber.Map{"Title": "我的证书", "Certificates": cs, "Holds": holds})
 }
 
 func (h *Handler) listPage(c *fiber.Ctx) error {
@@ -155,7 +159,12 @@ func (h *Handler) classPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "certificates/class", fiber.Map{"Title": "班级证书：" + class.Name, "Class": class, "Certificates": cs, "Total": n})
+	holds, err := h.svc.Holds(c.UserContext(), p, id, 0)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "certificates/class", fiber.Map{"Title": "班级证书：" + class.Name, "Class": class, "Certificates": cs, "Total": n,
+		"Holds": holds, "HoldRetryMinutes": int(HoldRetry.Minutes())})
 }
 
 func (h *Handler) exportForm(c *fiber.Ctx) error {

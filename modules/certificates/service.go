@@ -205,6 +205,9 @@ func (s *Service) Issue(ctx context.Context, tx bun.IDB, in IssueInput) (Certifi
 	if err := s.finish(ctx, tx, &c, &t); err != nil {
 		return Certificate{}, err
 	}
+	if err := st.clearHold(ctx, in.EnrolmentID); err != nil {
+		return Certificate{}, err
+	}
 	return c, audit.Record(ctx, tx, audit.Event{
 		Action: "certificates.issue", TargetType: "certificate", TargetID: strconv.FormatInt(c.ID, 10),
 		Summary: map[string]any{"number": c.Number, "worker_id": c.WorkerID, "enrolment_id": c.EnrolmentID, "kind": string(c.Kind)},
@@ -265,20 +268,20 @@ func answerOf(c Certificate) Answer {
 
 // CatchUp issues the certificates of candidates that have none, each in a
 // transaction of its own (the certificates.issue job feeds it the passes
-// and completions without a certificate). A candidate that cannot get one
-// (banned, a character the font lacks) is logged and skipped; it returns
-// how many were issued.
+// and completions without a certificate). A candidate refused for its data
+// is held (IssueOrHold) and tried again after HoldRetry; a banned one is
+// logged and skipped. It returns how many were issued.
 func (s *Service) CatchUp(ctx context.Context, candidates []IssueInput) (int, error) {
 	issued := 0
 	for _, in := range candidates {
-		var had bool
+		var now bool // issued by this run
 		err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 			c, err := NewStore(tx).ByEnrolment(ctx, in.EnrolmentID)
 			if err != nil || c != nil {
-				had = c != nil
 				return err
 			}
-			_, err = s.Issue(ctx, tx, in)
+			_, h, err := s.IssueOrHold(ctx, tx, in)
+			now = err == nil && h == nil
 			return err
 		})
 		if e, ok := apperr.As(err); ok && e.Kind != apperr.KindInternal {
@@ -288,7 +291,7 @@ func (s *Service) CatchUp(ctx context.Context, candidates []IssueInput) (int, er
 		if err != nil {
 			return issued, fmt.Errorf("issue certificate for enrolment %d: %w", in.EnrolmentID, err)
 		}
-		if !had {
+		if now {
 			issued++
 		}
 	}
@@ -356,6 +359,10 @@ func (s *Service) Revoke(ctx context.Context, p *accounts.Principal, id int64, i
 func (s *Service) RevokeForBan(ctx context.Context, tx bun.IDB, workerID int64, on time.Time) (int, error) {
 	ids, err := NewStore(tx).RevokeWorker(ctx, workerID, ReasonBanned, dateOnly(on.In(s.cfg.Location)))
 	if err != nil {
+		return 0, err
+	}
+	// A banned person gets no certificate: nothing is held for them either.
+	if err := NewStore(tx).clearWorkerHolds(ctx, workerID); err != nil {
 		return 0, err
 	}
 	for _, id := range ids {
@@ -688,6 +695,10 @@ func (s *Service) RemindExpiring(ctx context.Context) (int, error) {
 // whether one was revoked (none issued, or already revoked: false).
 func (s *Service) RevokeForEnrolment(ctx context.Context, tx bun.IDB, enrolmentID int64, category, note string) (bool, error) {
 	st := NewStore(tx)
+	// A pass taken away takes its held certificate with it.
+	if err := st.clearHold(ctx, enrolmentID); err != nil {
+		return false, err
+	}
 	c, err := st.ByEnrolment(ctx, enrolmentID)
 	if err != nil || c == nil || c.Status != StatusValid {
 		return false, err

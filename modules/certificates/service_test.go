@@ -421,3 +421,66 @@ func TestRemindExpiringOnce(t *testing.T) {
 		t.Fatalf("the holder should be told once, got %d", count())
 	}
 }
+
+// TestHolds: a refusal for the data holds the certificate instead of
+// failing the caller's transaction; the hold is counted on each retry,
+// seen by the class's provider and the holder only, and cleared by a ban
+// (no certificate will come).
+func TestHolds(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	in := w.enrolled(w.providerA, "BYS-4", "张\U000F0041")
+	holdIn := func(in certificates.IssueInput) (*certificates.Hold, error) {
+		var h *certificates.Hold
+		err := w.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			_, h, err = w.svc.IssueOrHold(ctx, tx, in)
+			if err == nil {
+				// The transaction goes on after the refused attempt.
+				_, err = tx.NewRaw("SELECT 1").Exec(ctx)
+			}
+			return err
+		})
+		return h, err
+	}
+	for want := 1; want <= 2; want++ {
+		h, err := holdIn(in)
+		if err != nil || h == nil || h.Code != "glyph_missing" || h.Tries != want || h.HolderName != "张\U000F0041" {
+			t.Fatalf("attempt %d: want a glyph_missing hold tried %d times, got %+v %v", want, want, h, err)
+		}
+	}
+	if c, err := certificates.NewStore(w.db).ByEnrolment(ctx, in.EnrolmentID); err != nil || c != nil {
+		t.Fatalf("a held enrolment has no certificate: %+v %v", c, err)
+	}
+	holder := &accounts.Principal{Role: accounts.RoleWorker, WorkerID: in.WorkerID}
+	other := &accounts.Principal{Role: accounts.RoleWorker, WorkerID: in.WorkerID + 1_000_000}
+	for _, tc := range []struct {
+		who           string
+		p             *accounts.Principal
+		class, worker int64
+		want          int
+	}{
+		{"the class's provider", w.providerA, in.ClassID, 0, 1},
+		{"another provider", w.providerB, in.ClassID, 0, 0},
+		{"the holder", holder, 0, in.WorkerID, 1},
+		{"another worker", other, 0, in.WorkerID, 0},
+	} {
+		hs, err := w.svc.Holds(ctx, tc.p, tc.class, tc.worker)
+		if err != nil || len(hs) != tc.want {
+			t.Errorf("%s sees %d holds, want %d (%v)", tc.who, len(hs), tc.want, err)
+		}
+	}
+	// An incomplete input is the caller's mistake: refused, nothing held.
+	if h, err := holdIn(certificates.IssueInput{WorkerID: in.WorkerID}); !apperr.Is(err, "invalid_issue") || h != nil {
+		t.Fatalf("incomplete input: want invalid_issue and no hold, got %+v %v", h, err)
+	}
+	if err := w.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := w.svc.RevokeForBan(ctx, tx, in.WorkerID, w.now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if hs, err := w.svc.Holds(ctx, w.providerA, in.ClassID, 0); err != nil || len(hs) != 0 {
+		t.Fatalf("a ban should clear the holds: %+v %v", hs, err)
+	}
+}
